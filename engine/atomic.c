@@ -1,0 +1,221 @@
+/*
+ * Temporary-name-then-rename publication of files and directories.  The
+ * temporary name starts with a dot and carries the writer's pid, so a
+ * crash leaves a name that is both hidden and never mistaken for the
+ * target.
+ */
+#include "config.h"
+#include "atomic.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *
+atomic_tmp_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+
+	return xasprintf("%.*s.%s.tmp-%ld-XXXXXX", dirlen, path, base,
+		(long)getpid());
+}
+
+int
+atomic_open(struct atomic_file *af, const char *path, struct err *e)
+{
+	int rc;
+
+	af->fd = -1;
+	af->path = NULL;
+	af->tmp = NULL;
+	rc = mkdir_parent(path);
+	if (rc < 0)
+		return err_set(e, rc, "cannot create the directory of '%s': %s",
+			path, strerror(-rc));
+	af->tmp = atomic_tmp_name(path);
+	af->fd = mkostemp(af->tmp, O_CLOEXEC);
+	if (af->fd < 0) {
+		rc = -errno;
+		err_set(e, rc, "cannot create '%s': %s", af->tmp, strerror(-rc));
+		free(af->tmp);
+		af->tmp = NULL;
+		return rc;
+	}
+	/* mkstemp makes 0600; targets are ordinary files. */
+	fchmod(af->fd, 0644);
+	af->path = xstrdup(path);
+	return 0;
+}
+
+static void
+atomic_release(struct atomic_file *af)
+{
+	free(af->path);
+	free(af->tmp);
+	af->path = af->tmp = NULL;
+	af->fd = -1;
+}
+
+int
+atomic_commit(struct atomic_file *af, struct err *e)
+{
+	int rc = 0;
+
+	if (fsync(af->fd) < 0) {
+		rc = -errno;
+		err_set(e, rc, "cannot flush '%s': %s", af->tmp, strerror(-rc));
+	}
+	if (close(af->fd) < 0 && rc == 0) {
+		rc = -errno;
+		err_set(e, rc, "cannot close '%s': %s", af->tmp, strerror(-rc));
+	}
+	af->fd = -1;
+	if (rc == 0 && rename(af->tmp, af->path) < 0) {
+		rc = -errno;
+		err_set(e, rc, "cannot rename '%s' to '%s': %s", af->tmp,
+			af->path, strerror(-rc));
+	}
+	if (rc < 0)
+		unlink(af->tmp);
+	else
+		fsync_parent(af->path);
+	atomic_release(af);
+	return rc;
+}
+
+void
+atomic_abort(struct atomic_file *af)
+{
+	if (af->fd >= 0)
+		close(af->fd);
+	if (af->tmp)
+		unlink(af->tmp);
+	atomic_release(af);
+}
+
+static char *
+strip_slash(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return xstrndup(path, n);
+}
+
+int
+atomic_dir_open(struct atomic_dir *ad, const char *path, struct err *e)
+{
+	int rc;
+
+	ad->path = strip_slash(path);
+	ad->tmp = NULL;
+	rc = mkdir_parent(ad->path);
+	if (rc < 0) {
+		err_set(e, rc, "cannot create the directory of '%s': %s",
+			ad->path, strerror(-rc));
+		goto fail;
+	}
+	ad->tmp = atomic_tmp_name(ad->path);
+	if (!mkdtemp(ad->tmp)) {
+		rc = -errno;
+		err_set(e, rc, "cannot create '%s': %s", ad->tmp, strerror(-rc));
+		goto fail;
+	}
+	chmod(ad->tmp, 0755);
+	return 0;
+fail:
+	free(ad->path);
+	free(ad->tmp);
+	ad->path = ad->tmp = NULL;
+	return rc;
+}
+
+int
+atomic_dir_commit(struct atomic_dir *ad, struct err *e)
+{
+	char *marker = xasprintf("%s/_SUCCESS", ad->tmp);
+	struct atomic_file af;
+	struct stat st;
+	int rc;
+
+	/* fsync every file would be the caller's job; the marker comes last. */
+	rc = atomic_open(&af, marker, e);
+	if (rc == 0)
+		rc = atomic_commit(&af, e);
+	free(marker);
+	if (rc < 0)
+		goto out;
+	if (lstat(ad->path, &st) == 0) {
+		/* Only an incomplete directory (no _SUCCESS) is ours to replace. */
+		rc = remove_tree(ad->path);
+		if (rc < 0) {
+			err_set(e, rc, "cannot remove the old '%s': %s", ad->path,
+				strerror(-rc));
+			goto out;
+		}
+	}
+	if (rename(ad->tmp, ad->path) < 0) {
+		rc = -errno;
+		err_set(e, rc, "cannot rename '%s' to '%s': %s", ad->tmp,
+			ad->path, strerror(-rc));
+		goto out;
+	}
+	fsync_parent(ad->path);
+out:
+	if (rc < 0)
+		remove_tree(ad->tmp);
+	free(ad->path);
+	free(ad->tmp);
+	ad->path = ad->tmp = NULL;
+	return rc;
+}
+
+void
+atomic_dir_abort(struct atomic_dir *ad)
+{
+	if (ad->tmp)
+		remove_tree(ad->tmp);
+	free(ad->path);
+	free(ad->tmp);
+	ad->path = ad->tmp = NULL;
+}
+
+int
+remove_tree(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 ? -errno : 0;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *child;
+		int r;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		child = xasprintf("%s/%s", path, de->d_name);
+		r = remove_tree(child);
+		if (r < 0 && rc == 0)
+			rc = r;
+		free(child);
+	}
+	closedir(d);
+	if (rmdir(path) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}

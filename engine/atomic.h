@@ -1,0 +1,58 @@
+/*
+ * Atomic publication of outputs: everything is written under a temporary
+ * name in the target's own directory (so rename never crosses a file
+ * system), flushed, then renamed.  A reader therefore sees either nothing
+ * or the whole target, and a killed writer leaves only a temporary name
+ * that never looks complete (".NAME.tmp-PID-XXXXXX").
+ */
+#ifndef DAG_ATOMIC_H
+#define DAG_ATOMIC_H
+
+#include "util.h"
+
+struct atomic_file {
+	int fd;		/* open for writing; -1 once committed or aborted */
+	char *path;	/* the final path */
+	char *tmp;	/* the temporary path beside it */
+};
+
+/*
+ * Create a temporary file beside path (making missing directories).  Fills
+ * af; returns 0 or -errno with e filled.
+ */
+int atomic_open(struct atomic_file *af, const char *path, struct err *e);
+/*
+ * fsync, close, rename onto the final path and fsync the directory.
+ * Releases af either way; on failure the temporary file is removed.
+ */
+int atomic_commit(struct atomic_file *af, struct err *e);
+/* Close and remove the temporary file; releases af (accepts a released af). */
+void atomic_abort(struct atomic_file *af);
+
+/*
+ * The name a temporary sibling of path gets: ".BASE.tmp-PID-XXXXXX" in
+ * path's directory, the X's made unique by the caller (mkstemp).  Caller
+ * frees.
+ */
+char *atomic_tmp_name(const char *path);
+
+/*
+ * A directory target: files are written into a temporary directory beside
+ * path; commit writes _SUCCESS inside it, fsyncs, removes a previous
+ * incomplete path (one without _SUCCESS) and renames the temporary
+ * directory into place.
+ */
+struct atomic_dir {
+	char *path;	/* final directory, without trailing slash */
+	char *tmp;	/* temporary directory; files go here */
+};
+
+int atomic_dir_open(struct atomic_dir *ad, const char *path, struct err *e);
+int atomic_dir_commit(struct atomic_dir *ad, struct err *e);
+/* Remove the temporary directory and everything in it. */
+void atomic_dir_abort(struct atomic_dir *ad);
+
+/* Remove a directory tree (like rm -rf); 0 or -errno. */
+int remove_tree(const char *path);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * The command line: one function per subcommand, each in the module that
+ * owns its concern, all dispatched from main.c.  A command returns the
+ * process exit status (SPEC §4): 0 done, 1 an instance failed, 2 usage or
+ * definition error, 3 external inputs still missing.
+ */
+#ifndef DAG_CLI_H
+#define DAG_CLI_H
+
+#define EXIT_OK		0
+#define EXIT_FAILED	1
+#define EXIT_USAGE	2
+#define EXIT_WAITING	3
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;	/* "DAG --date D [-j N]" */
+	const char *summary;	/* one line */
+	int hidden;		/* internal (worker modes) */
+};
+
+extern const struct cli_command cli_commands[];
+
+/* Print "usage: dag-cli NAME USAGE" and the summary to fp. */
+void cli_usage(const char *name, FILE *fp);
+
+/*
+ * Resolve a DAG argument: an existing file path, else NAME.yaml in
+ * dags_dir (NULL means ./dags).  Returns a new string, or NULL when
+ * neither exists (a message has been printed).
+ */
+char *cli_dag_path(const char *arg, const char *dags_dir);
+
+/* The state database path: --state, else $DAG_STATE, else .dag-state/state.db. */
+const char *cli_state_path(const char *opt);
+
+int cmd_validate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_backfill(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_clear(int argc, char **argv);
+int cmd_kinds(int argc, char **argv);
+
+#endif

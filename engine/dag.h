@@ -1,0 +1,153 @@
+/*
+ * The DAG model: one pipeline file, checked and resolved.  Everything
+ * parsed from the file belongs to its struct dag; dag_free is the one place
+ * that frees it.  A struct dag is read-only once loaded, so the scheduler
+ * and forked workers share it freely.
+ */
+#ifndef DAG_DAG_H
+#define DAG_DAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "node.h"
+#include "util.h"
+
+struct task_kind;
+struct template;
+
+enum schedule {
+	SCHEDULE_DAILY,
+	SCHEDULE_HOURLY,
+};
+
+/*
+ * One entry of needs: the instances of task `task` at partition offsets
+ * lo..hi (inclusive) from the needing instance's partition.  0..0 is the
+ * same partition; -1..-1 the previous one; -6..0 a window.  Offsets count
+ * partitions of the DAG's schedule (on an hourly DAG, -1d is -24).
+ */
+struct need {
+	size_t task;	/* index into dag->tasks */
+	int lo;
+	int hi;
+	int line;	/* position of the entry in the file */
+	int column;
+};
+
+enum target_type {
+	TARGET_NONE,	/* external-check with pattern:, or no target at all */
+	TARGET_FILE,	/* a path: complete when the file exists */
+	TARGET_DIR,	/* a path ending in '/': complete when it holds _SUCCESS */
+	TARGET_TABLE,	/* {table: NAME}: complete when the marker table says so */
+};
+
+struct task {
+	char *name;
+	const struct task_kind *kind;
+	struct node *def;	/* the task's fields, defaults applied (owned) */
+	struct need *needs;
+	size_t n_needs;
+	enum target_type target_type;
+	struct template *target;	/* TARGET_FILE/DIR: the path template */
+	char *table;		/* TARGET_TABLE: the table name */
+	struct template *database;	/* 'database' field, or NULL */
+	int retries;		/* extra attempts after the first */
+	int64_t retry_delay_ms;	/* before the 2nd attempt; doubled after each */
+	int64_t timeout_ms;	/* per attempt; 0 means none */
+	int pool;		/* index into dag->pools, or -1 */
+	int priority;		/* higher runs first among ready instances */
+	char *description;
+	void *prepared;		/* kind->prepare() result, or NULL */
+	int line;		/* position of the task's name in the file */
+	int column;
+};
+
+struct pool_limit {
+	char *name;
+	int limit;		/* instances of this pool running at once */
+};
+
+struct dag {
+	char *path;		/* the file, as given */
+	char *name;
+	char *description;
+	enum schedule schedule;
+	char *timezone;		/* IANA name */
+	char *start;		/* YYYY-MM-DD, first partition's local date */
+	int64_t start_epoch;	/* start of the first partition, unix seconds */
+	struct node *root;	/* the parsed file */
+	struct pool_limit *pools;
+	size_t n_pools;
+	struct task *tasks;	/* in file order */
+	size_t n_tasks;
+	size_t *topo;		/* task indexes, needs before needers */
+	void *params;		/* the loader's resolved params (opaque) */
+};
+
+/*
+ * Load and check a DAG file.  Every problem found is appended to errs with
+ * its file:line:column; on any error the result is -EINVAL (or -errno when
+ * the file cannot be read) and *out is NULL.  The caller owns *out.
+ */
+int dag_load(const char *path, struct dag **out, struct errs *errs);
+/* Free a DAG (accepts NULL), releasing every task's prepared state. */
+void dag_free(struct dag *dag);
+/* Index of the task called name, or -1. */
+int dag_task_index(const struct dag *dag, const char *name);
+
+/* A partition: one local day or hour of the DAG's time zone. */
+struct partition {
+	int64_t start;		/* unix seconds */
+	int64_t end;		/* exclusive */
+	char id[24];		/* 2026-11-01, 2026-11-01T06; a repeated DST hour
+				 * gets a suffix that sorts after the first one:
+				 * 2026-11-01T01b */
+};
+
+/*
+ * The partitions from..to (inclusive), each "YYYY-MM-DD", "YYYY-MM-DDTHH"
+ * (hourly DAGs), "today" or "yesterday" in the DAG's zone as of now (unix
+ * seconds, injected for tests).  A date on an hourly DAG means all its
+ * hours.  Partitions before the DAG's start are left out; a range wholly
+ * before it is an error.  *out is the caller's to free.  0 or -EINVAL.
+ */
+int dag_partitions(const struct dag *dag, const char *from, const char *to,
+	int64_t now, struct partition **out, size_t *n, struct err *e);
+/* The partition k steps from p (k may be negative); 0, or -ERANGE before start. */
+int dag_partition_step(const struct dag *dag, const struct partition *p,
+	int k, struct partition *out);
+/* The partition that holds the unix time t. */
+int dag_partition_at(const struct dag *dag, int64_t t, struct partition *out);
+
+/*
+ * What a template may refer to besides params and built-ins: the
+ * resolved targets and found files of needed instances.  The scheduler
+ * supplies these from its instance graph.
+ */
+struct resolve_env {
+	/* Target of task at partition (a path), or NULL when not known. */
+	const char *(*need_target)(void *ctx, size_t task,
+		const struct partition *p);
+	/* Files an external-check instance found (a list node), or NULL. */
+	const struct node *(*need_files)(void *ctx, size_t task,
+		const struct partition *p);
+	void *ctx;
+	int64_t now;		/* unix seconds, for nothing but 'today' */
+};
+
+/*
+ * Resolve one instance: every templated field of task `task` expanded for
+ * partition p.  *fields gets a new map (the caller frees it with
+ * node_free); *target the resolved target path (NULL for tables and
+ * pattern checks; the caller frees it).  0 or -EINVAL with e filled.
+ */
+int dag_resolve(const struct dag *dag, size_t task, const struct partition *p,
+	const struct resolve_env *env, struct node **fields, char **target,
+	struct err *e);
+
+/* The resolved target of one instance only (cheap; used by plan). */
+int dag_resolve_target(const struct dag *dag, size_t task,
+	const struct partition *p, const struct resolve_env *env, char **target,
+	struct err *e);
+
+#endif

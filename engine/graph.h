@@ -1,0 +1,73 @@
+/*
+ * The instance graph: task x partition for a requested range, the needs
+ * between instances, and what is already complete.  plan prints it; the
+ * scheduler runs it.  Built by walking from the requested instances: a
+ * complete instance stops the walk (its needs are not examined, SPEC §2);
+ * an incomplete one pulls in its needs, even from outside the range, and a
+ * need before the DAG's start is satisfied.
+ */
+#ifndef DAG_GRAPH_H
+#define DAG_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dag.h"
+
+struct target_cache;
+
+enum inst_state {
+	INST_DONE,		/* target exists */
+	INST_TODO,		/* target missing; will run when its needs are done */
+	INST_WAITING,		/* external input missing (external-check) */
+	INST_BLOCKED,		/* a need is waiting (so this cannot run yet) */
+	INST_RUNNING,
+	INST_FAILED,
+	INST_UPSTREAM_FAILED,
+};
+
+/* Name of a state as status --json spells it ("done", "failed", ...). */
+const char *inst_state_name(enum inst_state s);
+
+struct instance {
+	uint32_t task;		/* index into dag->tasks */
+	uint32_t part;		/* index into graph->parts */
+	uint8_t state;		/* enum inst_state */
+	uint8_t requested;	/* in the requested range (not pulled in) */
+	uint8_t forced;		/* --force: runs although complete */
+	uint32_t dep_off;	/* its needs: graph->deps[dep_off .. +n_deps] */
+	uint32_t n_deps;
+	char *target;		/* resolved target path, or NULL (tables, patterns) */
+	struct node *inputs;	/* external-check: the files found, or NULL */
+};
+
+struct graph {
+	const struct dag *dag;
+	struct partition *parts;	/* sorted by start */
+	size_t n_parts;
+	struct instance *inst;	/* sorted by partition, then topological task order */
+	size_t n_inst;
+	uint32_t *deps;		/* instance indexes */
+	size_t n_deps;
+	struct target_cache *cache;
+};
+
+struct graph_options {
+	int64_t now;		/* unix seconds */
+	const char *const *force;	/* task names to rerun though complete */
+	size_t n_force;
+};
+
+/*
+ * Build the graph of dag over the requested partitions.  Checks every
+ * reached target (through a shared cache) and probes external checks.
+ * Returns 0 or a negative errno with e filled; the caller frees *out.
+ */
+int graph_build(const struct dag *dag, const struct partition *parts,
+	size_t n_parts, const struct graph_options *opt, struct graph **out,
+	struct err *e);
+void graph_free(struct graph *g);
+
+/* The resolve_env that answers {needs.X.target} and {needs.X.files} from g. */
+void graph_resolve_env(struct graph *g, struct resolve_env *env);
+
+#endif

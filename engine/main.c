@@ -1,0 +1,121 @@
+/*
+ * dag-cli's entry point: find the subcommand and hand it the arguments.
+ * Only main() exits; every command returns its status.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "task_kind.h"
+#include "util.h"
+
+const struct cli_command cli_commands[] = {
+	{ "validate", cmd_validate, "DAG...", "check DAG files; print every error" },
+	{ "plan", cmd_plan, "DAG --date D | --from A --to B",
+		"show what is complete, what would run, and why" },
+	{ "run", cmd_run, "DAG --date D [-j N] [--force TASK]",
+		"make one partition's targets exist" },
+	{ "backfill", cmd_backfill,
+		"DAG --from A --to B | --days-back N [-j N] [--reverse]",
+		"make the targets of every partition in a range exist" },
+	{ "status", cmd_status, "DAG [--from A --to B] [--json]",
+		"print the task x partition grid" },
+	{ "logs", cmd_logs, "DAG TASK --date D [--attempt N]",
+		"print an attempt's log" },
+	{ "clear", cmd_clear, "DAG TASK --date D [--downstream] [--yes]",
+		"remove targets so they are made again" },
+	{ "graph", cmd_graph, "DAG [--format dot|json]", "print the task graph" },
+	{ "kinds", cmd_kinds, "[KIND]", "list task kinds and their fields" },
+	{ NULL, NULL, NULL, NULL, 0 },
+};
+
+void
+cli_usage(const char *name, FILE *fp)
+{
+	const struct cli_command *c;
+
+	for (c = cli_commands; c->name; c++) {
+		if (strcmp(c->name, name))
+			continue;
+		fprintf(fp, "usage: dag-cli %s %s\n\n%s\n", c->name, c->usage,
+			c->summary);
+		return;
+	}
+}
+
+char *
+cli_dag_path(const char *arg, const char *dags_dir)
+{
+	struct stat st;
+	char *p;
+
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+		return xstrdup(arg);
+	if (!strchr(arg, '/')) {
+		p = xasprintf("%s/%s.yaml", dags_dir ? dags_dir : "dags", arg);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			return p;
+		free(p);
+	}
+	fprintf(stderr, "dag-cli: no DAG file '%s' (looked for the path, and for "
+		"%s/%s.yaml)\n", arg, dags_dir ? dags_dir : "dags", arg);
+	return NULL;
+}
+
+const char *
+cli_state_path(const char *opt)
+{
+	const char *env = getenv("DAG_STATE");
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return ".dag-state/state.db";
+}
+
+static void
+usage(FILE *fp)
+{
+	const struct cli_command *c;
+
+	fprintf(fp, "usage: dag-cli COMMAND [ARGS]\n\n"
+		"Runs daily and hourly data pipelines written as YAML files.\n\n"
+		"Commands:\n");
+	for (c = cli_commands; c->name; c++)
+		if (!c->hidden)
+			fprintf(fp, "  %-9s %s\n", c->name, c->summary);
+	fprintf(fp, "\n'dag-cli COMMAND --help' describes a command; "
+		"'man dag-cli' the YAML format.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("dag-cli %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	for (c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "dag-cli: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,569 @@
+/*
+ * YAML to struct node with libyaml's event parser.  We keep positions from
+ * libyaml's marks (0-based, so +1) and reject what a pipeline file must not
+ * contain: duplicate keys (YAML says they are an error, libyaml does not
+ * check), tabs in indentation, anchors and aliases (one file should read
+ * top to bottom), and keys that are not scalars.
+ */
+#include "config.h"
+#include "node.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+struct parse {
+	yaml_parser_t parser;
+	const char *name;
+	struct errs *errs;
+	int failed;
+};
+
+static void perr(struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+perr(struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
+{
+	struct err e;
+	va_list ap;
+
+	err_clear(&e);
+	e.code = -EINVAL;
+	snprintf(e.file, sizeof(e.file), "%s", p->name);
+	e.line = (int)m->line + 1;
+	e.column = (int)m->column + 1;
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	errs_add(p->errs, &e);
+	p->failed = 1;
+}
+
+static struct node *
+node_at(enum node_type type, const yaml_mark_t *m)
+{
+	struct node *n = xcalloc(1, sizeof(*n));
+
+	n->type = type;
+	n->line = (int)m->line + 1;
+	n->column = (int)m->column + 1;
+	return n;
+}
+
+static void
+push_item(struct node *parent, struct node *key, struct node *value)
+{
+	size_t cap = parent->n + 1;
+
+	/* Grow by powers of two: the arrays are sized exactly at n when 2^k. */
+	if ((parent->n & (parent->n - 1)) == 0) {
+		cap = parent->n ? parent->n * 2 : 1;
+		parent->items = xrealloc(parent->items, cap * sizeof(*parent->items));
+		if (parent->type == NODE_MAP)
+			parent->keys = xrealloc(parent->keys, cap * sizeof(*parent->keys));
+	}
+	if (parent->type == NODE_MAP)
+		parent->keys[parent->n] = key;
+	parent->items[parent->n++] = value;
+}
+
+static int next_event(struct parse *p, yaml_event_t *ev);
+static struct node *parse_node(struct parse *p, yaml_event_t *ev);
+
+static int
+next_event(struct parse *p, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&p->parser, ev))
+		return 0;
+	perr(p, &p->parser.problem_mark, "%s",
+		p->parser.problem ? p->parser.problem : "YAML syntax error");
+	if (p->parser.context) {
+		/* Keep libyaml's context ("while parsing a block mapping"). */
+		struct err *last = &p->errs->v[p->errs->n - 1];
+		size_t len = strlen(last->msg);
+		snprintf(last->msg + len, sizeof(last->msg) - len, " (%s)",
+			p->parser.context);
+	}
+	return -1;
+}
+
+static struct node *
+parse_scalar(struct parse *p, yaml_event_t *ev)
+{
+	struct node *n = node_at(NODE_SCALAR, &ev->start_mark);
+
+	n->str = xstrndup((const char *)ev->data.scalar.value,
+		ev->data.scalar.length);
+	n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
+		ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+		ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+	if (ev->data.scalar.anchor)
+		perr(p, &ev->start_mark, "anchors are not supported ('&%s')",
+			(const char *)ev->data.scalar.anchor);
+	return n;
+}
+
+static struct node *
+parse_seq(struct parse *p, yaml_event_t *start)
+{
+	struct node *n = node_at(NODE_SEQ, &start->start_mark);
+	yaml_event_t ev;
+
+	for (;;) {
+		struct node *item;
+
+		if (next_event(p, &ev) < 0)
+			goto fail;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return n;
+		}
+		item = parse_node(p, &ev);
+		yaml_event_delete(&ev);
+		if (!item)
+			goto fail;
+		push_item(n, NULL, item);
+	}
+fail:
+	node_free(n);
+	return NULL;
+}
+
+static struct node *
+parse_map(struct parse *p, yaml_event_t *start)
+{
+	struct node *n = node_at(NODE_MAP, &start->start_mark);
+	yaml_event_t ev;
+
+	for (;;) {
+		struct node *key, *value;
+		size_t i;
+
+		if (next_event(p, &ev) < 0)
+			goto fail;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return n;
+		}
+		key = parse_node(p, &ev);
+		yaml_event_delete(&ev);
+		if (!key)
+			goto fail;
+		if (next_event(p, &ev) < 0) {
+			node_free(key);
+			goto fail;
+		}
+		value = parse_node(p, &ev);
+		yaml_event_delete(&ev);
+		if (!value) {
+			node_free(key);
+			goto fail;
+		}
+		if (key->type != NODE_SCALAR) {
+			yaml_mark_t m = { 0, (size_t)key->line - 1, (size_t)key->column - 1 };
+			perr(p, &m, "a key must be a plain string, not %s",
+				node_type_name(key));
+			node_free(key);
+			node_free(value);
+			continue;
+		}
+		for (i = 0; i < n->n; i++) {
+			if (strcmp(n->keys[i]->str, key->str))
+				continue;
+			struct err e;
+
+			err_clear(&e);
+			snprintf(e.file, sizeof(e.file), "%s", p->name);
+			e.code = -EINVAL;
+			e.line = key->line;
+			e.column = key->column;
+			snprintf(e.msg, sizeof(e.msg),
+				"duplicate key '%s' (first at line %d)", key->str,
+				n->keys[i]->line);
+			errs_add(p->errs, &e);
+			p->failed = 1;
+			break;
+		}
+		if (i < n->n) {
+			node_free(key);
+			node_free(value);
+			continue;
+		}
+		push_item(n, key, value);
+	}
+fail:
+	node_free(n);
+	return NULL;
+}
+
+static struct node *
+parse_node(struct parse *p, yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return parse_scalar(p, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		if (ev->data.sequence_start.anchor)
+			perr(p, &ev->start_mark, "anchors are not supported ('&%s')",
+				(const char *)ev->data.sequence_start.anchor);
+		return parse_seq(p, ev);
+	case YAML_MAPPING_START_EVENT:
+		if (ev->data.mapping_start.anchor)
+			perr(p, &ev->start_mark, "anchors are not supported ('&%s')",
+				(const char *)ev->data.mapping_start.anchor);
+		return parse_map(p, ev);
+	case YAML_ALIAS_EVENT:
+		perr(p, &ev->start_mark, "aliases are not supported ('*%s')",
+			(const char *)ev->data.alias.anchor);
+		return node_new_scalar("");
+	default:
+		perr(p, &ev->start_mark, "unexpected YAML event");
+		return NULL;
+	}
+}
+
+/*
+ * libyaml reports a tab in indentation as "found character that cannot
+ * start any token", which does not say what to fix.  Look for tabs in the
+ * leading whitespace of every line first and name them.
+ */
+static void
+check_tabs(struct parse *p, const char *text, size_t len)
+{
+	size_t i = 0;
+	int line = 1;
+
+	while (i < len) {
+		size_t col = 0;
+		while (i < len && (text[i] == ' ' || text[i] == '\t')) {
+			if (text[i] == '\t') {
+				yaml_mark_t m = { 0, (size_t)line - 1, col };
+				perr(p, &m, "tab character in indentation; "
+					"indent with spaces");
+				break;
+			}
+			i++;
+			col++;
+		}
+		while (i < len && text[i] != '\n')
+			i++;
+		i++;
+		line++;
+	}
+}
+
+int
+node_parse_string(const char *text, size_t len, const char *name,
+	struct node **out, struct errs *errs)
+{
+	struct parse p = { .name = name, .errs = errs };
+	struct node *root = NULL;
+	yaml_event_t ev;
+	int rc = -EINVAL;
+
+	*out = NULL;
+	check_tabs(&p, text, len);
+	if (p.failed)
+		return -EINVAL;
+	if (!yaml_parser_initialize(&p.parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p.parser, (const unsigned char *)text, len);
+	/* STREAM-START, then DOCUMENT-START or STREAM-END. */
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	if (ev.type != YAML_DOCUMENT_START_EVENT) {
+		yaml_mark_t m = ev.start_mark;
+		yaml_event_delete(&ev);
+		perr(&p, &m, "the file is empty; expected a map with 'dag:' "
+			"and 'tasks:'");
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	root = parse_node(&p, &ev);
+	yaml_event_delete(&ev);
+	if (!root)
+		goto out;
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	if (ev.type != YAML_STREAM_END_EVENT)
+		perr(&p, &ev.start_mark, "only one YAML document is allowed "
+			"per file");
+	yaml_event_delete(&ev);
+	if (!p.failed)
+		rc = 0;
+out:
+	yaml_parser_delete(&p.parser);
+	if (rc < 0 || p.failed) {
+		node_free(root);
+		return -EINVAL;
+	}
+	*out = root;
+	return 0;
+}
+
+int
+node_parse_file(const char *path, struct node **out, struct errs *errs)
+{
+	FILE *fp = fopen(path, "rb");
+	struct strbuf sb;
+	char buf[65536];
+	size_t got;
+	int rc;
+
+	*out = NULL;
+	if (!fp) {
+		rc = -errno;
+		errs_addf(errs, rc, path, 0, 0, "cannot read: %s", strerror(-rc));
+		return rc;
+	}
+	sb_init(&sb);
+	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
+		sb_add(&sb, buf, got);
+	if (ferror(fp)) {
+		rc = -EIO;
+		errs_addf(errs, rc, path, 0, 0, "read error");
+		fclose(fp);
+		sb_release(&sb);
+		return rc;
+	}
+	fclose(fp);
+	rc = node_parse_string(sb.buf ? sb.buf : "", sb.len, path, out, errs);
+	sb_release(&sb);
+	return rc;
+}
+
+void
+node_free(struct node *n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->n; i++) {
+		node_free(n->items[i]);
+		if (n->keys)
+			node_free(n->keys[i]);
+	}
+	free(n->items);
+	free(n->keys);
+	free(n->str);
+	free(n);
+}
+
+struct node *
+node_new_scalar(const char *s)
+{
+	struct node *n = xcalloc(1, sizeof(*n));
+
+	n->type = NODE_SCALAR;
+	n->str = xstrdup(s);
+	return n;
+}
+
+struct node *
+node_new_seq(void)
+{
+	struct node *n = xcalloc(1, sizeof(*n));
+
+	n->type = NODE_SEQ;
+	return n;
+}
+
+struct node *
+node_new_map(void)
+{
+	struct node *n = xcalloc(1, sizeof(*n));
+
+	n->type = NODE_MAP;
+	return n;
+}
+
+void
+node_seq_push(struct node *seq, struct node *item)
+{
+	push_item(seq, NULL, item);
+}
+
+void
+node_map_set(struct node *map, const char *key, struct node *value)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++) {
+		if (!strcmp(map->keys[i]->str, key)) {
+			node_free(map->items[i]);
+			map->items[i] = value;
+			return;
+		}
+	}
+	push_item(map, node_new_scalar(key), value);
+}
+
+struct node *
+node_clone(const struct node *n)
+{
+	struct node *c;
+	size_t i;
+
+	if (!n)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->type = n->type;
+	c->line = n->line;
+	c->column = n->column;
+	c->quoted = n->quoted;
+	c->str = n->str ? xstrdup(n->str) : NULL;
+	for (i = 0; i < n->n; i++)
+		push_item(c, n->keys ? node_clone(n->keys[i]) : NULL,
+			node_clone(n->items[i]));
+	return c;
+}
+
+const struct node *
+node_get(const struct node *map, const char *key)
+{
+	size_t i;
+
+	if (!map || map->type != NODE_MAP)
+		return NULL;
+	for (i = 0; i < map->n; i++)
+		if (!strcmp(map->keys[i]->str, key))
+			return map->items[i];
+	return NULL;
+}
+
+const char *
+node_str(const struct node *n)
+{
+	return n && n->type == NODE_SCALAR ? n->str : NULL;
+}
+
+const char *
+node_get_str(const struct node *map, const char *key)
+{
+	return node_str(node_get(map, key));
+}
+
+const char *
+node_type_name(const struct node *n)
+{
+	if (!n)
+		return "nothing";
+	switch (n->type) {
+	case NODE_SCALAR:
+		return "a string";
+	case NODE_SEQ:
+		return "a list";
+	case NODE_MAP:
+		return "a map";
+	}
+	return "?";
+}
+
+static json_t *
+to_json(const struct node *n)
+{
+	json_t *j;
+	size_t i;
+
+	switch (n->type) {
+	case NODE_SCALAR:
+		return json_string_nocheck(n->str);
+	case NODE_SEQ:
+		j = json_array();
+		for (i = 0; i < n->n; i++)
+			json_array_append_new(j, to_json(n->items[i]));
+		return j;
+	case NODE_MAP:
+		j = json_object();
+		for (i = 0; i < n->n; i++)
+			json_object_set_new_nocheck(j, n->keys[i]->str,
+				to_json(n->items[i]));
+		return j;
+	}
+	return json_null();
+}
+
+char *
+node_to_json(const struct node *n)
+{
+	json_t *j = to_json(n);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+		JSON_ENCODE_ANY);
+	char *r = xstrdup(s ? s : "null");
+
+	free(s);
+	json_decref(j);
+	return r;
+}
+
+static struct node *
+from_json(json_t *j)
+{
+	struct node *n;
+	const char *key;
+	json_t *v;
+	size_t i;
+	char buf[64];
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		n = node_new_map();
+		json_object_foreach(j, key, v)
+			push_item(n, node_new_scalar(key), from_json(v));
+		return n;
+	case JSON_ARRAY:
+		n = node_new_seq();
+		json_array_foreach(j, i, v)
+			push_item(n, NULL, from_json(v));
+		return n;
+	case JSON_STRING:
+		n = xcalloc(1, sizeof(*n));
+		n->type = NODE_SCALAR;
+		n->str = xstrndup(json_string_value(j), json_string_length(j));
+		n->quoted = 1;
+		return n;
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+			json_integer_value(j));
+		return node_new_scalar(buf);
+	case JSON_REAL:
+		snprintf(buf, sizeof(buf), "%.17g", json_real_value(j));
+		return node_new_scalar(buf);
+	case JSON_TRUE:
+		return node_new_scalar("true");
+	case JSON_FALSE:
+		return node_new_scalar("false");
+	case JSON_NULL:
+		return node_new_scalar("");
+	}
+	return node_new_scalar("");
+}
+
+int
+node_from_json(const char *text, struct node **out, struct err *e)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+
+	*out = NULL;
+	if (!j)
+		return err_set(e, -EINVAL, "invalid JSON at %d:%d: %s", je.line,
+			je.column, je.text);
+	*out = from_json(j);
+	json_decref(j);
+	return 0;
+}

@@ -1,0 +1,430 @@
+/*
+ * Shared helpers.  Allocation failures abort here, in one place, so the rest
+ * of the code can treat memory as infallible (the STYLE rule: library code
+ * never exits, except for running out of memory).
+ */
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+oom(size_t n)
+{
+	fprintf(stderr, "dag-cli: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		oom(count * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	struct strbuf sb;
+	va_list ap;
+
+	sb_init(&sb);
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	return sb_detach(&sb);
+}
+
+void
+err_clear(struct err *e)
+{
+	if (!e)
+		return;
+	e->code = 0;
+	e->msg[0] = '\0';
+	e->file[0] = '\0';
+	e->line = 0;
+	e->column = 0;
+}
+
+static void
+err_vset(struct err *e, int code, const char *fmt, va_list ap)
+{
+	e->code = code;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+}
+
+int
+err_set(struct err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return code;
+	e->file[0] = '\0';
+	e->line = e->column = 0;
+	va_start(ap, fmt);
+	err_vset(e, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+err_set_at(struct err *e, int code, const char *file, int line, int column,
+	const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return code;
+	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
+	e->line = line;
+	e->column = column;
+	va_start(ap, fmt);
+	err_vset(e, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+err_print(const struct err *e, FILE *fp)
+{
+	if (e->file[0] && e->line > 0)
+		fprintf(fp, "%s:%d:%d: %s\n", e->file, e->line, e->column, e->msg);
+	else if (e->file[0])
+		fprintf(fp, "%s: %s\n", e->file, e->msg);
+	else
+		fprintf(fp, "%s\n", e->msg);
+}
+
+void
+errs_add(struct errs *l, const struct err *e)
+{
+	if (l->n >= ERRS_MAX) {
+		l->dropped++;
+		return;
+	}
+	VEC_PUSH(*l, *e);
+}
+
+void
+errs_addf(struct errs *l, int code, const char *file, int line, int column,
+	const char *fmt, ...)
+{
+	struct err e;
+	va_list ap;
+
+	err_clear(&e);
+	snprintf(e.file, sizeof(e.file), "%s", file ? file : "");
+	e.line = line;
+	e.column = column;
+	va_start(ap, fmt);
+	err_vset(&e, code, fmt, ap);
+	va_end(ap);
+	errs_add(l, &e);
+}
+
+static int
+err_cmp(const void *a, const void *b)
+{
+	const struct err *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return (x->column > y->column) - (x->column < y->column);
+}
+
+void
+errs_print(const struct errs *l, FILE *fp)
+{
+	size_t i;
+
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), err_cmp);
+	for (i = 0; i < l->n; i++)
+		err_print(&l->v[i], fp);
+	if (l->dropped)
+		fprintf(fp, "... and %zu more errors\n", l->dropped);
+}
+
+void
+errs_release(struct errs *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = l->dropped = 0;
+}
+
+void
+sb_init(struct strbuf *sb)
+{
+	sb->buf = NULL;
+	sb->len = 0;
+	sb->cap = 0;
+}
+
+void
+sb_release(struct strbuf *sb)
+{
+	free(sb->buf);
+	sb_init(sb);
+}
+
+void
+sb_grow(struct strbuf *sb, size_t extra)
+{
+	size_t want = sb->len + extra + 1;
+	size_t cap;
+
+	if (want <= sb->cap)
+		return;
+	cap = sb->cap ? sb->cap : 64;
+	while (cap < want)
+		cap *= 2;
+	sb->buf = xrealloc(sb->buf, cap);
+	sb->cap = cap;
+}
+
+void
+sb_add(struct strbuf *sb, const void *data, size_t n)
+{
+	sb_grow(sb, n);
+	if (n)
+		memcpy(sb->buf + sb->len, data, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void
+sb_adds(struct strbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+void
+sb_addc(struct strbuf *sb, char c)
+{
+	sb_grow(sb, 1);
+	sb->buf[sb->len++] = c;
+	sb->buf[sb->len] = '\0';
+}
+
+void
+sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	sb_grow(sb, (size_t)n);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+}
+
+void
+sb_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void
+sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+char *
+sb_detach(struct strbuf *sb)
+{
+	char *p = sb->buf ? sb->buf : xstrdup("");
+	sb_init(sb);
+	return p;
+}
+
+int64_t
+clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+duration_parse(const char *s, int64_t *ms)
+{
+	char *end;
+	double v;
+	double unit;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		unit = 1000;
+	else if (!strcmp(end, "ms"))
+		unit = 1;
+	else if (!strcmp(end, "m"))
+		unit = 60 * 1000.0;
+	else if (!strcmp(end, "h"))
+		unit = 3600 * 1000.0;
+	else if (!strcmp(end, "d"))
+		unit = 86400 * 1000.0;
+	else
+		return -EINVAL;
+	if (v * unit > 9e15)
+		return -EINVAL;
+	*ms = (int64_t)(v * unit);
+	return 0;
+}
+
+int
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[64];
+	size_t i, j;
+
+	if (lb >= ARRAY_LEN(row))
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (j = 1; j <= lb; j++) {
+			int up = row[j];
+			int best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+int
+mkdir_p(const char *path, int mode)
+{
+	char *p = xstrdup(path);
+	char *s;
+	int rc = 0;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+			rc = -errno;
+			goto out;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
+		rc = -errno;
+out:
+	free(p);
+	return rc;
+}
+
+int
+mkdir_parent(const char *path)
+{
+	char *p = xstrdup(path);
+	char *slash = strrchr(p, '/');
+	int rc = 0;
+
+	if (slash && slash != p) {
+		*slash = '\0';
+		rc = mkdir_p(p, 0777);
+	}
+	free(p);
+	return rc;
+}
+
+int
+fsync_parent(const char *path)
+{
+	char *p = xstrdup(path);
+	char *slash = strrchr(p, '/');
+	const char *dir = ".";
+	int fd, rc = 0;
+
+	if (slash == p)
+		dir = "/";
+	else if (slash) {
+		*slash = '\0';
+		dir = p;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+	} else {
+		if (fsync(fd) < 0 && errno != EINVAL)
+			rc = -errno;
+		close(fd);
+	}
+	free(p);
+	return rc;
+}

@@ -1,0 +1,125 @@
+/*
+ * Small shared helpers: allocation wrappers that abort on exhaustion, the
+ * error record every fallible function fills, a growable string buffer and
+ * a growable array.  Nothing here knows about DAGs.
+ */
+#ifndef DAG_UTIL_H
+#define DAG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation wrappers: they never return NULL; out of memory aborts. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a fresh string; the caller frees it. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * What went wrong, for the user.  code is a negative errno; file, line and
+ * column (1-based; 0 when unknown) locate the error in a DAG file.
+ */
+struct err {
+	int code;
+	char msg[1024];
+	char file[512];
+	int line;
+	int column;
+};
+
+/* Clear e (accepts NULL). */
+void err_clear(struct err *e);
+/*
+ * Fill e (which may be NULL) with code and a formatted message and return
+ * code, so a caller can write "return err_set(e, -EINVAL, ...)".
+ */
+int err_set(struct err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same with a position in file (borrowed, copied). */
+int err_set_at(struct err *e, int code, const char *file, int line, int column,
+	const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Print "file:line:col: msg" (or just "msg") and a newline to fp. */
+void err_print(const struct err *e, FILE *fp);
+
+/*
+ * A list of errors, for loaders that report every problem in a file rather
+ * than the first (capped at ERRS_MAX; further ones are counted in dropped).
+ */
+#define ERRS_MAX 100
+struct errs {
+	struct err *v;
+	size_t n, cap;
+	size_t dropped;
+};
+
+/* Append a copy of e. */
+void errs_add(struct errs *l, const struct err *e);
+/* Append a positioned error. */
+void errs_addf(struct errs *l, int code, const char *file, int line,
+	int column, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Print each error, sorted by line and column, then the dropped count. */
+void errs_print(const struct errs *l, FILE *fp);
+void errs_release(struct errs *l);
+
+/* A growable NUL-terminated byte string. */
+struct strbuf {
+	char *buf;	/* always NUL-terminated once anything was added */
+	size_t len;	/* bytes, without the NUL */
+	size_t cap;
+};
+
+void sb_init(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+void sb_grow(struct strbuf *sb, size_t extra);
+void sb_add(struct strbuf *sb, const void *data, size_t n);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+void sb_reset(struct strbuf *sb);
+/* Hand the buffer to the caller (never NULL) and reset sb. */
+char *sb_detach(struct strbuf *sb);
+
+/*
+ * Growable array of T: declare "struct { T *v; size_t n, cap; } a = {0};"
+ * and push with VEC_PUSH(a, value).
+ */
+#define VEC_GROW(a, want) do { \
+	if ((want) > (a).cap) { \
+		size_t nc_ = (a).cap ? (a).cap * 2 : 8; \
+		while (nc_ < (want)) nc_ *= 2; \
+		(a).v = xrealloc((a).v, nc_ * sizeof(*(a).v)); \
+		(a).cap = nc_; \
+	} \
+} while (0)
+#define VEC_PUSH(a, x) do { VEC_GROW(a, (a).n + 1); (a).v[(a).n++] = (x); } while (0)
+
+/* Milliseconds on the monotonic clock. */
+int64_t clock_ms(void);
+
+/*
+ * Parse a duration "30s", "5m", "1h", "2d", "250ms" or a bare number of
+ * seconds into milliseconds.  Returns 0, or -EINVAL.
+ */
+int duration_parse(const char *s, int64_t *ms);
+
+/* Edit distance, for "did you mean" suggestions. */
+int edit_distance(const char *a, const char *b);
+
+/* Create every missing directory of path (like mkdir -p); 0 or -errno. */
+int mkdir_p(const char *path, int mode);
+/* Create the directories leading to file path (not the last part). */
+int mkdir_parent(const char *path);
+/* fsync the directory holding path; 0 or -errno. */
+int fsync_parent(const char *path);
+
+#endif

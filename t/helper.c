@@ -1,0 +1,62 @@
+/*
+ * t/helper: exposes internals to the shell tests.  Each area adds its
+ * subcommands in its own t/helper-AREA.c and one line in the table below.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "util.h"
+
+/* yaml FILE: parse with the node parser, print JSON or the errors. */
+static int
+helper_yaml(int argc, char **argv)
+{
+	struct errs errs = { 0 };
+	struct node *root;
+	char *json;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: helper yaml FILE\n");
+		return 2;
+	}
+	if (node_parse_file(argv[1], &root, &errs) < 0) {
+		errs_print(&errs, stdout);
+		errs_release(&errs);
+		return 1;
+	}
+	json = node_to_json(root);
+	printf("%s\n", json);
+	free(json);
+	node_free(root);
+	return 0;
+}
+
+struct helper_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct helper_cmd helper_cmds[] = {
+	{ "yaml", helper_yaml },
+	{ NULL, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+	const struct helper_cmd *c;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: helper COMMAND ARGS\n");
+		return 2;
+	}
+	for (c = helper_cmds; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "helper: unknown command '%s'\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,102 @@
+# t/lib.sh: the shell test library.  A test script sets test_description,
+# sources this file, wraps every step in test_expect_success and ends with
+# test_done.  Output is TAP.  Each script runs in its own scratch directory
+# t/trash.NAME under the build directory, removed when every step passed.
+
+: "${BUILD_DIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${SRC_DIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+export BUILD_DIR SRC_DIR
+PATH="$BUILD_DIR:$BUILD_DIR/t:$PATH"
+export PATH
+# A sanitizer report must look like a crash, never like an ordinary exit 1.
+ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
+UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
+export ASAN_OPTIONS UBSAN_OPTIONS
+# Tests never depend on the user's environment or clock zone.
+unset DAG_STATE
+TZ=UTC
+LC_ALL=C
+export TZ LC_ALL
+
+test_name=$(basename "$0" .sh)
+TRASH="$BUILD_DIR/t/trash.$test_name"
+rm -rf "$TRASH"
+mkdir -p "$TRASH" || exit 1
+cd "$TRASH" || exit 1
+HOME="$TRASH"
+export HOME
+
+test_count=0
+test_failures=0
+test_log="$TRASH/.step.log"
+
+say() { printf '%s\n' "$*"; }
+
+# test_expect_success TITLE BODY: run BODY in this shell; TAP ok/not ok.
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if ( eval "$2" ) >"$test_log" 2>&1; then
+		say "ok $test_count - $1"
+	else
+		test_failures=$((test_failures + 1))
+		say "not ok $test_count - $1"
+		sed 's/^/#	/' <<STEP
+$2
+STEP
+		say "# output:"
+		sed 's/^/# /' "$test_log"
+	fi
+}
+
+# test_expect_code N CMD...: CMD must exit with status N.
+test_expect_code() {
+	want=$1
+	shift
+	"$@"
+	got=$?
+	if [ "$got" != "$want" ]; then
+		say "expected exit $want from '$*', got $got" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_must_fail CMD...: CMD must fail with an ordinary exit, not a crash.
+test_must_fail() {
+	"$@"
+	got=$?
+	if [ "$got" = 0 ]; then
+		say "expected '$*' to fail, it succeeded" >&2
+		return 1
+	fi
+	if [ "$got" -gt 125 ]; then
+		say "'$*' died (exit $got): a crash, not a failure" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_cmp EXPECTED ACTUAL: files must match; shows a diff when not.
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# test_grep PATTERN FILE: like grep, but shows the file when nothing matches.
+test_grep() {
+	if grep -q -e "$1" "$2"; then
+		return 0
+	fi
+	say "no line of $2 matches '$1'; it holds:" >&2
+	sed 's/^/| /' "$2" >&2
+	return 1
+}
+
+test_done() {
+	say "1..$test_count"
+	if [ "$test_failures" = 0 ]; then
+		cd "$BUILD_DIR" && rm -rf "$TRASH"
+		exit 0
+	fi
+	say "# failed $test_failures of $test_count"
+	exit 1
+}

@@ -1,0 +1,120 @@
+/* Unit tests of engine/util.c and engine/node.c. */
+#include "config.h"
+
+#include <errno.h>
+#include "unit.h"
+#include "util.h"
+#include "node.h"
+
+UNIT_TEST(durations_parse)
+{
+	int64_t ms = 0;
+
+	CHECK_INT(duration_parse("30s", &ms), ==, 0);
+	CHECK_INT(ms, ==, 30000);
+	CHECK_INT(duration_parse("5m", &ms), ==, 0);
+	CHECK_INT(ms, ==, 300000);
+	CHECK_INT(duration_parse("1h", &ms), ==, 0);
+	CHECK_INT(ms, ==, 3600000);
+	CHECK_INT(duration_parse("2d", &ms), ==, 0);
+	CHECK_INT(ms, ==, 172800000);
+	CHECK_INT(duration_parse("250ms", &ms), ==, 0);
+	CHECK_INT(ms, ==, 250);
+	CHECK_INT(duration_parse("12", &ms), ==, 0);
+	CHECK_INT(ms, ==, 12000);
+	CHECK_INT(duration_parse("5 min", &ms), ==, -EINVAL);
+	CHECK_INT(duration_parse("", &ms), ==, -EINVAL);
+	CHECK_INT(duration_parse("-1s", &ms), ==, -EINVAL);
+}
+
+UNIT_TEST(strbuf_grows)
+{
+	struct strbuf sb;
+	int i;
+
+	sb_init(&sb);
+	for (i = 0; i < 1000; i++)
+		sb_addf(&sb, "%d,", i);
+	CHECK_INT(sb.len, ==, 3890);
+	CHECK(!strncmp(sb.buf, "0,1,2,", 6));
+	sb_release(&sb);
+}
+
+UNIT_TEST(edit_distance_suggests)
+{
+	CHECK_INT(edit_distance("archiv", "archive"), ==, 1);
+	CHECK_INT(edit_distance("comand", "command"), ==, 1);
+	CHECK_INT(edit_distance("abc", "xyz"), ==, 3);
+}
+
+UNIT_TEST(node_parses_with_positions)
+{
+	const char *y = "dag: x\ntasks:\n  a:\n    kind: command\n";
+	struct errs errs = { 0 };
+	struct node *root;
+	const struct node *a;
+
+	CHECK_INT(node_parse_string(y, strlen(y), "t.yaml", &root, &errs), ==, 0);
+	CHECK_STR(node_get_str(root, "dag"), "x");
+	a = node_get(node_get(root, "tasks"), "a");
+	CHECK(a != NULL);
+	CHECK_INT(a->line, ==, 4);
+	CHECK_INT(a->column, ==, 5);
+	CHECK_STR(node_get_str(a, "kind"), "command");
+	node_free(root);
+	errs_release(&errs);
+}
+
+UNIT_TEST(node_rejects_duplicate_keys)
+{
+	const char *y = "a: 1\nb: 2\na: 3\n";
+	struct errs errs = { 0 };
+	struct node *root;
+
+	CHECK_INT(node_parse_string(y, strlen(y), "t.yaml", &root, &errs), ==, -EINVAL);
+	CHECK(root == NULL);
+	CHECK_INT(errs.n, ==, 1);
+	CHECK_INT(errs.v[0].line, ==, 3);
+	CHECK_INT(errs.v[0].column, ==, 1);
+	CHECK_STR(errs.v[0].msg, "duplicate key 'a' (first at line 1)");
+	errs_release(&errs);
+}
+
+UNIT_TEST(node_rejects_tabs_and_empty)
+{
+	const char *y = "a:\n\tb: 1\n";
+	struct errs errs = { 0 };
+	struct node *root;
+
+	CHECK_INT(node_parse_string(y, strlen(y), "t.yaml", &root, &errs), ==, -EINVAL);
+	CHECK_INT(errs.v[0].line, ==, 2);
+	CHECK_INT(errs.v[0].column, ==, 1);
+	errs_release(&errs);
+	CHECK_INT(node_parse_string("", 0, "e.yaml", &root, &errs), ==, -EINVAL);
+	CHECK(strstr(errs.v[0].msg, "empty") != NULL);
+	errs_release(&errs);
+}
+
+UNIT_TEST(node_json_round_trip)
+{
+	const char *y = "a: [1, two]\nb: {c: 'x\"y'}\n";
+	struct errs errs = { 0 };
+	struct node *root, *back;
+	char *j, *j2;
+	struct err e;
+
+	CHECK_INT(node_parse_string(y, strlen(y), "t.yaml", &root, &errs), ==, 0);
+	j = node_to_json(root);
+	CHECK_STR(j, "{\"a\":[\"1\",\"two\"],\"b\":{\"c\":\"x\\\"y\"}}");
+	CHECK_INT(node_from_json(j, &back, &e), ==, 0);
+	j2 = node_to_json(back);
+	CHECK_STR(j2, j);
+	free(j);
+	free(j2);
+	node_free(root);
+	node_free(back);
+}
+
+UNIT_MAIN(durations_parse, strbuf_grows, edit_distance_suggests,
+	node_parses_with_positions, node_rejects_duplicate_keys,
+	node_rejects_tabs_and_empty, node_json_round_trip)
