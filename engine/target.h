@@ -46,6 +46,14 @@ int target_file_exists(struct target_cache *c, const char *path,
 int target_table_exists(struct target_cache *c, const char *database,
 	const char *table, const char *partition, struct err *e);
 
+/*
+ * The same check on an open connection (a loader uses it inside its own
+ * transaction).  A missing marker table is 0.
+ */
+struct sqlite3;
+int target_table_check(struct sqlite3 *db, const char *table,
+	const char *partition, struct err *e);
+
 /* Remove a file target (or a directory target's tree); 0 or -errno. */
 int target_file_remove(const char *path);
 /* Delete a table partition's marker row (its data stays until reloaded). */

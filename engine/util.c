@@ -89,6 +89,9 @@ err_clear(struct err *e)
 	e->column = 0;
 }
 
+static void err_vset(struct err *e, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 err_vset(struct err *e, int code, const char *fmt, va_list ap)
 {

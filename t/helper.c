@@ -35,6 +35,8 @@ helper_yaml(int argc, char **argv)
 	return 0;
 }
 
+int helper_run_kind(int argc, char **argv);
+
 struct helper_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -42,6 +44,7 @@ struct helper_cmd {
 
 static const struct helper_cmd helper_cmds[] = {
 	{ "yaml", helper_yaml },
+	{ "run-kind", helper_run_kind },
 	{ NULL, NULL },
 };
 
