@@ -18,6 +18,16 @@ TZ=UTC
 LC_ALL=C
 export TZ LC_ALL
 
+# ./configure --enable-valgrind: every dag-cli call runs under memcheck and
+# any error fails the step.
+if [ -n "${VALGRIND:-}" ]; then
+	dag_cli_bin="$BUILD_DIR/dag-cli"
+	dag-cli() {
+		valgrind -q --error-exitcode=126 --leak-check=full \
+			--errors-for-leak-kinds=definite "$dag_cli_bin" "$@"
+	}
+fi
+
 test_name=$(basename "$0" .sh)
 TRASH="$BUILD_DIR/t/trash.$test_name"
 rm -rf "$TRASH"
