@@ -1,0 +1,399 @@
+/*
+ * Unit tests of engine/csv.c: the CSV/TSV/JSONL reader on clean and dirty
+ * input (each record rendered as one line: "LINE:field|field" or
+ * "LINE!reason!raw"), gzip in and out, and the rejects file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <zlib.h>
+#include "unit.h"
+#include "atomic.h"
+#include "csv.h"
+#include "util.h"
+
+static char tmpdir[] = "/tmp/test-csv-XXXXXX";
+
+static void
+scratch_remove(void)
+{
+	remove_tree(tmpdir);
+}
+
+/* A path in this case's own scratch directory, removed at exit. */
+static char *
+scratch(const char *name)
+{
+	if (strchr(tmpdir, 'X')) {
+		if (!mkdtemp(tmpdir))
+			UNIT_FAIL("mkdtemp failed");
+		atexit(scratch_remove);
+	}
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static char *
+put_file(const char *name, const char *data, size_t n)
+{
+	char *path = scratch(name);
+	FILE *fp = fopen(path, "wb");
+
+	CHECK(fp != NULL);
+	CHECK(fwrite(data, 1, n, fp) == n);
+	fclose(fp);
+	return path;
+}
+
+static char *
+put_gz(const char *name, const char *data, size_t n)
+{
+	char *path = scratch(name);
+	gzFile gz = gzopen(path, "wb");
+
+	CHECK(gz != NULL);
+	CHECK(gzwrite(gz, data, (unsigned)n) == (int)n);
+	gzclose(gz);
+	return path;
+}
+
+static char *
+slurp(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "rb");
+	struct strbuf sb;
+	char buf[4096];
+	size_t got;
+
+	CHECK(fp != NULL);
+	sb_init(&sb);
+	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
+		sb_add(&sb, buf, got);
+	fclose(fp);
+	if (n)
+		*n = sb.len;
+	return sb_detach(&sb);
+}
+
+/* Read everything; render header and records, one per line. */
+static char *
+render_paths(const char *const *paths, size_t np, enum rec_format fmt,
+	int *rc_out, struct err *e)
+{
+	struct rec_reader *r;
+	struct record rec;
+	struct strbuf sb;
+	size_t i;
+	int rc;
+
+	sb_init(&sb);
+	err_clear(e);
+	rc = rec_reader_open(&r, paths, np, fmt, e);
+	if (rc < 0) {
+		*rc_out = rc;
+		return sb_detach(&sb);
+	}
+	sb_adds(&sb, "H:");
+	for (i = 0; i < rec_reader_width(r); i++)
+		sb_addf(&sb, "%s%s", i ? "|" : "", rec_reader_header(r)[i]);
+	sb_addc(&sb, '\n');
+	while ((rc = rec_reader_next(r, &rec, e)) > 0) {
+		if (rec.reject) {
+			sb_addf(&sb, "%llu!%s!", (unsigned long long)rec.line,
+				rec.reject);
+			for (i = 0; i < rec.raw_len; i++) {
+				if (rec.raw[i])
+					sb_addc(&sb, rec.raw[i]);
+				else
+					sb_adds(&sb, "\\0");
+			}
+		} else {
+			sb_addf(&sb, "%llu:", (unsigned long long)rec.line);
+			for (i = 0; i < rec.n; i++) {
+				if (i)
+					sb_addc(&sb, '|');
+				sb_add(&sb, rec.fields[i], rec.lens[i]);
+				CHECK_INT(strlen(rec.fields[i]), ==, rec.lens[i]);
+			}
+		}
+		sb_addc(&sb, '\n');
+	}
+	rec_reader_free(r);
+	*rc_out = rc;
+	return sb_detach(&sb);
+}
+
+static char *
+render(const char *data, size_t n, enum rec_format fmt)
+{
+	char *path = put_file("in", data, n);
+	const char *paths[1] = { path };
+	struct err e;
+	int rc;
+	char *out = render_paths(paths, 1, fmt, &rc, &e);
+
+	if (rc < 0)
+		UNIT_FAIL("reader failed: %s", e.msg);
+	free(path);
+	return out;
+}
+
+#define RENDER(s, fmt) render(s, sizeof(s) - 1, fmt)
+
+UNIT_TEST(csv_rfc4180)
+{
+	char *out = RENDER("a,b,c\n"
+		"1,\"x,y\",3\n"
+		"\"he said \"\"hi\"\"\",,\"\"\n"
+		"\"multi\nline\",2,3\n"
+		"4,5,6", REC_CSV);
+
+	CHECK_STR(out, "H:a|b|c\n"
+		"2:1|x,y|3\n"
+		"3:he said \"hi\"||\n"
+		"4:multi\nline|2|3\n"
+		"6:4|5|6\n");
+	free(out);
+}
+
+UNIT_TEST(csv_crlf_and_bom)
+{
+	char *out = RENDER("\xef\xbb\xbfid,name\r\n1,\"a\r\nb\"\r\n2,c\r\n",
+		REC_CSV);
+
+	CHECK_STR(out, "H:id|name\n2:1|a\r\nb\n4:2|c\n");
+	free(out);
+}
+
+UNIT_TEST(csv_rejects_with_lines)
+{
+	char *out = RENDER("a,b\n"
+		"1,2\n"
+		"1,2,3\n"
+		"\n"
+		"x\"y,2\n"
+		"\"q\"z,2\n"
+		"ok,\xc3\n"
+		"nul,a\0b\n"
+		"5,6\n", REC_CSV);
+
+	CHECK_STR(out, "H:a|b\n"
+		"2:1|2\n"
+		"3!expected 2 fields, found 3!1,2,3\n"
+		"4!expected 2 fields, found 1!\n"
+		"5!bad quoting: a quote inside an unquoted field!x\"y,2\n"
+		"6!bad quoting: characters after a closing quote!\"q\"z,2\n"
+		"7!invalid UTF-8!ok,\xc3\n"
+		"8!NUL byte in the record!nul,a\\0b\n"
+		"9:5|6\n");
+	free(out);
+}
+
+UNIT_TEST(csv_unterminated_quote_costs_one_line)
+{
+	char *out = RENDER("a,b,c\n"
+		"1,\"open,3\n"
+		"2,\"{\"\"k\"\"}\",3\n"
+		"4,5,6\n"
+		"7,\"never closed\n"
+		"8,9,10\n", REC_CSV);
+
+	CHECK_STR(out, "H:a|b|c\n"
+		"2!bad quoting: characters after a closing quote!1,\"open,3\n"
+		"3:2|{\"k\"}|3\n"
+		"4:4|5|6\n"
+		"5!bad quoting: unterminated quoted field!7,\"never closed\n"
+		"6:8|9|10\n");
+	free(out);
+}
+
+UNIT_TEST(csv_overlong_forms_and_surrogates_rejected)
+{
+	char *out = RENDER("a\n\xc0\xaf\n\xed\xa0\x80\n\xf4\x90\x80\x80\n"
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xb9\n", REC_CSV);
+
+	CHECK_STR(out, "H:a\n2!invalid UTF-8!\xc0\xaf\n"
+		"3!invalid UTF-8!\xed\xa0\x80\n"
+		"4!invalid UTF-8!\xf4\x90\x80\x80\n"
+		"5:caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xb9\n");
+	free(out);
+}
+
+UNIT_TEST(csv_header_only_and_empty)
+{
+	const char *paths[1];
+	struct err e;
+	char *out = RENDER("a,b\n", REC_CSV);
+	int rc;
+
+	CHECK_STR(out, "H:a|b\n");
+	free(out);
+	paths[0] = put_file("empty", "", 0);
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, -EINVAL);
+	CHECK(strstr(e.msg, "is empty: expected a header line") != NULL);
+	free(out);
+	free((char *)paths[0]);
+	paths[0] = put_file("dup", "a,b,a\n", 6);
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, -EINVAL);
+	CHECK(strstr(e.msg, "column 'a' appears twice") != NULL);
+	free(out);
+	free((char *)paths[0]);
+}
+
+UNIT_TEST(csv_big_field)
+{
+	size_t big = 10u << 20, n;
+	struct strbuf sb;
+	char *path, *out;
+	const char *paths[1];
+	struct err e;
+	int rc;
+
+	sb_init(&sb);
+	sb_adds(&sb, "k,v\n1,\"");
+	sb_grow(&sb, big);
+	memset(sb.buf + sb.len, 'x', big);
+	sb.len += big;
+	sb_adds(&sb, "\"\n2,y\n");
+	path = put_file("big", sb.buf, sb.len);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	n = strlen(out);
+	CHECK_INT(n, ==, strlen("H:k|v\n2:1|") + big + strlen("\n3:2|y\n"));
+	CHECK(!strcmp(out + n - 7, "\n3:2|y\n"));
+	free(out);
+	free(path);
+	sb_release(&sb);
+}
+
+UNIT_TEST(gzip_by_magic_and_truncation)
+{
+	const char text[] = "a,b\n1,2\n3,4\n";
+	char *path = put_gz("in.gz", text, sizeof(text) - 1), *out, *data;
+	const char *paths[1] = { path };
+	struct err e;
+	size_t n;
+	int rc;
+
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, "H:a|b\n2:1|2\n3:3|4\n");
+	free(out);
+	/* Cut the trailer off: an error, not a short file. */
+	data = slurp(path, &n);
+	free(path);
+	path = put_file("cut.gz", data, n - 6);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, -EIO);
+	CHECK(strstr(e.msg, "truncated gzip stream") != NULL);
+	free(out);
+	free(data);
+	free(path);
+}
+
+UNIT_TEST(several_files_one_stream)
+{
+	char *a = put_file("a.csv", "x,y\n1,2\n", 8);
+	char *b = put_gz("b.csv.gz", "x,y\n3,4\n5\n", 10);
+	char *c = put_file("c.csv", "x,z\n", 4);
+	const char *paths[3] = { a, b, c };
+	struct err e;
+	char *out, *want;
+	int rc;
+
+	out = render_paths(paths, 2, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	want = xasprintf("H:x|y\n2:1|2\n2:3|4\n"
+		"3!expected 2 fields, found 1 (in '%s')!5\n", b);
+	CHECK_STR(out, want);
+	free(want);
+	free(out);
+	out = render_paths(paths, 3, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, -EINVAL);
+	CHECK(strstr(e.msg, "c.csv':1: the header differs from the header of")
+		!= NULL);
+	free(out);
+	free(a);
+	free(b);
+	free(c);
+}
+
+UNIT_TEST(tsv_has_no_quoting)
+{
+	char *out = RENDER("a\tb\n\"x\ty\"\t2\n1\t\"q\"\n1\t2\t3\n", REC_TSV);
+
+	CHECK_STR(out, "H:a|b\n2!expected 2 fields, found 3!\"x\ty\"\t2\n"
+		"3:1|\"q\"\n4!expected 2 fields, found 3!1\t2\t3\n");
+	free(out);
+}
+
+UNIT_TEST(jsonl_values_and_rejects)
+{
+	char *out = RENDER("{\"a\":\"x\",\"n\":1.5,\"o\":{\"k\":[1,true]}}\n"
+		"{\"a\":null,\"n\":2,\"o\":{}}\n"
+		"{\"a\":\"y\",\"n\":3}\n"
+		"{\"a\":\"y\",\"n\":3,\"o\":\"str\"}\n"
+		"{\"a\":\"y\",\"n\":3,\"o\":{},\"z\":1}\n"
+		"{\"a\":\"y\",\n"
+		"\n"
+		"[1]\n", REC_JSONL);
+
+	CHECK_STR(out, "H:a|n|o\n"
+		"1:x|1.5|{\"k\":[1,true]}\n"
+		"2:|2|{}\n"
+		"3!missing key 'o'!{\"a\":\"y\",\"n\":3}\n"
+		"4!key 'o' holds a scalar, expected an object!"
+		"{\"a\":\"y\",\"n\":3,\"o\":\"str\"}\n"
+		"5!unexpected key 'z'!{\"a\":\"y\",\"n\":3,\"o\":{},\"z\":1}\n"
+		"6!invalid JSON: string or '}' expected near end of file "
+		"(column 9)!{\"a\":\"y\",\n"
+		"7!empty line!\n"
+		"8!not a JSON object![1]\n");
+	free(out);
+}
+
+UNIT_TEST(writer_quotes_and_gzips)
+{
+	static const char *const row[] = { "plain", "a,b", "say \"hi\"",
+		"two\nlines", "" };
+	struct rec_writer *w;
+	struct rejects *rj;
+	struct err e;
+	char *path = scratch("out/o.csv.gz"), *rpath = scratch("o.rej.csv");
+	const char *paths[1] = { path };
+	char *out, *text;
+	int rc;
+
+	CHECK_INT(rec_writer_open(&w, path, &e), ==, 0);
+	CHECK_INT(rec_writer_strings(w, 5, (const char *const[]){ "a", "b",
+		"c", "d", "e" }), ==, 0);
+	CHECK_INT(rec_writer_strings(w, 5, row), ==, 0);
+	CHECK_INT(rec_writer_commit(w, &e), ==, 0);
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, "H:a|b|c|d|e\n2:plain|a,b|say \"hi\"|two\nlines|\n");
+	free(out);
+	/* An aborted writer leaves nothing. */
+	CHECK_INT(rec_writer_open(&w, rpath, &e), ==, 0);
+	rec_writer_abort(w);
+	CHECK(access(rpath, F_OK) < 0);
+	CHECK_INT(rejects_open(&rj, rpath, &e), ==, 0);
+	CHECK_INT(rejects_add(rj, 7, "bad quoting", "x\"y,\xff", 5), ==, 0);
+	CHECK_INT(rejects_count(rj), ==, 1);
+	CHECK_INT(rejects_commit(rj, &e), ==, 0);
+	text = slurp(rpath, NULL);
+	CHECK_STR(text, "line,reason,record\n7,bad quoting,\"x\"\"y,\xff\"\n");
+	free(text);
+	free(path);
+	free(rpath);
+}
+
+UNIT_MAIN(csv_rfc4180, csv_crlf_and_bom, csv_rejects_with_lines,
+	csv_unterminated_quote_costs_one_line,
+	csv_overlong_forms_and_surrogates_rejected, csv_header_only_and_empty,
+	csv_big_field, gzip_by_magic_and_truncation, several_files_one_stream,
+	tsv_has_no_quoting, jsonl_values_and_rejects, writer_quotes_and_gzips)
