@@ -1,0 +1,77 @@
+#!/bin/sh
+test_description='dags/hourly_facts.yaml: distinct counts per campaign and hour'
+. "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/t/lib-dags.sh"
+
+D1=2026-01-01
+
+test_expect_success 'generate a day of hourly visits and events' '
+	"$GEN" hourly --out data --from $D1 --days 1 -q &&
+	test -f data/incoming/raw/$D1/visits_23.csv
+'
+
+test_expect_success 'the pipeline validates' '
+	dag-cli validate "$DAGS/hourly_facts.yaml" >out 2>err
+'
+
+test_expect_success 'a date backfills its 24 hours' '
+	dag-cli backfill hourly_facts --dags "$DAGS" --from $D1 --to $D1 -j 2 >out 2>err &&
+	dag_status hourly_facts --from $D1 --to $D1 &&
+	states_other_than done >not-done &&
+	test_cmp /dev/null not-done &&
+	instance_field fact_visits ${D1}T23 state >got &&
+	echo done >want &&
+	test_cmp want got
+'
+
+test_expect_success 'raw rows are loaded as synced, duplicates and all' '
+	sql data/facts.db "SELECT count(*) FROM raw_visits" &&
+	truth hourly_$D1 visit_rows >want &&
+	test_cmp want out.sql &&
+	sql data/facts.db "SELECT count(*) FROM raw_events" &&
+	truth hourly_$D1 event_rows >want &&
+	test_cmp want out.sql
+'
+
+test_expect_success 'facts count distinct visits, visitors and addresses' '
+	for h in 00 07 23; do
+		p=${D1}T$h &&
+		sed -n "s/^visits_\([0-9]*\)=\(.*\)/\1 \2/p" data/truth/hourly_$p.txt >v &&
+		sed -n "s/^visitors_[0-9]*=//p" data/truth/hourly_$p.txt >vr &&
+		sed -n "s/^ips_[0-9]*=//p" data/truth/hourly_$p.txt >ip &&
+		paste -d" " v vr ip | sort -n | tr " " "|" >want &&
+		sql data/facts.db "SELECT campaign_id, visits, visitors, ips
+			FROM fact_campaign_visits WHERE hour = '\''$p'\''
+			ORDER BY campaign_id" &&
+		test_cmp want out.sql || return 1
+	done &&
+	sql data/facts.db "SELECT count(*) FROM fact_campaign_visits" &&
+	truth hourly_$D1 fact_visit_rows >want &&
+	test_cmp want out.sql
+'
+
+test_expect_success 'event facts count distinct events per type' '
+	sql data/facts.db "SELECT count(*) FROM fact_campaign_events" &&
+	truth hourly_$D1 fact_event_rows >want &&
+	test_cmp want out.sql &&
+	p=${D1}T12 &&
+	sed -n "s/^events_\([0-9]*\)_\([a-z_]*\)=\(.*\)/\1|\2|\3/p" data/truth/hourly_$p.txt | sort >want &&
+	sql data/facts.db "SELECT campaign_id, event_type, events
+		FROM fact_campaign_events WHERE hour = '\''$p'\''" &&
+	sort out.sql >got &&
+	test_cmp want got
+'
+
+test_expect_success '--days-back repulls yesterday and today by the hour' '
+	y=$(date -u -d yesterday +%Y-%m-%d) &&
+	"$GEN" hourly --out data --from $y --days 2 -q &&
+	dag-cli backfill hourly_facts --dags "$DAGS" --days-back 1 -j 2 >out 2>err &&
+	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$y%'\''" &&
+	truth hourly_$y visit_rows >want &&
+	test_cmp want out.sql &&
+	sql data/facts.db "SELECT count(*) FROM fact_campaign_visits WHERE hour LIKE '\''$y%'\''" &&
+	truth hourly_$y fact_visit_rows >want &&
+	test_cmp want out.sql
+'
+
+test_done

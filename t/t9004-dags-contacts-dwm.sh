@@ -1,0 +1,75 @@
+#!/bin/sh
+test_description='dags/contacts_dwm.yaml: US zip codes, revenue buckets, contact history'
+. "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/t/lib-dags.sh"
+
+D1=2026-01-01 D2=2026-01-02
+
+test_expect_success 'generate two days of contact exports' '
+	"$GEN" contacts --out data --from $D1 --days 2 -q &&
+	test "$(truth contacts_$D1 rejected)" -gt 0
+'
+
+test_expect_success 'the pipeline validates' '
+	dag-cli validate "$DAGS/contacts_dwm.yaml" >out 2>err
+'
+
+test_expect_success 'the first day runs' '
+	dag-cli run contacts_dwm --dags "$DAGS" --date $D1 >out 2>err &&
+	dag_status contacts_dwm --from $D1 --to $D1 &&
+	states_other_than done >not-done &&
+	test_cmp /dev/null not-done
+'
+
+test_expect_success 'records without an e-mail address are rejected' '
+	truth contacts_$D1 rejected >want &&
+	instance_field clean $D1 records_rejected >got &&
+	test_cmp want got &&
+	truth contacts_$D1 rows >want &&
+	instance_field clean $D1 records_out >got &&
+	test_cmp want got
+'
+
+test_expect_success 'zip codes and revenue come out as the DWM rules say' '
+	for i in 0 1 2 3 4; do
+		truth contacts_$D1 sample$i >want &&
+		e=$(cat want) && e=${e%%|*} &&
+		sql data/contacts.db "SELECT email, coalesce(zip5, '\'''\''), revenue_bucket
+			FROM dim_contact WHERE email = '\''$e'\'' AND current = 1" &&
+		test_cmp want out.sql || return 1
+	done
+'
+
+test_expect_success 'every US zip code is five digits or empty' '
+	sql data/contacts.db "SELECT count(*) FROM dim_contact
+		WHERE country = '\''US'\'' AND coalesce(zip5, '\'''\'') <> '\'''\''" &&
+	truth contacts_$D1 us_zip5 >want &&
+	test_cmp want out.sql &&
+	sql data/contacts.db "SELECT count(*) FROM dim_contact
+		WHERE coalesce(zip5, '\'''\'') NOT GLOB '\''[0-9][0-9][0-9][0-9][0-9]'\''
+		AND coalesce(zip5, '\'''\'') <> '\'''\''" &&
+	echo 0 >want &&
+	test_cmp want out.sql &&
+	sql data/contacts.db "SELECT count(*) FROM dim_contact
+		WHERE country <> '\''US'\'' AND coalesce(zip5, '\'''\'') <> '\'''\''" &&
+	test_cmp want out.sql
+'
+
+test_expect_success 'the second day adds versions for changed contacts (SCD2)' '
+	dag-cli run contacts_dwm --dags "$DAGS" --date $D2 >out 2>err &&
+	sql data/contacts.db "SELECT count(*) FROM dim_contact" &&
+	truth contacts_$D2 dim_rows >want &&
+	test_cmp want out.sql &&
+	sql data/contacts.db "SELECT count(*) FROM dim_contact WHERE current = 1" &&
+	truth contacts_$D2 dim_current >want &&
+	test_cmp want out.sql
+'
+
+test_expect_success 'the quality table counts current contacts per bucket' '
+	sed -n "s/^current_\([a-z0-9_]*\)=/\1|/p" data/truth/contacts_$D2.txt >want &&
+	sql data/contacts.db "SELECT revenue_bucket, contacts, us_contacts, us_with_zip5
+		FROM contact_quality WHERE day = '\''$D2'\'' ORDER BY revenue_bucket" &&
+	test_cmp want out.sql
+'
+
+test_done
