@@ -1,0 +1,877 @@
+/*
+ * Shared plumbing of the warehouse task kinds.  Every load runs in one
+ * write transaction taken with BEGIN IMMEDIATE, so a second writer waits
+ * for the lock at the start (busy timeout) instead of failing halfway,
+ * and the marker row of the table target is written in that same
+ * transaction: a crash leaves either the data and its marker or neither.
+ * Databases are put in WAL mode with synchronous=NORMAL, which keeps a
+ * commit durable against a process crash and costs one fsync per
+ * checkpoint rather than per transaction.
+ */
+#include "config.h"
+#include "warehouse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "csv.h"
+#include "target.h"
+#include "task_kind.h"
+
+static const char *const type_names[] = {
+	[WH_TEXT] = "text",
+	[WH_INTEGER] = "integer",
+	[WH_REAL] = "real",
+	[WH_DATE] = "date",
+	[WH_TIMESTAMP] = "timestamp",
+};
+
+static const char *const type_sql[] = {
+	[WH_TEXT] = "TEXT",
+	[WH_INTEGER] = "INTEGER",
+	[WH_REAL] = "REAL",
+	[WH_DATE] = "DATE",
+	[WH_TIMESTAMP] = "TIMESTAMP",
+};
+
+int
+wh_type_parse(const char *name, enum wh_type *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(type_names); i++)
+		if (name && !strcmp(name, type_names[i])) {
+			*out = (enum wh_type)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *
+wh_type_sql(enum wh_type t)
+{
+	return type_sql[t];
+}
+
+const char *
+wh_type_name(enum wh_type t)
+{
+	return type_names[t];
+}
+
+static int
+digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+num(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* YYYY-MM-DD, a real calendar day. */
+static int
+date_ok(const char *s, size_t len)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	int y, m, d, leap;
+
+	if (len < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
+	    s[7] != '-' || !digits(s + 8, 2))
+		return 0;
+	y = num(s, 4);
+	m = num(s + 5, 2);
+	d = num(s + 8, 2);
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return !(m == 2 && d == 29 && !leap);
+}
+
+/* The part after the date: [T ]HH:MM[:SS[.fff]][Z|+HH:MM|-HH:MM|+HHMM]. */
+static int
+time_ok(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len < 6 || (s[0] != 'T' && s[0] != ' '))
+		return 0;
+	s++, len--;
+	if (!digits(s, 2) || s[2] != ':' || !digits(s + 3, 2) ||
+	    num(s, 2) > 23 || num(s + 3, 2) > 59)
+		return 0;
+	i = 5;
+	if (i < len && s[i] == ':') {
+		if (i + 3 > len || !digits(s + i + 1, 2) || num(s + i + 1, 2) > 60)
+			return 0;
+		i += 3;
+		if (i < len && s[i] == '.') {
+			size_t j = ++i;
+
+			while (i < len && isdigit((unsigned char)s[i]))
+				i++;
+			if (i == j)
+				return 0;
+		}
+	}
+	if (i == len)
+		return 1;
+	if (s[i] == 'Z')
+		return i + 1 == len;
+	if (s[i] != '+' && s[i] != '-')
+		return 0;
+	i++;
+	if (len - i == 5 && digits(s + i, 2) && s[i + 2] == ':' &&
+	    digits(s + i + 3, 2))
+		return num(s + i, 2) <= 23 && num(s + i + 3, 2) <= 59;
+	if (len - i == 4 && digits(s + i, 4))
+		return num(s + i, 2) <= 23 && num(s + i + 2, 2) <= 59;
+	return len - i == 2 && digits(s + i, 2) && num(s + i, 2) <= 23;
+}
+
+static int
+integer_ok(const char *s, size_t len)
+{
+	char buf[32];
+	char *end;
+	long long v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (!isdigit((unsigned char)buf[buf[0] == '-' || buf[0] == '+']))
+		return 0;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	(void)v;
+	return *end == '\0' && errno == 0;
+}
+
+static int
+real_ok(const char *s, size_t len, double *out)
+{
+	char buf[64];
+	char *end;
+	double v;
+	size_t i;
+
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	/* strtod also reads hex, inf and nan: a warehouse wants decimals. */
+	for (i = 0; i < len; i++)
+		if (!strchr("0123456789+-.eE", buf[i]))
+			return 0;
+	v = strtod(buf, &end);
+	if (*end || end == buf || !isfinite(v))
+		return 0;
+	if (out)
+		*out = v;
+	return 1;
+}
+
+int
+wh_value_fits(enum wh_type t, const char *s, size_t len)
+{
+	if (len == 0)
+		return 1;
+	switch (t) {
+	case WH_TEXT:
+		return 1;
+	case WH_INTEGER:
+		return integer_ok(s, len);
+	case WH_REAL:
+		return real_ok(s, len, NULL);
+	case WH_DATE:
+		return len == 10 && date_ok(s, len);
+	case WH_TIMESTAMP:
+		return date_ok(s, len) && (len == 10 || time_ok(s + 10, len - 10));
+	}
+	return 0;
+}
+
+int
+wh_bind(sqlite3_stmt *st, int i, enum wh_type t, const char *s, size_t len,
+	int transient)
+{
+	char buf[32];
+	double d;
+
+	if (len == 0)
+		return t == WH_TEXT ? sqlite3_bind_text(st, i, "", 0, SQLITE_STATIC)
+			: sqlite3_bind_null(st, i);
+	switch (t) {
+	case WH_INTEGER:
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		return sqlite3_bind_int64(st, i, strtoll(buf, NULL, 10));
+	case WH_REAL:
+		if (!real_ok(s, len, &d))
+			return sqlite3_bind_null(st, i);
+		return sqlite3_bind_double(st, i, d);
+	default:
+		return sqlite3_bind_text(st, i, s, (int)len,
+			transient ? SQLITE_TRANSIENT : SQLITE_STATIC);
+	}
+}
+
+int
+wh_input_open(const struct task_run *run, struct rec_reader **r,
+	struct err *e)
+{
+	const struct node *in = node_get(run->fields, "input");
+	const char *fmt_name = task_run_str(run, "format");
+	enum rec_format fmt = REC_CSV;
+	const char **paths;
+	size_t n = 0, i;
+	int rc;
+
+	*r = NULL;
+	if (fmt_name && rec_format_parse(fmt_name, &fmt) < 0)
+		return err_set(e, -EINVAL, "unknown format '%s' (expected csv, "
+			"tsv or jsonl)", fmt_name);
+	if (!in || (in->type != NODE_SCALAR && in->type != NODE_SEQ))
+		return err_set(e, -EINVAL, "no input given");
+	paths = xcalloc(in->type == NODE_SEQ ? in->n + 1 : 2, sizeof(*paths));
+	if (in->type == NODE_SCALAR) {
+		paths[n++] = in->str;
+	} else {
+		for (i = 0; i < in->n; i++)
+			if (in->items[i]->type == NODE_SCALAR)
+				paths[n++] = in->items[i]->str;
+	}
+	if (n == 0) {
+		free(paths);
+		return err_set(e, -EINVAL, "no input given");
+	}
+	rc = rec_reader_open(r, paths, n, fmt, e);
+	free(paths);
+	return rc;
+}
+
+int
+wh_ident_ok(const char *s)
+{
+	size_t i;
+
+	if (!s || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return 0;
+	return i <= 64 && strncmp(s, "sqlite_", 7) != 0;
+}
+
+void
+wh_quote_ident(struct strbuf *sb, const char *s)
+{
+	sb_addc(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			sb_addc(sb, '"');
+		sb_addc(sb, *s);
+	}
+	sb_addc(sb, '"');
+}
+
+static const char *
+task_name(const struct task_run *run)
+{
+	return run && run->task ? run->task : "?";
+}
+
+int
+wh_open(const struct task_run *run, const char *database, sqlite3 **db,
+	struct err *e)
+{
+	int rc;
+
+	*db = NULL;
+	if (!database || !*database)
+		return err_set(e, -EINVAL, "task '%s': no database given",
+			task_name(run));
+	rc = mkdir_parent(database);
+	if (rc < 0)
+		return err_set(e, rc, "task '%s': cannot create the directory "
+			"of '%s': %s", task_name(run), database, strerror(-rc));
+	rc = sqlite3_open_v2(database, db, SQLITE_OPEN_READWRITE |
+		SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(e, -EIO, "task '%s': cannot open database '%s': %s",
+			task_name(run), database,
+			*db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(*db, WH_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(*db, 1);
+	/*
+	 * The first statement reads the header, so this is where a file that
+	 * is not a database (or a damaged one) shows.
+	 */
+	rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(*db, "PRAGMA synchronous=NORMAL", NULL, NULL,
+			NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(*db, TARGET_MARKER_DDL, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(e, -EIO, "task '%s': cannot use database '%s': %s",
+			task_name(run), database, sqlite3_errmsg(*db));
+		goto fail;
+	}
+	return 0;
+fail:
+	sqlite3_close(*db);
+	*db = NULL;
+	return -EIO;
+}
+
+int
+wh_exec(sqlite3 *db, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	err_set(e, -EIO, "%s (in: %.200s)", msg ? msg : sqlite3_errmsg(db), sql);
+	sqlite3_free(msg);
+	return -EIO;
+}
+
+int
+wh_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK)
+		return 0;
+	*st = NULL;
+	return err_set(e, -EIO, "%s (in: %.200s)", sqlite3_errmsg(db), sql);
+}
+
+int
+wh_begin(sqlite3 *db, struct err *e)
+{
+	return wh_exec(db, "BEGIN IMMEDIATE", e);
+}
+
+int
+wh_commit(sqlite3 *db, struct err *e)
+{
+	return wh_exec(db, "COMMIT", e);
+}
+
+void
+wh_rollback(sqlite3 *db)
+{
+	if (db && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *
+wh_target_table(const struct task_run *run)
+{
+	const char *t = node_get_str(node_get(run->fields, "target"), "table");
+
+	return t ? t : task_run_str(run, "table");
+}
+
+int
+wh_mark(sqlite3 *db, const struct task_run *run, const char *table,
+	int64_t records, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = wh_prepare(db, "INSERT OR REPLACE INTO " TARGET_MARKER_TABLE
+		" (table_name, partition, dag, task, records)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)", &st, e);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, run->partition, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, run->dag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, run->task, -1, SQLITE_STATIC);
+	if (records >= 0)
+		sqlite3_bind_int64(st, 5, records);
+	else
+		sqlite3_bind_null(st, 5);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : err_set(e, -EIO,
+		"cannot write the marker row: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+wh_table_exists(sqlite3 *db, const char *table, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = wh_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+		" AND name = ?1", &st, e);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = 1;
+	else if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = err_set(e, -EIO, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+wh_table_columns(sqlite3 *db, const char *table, char ***names,
+	char ***types, int *pk, struct err *e)
+{
+	struct { char **v; size_t n, cap; } nv = { 0 }, tv = { 0 };
+	struct strbuf sql;
+	sqlite3_stmt *st = NULL;
+	int rc, npk = 0;
+
+	*pk = -1;
+	sb_init(&sql);
+	sb_adds(&sql, "PRAGMA table_info(");
+	wh_quote_ident(&sql, table);
+	sb_adds(&sql, ")");
+	rc = wh_prepare(db, sql.buf, &st, e);
+	sb_release(&sql);
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(st, 1);
+		const char *t = (const char *)sqlite3_column_text(st, 2);
+
+		if (sqlite3_column_int(st, 5) > 0) {
+			npk++;
+			if (t && !strcasecmp(t, "INTEGER"))
+				*pk = (int)nv.n;
+		}
+		VEC_PUSH(nv, xstrdup(n ? n : ""));
+		VEC_PUSH(tv, xstrdup(t ? t : ""));
+	}
+	if (npk != 1)
+		*pk = -1;
+	VEC_PUSH(nv, NULL);
+	VEC_PUSH(tv, NULL);
+	*names = nv.v;
+	*types = tv.v;
+	if (rc != SQLITE_DONE) {
+		rc = err_set(e, -EIO, "%s", sqlite3_errmsg(db));
+		wh_strv_free(*names);
+		wh_strv_free(*types);
+		*names = *types = NULL;
+	} else {
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void
+wh_strv_free(char **v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+wh_strv_find(char *const *v, const char *s)
+{
+	int i;
+
+	for (i = 0; v && v[i]; i++)
+		if (!strcmp(v[i], s))
+			return i;
+	return -1;
+}
+
+char *
+wh_rejects_path(const struct task_run *run, const char *table)
+{
+	const char *r = task_run_str(run, "rejects");
+
+	if (r && *r)
+		return xstrdup(r);
+	return xasprintf("%s.%s.%s.rejects.csv", run->database ? run->database
+		: task_run_str(run, "database"), table, run->partition);
+}
+
+double
+wh_reject_ratio(const struct task_run *run)
+{
+	const char *s = task_run_str(run, "max_reject_ratio");
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return 0.01;
+	v = strtod(s, &end);
+	if (*end || !(v >= 0 && v <= 1))
+		return 0.01;
+	return v;
+}
+
+int
+wh_too_many_rejects(int64_t rejected, int64_t in, double ratio)
+{
+	if (rejected <= 0)
+		return 0;
+	if (in <= 0)
+		return 1;
+	return (double)rejected > ratio * (double)in;
+}
+
+void
+wh_utc_stamp(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+wh_check_ident_field(const char *file, const struct node *task,
+	const char *field, struct errs *errs)
+{
+	const struct node *n = node_get(task, field);
+
+	if (!n)
+		return 0;
+	if (n->type != NODE_SCALAR) {
+		errs_addf(errs, -EINVAL, file, n->line, n->column,
+			"'%s' must be a name, not %s", field, node_type_name(n));
+		return 1;
+	}
+	/* A template is checked once it is expanded. */
+	if (strchr(n->str, '{') || wh_ident_ok(n->str))
+		return 0;
+	errs_addf(errs, -EINVAL, file, n->line, n->column,
+		"%s '%s' is not a valid name (expected letters, digits and _, "
+		"not starting with a digit)", field, n->str);
+	return 1;
+}
+
+int
+wh_check_ratio(const char *file, const struct node *task, struct errs *errs)
+{
+	const struct node *n = node_get(task, "max_reject_ratio");
+	char *end;
+	double v;
+
+	if (!n || n->type != NODE_SCALAR)
+		return 0;
+	v = strtod(n->str, &end);
+	if (*n->str && !*end && v >= 0 && v <= 1)
+		return 0;
+	errs_addf(errs, -EINVAL, file, n->line, n->column,
+		"max_reject_ratio '%s' must be a number from 0 to 1", n->str);
+	return 1;
+}
+
+int
+wh_check_columns(const char *file, const struct node *columns,
+	struct errs *errs)
+{
+	enum wh_type t;
+	size_t i;
+	int bad = 0;
+
+	if (!columns)
+		return 0;
+	if (columns->type != NODE_MAP) {
+		errs_addf(errs, -EINVAL, file, columns->line, columns->column,
+			"columns must be a map of column: type, not %s",
+			node_type_name(columns));
+		return 1;
+	}
+	if (columns->n == 0) {
+		errs_addf(errs, -EINVAL, file, columns->line, columns->column,
+			"columns must name at least one column");
+		return 1;
+	}
+	for (i = 0; i < columns->n; i++) {
+		const struct node *k = columns->keys[i], *v = columns->items[i];
+
+		if (!wh_ident_ok(k->str)) {
+			errs_addf(errs, -EINVAL, file, k->line, k->column,
+				"column '%s' is not a valid name (expected letters, "
+				"digits and _, not starting with a digit)", k->str);
+			bad++;
+		}
+		if (v->type != NODE_SCALAR || wh_type_parse(v->str, &t) < 0) {
+			errs_addf(errs, -EINVAL, file, v->line, v->column,
+				"unknown type '%s' for column '%s' (expected text, "
+				"integer, real, date or timestamp)",
+				v->type == NODE_SCALAR ? v->str : node_type_name(v),
+				k->str);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+int
+wh_check_ident_list(const char *file, const struct node *n, const char *what,
+	struct errs *errs)
+{
+	size_t i;
+	int bad = 0;
+
+	if (!n)
+		return 0;
+	if (n->type == NODE_SCALAR) {
+		if (wh_ident_ok(n->str))
+			return 0;
+		errs_addf(errs, -EINVAL, file, n->line, n->column,
+			"%s '%s' is not a valid column name", what, n->str);
+		return 1;
+	}
+	if (n->type != NODE_SEQ || n->n == 0) {
+		errs_addf(errs, -EINVAL, file, n->line, n->column,
+			"%s must be a column or a non-empty list of columns", what);
+		return 1;
+	}
+	for (i = 0; i < n->n; i++) {
+		const struct node *c = n->items[i];
+
+		if (c->type == NODE_SCALAR && wh_ident_ok(c->str))
+			continue;
+		errs_addf(errs, -EINVAL, file, c->line, c->column,
+			"%s '%s' is not a valid column name", what,
+			c->type == NODE_SCALAR ? c->str : node_type_name(c));
+		bad++;
+	}
+	return bad;
+}
+
+int
+wh_canon_text(struct strbuf *sb, enum wh_type t, const char *s, size_t len)
+{
+	char buf[32];
+	double d;
+
+	if (len == 0 && t != WH_TEXT) {
+		sb_add(sb, "N;", 2);
+		return 0;
+	}
+	if (!wh_value_fits(t, s, len))
+		return -EINVAL;
+	switch (t) {
+	case WH_INTEGER:
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		sb_addf(sb, "I%lld;", strtoll(buf, NULL, 10));
+		return 0;
+	case WH_REAL:
+		real_ok(s, len, &d);
+		sb_addf(sb, "R%.17g;", d);
+		return 0;
+	default:
+		sb_addf(sb, "T%zu:", len);
+		sb_add(sb, s, len);
+		return 0;
+	}
+}
+
+void
+wh_canon_column(struct strbuf *sb, sqlite3_stmt *st, int i)
+{
+	int n;
+
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		sb_add(sb, "N;", 2);
+		break;
+	case SQLITE_INTEGER:
+		sb_addf(sb, "I%lld;", (long long)sqlite3_column_int64(st, i));
+		break;
+	case SQLITE_FLOAT:
+		sb_addf(sb, "R%.17g;", sqlite3_column_double(st, i));
+		break;
+	case SQLITE_TEXT:
+		n = sqlite3_column_bytes(st, i);
+		sb_addf(sb, "T%d:", n);
+		sb_add(sb, sqlite3_column_text(st, i), (size_t)n);
+		break;
+	default:
+		n = sqlite3_column_bytes(st, i);
+		sb_addf(sb, "B%d:", n);
+		sb_add(sb, sqlite3_column_blob(st, i), (size_t)n);
+		break;
+	}
+}
+
+enum wh_type
+wh_type_from_sql(const char *decl)
+{
+	enum wh_type t;
+	size_t i;
+	char low[16];
+
+	for (i = 0; decl && decl[i] && i + 1 < sizeof(low); i++)
+		low[i] = (char)tolower((unsigned char)decl[i]);
+	low[i] = '\0';
+	if (!strcmp(low, "int") || !strcmp(low, "bigint"))
+		return WH_INTEGER;
+	if (!strcmp(low, "double") || !strcmp(low, "float"))
+		return WH_REAL;
+	return wh_type_parse(low, &t) == 0 ? t : WH_TEXT;
+}
+
+uint64_t
+wh_hash64(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define MAP_CHUNK (64 * 1024)
+
+void
+wh_map_init(struct wh_map *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void
+wh_map_release(struct wh_map *m)
+{
+	char *c = m->chunk;
+
+	while (c) {
+		char *next;
+
+		memcpy(&next, c, sizeof(next));
+		free(c);
+		c = next;
+	}
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+static const char *
+map_store(struct wh_map *m, const void *key, size_t len)
+{
+	char *p;
+
+	if (!m->chunk || m->chunk_used + len > m->chunk_cap) {
+		size_t cap = len + sizeof(char *) > MAP_CHUNK ?
+			len + sizeof(char *) : MAP_CHUNK;
+		char *c = xmalloc(cap);
+
+		memcpy(c, &m->chunk, sizeof(char *));
+		m->chunk = c;
+		m->chunk_used = sizeof(char *);
+		m->chunk_cap = cap;
+	}
+	p = m->chunk + m->chunk_used;
+	if (len)
+		memcpy(p, key, len);
+	m->chunk_used += len;
+	return p;
+}
+
+static struct wh_map_slot *
+map_probe(struct wh_map_slot *slots, size_t cap, uint64_t h, const void *key,
+	size_t len)
+{
+	size_t i = (size_t)h & (cap - 1);
+
+	for (;; i = (i + 1) & (cap - 1)) {
+		struct wh_map_slot *s = &slots[i];
+
+		if (!s->key)
+			return s;
+		if (s->hash == h && s->len == len && !memcmp(s->key, key, len))
+			return s;
+	}
+}
+
+struct wh_map_slot *
+wh_map_find(const struct wh_map *m, const void *key, size_t len)
+{
+	struct wh_map_slot *s;
+
+	if (!m->cap)
+		return NULL;
+	s = map_probe(m->slots, m->cap, wh_hash64(key, len), key, len);
+	return s->key ? s : NULL;
+}
+
+static void
+map_grow(struct wh_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64, i;
+	struct wh_map_slot *slots = xcalloc(cap, sizeof(*slots));
+
+	for (i = 0; i < m->cap; i++) {
+		struct wh_map_slot *o = &m->slots[i];
+
+		if (o->key)
+			*map_probe(slots, cap, o->hash, o->key, o->len) = *o;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+}
+
+struct wh_map_slot *
+wh_map_add(struct wh_map *m, const void *key, size_t len, int *added)
+{
+	uint64_t h = wh_hash64(key, len);
+	struct wh_map_slot *s;
+
+	/* Keep the load under 1/2: probes stay short on skewed keys. */
+	if ((m->n + 1) * 2 > m->cap)
+		map_grow(m);
+	s = map_probe(m->slots, m->cap, h, key, len);
+	*added = !s->key;
+	if (s->key)
+		return s;
+	s->hash = h;
+	/* A zero-length key still needs a non-NULL pointer: NULL marks empty. */
+	s->key = map_store(m, key, len);
+	s->len = len;
+	s->ptr = NULL;
+	s->num = 0;
+	m->n++;
+	return s;
+}

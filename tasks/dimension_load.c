@@ -1,0 +1,658 @@
+/*
+ * dimension-load: upsert input into a SQLite dimension table keyed by
+ * natural_key, each row version with a stable integer surrogate_key.
+ *
+ * The whole load is one transaction (with the marker row of its table
+ * target).  The table's current versions are read once into a hash from
+ * the canonical natural key to the surrogate key and the canonical form
+ * of the row's values, so each input record costs one hash probe, and a
+ * write only when its values changed.  With history: scd2 a change closes
+ * the current version (valid_to, current = 0) and opens a new one valid
+ * from the partition's start; a version created by this same partition
+ * (a rerun, or a key repeated in the input) is updated in place, so
+ * reruns never add versions.  Versions are stamped in UTC
+ * ("2026-11-01T00:00:00Z") so their text order is time order.  Loading a
+ * partition older than the newest version is refused: versions must be
+ * created in time order.
+ */
+#include "config.h"
+#include "task_kind.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "warehouse.h"
+
+static const struct field_spec dim_fields[] = {
+	{ "input", FIELD_LIST, FIELD_REQUIRED | FIELD_TEMPLATE,
+		"file(s) to load, read in order as one stream" },
+	{ "format", FIELD_STRING, 0, "csv (default), tsv or jsonl" },
+	{ "database", FIELD_STRING, FIELD_REQUIRED | FIELD_TEMPLATE,
+		"the SQLite database file" },
+	{ "table", FIELD_STRING, FIELD_REQUIRED,
+		"the dimension table; the target is {table: NAME}" },
+	{ "natural_key", FIELD_LIST, FIELD_REQUIRED,
+		"the column(s) identifying a member" },
+	{ "surrogate_key", FIELD_STRING, FIELD_REQUIRED,
+		"the integer key column, one value per row version" },
+	{ "columns", FIELD_MAP, FIELD_REQUIRED,
+		"{name: text|integer|real|date|timestamp} to load" },
+	{ "history", FIELD_STRING, 0,
+		"scd1 (default: overwrite) or scd2 (keep versions)" },
+	{ "rejects", FIELD_STRING, FIELD_TEMPLATE,
+		"rejects file (default <database>.<table>.<partition>.rejects.csv)" },
+	{ "max_reject_ratio", FIELD_NUMBER, 0,
+		"fail when rejects exceed this share of records (default 0.01)" },
+	{ NULL, 0, 0, NULL },
+};
+
+struct dim_col {
+	const char *name;
+	enum wh_type type;
+	int in;			/* input column index */
+	int nk;			/* part of the natural key */
+};
+
+struct dim_load {
+	struct task_run *run;
+	const char *table, *sk;
+	int scd2;
+	struct dim_col *cols;	/* natural key columns first, then the rest */
+	size_t ncols, nnk;
+	sqlite3 *db;
+	sqlite3_stmt *ins, *upd, *close_st;
+	struct wh_map cur;	/* canonical natural key -> current version */
+	int64_t next_sk;
+	char stamp[32];		/* the partition's start, UTC */
+	struct strbuf key, val;	/* scratch: canonical key and values */
+};
+
+/* One current version: its surrogate key and canonical values. */
+struct dim_ver {
+	int64_t sk;
+	int fresh;		/* valid from this partition: update in place */
+	size_t len;
+	char vals[];
+};
+
+static int
+scd2_of(const char *history)
+{
+	return history && !strcmp(history, "scd2");
+}
+
+static void
+add_col(struct dim_load *d, const char *name, enum wh_type t, int nk)
+{
+	d->cols = xrealloc(d->cols, (d->ncols + 1) * sizeof(*d->cols));
+	d->cols[d->ncols].name = name;
+	d->cols[d->ncols].type = t;
+	d->cols[d->ncols].in = -1;
+	d->cols[d->ncols].nk = nk;
+	d->ncols++;
+}
+
+/*
+ * The table's columns: natural key columns first (typed from columns:,
+ * text when not declared there), then the other declared columns.
+ */
+static void
+plan_columns(struct dim_load *d)
+{
+	const struct node *nk = node_get(d->run->fields, "natural_key");
+	const struct node *cols = node_get(d->run->fields, "columns");
+	size_t i, j, n = nk->type == NODE_SEQ ? nk->n : 1;
+
+	for (i = 0; i < n; i++) {
+		const char *name = nk->type == NODE_SEQ ? nk->items[i]->str
+			: nk->str;
+		enum wh_type t = WH_TEXT;
+		const char *ts = node_get_str(cols, name);
+
+		if (ts)
+			wh_type_parse(ts, &t);
+		add_col(d, name, t, 1);
+	}
+	d->nnk = d->ncols;
+	for (j = 0; j < cols->n; j++) {
+		enum wh_type t = WH_TEXT;
+
+		for (i = 0; i < d->nnk; i++)
+			if (!strcmp(d->cols[i].name, cols->keys[j]->str))
+				break;
+		if (i < d->nnk)
+			continue;
+		wh_type_parse(cols->items[j]->str, &t);
+		add_col(d, cols->keys[j]->str, t, 0);
+	}
+}
+
+static int
+map_input(struct dim_load *d, struct rec_reader *r, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncols; i++) {
+		d->cols[i].in = rec_reader_column(r, d->cols[i].name);
+		if (d->cols[i].in < 0)
+			return err_set(e, -EINVAL, "task '%s': the input has no "
+				"column '%s' (named in %s)", d->run->task,
+				d->cols[i].name, d->cols[i].nk ? "natural_key"
+				: "columns");
+	}
+	return 0;
+}
+
+static int
+create_table(struct dim_load *d, struct err *e)
+{
+	struct strbuf sql;
+	size_t i;
+	int rc;
+
+	sb_init(&sql);
+	sb_adds(&sql, "CREATE TABLE ");
+	wh_quote_ident(&sql, d->table);
+	sb_adds(&sql, " (");
+	wh_quote_ident(&sql, d->sk);
+	sb_adds(&sql, " INTEGER PRIMARY KEY");
+	for (i = 0; i < d->ncols; i++) {
+		sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, d->cols[i].name);
+		sb_addf(&sql, " %s", wh_type_sql(d->cols[i].type));
+	}
+	if (d->scd2)
+		sb_adds(&sql, ", valid_from TEXT NOT NULL, valid_to TEXT,"
+			" current INTEGER NOT NULL");
+	sb_adds(&sql, "); CREATE ");
+	/* One current version per key: scd1 keeps one row, scd2 indexes (key, current). */
+	if (!d->scd2)
+		sb_adds(&sql, "UNIQUE ");
+	sb_adds(&sql, "INDEX \"");
+	sb_adds(&sql, d->table);
+	sb_adds(&sql, "_natural_key\" ON ");
+	wh_quote_ident(&sql, d->table);
+	sb_adds(&sql, " (");
+	for (i = 0; i < d->nnk; i++) {
+		if (i)
+			sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, d->cols[i].name);
+	}
+	sb_adds(&sql, d->scd2 ? ", current)" : ")");
+	rc = wh_exec(d->db, sql.buf, e);
+	sb_release(&sql);
+	return rc;
+}
+
+/* An existing table must hold every column this load writes. */
+static int
+check_table(struct dim_load *d, struct err *e)
+{
+	char **names = NULL, **types = NULL;
+	static const char *const scd2_cols[] = { "valid_from", "valid_to",
+		"current" };
+	int pk, rc;
+	size_t i;
+
+	rc = wh_table_columns(d->db, d->table, &names, &types, &pk, e);
+	if (rc < 0)
+		return rc;
+	if (pk < 0 || strcmp(names[pk], d->sk)) {
+		rc = err_set(e, -EINVAL, "task '%s': table '%s' exists but "
+			"'%s' is not its integer primary key", d->run->task,
+			d->table, d->sk);
+		goto out;
+	}
+	for (i = 0; i < d->ncols; i++)
+		if (wh_strv_find(names, d->cols[i].name) < 0) {
+			rc = err_set(e, -EINVAL, "task '%s': table '%s' exists "
+				"but has no column '%s'", d->run->task, d->table,
+				d->cols[i].name);
+			goto out;
+		}
+	for (i = 0; d->scd2 && i < ARRAY_LEN(scd2_cols); i++)
+		if (wh_strv_find(names, scd2_cols[i]) < 0) {
+			rc = err_set(e, -EINVAL, "task '%s': table '%s' exists "
+				"but has no column '%s' (history: scd2 needs "
+				"valid_from, valid_to and current)", d->run->task,
+				d->table, scd2_cols[i]);
+			goto out;
+		}
+out:
+	wh_strv_free(names);
+	wh_strv_free(types);
+	return rc;
+}
+
+static void
+put_version(struct dim_load *d, struct wh_map_slot *s, int64_t sk, int fresh)
+{
+	struct dim_ver *v = s->ptr;
+
+	if (!v || v->len < d->val.len) {
+		free(v);
+		v = xmalloc(sizeof(*v) + d->val.len + 1);
+	}
+	v->sk = sk;
+	v->fresh = fresh;
+	v->len = d->val.len;
+	memcpy(v->vals, d->val.buf ? d->val.buf : "", d->val.len);
+	s->ptr = v;
+}
+
+/* Read the current versions into d->cur, and the next surrogate key. */
+static int
+load_current(struct dim_load *d, struct err *e)
+{
+	struct strbuf sql;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc, added;
+
+	sb_init(&sql);
+	sb_adds(&sql, "SELECT ");
+	wh_quote_ident(&sql, d->sk);
+	for (i = 0; i < d->ncols; i++) {
+		sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, d->cols[i].name);
+	}
+	sb_adds(&sql, d->scd2 ? ", valid_from FROM " : " FROM ");
+	wh_quote_ident(&sql, d->table);
+	sb_adds(&sql, " WHERE ");
+	wh_quote_ident(&sql, d->sk);
+	/* Surrogate key 0 is the unknown member fact-load may add. */
+	sb_adds(&sql, " <> 0");
+	if (d->scd2)
+		sb_adds(&sql, " AND current = 1");
+	rc = wh_prepare(d->db, sql.buf, &st, e);
+	sb_release(&sql);
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct wh_map_slot *s;
+		const char *from;
+
+		sb_reset(&d->key);
+		sb_reset(&d->val);
+		for (i = 0; i < d->ncols; i++)
+			wh_canon_column(i < d->nnk ? &d->key : &d->val, st,
+				(int)i + 1);
+		s = wh_map_add(&d->cur, d->key.buf ? d->key.buf : "",
+			d->key.len, &added);
+		from = d->scd2 ? (const char *)sqlite3_column_text(st,
+			(int)d->ncols + 1) : NULL;
+		put_version(d, s, sqlite3_column_int64(st, 0),
+			from && !strcmp(from, d->stamp));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return err_set(e, -EIO, "task '%s': cannot read '%s': %s",
+			d->run->task, d->table, sqlite3_errmsg(d->db));
+	sb_init(&sql);
+	sb_adds(&sql, "SELECT coalesce(max(");
+	wh_quote_ident(&sql, d->sk);
+	sb_adds(&sql, "), 0)");
+	if (d->scd2)
+		sb_adds(&sql, ", max(valid_from)");
+	sb_adds(&sql, " FROM ");
+	wh_quote_ident(&sql, d->table);
+	rc = wh_prepare(d->db, sql.buf, &st, e);
+	sb_release(&sql);
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *newest = d->scd2 ?
+			(const char *)sqlite3_column_text(st, 1) : NULL;
+
+		d->next_sk = sqlite3_column_int64(st, 0) + 1;
+		if (newest && strcmp(newest, d->stamp) > 0)
+			rc = err_set(e, -EINVAL, "task '%s': '%s' already has "
+				"versions valid from %s, after this partition "
+				"(%s); load scd2 dimensions in partition order",
+				d->run->task, d->table, newest, d->stamp);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+prepare_statements(struct dim_load *d, struct err *e)
+{
+	struct strbuf sql;
+	size_t i;
+	int rc;
+
+	sb_init(&sql);
+	sb_adds(&sql, "INSERT INTO ");
+	wh_quote_ident(&sql, d->table);
+	sb_adds(&sql, " (");
+	wh_quote_ident(&sql, d->sk);
+	for (i = 0; i < d->ncols; i++) {
+		sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, d->cols[i].name);
+	}
+	if (d->scd2)
+		sb_adds(&sql, ", valid_from, valid_to, current");
+	sb_adds(&sql, ") VALUES (?1");
+	for (i = 0; i < d->ncols; i++)
+		sb_addf(&sql, ", ?%zu", i + 2);
+	if (d->scd2)
+		sb_addf(&sql, ", ?%zu, NULL, 1", d->ncols + 2);
+	sb_adds(&sql, ")");
+	rc = wh_prepare(d->db, sql.buf, &d->ins, e);
+
+	/* Natural key columns never change for a surrogate key. */
+	sb_reset(&sql);
+	sb_adds(&sql, "UPDATE ");
+	wh_quote_ident(&sql, d->table);
+	sb_adds(&sql, " SET ");
+	for (i = d->nnk; i < d->ncols; i++) {
+		if (i > d->nnk)
+			sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, d->cols[i].name);
+		sb_addf(&sql, " = ?%zu", i + 2);
+	}
+	if (d->nnk == d->ncols)
+		wh_quote_ident(&sql, d->sk), sb_adds(&sql, " = ?1");
+	sb_adds(&sql, " WHERE ");
+	wh_quote_ident(&sql, d->sk);
+	sb_adds(&sql, " = ?1");
+	if (rc == 0)
+		rc = wh_prepare(d->db, sql.buf, &d->upd, e);
+	if (rc == 0 && d->scd2) {
+		sb_reset(&sql);
+		sb_adds(&sql, "UPDATE ");
+		wh_quote_ident(&sql, d->table);
+		sb_adds(&sql, " SET valid_to = ?2, current = 0 WHERE ");
+		wh_quote_ident(&sql, d->sk);
+		sb_adds(&sql, " = ?1");
+		rc = wh_prepare(d->db, sql.buf, &d->close_st, e);
+	}
+	sb_release(&sql);
+	return rc;
+}
+
+static int
+step(struct dim_load *d, sqlite3_stmt *st, struct err *e)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return err_set(e, -EIO, "task '%s': cannot write '%s': %s",
+		d->run->task, d->table, sqlite3_errmsg(d->db));
+}
+
+/* Bind the record's values (?2..) and sk (?1) to st. */
+static void
+bind_values(struct dim_load *d, sqlite3_stmt *st, const struct record *rec,
+	int64_t sk, int with_key)
+{
+	size_t i;
+
+	sqlite3_bind_int64(st, 1, sk);
+	for (i = with_key ? 0 : d->nnk; i < d->ncols; i++) {
+		int in = d->cols[i].in;
+
+		wh_bind(st, (int)i + 2, d->cols[i].type, rec->fields[in],
+			rec->lens[in], 0);
+	}
+}
+
+/*
+ * Check one record against the declared types and build its canonical
+ * key and values.  Returns 0, or 1 with *why set when it is a reject.
+ */
+static int
+check_record(struct dim_load *d, const struct record *rec, char **why)
+{
+	size_t i, empty = 0;
+
+	sb_reset(&d->key);
+	sb_reset(&d->val);
+	for (i = 0; i < d->ncols; i++) {
+		int in = d->cols[i].in;
+
+		if (d->cols[i].nk && rec->lens[in] == 0)
+			empty++;
+		if (wh_canon_text(i < d->nnk ? &d->key : &d->val,
+		    d->cols[i].type, rec->fields[in], rec->lens[in]) < 0) {
+			*why = xasprintf("column '%s': '%.*s' is not %s %s",
+				d->cols[i].name, (int)(rec->lens[in] > 60 ? 60
+				: rec->lens[in]), rec->fields[in],
+				d->cols[i].type == WH_INTEGER ? "an" : "a",
+				wh_type_name(d->cols[i].type));
+			return 1;
+		}
+	}
+	if (empty == d->nnk) {
+		*why = xstrdup("empty natural key");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+apply_record(struct dim_load *d, const struct record *rec, struct err *e)
+{
+	struct wh_map_slot *s;
+	struct dim_ver *v;
+	int added, rc;
+	int64_t sk;
+
+	s = wh_map_add(&d->cur, d->key.buf ? d->key.buf : "", d->key.len,
+		&added);
+	v = s->ptr;
+	if (!added && v->len == d->val.len &&
+	    !memcmp(v->vals, d->val.buf ? d->val.buf : "", v->len))
+		return 0;	/* unchanged */
+	if (!added && (!d->scd2 || v->fresh)) {
+		bind_values(d, d->upd, rec, v->sk, 0);
+		rc = step(d, d->upd, e);
+		if (rc == 0)
+			put_version(d, s, v->sk, v->fresh);
+		return rc;
+	}
+	if (!added) {
+		sqlite3_bind_int64(d->close_st, 1, v->sk);
+		sqlite3_bind_text(d->close_st, 2, d->stamp, -1, SQLITE_STATIC);
+		rc = step(d, d->close_st, e);
+		if (rc < 0)
+			return rc;
+	}
+	sk = d->next_sk++;
+	bind_values(d, d->ins, rec, sk, 1);
+	if (d->scd2)
+		sqlite3_bind_text(d->ins, (int)d->ncols + 2, d->stamp, -1,
+			SQLITE_STATIC);
+	rc = step(d, d->ins, e);
+	if (rc == 0)
+		put_version(d, s, sk, 1);
+	return rc;
+}
+
+static int
+load_records(struct dim_load *d, struct rec_reader *r, struct rejects *rj,
+	struct err *e)
+{
+	struct task_run *run = d->run;
+	struct record rec;
+	int rc;
+
+	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
+		char *why = NULL;
+
+		run->records_in++;
+		if (rec.reject || check_record(d, &rec, &why)) {
+			run->records_rejected++;
+			rc = rejects_add(rj, rec.line, rec.reject ? rec.reject
+				: why, rec.raw, rec.raw_len);
+			free(why);
+			if (rc < 0)
+				return err_set(e, rc, "task '%s': cannot write "
+					"the rejects: %s", run->task,
+					strerror(-rc));
+			continue;
+		}
+		rc = apply_record(d, &rec, e);
+		if (rc < 0)
+			return rc;
+		run->records_out++;
+	}
+	return rc;
+}
+
+static void
+dim_release(struct dim_load *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->cur.cap; i++)
+		if (d->cur.slots[i].key)
+			free(d->cur.slots[i].ptr);
+	wh_map_release(&d->cur);
+	sqlite3_finalize(d->ins);
+	sqlite3_finalize(d->upd);
+	sqlite3_finalize(d->close_st);
+	wh_rollback(d->db);
+	sqlite3_close(d->db);
+	sb_release(&d->key);
+	sb_release(&d->val);
+	free(d->cols);
+}
+
+static int
+dim_run(struct task_run *run, struct err *e)
+{
+	struct dim_load d;
+	struct rec_reader *r = NULL;
+	struct rejects *rj = NULL;
+	char *rj_path = NULL;
+	struct err e2;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.run = run;
+	d.table = task_run_str(run, "table");
+	d.sk = task_run_str(run, "surrogate_key");
+	d.scd2 = scd2_of(task_run_str(run, "history"));
+	wh_map_init(&d.cur);
+	sb_init(&d.key);
+	sb_init(&d.val);
+	wh_utc_stamp(run->start, d.stamp, sizeof(d.stamp));
+	run->records_in = run->records_out = run->records_rejected = 0;
+	plan_columns(&d);
+
+	rc = wh_input_open(run, &r, e);
+	if (rc == 0)
+		rc = map_input(&d, r, e);
+	if (rc < 0)
+		goto out;
+	rj_path = wh_rejects_path(run, d.table);
+	rc = rejects_open(&rj, rj_path, e);
+	if (rc < 0)
+		goto out;
+	rc = wh_open(run, run->database ? run->database
+		: task_run_str(run, "database"), &d.db, e);
+	if (rc == 0)
+		rc = wh_begin(d.db, e);
+	if (rc == 0)
+		rc = wh_table_exists(d.db, d.table, e);
+	if (rc == 0)
+		rc = create_table(&d, e);
+	else if (rc == 1)
+		rc = check_table(&d, e);
+	if (rc == 0)
+		rc = load_current(&d, e);
+	if (rc == 0)
+		rc = prepare_statements(&d, e);
+	if (rc == 0)
+		rc = load_records(&d, r, rj, e);
+	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
+	    run->records_in, wh_reject_ratio(run)))
+		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
+			"rejected, more than max_reject_ratio %g allows (see "
+			"'%s')", run->task, (long long)run->records_rejected,
+			(long long)run->records_in, wh_reject_ratio(run),
+			rj_path);
+	if (rc == 0)
+		rc = wh_mark(d.db, run, wh_target_table(run), run->records_out, e);
+	if (rc == 0)
+		rc = wh_commit(d.db, e);
+out:
+	/* The rejects file is written even when the load fails. */
+	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
+		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
+	dim_release(&d);
+	rec_reader_free(r);
+	free(rj_path);
+	return rc;
+}
+
+/* The surrogate key and the scd2 columns are the loader's, not the input's. */
+static int
+check_reserved(const char *file, const struct node *task, struct errs *errs)
+{
+	const struct node *cols = node_get(task, "columns");
+	const char *sk = node_get_str(task, "surrogate_key");
+	int scd2 = scd2_of(node_get_str(task, "history"));
+	size_t i;
+	int bad = 0;
+
+	if (!cols || cols->type != NODE_MAP)
+		return 0;
+	for (i = 0; i < cols->n; i++) {
+		const struct node *k = cols->keys[i];
+
+		if (sk && !strcmp(k->str, sk)) {
+			errs_addf(errs, -EINVAL, file, k->line, k->column,
+				"column '%s' is the surrogate_key: the loader "
+				"assigns it, leave it out of columns", k->str);
+			bad++;
+		} else if (scd2 && (!strcmp(k->str, "valid_from") ||
+		    !strcmp(k->str, "valid_to") || !strcmp(k->str, "current"))) {
+			errs_addf(errs, -EINVAL, file, k->line, k->column,
+				"column '%s' is kept by history: scd2, leave it "
+				"out of columns", k->str);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static int
+dim_validate(const char *file, const struct node *task, struct errs *errs)
+{
+	const struct node *h = node_get(task, "history");
+	int bad = 0;
+
+	bad += wh_check_ident_field(file, task, "table", errs);
+	bad += wh_check_ident_field(file, task, "surrogate_key", errs);
+	bad += wh_check_ratio(file, task, errs);
+	bad += wh_check_columns(file, node_get(task, "columns"), errs);
+	bad += wh_check_ident_list(file, node_get(task, "natural_key"),
+		"natural_key", errs);
+	bad += check_reserved(file, task, errs);
+	if (h && (h->type != NODE_SCALAR || (strcmp(h->str, "scd1") &&
+	    strcmp(h->str, "scd2")))) {
+		errs_addf(errs, -EINVAL, file, h->line, h->column,
+			"unknown history '%s' (expected scd1 or scd2)",
+			h->type == NODE_SCALAR ? h->str : node_type_name(h));
+		bad++;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+const struct task_kind task_kind_dimension_load = {
+	.name = "dimension-load",
+	.summary = "upsert a dimension table (SCD1 or SCD2) by natural key",
+	.fields = dim_fields,
+	.table_target = 1,
+	.validate = dim_validate,
+	.run = dim_run,
+};

@@ -1,0 +1,830 @@
+/*
+ * fact-load: load input into a fact table, replacing the partition's rows.
+ *
+ * One transaction deletes the rows whose partition_column holds this
+ * partition's id, inserts the new ones (each stamped with that id) and
+ * writes the marker row of the {table: NAME} target, so a rerun replaces
+ * rather than duplicates and a crash leaves the previous state.
+ *
+ * lookups: swap natural keys for a dimension's surrogate keys.  Each
+ * dimension's keys are read once into a hash (canonical natural key ->
+ * surrogate key) before the first row; for an scd2 dimension only the
+ * versions valid at the partition's start are read.  A key the hash lacks
+ * is a reject, or surrogate key 0 with on_missing: unknown (the dimension
+ * then gets an "unknown" member row with key 0, made once).
+ */
+#include "config.h"
+#include "task_kind.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "warehouse.h"
+
+static const struct field_spec fact_fields[] = {
+	{ "input", FIELD_LIST, FIELD_REQUIRED | FIELD_TEMPLATE,
+		"file(s) to load, read in order as one stream" },
+	{ "format", FIELD_STRING, 0, "csv (default), tsv or jsonl" },
+	{ "database", FIELD_STRING, FIELD_REQUIRED | FIELD_TEMPLATE,
+		"the SQLite database file" },
+	{ "table", FIELD_STRING, FIELD_REQUIRED,
+		"the fact table; the target is {table: NAME}" },
+	{ "partition_column", FIELD_STRING, 0,
+		"column holding the partition id (default partition)" },
+	{ "columns", FIELD_MAP, 0,
+		"{name: text|integer|real|date|timestamp} to load (default: "
+		"every input column as text)" },
+	{ "lookups", FIELD_ANY, 0,
+		"[{column, dimension, natural_key, into, on_missing}] natural "
+		"key to surrogate key" },
+	{ "on_missing", FIELD_STRING, 0,
+		"a key with no dimension member: reject (default) or unknown "
+		"(surrogate key 0)" },
+	{ "rejects", FIELD_STRING, FIELD_TEMPLATE,
+		"rejects file (default <database>.<table>.<partition>.rejects.csv)" },
+	{ "max_reject_ratio", FIELD_NUMBER, 0,
+		"fail when rejects exceed this share of records (default 0.01)" },
+	{ NULL, 0, 0, NULL },
+};
+
+struct lookup {
+	const char *dim;	/* dimension table */
+	const char *into;	/* fact column receiving the surrogate key */
+	const char *sk;		/* surrogate_key: given, or NULL (the primary key) */
+	const char **cols;	/* input columns holding the natural key */
+	const char **nk;	/* the dimension's natural key columns */
+	size_t n;		/* columns in the natural key */
+	int *in;		/* input index of each of cols */
+	enum wh_type *types;	/* how the dimension declares each nk column */
+	int unknown;		/* on_missing: unknown */
+	int scd2;
+	struct wh_map keys;	/* canonical natural key -> surrogate key */
+	int64_t misses;
+};
+
+struct fact_col {
+	const char *name;
+	enum wh_type type;
+	int in;			/* input index, or -1 */
+	int lookup;		/* lookup index, or -1 */
+};
+
+struct fact_load {
+	struct task_run *run;
+	const char *table, *pcol, *database;
+	struct lookup *lk;
+	size_t nlk;
+	struct fact_col *cols;
+	size_t ncols;
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	struct strbuf key;
+	char stamp[32];
+};
+
+static const char *const lookup_keys[] = { "column", "dimension",
+	"natural_key", "into", "on_missing", "surrogate_key", NULL };
+
+/* A scalar or a list of scalars as a new array of borrowed strings. */
+static const char **
+str_list(const struct node *n, size_t *count)
+{
+	const char **v;
+	size_t i;
+
+	*count = 0;
+	if (!n)
+		return NULL;
+	if (n->type == NODE_SCALAR) {
+		v = xcalloc(1, sizeof(*v));
+		v[0] = n->str;
+		*count = 1;
+		return v;
+	}
+	v = xcalloc(n->n + 1, sizeof(*v));
+	for (i = 0; i < n->n; i++)
+		v[i] = node_str(n->items[i]) ? node_str(n->items[i]) : "";
+	*count = n->n;
+	return v;
+}
+
+static void
+parse_lookups(struct fact_load *f)
+{
+	const struct node *l = node_get(f->run->fields, "lookups");
+	const char *dflt = task_run_str(f->run, "on_missing");
+	size_t i, n2;
+
+	if (!l || l->type != NODE_SEQ)
+		return;
+	f->lk = xcalloc(l->n, sizeof(*f->lk));
+	f->nlk = l->n;
+	for (i = 0; i < l->n; i++) {
+		const struct node *m = l->items[i];
+		struct lookup *k = &f->lk[i];
+		const char *om = node_get_str(m, "on_missing");
+
+		k->dim = node_get_str(m, "dimension");
+		k->cols = str_list(node_get(m, "column"), &k->n);
+		k->nk = node_get(m, "natural_key") ?
+			str_list(node_get(m, "natural_key"), &n2)
+			: str_list(node_get(m, "column"), &n2);
+		k->into = node_get_str(m, "into");
+		if (!k->into)
+			k->into = k->cols[0];
+		k->sk = node_get_str(m, "surrogate_key");
+		om = om ? om : dflt;
+		k->unknown = om && !strcmp(om, "unknown");
+		k->in = xcalloc(k->n, sizeof(*k->in));
+		k->types = xcalloc(k->n, sizeof(*k->types));
+		wh_map_init(&k->keys);
+	}
+}
+
+static int
+find_lookup_into(const struct fact_load *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->nlk; i++)
+		if (!strcmp(f->lk[i].into, name))
+			return (int)i;
+	return -1;
+}
+
+/* Is name the first (1) or another (2) natural key column of a lookup? */
+static int
+key_column_of(const struct fact_load *f, const char *name, size_t *which)
+{
+	size_t i, j;
+
+	for (i = 0; i < f->nlk; i++)
+		for (j = 0; j < f->lk[i].n; j++)
+			if (!strcmp(f->lk[i].cols[j], name)) {
+				*which = i;
+				return j == 0 ? 1 : 2;
+			}
+	return 0;
+}
+
+static void
+add_col(struct fact_load *f, const char *name, enum wh_type t, int in,
+	int lookup)
+{
+	f->cols = xrealloc(f->cols, (f->ncols + 1) * sizeof(*f->cols));
+	f->cols[f->ncols].name = name;
+	f->cols[f->ncols].type = t;
+	f->cols[f->ncols].in = in;
+	f->cols[f->ncols].lookup = lookup;
+	f->ncols++;
+}
+
+/*
+ * The fact table's columns: columns: in order (a name that is a lookup's
+ * into takes the surrogate key), or every input column with each lookup's
+ * natural key columns replaced by its into; then any into not placed yet.
+ */
+static int
+plan_columns(struct fact_load *f, struct rec_reader *r, struct err *e)
+{
+	const struct node *cols = node_get(f->run->fields, "columns");
+	const char *const *hdr = rec_reader_header(r);
+	size_t w = rec_reader_width(r), i, j, which;
+	char *placed = xcalloc(f->nlk + 1, 1);
+	int rc = 0;
+
+	for (i = 0; i < f->nlk; i++)
+		for (j = 0; j < f->lk[i].n; j++) {
+			f->lk[i].in[j] = rec_reader_column(r, f->lk[i].cols[j]);
+			if (f->lk[i].in[j] < 0) {
+				rc = err_set(e, -EINVAL, "task '%s': the input has "
+					"no column '%s' (lookup of '%s')",
+					f->run->task, f->lk[i].cols[j],
+					f->lk[i].dim);
+				goto out;
+			}
+		}
+	if (cols && cols->type == NODE_MAP) {
+		for (i = 0; i < cols->n; i++) {
+			const char *name = cols->keys[i]->str;
+			int lk = find_lookup_into(f, name), in;
+			enum wh_type t = WH_TEXT;
+
+			if (lk >= 0) {
+				add_col(f, name, WH_INTEGER, -1, lk);
+				placed[lk] = 1;
+				continue;
+			}
+			in = rec_reader_column(r, name);
+			if (in < 0) {
+				rc = err_set(e, -EINVAL, "task '%s': the input has "
+					"no column '%s' (named in columns)",
+					f->run->task, name);
+				goto out;
+			}
+			wh_type_parse(cols->items[i]->str, &t);
+			add_col(f, name, t, in, -1);
+		}
+	} else {
+		for (i = 0; i < w; i++) {
+			int k = key_column_of(f, hdr[i], &which);
+
+			if (k == 1 && !placed[which]) {
+				add_col(f, f->lk[which].into, WH_INTEGER, -1,
+					(int)which);
+				placed[which] = 1;
+			} else if (k == 0) {
+				add_col(f, hdr[i], WH_TEXT, (int)i, -1);
+			}
+		}
+	}
+	for (i = 0; i < f->nlk; i++)
+		if (!placed[i])
+			add_col(f, f->lk[i].into, WH_INTEGER, -1, (int)i);
+	for (i = 0; i < f->ncols; i++) {
+		if (!wh_ident_ok(f->cols[i].name) ||
+		    !strcmp(f->cols[i].name, f->pcol)) {
+			rc = err_set(e, -EINVAL, "task '%s': cannot load input "
+				"column '%s' (not a valid column name, or the "
+				"partition_column)", f->run->task,
+				f->cols[i].name);
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(f->cols[i].name, f->cols[j].name)) {
+				rc = err_set(e, -EINVAL, "task '%s': column '%s' "
+					"would be loaded twice", f->run->task,
+					f->cols[i].name);
+				goto out;
+			}
+	}
+out:
+	free(placed);
+	return rc;
+}
+
+/* The unknown member: surrogate key 0, text columns 'unknown', keys NULL. */
+static int
+add_unknown_member(struct fact_load *f, struct lookup *k, const char *sk,
+	char **names, char **types, struct err *e)
+{
+	struct strbuf sql, vals;
+	size_t i;
+	int rc;
+
+	sb_init(&sql);
+	sb_init(&vals);
+	sb_adds(&sql, "INSERT OR IGNORE INTO ");
+	wh_quote_ident(&sql, k->dim);
+	sb_adds(&sql, " (");
+	wh_quote_ident(&sql, sk);
+	sb_adds(&vals, "0");
+	for (i = 0; names[i]; i++) {
+		const char *v = NULL;
+		size_t j;
+
+		if (!strcmp(names[i], sk))
+			continue;
+		for (j = 0; j < k->n; j++)
+			if (!strcmp(names[i], k->nk[j]))
+				break;
+		if (j < k->n)
+			continue;
+		if (!strcmp(names[i], "valid_from") && k->scd2)
+			v = "'0001-01-01T00:00:00Z'";
+		else if (!strcmp(names[i], "current") && k->scd2)
+			v = "1";
+		else if (!strcmp(names[i], "valid_to"))
+			continue;
+		else if (wh_type_from_sql(types[i]) == WH_TEXT)
+			v = "'unknown'";
+		if (!v)
+			continue;
+		sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, names[i]);
+		sb_addf(&vals, ", %s", v);
+	}
+	sb_addf(&sql, ") VALUES (%s)", vals.buf);
+	rc = wh_exec(f->db, sql.buf, e);
+	if (rc < 0)
+		rc = err_set(e, rc, "task '%s': cannot add the unknown member "
+			"to '%s': %s", f->run->task, k->dim, e->msg);
+	sb_release(&sql);
+	sb_release(&vals);
+	return rc;
+}
+
+/* Check the dimension of lookup k and read its keys into k->keys. */
+static int
+load_lookup(struct fact_load *f, struct lookup *k, struct err *e)
+{
+	char **names = NULL, **types = NULL;
+	const char *sk;
+	struct strbuf sql;
+	sqlite3_stmt *st = NULL;
+	int rc, pk, added;
+	size_t i;
+
+	rc = wh_table_exists(f->db, k->dim, e);
+	if (rc == 0)
+		return err_set(e, -ENOENT, "task '%s': lookup dimension '%s' "
+			"does not exist in '%s' (load it first: put its "
+			"dimension-load task in needs:)", f->run->task, k->dim,
+			f->database);
+	if (rc < 0)
+		return rc;
+	rc = wh_table_columns(f->db, k->dim, &names, &types, &pk, e);
+	if (rc < 0)
+		return rc;
+	/* The surrogate key is the dimension's INTEGER PRIMARY KEY unless named. */
+	sk = k->sk ? k->sk : pk >= 0 ? names[pk] : NULL;
+	if (!sk || wh_strv_find(names, sk) < 0) {
+		rc = err_set(e, -EINVAL, "task '%s': dimension '%s' has no "
+			"integer primary key to use as the surrogate key",
+			f->run->task, k->dim);
+		goto out;
+	}
+	for (i = 0; i < k->n; i++) {
+		int c = wh_strv_find(names, k->nk[i]);
+
+		if (c < 0) {
+			rc = err_set(e, -EINVAL, "task '%s': dimension '%s' has "
+				"no column '%s' (the lookup's natural_key)",
+				f->run->task, k->dim, k->nk[i]);
+			goto out;
+		}
+		k->types[i] = wh_type_from_sql(types[c]);
+	}
+	k->scd2 = wh_strv_find(names, "valid_from") >= 0 &&
+		wh_strv_find(names, "valid_to") >= 0;
+	if (k->unknown) {
+		rc = add_unknown_member(f, k, sk, names, types, e);
+		if (rc < 0)
+			goto out;
+	}
+	sb_init(&sql);
+	sb_adds(&sql, "SELECT ");
+	wh_quote_ident(&sql, sk);
+	for (i = 0; i < k->n; i++) {
+		sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, k->nk[i]);
+	}
+	sb_adds(&sql, " FROM ");
+	wh_quote_ident(&sql, k->dim);
+	sb_adds(&sql, " WHERE ");
+	wh_quote_ident(&sql, sk);
+	sb_adds(&sql, " <> 0");
+	/* The version valid at the partition's start. */
+	if (k->scd2)
+		sb_adds(&sql, " AND valid_from <= ?1 AND (valid_to IS NULL OR "
+			"valid_to > ?1)");
+	rc = wh_prepare(f->db, sql.buf, &st, e);
+	sb_release(&sql);
+	if (rc < 0)
+		goto out;
+	if (k->scd2)
+		sqlite3_bind_text(st, 1, f->stamp, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct wh_map_slot *s;
+
+		sb_reset(&f->key);
+		for (i = 0; i < k->n; i++)
+			wh_canon_column(&f->key, st, (int)i + 1);
+		s = wh_map_add(&k->keys, f->key.buf, f->key.len, &added);
+		s->num = sqlite3_column_int64(st, 0);
+	}
+	rc = rc == SQLITE_DONE ? 0 : err_set(e, -EIO, "task '%s': cannot "
+		"read '%s': %s", f->run->task, k->dim, sqlite3_errmsg(f->db));
+	sqlite3_finalize(st);
+out:
+	wh_strv_free(names);
+	wh_strv_free(types);
+	return rc;
+}
+
+static int
+ensure_table(struct fact_load *f, struct err *e)
+{
+	char **names = NULL, **types = NULL;
+	struct strbuf sql;
+	size_t i;
+	int rc, pk;
+
+	rc = wh_table_exists(f->db, f->table, e);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		rc = wh_table_columns(f->db, f->table, &names, &types, &pk, e);
+		for (i = 0; rc == 0 && i <= f->ncols; i++) {
+			const char *c = i < f->ncols ? f->cols[i].name : f->pcol;
+
+			if (wh_strv_find(names, c) < 0)
+				rc = err_set(e, -EINVAL, "task '%s': table '%s' "
+					"exists but has no column '%s'",
+					f->run->task, f->table, c);
+		}
+		wh_strv_free(names);
+		wh_strv_free(types);
+		return rc;
+	}
+	sb_init(&sql);
+	sb_adds(&sql, "CREATE TABLE ");
+	wh_quote_ident(&sql, f->table);
+	sb_adds(&sql, " (");
+	wh_quote_ident(&sql, f->pcol);
+	sb_adds(&sql, " TEXT NOT NULL");
+	for (i = 0; i < f->ncols; i++) {
+		sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, f->cols[i].name);
+		sb_addf(&sql, " %s", wh_type_sql(f->cols[i].type));
+	}
+	/* The index makes replacing one partition cost that partition only. */
+	sb_addf(&sql, "); CREATE INDEX \"%s_%s\" ON ", f->table, f->pcol);
+	wh_quote_ident(&sql, f->table);
+	sb_adds(&sql, " (");
+	wh_quote_ident(&sql, f->pcol);
+	sb_adds(&sql, ")");
+	rc = wh_exec(f->db, sql.buf, e);
+	sb_release(&sql);
+	return rc;
+}
+
+static int
+prepare_insert(struct fact_load *f, struct err *e)
+{
+	struct strbuf sql;
+	size_t i;
+	int rc;
+
+	sb_init(&sql);
+	sb_adds(&sql, "INSERT INTO ");
+	wh_quote_ident(&sql, f->table);
+	sb_adds(&sql, " (");
+	wh_quote_ident(&sql, f->pcol);
+	for (i = 0; i < f->ncols; i++) {
+		sb_adds(&sql, ", ");
+		wh_quote_ident(&sql, f->cols[i].name);
+	}
+	sb_adds(&sql, ") VALUES (?1");
+	for (i = 0; i < f->ncols; i++)
+		sb_addf(&sql, ", ?%zu", i + 2);
+	sb_adds(&sql, ")");
+	rc = wh_prepare(f->db, sql.buf, &f->ins, e);
+	sb_release(&sql);
+	if (rc == 0)
+		sqlite3_bind_text(f->ins, 1, f->run->partition, -1,
+			SQLITE_STATIC);
+	return rc;
+}
+
+static int
+delete_partition(struct fact_load *f, struct err *e)
+{
+	struct strbuf sql;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	sb_init(&sql);
+	sb_adds(&sql, "DELETE FROM ");
+	wh_quote_ident(&sql, f->table);
+	sb_adds(&sql, " WHERE ");
+	wh_quote_ident(&sql, f->pcol);
+	sb_adds(&sql, " = ?1");
+	rc = wh_prepare(f->db, sql.buf, &st, e);
+	sb_release(&sql);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, f->run->partition, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : err_set(e, -EIO,
+		"task '%s': cannot delete partition %s of '%s': %s",
+		f->run->task, f->run->partition, f->table,
+		sqlite3_errmsg(f->db));
+	if (rc == 0 && sqlite3_changes(f->db) > 0)
+		fprintf(f->run->log, "fact-load: replaced %d rows of %s\n",
+			sqlite3_changes(f->db), f->run->partition);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The surrogate key of lookup k for rec: 1 found (*sk set), 0 missing. */
+static int
+resolve(struct fact_load *f, struct lookup *k, const struct record *rec,
+	int64_t *sk)
+{
+	struct wh_map_slot *s;
+	size_t i;
+
+	sb_reset(&f->key);
+	for (i = 0; i < k->n; i++)
+		if (wh_canon_text(&f->key, k->types[i], rec->fields[k->in[i]],
+		    rec->lens[k->in[i]]) < 0)
+			return 0;
+	s = wh_map_find(&k->keys, f->key.buf, f->key.len);
+	if (!s)
+		return 0;
+	*sk = s->num;
+	return 1;
+}
+
+/* Bind rec's row; 0, or 1 with *why set when it is a reject. */
+static int
+bind_record(struct fact_load *f, const struct record *rec, char **why)
+{
+	size_t i;
+
+	for (i = 0; i < f->ncols; i++) {
+		const struct fact_col *c = &f->cols[i];
+		struct lookup *k;
+		int64_t sk;
+
+		if (c->lookup < 0) {
+			const char *v = rec->fields[c->in];
+			size_t len = rec->lens[c->in];
+
+			if (c->type != WH_TEXT && !wh_value_fits(c->type, v, len)) {
+				*why = xasprintf("column '%s': '%.*s' is not %s %s",
+					c->name, (int)(len > 60 ? 60 : len), v,
+					c->type == WH_INTEGER ? "an" : "a",
+					wh_type_name(c->type));
+				return 1;
+			}
+			wh_bind(f->ins, (int)i + 2, c->type, v, len, 0);
+			continue;
+		}
+		k = &f->lk[c->lookup];
+		if (!resolve(f, k, rec, &sk)) {
+			k->misses++;
+			if (!k->unknown) {
+				*why = xasprintf("no '%s' member for %s '%.*s'",
+					k->dim, k->cols[0],
+					(int)(rec->lens[k->in[0]] > 60 ? 60
+					: rec->lens[k->in[0]]),
+					rec->fields[k->in[0]]);
+				return 1;
+			}
+			sk = 0;
+		}
+		sqlite3_bind_int64(f->ins, (int)i + 2, sk);
+	}
+	return 0;
+}
+
+static int
+load_records(struct fact_load *f, struct rec_reader *r, struct rejects *rj,
+	struct err *e)
+{
+	struct task_run *run = f->run;
+	struct record rec;
+	int rc;
+
+	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
+		char *why = NULL;
+
+		run->records_in++;
+		if (rec.reject || bind_record(f, &rec, &why)) {
+			run->records_rejected++;
+			rc = rejects_add(rj, rec.line, rec.reject ? rec.reject
+				: why, rec.raw, rec.raw_len);
+			free(why);
+			if (rc < 0)
+				return err_set(e, rc, "task '%s': cannot write "
+					"the rejects: %s", run->task,
+					strerror(-rc));
+			continue;
+		}
+		rc = sqlite3_step(f->ins);
+		sqlite3_reset(f->ins);
+		if (rc != SQLITE_DONE)
+			return err_set(e, -EIO, "task '%s': cannot insert into "
+				"'%s': %s", run->task, f->table,
+				sqlite3_errmsg(f->db));
+		run->records_out++;
+	}
+	return rc;
+}
+
+static void
+fact_release(struct fact_load *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nlk; i++) {
+		free(f->lk[i].cols);
+		free(f->lk[i].nk);
+		free(f->lk[i].in);
+		free(f->lk[i].types);
+		wh_map_release(&f->lk[i].keys);
+	}
+	free(f->lk);
+	free(f->cols);
+	sqlite3_finalize(f->ins);
+	wh_rollback(f->db);
+	sqlite3_close(f->db);
+	sb_release(&f->key);
+}
+
+static int
+fact_run(struct task_run *run, struct err *e)
+{
+	struct fact_load f;
+	struct rec_reader *r = NULL;
+	struct rejects *rj = NULL;
+	char *rj_path = NULL;
+	struct err e2;
+	size_t i;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.run = run;
+	f.table = task_run_str(run, "table");
+	f.pcol = task_run_str(run, "partition_column");
+	if (!f.pcol)
+		f.pcol = "partition";
+	f.database = run->database ? run->database
+		: task_run_str(run, "database");
+	sb_init(&f.key);
+	wh_utc_stamp(run->start, f.stamp, sizeof(f.stamp));
+	run->records_in = run->records_out = run->records_rejected = 0;
+	parse_lookups(&f);
+
+	rc = wh_input_open(run, &r, e);
+	if (rc == 0)
+		rc = plan_columns(&f, r, e);
+	if (rc < 0)
+		goto out;
+	rj_path = wh_rejects_path(run, f.table);
+	rc = rejects_open(&rj, rj_path, e);
+	if (rc == 0)
+		rc = wh_open(run, f.database, &f.db, e);
+	if (rc == 0)
+		rc = wh_begin(f.db, e);
+	for (i = 0; rc == 0 && i < f.nlk; i++)
+		rc = load_lookup(&f, &f.lk[i], e);
+	if (rc == 0)
+		rc = ensure_table(&f, e);
+	if (rc == 0)
+		rc = delete_partition(&f, e);
+	if (rc == 0)
+		rc = prepare_insert(&f, e);
+	if (rc == 0)
+		rc = load_records(&f, r, rj, e);
+	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
+	    run->records_in, wh_reject_ratio(run)))
+		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
+			"rejected, more than max_reject_ratio %g allows (see "
+			"'%s')", run->task, (long long)run->records_rejected,
+			(long long)run->records_in, wh_reject_ratio(run),
+			rj_path);
+	if (rc == 0)
+		rc = wh_mark(f.db, run, wh_target_table(run), run->records_out, e);
+	if (rc == 0)
+		rc = wh_commit(f.db, e);
+	for (i = 0; rc == 0 && i < f.nlk; i++)
+		if (f.lk[i].misses)
+			fprintf(run->log, "fact-load: %lld keys missing from "
+				"'%s'%s\n", (long long)f.lk[i].misses,
+				f.lk[i].dim, f.lk[i].unknown ?
+				" (loaded as the unknown member 0)" : "");
+out:
+	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
+		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
+	fact_release(&f);
+	rec_reader_free(r);
+	free(rj_path);
+	return rc;
+}
+
+static int
+check_on_missing(const char *file, const struct node *n, struct errs *errs)
+{
+	if (!n || (n->type == NODE_SCALAR && (!strcmp(n->str, "reject") ||
+	    !strcmp(n->str, "unknown"))))
+		return 0;
+	errs_addf(errs, -EINVAL, file, n->line, n->column,
+		"unknown on_missing '%s' (expected reject or unknown)",
+		n->type == NODE_SCALAR ? n->str : node_type_name(n));
+	return 1;
+}
+
+static size_t
+list_len(const struct node *n)
+{
+	return !n ? 0 : n->type == NODE_SEQ ? n->n : 1;
+}
+
+static int
+check_lookup(const char *file, const struct node *m, const struct node *cols,
+	struct errs *errs)
+{
+	const struct node *c = node_get(m, "column");
+	const struct node *nk = node_get(m, "natural_key");
+	const struct node *into = node_get(m, "into");
+	const char *it;
+	size_t i;
+	int bad = 0;
+
+	if (m->type != NODE_MAP) {
+		errs_addf(errs, -EINVAL, file, m->line, m->column, "a lookup "
+			"must be a map {column, dimension, natural_key, into}, "
+			"not %s", node_type_name(m));
+		return 1;
+	}
+	for (i = 0; i < m->n; i++) {
+		size_t j;
+
+		for (j = 0; lookup_keys[j]; j++)
+			if (!strcmp(m->keys[i]->str, lookup_keys[j]))
+				break;
+		if (!lookup_keys[j]) {
+			errs_addf(errs, -EINVAL, file, m->keys[i]->line,
+				m->keys[i]->column, "unknown lookup field '%s' "
+				"(expected column, dimension, natural_key, into, "
+				"on_missing or surrogate_key)", m->keys[i]->str);
+			bad++;
+		}
+	}
+	if (!c || !node_get(m, "dimension")) {
+		errs_addf(errs, -EINVAL, file, m->line, m->column,
+			"a lookup needs column and dimension");
+		return bad + 1;
+	}
+	bad += wh_check_ident_list(file, c, "column", errs);
+	bad += wh_check_ident_list(file, nk, "natural_key", errs);
+	bad += wh_check_ident_field(file, m, "dimension", errs);
+	bad += wh_check_ident_field(file, m, "into", errs);
+	bad += wh_check_ident_field(file, m, "surrogate_key", errs);
+	bad += check_on_missing(file, node_get(m, "on_missing"), errs);
+	if (nk && list_len(nk) != list_len(c)) {
+		errs_addf(errs, -EINVAL, file, nk->line, nk->column,
+			"natural_key names %zu columns but column names %zu",
+			list_len(nk), list_len(c));
+		bad++;
+	}
+	if (!into && list_len(c) > 1) {
+		errs_addf(errs, -EINVAL, file, m->line, m->column,
+			"a lookup on several columns needs into: (the column "
+			"receiving the surrogate key)");
+		bad++;
+	}
+	it = into ? node_str(into) : node_str(c);
+	if (it && node_get_str(cols, it) && strcmp(node_get_str(cols, it),
+	    "integer")) {
+		const struct node *t = node_get(cols, it);
+
+		errs_addf(errs, -EINVAL, file, t->line, t->column,
+			"column '%s' receives a surrogate key: its type must be "
+			"integer, not '%s'", it, t->str);
+		bad++;
+	}
+	return bad;
+}
+
+static int
+fact_validate(const char *file, const struct node *task, struct errs *errs)
+{
+	const struct node *l = node_get(task, "lookups");
+	const struct node *cols = node_get(task, "columns");
+	const char *pc = node_get_str(task, "partition_column");
+	int bad = 0;
+	size_t i;
+
+	bad += wh_check_ident_field(file, task, "table", errs);
+	bad += wh_check_ident_field(file, task, "partition_column", errs);
+	bad += wh_check_ratio(file, task, errs);
+	bad += wh_check_columns(file, cols, errs);
+	bad += check_on_missing(file, node_get(task, "on_missing"), errs);
+	if (cols && cols->type == NODE_MAP && node_get(cols,
+	    pc ? pc : "partition")) {
+		const struct node *k = NULL;
+
+		for (i = 0; i < cols->n; i++)
+			if (!strcmp(cols->keys[i]->str, pc ? pc : "partition"))
+				k = cols->keys[i];
+		errs_addf(errs, -EINVAL, file, k->line, k->column,
+			"column '%s' is the partition_column: the loader fills "
+			"it, leave it out of columns", k->str);
+		bad++;
+	}
+	if (l && l->type != NODE_SEQ) {
+		errs_addf(errs, -EINVAL, file, l->line, l->column,
+			"lookups must be a list of maps, not %s",
+			node_type_name(l));
+		bad++;
+	}
+	for (i = 0; l && l->type == NODE_SEQ && i < l->n; i++)
+		bad += check_lookup(file, l->items[i], cols, errs);
+	return bad ? -EINVAL : 0;
+}
+
+const struct task_kind task_kind_fact_load = {
+	.name = "fact-load",
+	.summary = "replace a partition of a fact table, with surrogate-key "
+		"lookups",
+	.fields = fact_fields,
+	.table_target = 1,
+	.validate = fact_validate,
+	.run = fact_run,
+};

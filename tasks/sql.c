@@ -1,0 +1,178 @@
+/*
+ * sql: run the statements of sql: against database in one transaction,
+ * with the partition's values bound as named parameters (:partition,
+ * :date, :hour, :start, :end; @name and $name too), never spliced into the
+ * text, so a value can never change what a statement means.  The marker
+ * row of the task's {table: NAME} target commits with the statements.
+ * The text is not a template: braces in SQL stay as they are.
+ */
+#include "config.h"
+#include "task_kind.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warehouse.h"
+
+static const struct field_spec sql_fields[] = {
+	{ "database", FIELD_STRING, FIELD_REQUIRED | FIELD_TEMPLATE,
+		"the SQLite database file" },
+	{ "table", FIELD_STRING, 0,
+		"the table the statements produce, when target: {table: NAME} "
+		"is not given" },
+	{ "sql", FIELD_STRING, FIELD_REQUIRED,
+		"statements run in one transaction; :partition, :date, :hour, "
+		":start, :end are bound" },
+	{ NULL, 0, 0, NULL },
+};
+
+/* The value bound to a parameter called name (without its prefix), or NULL. */
+static const char *
+param_value(const struct task_run *run, const char *name)
+{
+	if (!strcmp(name, "partition"))
+		return run->partition;
+	if (!strcmp(name, "date"))
+		return run->date;
+	if (!strcmp(name, "hour"))
+		return run->hour;
+	if (!strcmp(name, "start"))
+		return run->start_iso;
+	if (!strcmp(name, "end"))
+		return run->end_iso;
+	return NULL;
+}
+
+static int
+bind_params(const struct task_run *run, sqlite3_stmt *st, int stmt_no,
+	struct err *e)
+{
+	int i, n = sqlite3_bind_parameter_count(st);
+
+	for (i = 1; i <= n; i++) {
+		const char *name = sqlite3_bind_parameter_name(st, i);
+		const char *v = name ? param_value(run, name + 1) : NULL;
+
+		if (!v)
+			return err_set(e, -EINVAL, "task '%s': statement %d: "
+				"unknown parameter '%s' (expected :partition, "
+				":date, :hour, :start or :end)", run->task,
+				stmt_no, name ? name : "?");
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	}
+	return 0;
+}
+
+/* Run every statement of text; *changes gets the rows they changed. */
+static int
+run_statements(struct task_run *run, sqlite3 *db, const char *text,
+	int64_t *changes, struct err *e)
+{
+	const char *p = text, *tail;
+	sqlite3_stmt *st = NULL;
+	int64_t before = sqlite3_total_changes64(db);
+	int rc = 0, stmt_no = 0;
+
+	while (*p) {
+		if (sqlite3_prepare_v2(db, p, -1, &st, &tail) != SQLITE_OK)
+			return err_set(e, -EIO, "task '%s': statement %d: %s",
+				run->task, stmt_no + 1, sqlite3_errmsg(db));
+		p = tail;
+		if (!st)	/* only a comment or white space was left */
+			continue;
+		stmt_no++;
+		rc = bind_params(run, st, stmt_no, e);
+		while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			rc = 0;
+		if (rc == SQLITE_DONE)
+			rc = 0;
+		else if (rc > 0)
+			rc = err_set(e, -EIO, "task '%s': statement %d: %s",
+				run->task, stmt_no, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		if (rc < 0)
+			return rc;
+		/* The load's atomicity rests on our transaction staying open. */
+		if (sqlite3_get_autocommit(db))
+			return err_set(e, -EINVAL, "task '%s': statement %d ends "
+				"the transaction; sql: runs in one transaction "
+				"already (leave out BEGIN, COMMIT and ROLLBACK)",
+				run->task, stmt_no);
+	}
+	*changes = sqlite3_total_changes64(db) - before;
+	return 0;
+}
+
+static int
+sql_run(struct task_run *run, struct err *e)
+{
+	const char *table = wh_target_table(run);
+	const char *text = task_run_str(run, "sql");
+	const char *database = run->database ? run->database
+		: task_run_str(run, "database");
+	sqlite3 *db = NULL;
+	int64_t changes = 0;
+	int rc;
+
+	if (!table)
+		return err_set(e, -EINVAL, "task '%s': no table to mark loaded "
+			"(give target: {table: NAME})", run->task);
+	rc = wh_open(run, database, &db, e);
+	if (rc < 0)
+		return rc;
+	rc = wh_begin(db, e);
+	if (rc == 0)
+		rc = run_statements(run, db, text ? text : "", &changes, e);
+	if (rc == 0)
+		rc = wh_mark(db, run, table, changes, e);
+	if (rc == 0)
+		rc = wh_commit(db, e);
+	if (rc < 0) {
+		wh_rollback(db);
+	} else {
+		run->records_out = changes;
+		fprintf(run->log, "sql: %lld rows changed, '%s' %s marked loaded\n",
+			(long long)changes, table, run->partition);
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+static int
+sql_validate(const char *file, const struct node *task, struct errs *errs)
+{
+	const struct node *n = node_get(task, "sql");
+	const struct node *t = node_get(task, "target");
+	int bad = wh_check_ident_field(file, task, "table", errs);
+
+	if (!node_get(task, "table") && !(t && t->type == NODE_MAP)) {
+		errs_addf(errs, -EINVAL, file, task->line, task->column,
+			"a sql task needs target: {table: NAME} (or table:)");
+		bad++;
+	}
+
+	if (n && n->type == NODE_SCALAR) {
+		char *s = xasprintf("%s\n;", n->str);
+
+		/* An unterminated string or comment is caught now, not at 3 a.m. */
+		if (!*n->str || !sqlite3_complete(s)) {
+			errs_addf(errs, -EINVAL, file, n->line, n->column,
+				"sql is empty or unterminated (an open quote or "
+				"comment)");
+			bad++;
+		}
+		free(s);
+	}
+	return bad ? -EINVAL : 0;
+}
+
+const struct task_kind task_kind_sql = {
+	.name = "sql",
+	.summary = "run SQL in one transaction with the partition bound",
+	.fields = sql_fields,
+	.table_target = 1,
+	.validate = sql_validate,
+	.run = sql_run,
+};
