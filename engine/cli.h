@@ -35,6 +35,14 @@ char *cli_dag_path(const char *arg, const char *dags_dir);
 /* The state database path: --state, else $DAG_STATE, else .dag-state/state.db. */
 const char *cli_state_path(const char *opt);
 
+/*
+ * "Now" in unix seconds: $DAG_NOW (unix seconds, or an ISO date-time such
+ * as 2026-11-01T12:00:00Z or +01:00; UTC when no offset) so tests can pin
+ * the clock, else the system clock.
+ */
+#include <stdint.h>
+int64_t cli_now(void);
+
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_graph(int argc, char **argv);

@@ -1,42 +1,577 @@
 /*
- * Placeholder: these commands are being built.
+ * The commands that look at a DAG without running it: validate (check
+ * files, print every error), plan (what is complete, what would run and
+ * why, like make -n) and graph (the task graph as dot or JSON).  Also the
+ * injectable clock every command shares: DAG_NOW pins "now" for tests.
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "dag.h"
+#include "graph.h"
+#include "range.h"
+#include "task_kind.h"
+#include "util.h"
+
+int64_t
+cli_now(void)
+{
+	const char *s = getenv("DAG_NOW");
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, oh = 0, om = 0;
+	int64_t t;
+	char sign = 0;
+
+	if (!s || !*s)
+		return (int64_t)time(NULL);
+	if (strspn(s, "0123456789") == strlen(s))
+		return strtoll(s, NULL, 10);
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3) {
+		fprintf(stderr, "dag-cli: ignoring bad DAG_NOW '%s'; expected unix "
+			"seconds or YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]\n", s);
+		return (int64_t)time(NULL);
+	}
+	s += n;
+	if ((*s == 'T' || *s == ' ') &&
+	    sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) == 2) {
+		s += 1 + n;
+		if (*s == ':' && sscanf(s + 1, "%2d%n", &sec, &n) == 1)
+			s += 1 + n;
+	}
+	if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d", &oh, &om) == 2)
+		sign = *s;
+	t = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	if (sign)
+		t -= (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+	return t;
+}
+
+struct opts {
+	const char *dags;
+	const char *state;
+	const char *date, *from, *to;
+	const char *format;
+	int json;
+	int help;
+	char **args;
+	int n_args;
+};
+
+/* Parse the options these commands share; -1 after a usage message. */
+static int
+parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->args = xcalloc((size_t)argc + 1, sizeof(*o->args));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			o->help = 1;
+			return 0;
+		}
+		if (!strcmp(a, "--json")) {
+			o->json = 1;
+			continue;
+		}
+		if (!strcmp(a, "--dags"))
+			slot = &o->dags;
+		else if (!strcmp(a, "--state"))
+			slot = &o->state;
+		else if (!strcmp(a, "--date"))
+			slot = &o->date;
+		else if (!strcmp(a, "--from"))
+			slot = &o->from;
+		else if (!strcmp(a, "--to"))
+			slot = &o->to;
+		else if (!strcmp(a, "--format"))
+			slot = &o->format;
+		if (slot) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dag-cli %s: option '%s' needs a value\n",
+					cmd, a);
+				return -1;
+			}
+			*slot = argv[++i];
+			continue;
+		}
+		if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "dag-cli %s: unknown option '%s'\n", cmd, a);
+			cli_usage(cmd, stderr);
+			return -1;
+		}
+		o->args[o->n_args++] = argv[i];
+	}
+	return 0;
+}
+
+static struct dag *
+load_one(const char *arg, const char *dags)
+{
+	struct errs errs = { 0 };
+	struct dag *dag = NULL;
+	char *path = cli_dag_path(arg, dags);
+
+	if (!path)
+		return NULL;
+	if (dag_load(path, &dag, &errs) < 0)
+		errs_print(&errs, stderr);
+	errs_release(&errs);
+	free(path);
+	return dag;
+}
 
 int
 cmd_validate(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
+	struct opts o;
+	int i, rc = EXIT_OK;
+
+	if (parse_opts("validate", argc, argv, &o) < 0) {
+		free(o.args);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
 		cli_usage("validate", stdout);
+		printf("\nLoads each DAG file and prints every error as "
+			"file:line:column: message.\nExit 0 when all are valid, 2 "
+			"otherwise.\n\n  --dags DIR   where DAG names are looked up "
+			"(default ./dags)\n");
+		free(o.args);
 		return EXIT_OK;
 	}
-	fprintf(stderr, "dag-cli: 'validate' is not available yet\n");
-	return EXIT_USAGE;
+	if (!o.n_args) {
+		cli_usage("validate", stderr);
+		free(o.args);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < o.n_args; i++) {
+		struct dag *dag = load_one(o.args[i], o.dags);
+
+		if (!dag) {
+			rc = EXIT_USAGE;
+			continue;
+		}
+		printf("%s: ok (dag %s, %zu task%s)\n", dag->path, dag->name,
+			dag->n_tasks, dag->n_tasks == 1 ? "" : "s");
+		dag_free(dag);
+	}
+	free(o.args);
+	return rc;
+}
+
+/* ---- plan ---- */
+
+static const char *
+plan_state(const struct instance *in)
+{
+	switch (in->state) {
+	case INST_DONE: return "done";
+	case INST_TODO: return "run";
+	case INST_WAITING: return "waiting";
+	case INST_BLOCKED: return "blocked";
+	}
+	return inst_state_name(in->state);
+}
+
+static void
+what(const struct graph *g, const struct instance *in, struct strbuf *sb)
+{
+	const struct task *t = &g->dag->tasks[in->task];
+	const char *pat, *dir;
+
+	if (in->target) {
+		sb_adds(sb, in->target);
+		return;
+	}
+	if (t->target_type == TARGET_TABLE) {
+		sb_addf(sb, "table %s, partition %s", t->table,
+			g->parts[in->part].id);
+		return;
+	}
+	pat = node_get_str(t->def, "pattern");
+	dir = node_get_str(t->def, "dir");
+	if (pat)
+		sb_addf(sb, "a file matching '%s' in %s", pat, dir ? dir : ".");
+}
+
+/* The reason, the way a build tool's dry run says it. */
+static void
+reason(const struct graph *g, const struct instance *in, struct strbuf *sb)
+{
+	const struct task *t = &g->dag->tasks[in->task];
+	uint32_t k;
+
+	switch (in->state) {
+	case INST_DONE:
+		if (in->inputs && in->inputs->type == NODE_SEQ && in->inputs->n) {
+			size_t i;
+			sb_adds(sb, "input found:");
+			for (i = 0; i < in->inputs->n && i < 3; i++)
+				sb_addf(sb, " %s", node_str(in->inputs->items[i]) ?
+					node_str(in->inputs->items[i]) : "");
+			if (in->inputs->n > 3)
+				sb_addf(sb, " (+%zu more)", in->inputs->n - 3);
+			return;
+		}
+		sb_adds(sb, "complete: ");
+		what(g, in, sb);
+		return;
+	case INST_WAITING:
+		sb_adds(sb, "waiting for an external input: ");
+		what(g, in, sb);
+		return;
+	case INST_BLOCKED:
+		for (k = 0; k < in->n_deps; k++) {
+			const struct instance *d = &g->inst[g->deps[in->dep_off + k]];
+			if (d->state != INST_WAITING && d->state != INST_BLOCKED)
+				continue;
+			sb_addf(sb, "blocked by a need: %s %s (%s)",
+				g->dag->tasks[d->task].name, g->parts[d->part].id,
+				plan_state(d));
+			return;
+		}
+		sb_adds(sb, "blocked by a need");
+		return;
+	default:
+		if (in->forced)
+			sb_adds(sb, "forced: ");
+		else if (t->target_type == TARGET_NONE)
+			sb_adds(sb, "no target: runs every time");
+		else
+			sb_adds(sb, "target missing: ");
+		what(g, in, sb);
+		return;
+	}
+}
+
+struct counts {
+	size_t n[4];	/* done, run, waiting, blocked */
+};
+
+static int
+state_col(const struct instance *in)
+{
+	switch (in->state) {
+	case INST_DONE: return 0;
+	case INST_WAITING: return 2;
+	case INST_BLOCKED: return 3;
+	default: return 1;
+	}
+}
+
+static void
+plan_text(const struct graph *g, const char *from, const char *to)
+{
+	const struct dag *dag = g->dag;
+	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
+	struct counts total = { { 0 } };
+	struct strbuf sb;
+	size_t i, w = 4, requested = 0;
+	int pw = 10;
+	static const char *const heads[] = { "done", "run", "waiting", "blocked" };
+
+	for (i = 0; i < dag->n_tasks; i++)
+		if (strlen(dag->tasks[i].name) > w)
+			w = strlen(dag->tasks[i].name);
+	for (i = 0; i < g->n_parts; i++)
+		if ((int)strlen(g->parts[i].id) > pw)
+			pw = (int)strlen(g->parts[i].id);
+	for (i = 0; i < g->n_inst; i++)
+		requested += g->inst[i].requested;
+	printf("plan for %s (%s, %s): %s .. %s, %zu instance%s requested, "
+		"%zu in the plan\n\n", dag->name,
+		dag->schedule == SCHEDULE_DAILY ? "daily" : "hourly",
+		dag->timezone, from, to, requested, requested == 1 ? "" : "s",
+		g->n_inst);
+	sb_init(&sb);
+	for (i = 0; i < g->n_inst; i++) {
+		const struct instance *in = &g->inst[i];
+
+		sb_reset(&sb);
+		reason(g, in, &sb);
+		if (!in->requested)
+			sb_adds(&sb, " (needed from outside the range)");
+		printf("%-*s  %-*s  %-7s  %s\n", pw, g->parts[in->part].id, (int)w,
+			dag->tasks[in->task].name, plan_state(in), sb.buf);
+		c[in->task].n[state_col(in)]++;
+		total.n[state_col(in)]++;
+	}
+	sb_release(&sb);
+	printf("\n%-*s  %7s  %7s  %7s  %7s\n", (int)w, "task", heads[0], heads[1],
+		heads[2], heads[3]);
+	for (i = 0; i < dag->n_tasks; i++) {
+		size_t t = dag->topo[i];
+		printf("%-*s  %7zu  %7zu  %7zu  %7zu\n", (int)w, dag->tasks[t].name,
+			c[t].n[0], c[t].n[1], c[t].n[2], c[t].n[3]);
+	}
+	printf("%-*s  %7zu  %7zu  %7zu  %7zu\n", (int)w, "total", total.n[0],
+		total.n[1], total.n[2], total.n[3]);
+	free(c);
+}
+
+static void
+plan_json(const struct graph *g, const char *from, const char *to)
+{
+	const struct dag *dag = g->dag;
+	json_t *root = json_object(), *list = json_array(), *sum = json_array();
+	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
+	struct strbuf sb;
+	char *s;
+	size_t i;
+
+	sb_init(&sb);
+	for (i = 0; i < g->n_inst; i++) {
+		const struct instance *in = &g->inst[i];
+		json_t *o = json_object();
+
+		sb_reset(&sb);
+		reason(g, in, &sb);
+		json_object_set_new(o, "task",
+			json_string(dag->tasks[in->task].name));
+		json_object_set_new(o, "partition",
+			json_string(g->parts[in->part].id));
+		json_object_set_new(o, "state", json_string(plan_state(in)));
+		json_object_set_new(o, "requested", json_boolean(in->requested));
+		json_object_set_new(o, "target",
+			in->target ? json_string(in->target) : json_null());
+		json_object_set_new(o, "reason", json_string(sb.buf ? sb.buf : ""));
+		json_array_append_new(list, o);
+		c[in->task].n[state_col(in)]++;
+	}
+	sb_release(&sb);
+	for (i = 0; i < dag->n_tasks; i++) {
+		size_t t = dag->topo[i];
+		json_array_append_new(sum, json_pack("{s:s,s:I,s:I,s:I,s:I}",
+			"task", dag->tasks[t].name,
+			"done", (json_int_t)c[t].n[0], "run", (json_int_t)c[t].n[1],
+			"waiting", (json_int_t)c[t].n[2],
+			"blocked", (json_int_t)c[t].n[3]));
+	}
+	json_object_set_new(root, "dag", json_string(dag->name));
+	json_object_set_new(root, "from", json_string(from));
+	json_object_set_new(root, "to", json_string(to));
+	json_object_set_new(root, "instances", list);
+	json_object_set_new(root, "summary", sum);
+	s = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+	json_decref(root);
+	free(c);
 }
 
 int
 cmd_plan(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
+	struct opts o;
+	struct dag *dag = NULL;
+	struct partition *parts = NULL;
+	struct graph *g = NULL;
+	struct graph_options gopt = { 0 };
+	struct err e;
+	size_t n = 0;
+	const char *from, *to;
+	int rc = EXIT_USAGE;
+
+	err_clear(&e);
+	if (parse_opts("plan", argc, argv, &o) < 0)
+		goto out;
+	if (o.help) {
 		cli_usage("plan", stdout);
-		return EXIT_OK;
+		printf("\nPrints every instance of the range (and the needs it "
+			"pulls in from outside it)\nwith its state and the reason: "
+			"done (target complete), run (target missing),\nwaiting (an "
+			"external input is missing), blocked (a need is waiting);\n"
+			"then a count per task.  Nothing is run.\n\n"
+			"  --date D          one partition: YYYY-MM-DD, YYYY-MM-DDTHH, "
+			"today, yesterday\n"
+			"  --from A --to B   a range, both ends included\n"
+			"  --json            machine-readable output\n"
+			"  --dags DIR        where DAG names are looked up "
+			"(default ./dags)\n"
+			"  --state PATH      accepted for symmetry; plan reads no "
+			"state\n");
+		rc = EXIT_OK;
+		goto out;
 	}
-	fprintf(stderr, "dag-cli: 'plan' is not available yet\n");
-	return EXIT_USAGE;
+	if (o.n_args != 1 || (!o.date && !(o.from && o.to)) ||
+	    (o.date && (o.from || o.to))) {
+		fprintf(stderr, "dag-cli plan: give one DAG and --date D, or "
+			"--from A --to B\n");
+		cli_usage("plan", stderr);
+		goto out;
+	}
+	dag = load_one(o.args[0], o.dags);
+	if (!dag)
+		goto out;
+	from = o.date ? o.date : o.from;
+	to = o.date ? o.date : o.to;
+	gopt.now = cli_now();
+	if (dag_partitions(dag, from, to, gopt.now, &parts, &n, &e) < 0 ||
+	    graph_build(dag, parts, n, &gopt, &g, &e) < 0) {
+		fprintf(stderr, "dag-cli plan: ");
+		err_print(&e, stderr);
+		goto out;
+	}
+	if (o.json)
+		plan_json(g, from, to);
+	else
+		plan_text(g, from, to);
+	rc = EXIT_OK;
+out:
+	graph_free(g);
+	free(parts);
+	dag_free(dag);
+	free(o.args);
+	return rc;
+}
+
+/* ---- graph ---- */
+
+static void
+offset_text(const struct dag *dag, int k, struct strbuf *sb)
+{
+	if (dag->schedule == SCHEDULE_DAILY)
+		sb_addf(sb, "%+dd", k);
+	else if (k % 24 == 0)
+		sb_addf(sb, "%+dd", k / 24);
+	else
+		sb_addf(sb, "%+dh", k);
+}
+
+static void
+need_label(const struct dag *dag, const struct need *nd, struct strbuf *sb)
+{
+	sb_reset(sb);
+	if (nd->lo == 0 && nd->hi == 0)
+		return;
+	offset_text(dag, nd->lo, sb);
+	if (nd->hi != nd->lo) {
+		sb_adds(sb, "..");
+		offset_text(dag, nd->hi, sb);
+	}
+}
+
+static void
+graph_dot(const struct dag *dag)
+{
+	struct strbuf sb;
+	size_t i, k;
+
+	sb_init(&sb);
+	printf("digraph \"%s\" {\n\trankdir=LR;\n\tnode [shape=box];\n",
+		dag->name);
+	for (i = 0; i < dag->n_tasks; i++) {
+		size_t t = dag->topo[i];
+		printf("\t\"%s\" [label=\"%s\\n%s\"];\n", dag->tasks[t].name,
+			dag->tasks[t].name, dag->tasks[t].kind->name);
+	}
+	for (i = 0; i < dag->n_tasks; i++) {
+		size_t t = dag->topo[i];
+		for (k = 0; k < dag->tasks[t].n_needs; k++) {
+			const struct need *nd = &dag->tasks[t].needs[k];
+			need_label(dag, nd, &sb);
+			printf("\t\"%s\" -> \"%s\"", dag->tasks[nd->task].name,
+				dag->tasks[t].name);
+			if (sb.len)
+				printf(" [label=\"%s\"]", sb.buf);
+			printf(";\n");
+		}
+	}
+	printf("}\n");
+	sb_release(&sb);
+}
+
+static void
+graph_json(const struct dag *dag)
+{
+	json_t *root = json_object(), *tasks = json_array();
+	size_t i, k;
+	char *s;
+
+	for (i = 0; i < dag->n_tasks; i++) {
+		const struct task *t = &dag->tasks[dag->topo[i]];
+		json_t *o = json_object(), *needs = json_array(), *tg;
+
+		for (k = 0; k < t->n_needs; k++)
+			json_array_append_new(needs, json_pack("{s:s,s:i,s:i}",
+				"task", dag->tasks[t->needs[k].task].name,
+				"lo", t->needs[k].lo, "hi", t->needs[k].hi));
+		if (t->target_type == TARGET_TABLE)
+			tg = json_pack("{s:s}", "table", t->table);
+		else if (t->target)
+			tg = json_string(node_get_str(t->def, "target") ?
+				node_get_str(t->def, "target") :
+				node_get_str(t->def, t->kind->target_field));
+		else
+			tg = json_null();
+		json_object_set_new(o, "name", json_string(t->name));
+		json_object_set_new(o, "kind", json_string(t->kind->name));
+		json_object_set_new(o, "description", t->description ?
+			json_string(t->description) : json_null());
+		json_object_set_new(o, "target", tg ? tg : json_null());
+		json_object_set_new(o, "needs", needs);
+		json_array_append_new(tasks, o);
+	}
+	json_object_set_new(root, "dag", json_string(dag->name));
+	json_object_set_new(root, "schedule", json_string(
+		dag->schedule == SCHEDULE_DAILY ? "daily" : "hourly"));
+	json_object_set_new(root, "timezone", json_string(dag->timezone));
+	json_object_set_new(root, "start", json_string(dag->start));
+	json_object_set_new(root, "tasks", tasks);
+	s = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+	json_decref(root);
 }
 
 int
 cmd_graph(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
+	struct opts o;
+	struct dag *dag = NULL;
+	int rc = EXIT_USAGE;
+
+	if (parse_opts("graph", argc, argv, &o) < 0)
+		goto out;
+	if (o.help) {
 		cli_usage("graph", stdout);
-		return EXIT_OK;
+		printf("\nPrints the task graph: an edge from each need to the "
+			"task that needs it,\nlabelled with its offset or range.\n\n"
+			"  --format dot|json   default dot (for Graphviz)\n"
+			"  --dags DIR          where DAG names are looked up\n");
+		rc = EXIT_OK;
+		goto out;
 	}
-	fprintf(stderr, "dag-cli: 'graph' is not available yet\n");
-	return EXIT_USAGE;
+	if (o.n_args != 1) {
+		cli_usage("graph", stderr);
+		goto out;
+	}
+	if (o.format && strcmp(o.format, "dot") && strcmp(o.format, "json")) {
+		fprintf(stderr, "dag-cli graph: unknown format '%s'; expected dot "
+			"or json\n", o.format);
+		goto out;
+	}
+	dag = load_one(o.args[0], o.dags);
+	if (!dag)
+		goto out;
+	if (o.format && !strcmp(o.format, "json"))
+		graph_json(dag);
+	else
+		graph_dot(dag);
+	rc = EXIT_OK;
+out:
+	dag_free(dag);
+	free(o.args);
+	return rc;
 }

@@ -119,6 +119,16 @@ int dag_partition_step(const struct dag *dag, const struct partition *p,
 /* The partition that holds the unix time t. */
 int dag_partition_at(const struct dag *dag, int64_t t, struct partition *out);
 
+/* A partition's strings as struct task_run wants them (local to the DAG's zone). */
+struct partition_info {
+	char date[16];		/* YYYY-MM-DD of the start */
+	char hour[4];		/* HH of the start ("00" on daily DAGs) */
+	char start_iso[40];	/* 2026-11-01T00:00:00-04:00 */
+	char end_iso[40];	/* exclusive end */
+};
+void dag_partition_info(const struct dag *dag, const struct partition *p,
+	struct partition_info *out);
+
 /*
  * What a template may refer to besides params and built-ins: the
  * resolved targets and found files of needed instances.  The scheduler
@@ -133,6 +143,11 @@ struct resolve_env {
 		const struct partition *p);
 	void *ctx;
 	int64_t now;		/* unix seconds, for nothing but 'today' */
+	/*
+	 * When set, {target} in the task's fields expands to this path (the
+	 * temporary name a command writes) instead of the target itself.
+	 */
+	const char *tmp_target;
 };
 
 /*
@@ -144,6 +159,10 @@ struct resolve_env {
 int dag_resolve(const struct dag *dag, size_t task, const struct partition *p,
 	const struct resolve_env *env, struct node **fields, char **target,
 	struct err *e);
+
+/* The resolved 'database' field of an instance, or NULL (caller frees). */
+char *dag_resolve_database(const struct dag *dag, size_t task,
+	const struct partition *p, const struct resolve_env *env, struct err *e);
 
 /* The resolved target of one instance only (cheap; used by plan). */
 int dag_resolve_target(const struct dag *dag, size_t task,
