@@ -1,0 +1,753 @@
+/*
+ * The SQLite state database.  Tuned for the scheduler's write pattern: a
+ * lease claim per instance (one short BEGIN IMMEDIATE transaction, so two
+ * schedulers serialise on it) and attempt results written in batches.
+ * WAL with synchronous=NORMAL makes a commit an append to the WAL without
+ * fsync; a power cut may lose the last commits, never consistency, and
+ * the history is not what says a target is complete.  Every statement on
+ * the hot path is prepared once and reused.
+ *
+ * A lease names the run that holds it; a run is this process (host, pid)
+ * with a heartbeat.  A lease is free when its run finished, when the run's
+ * process is gone (same host, kill(pid, 0) says ESRCH), or when its
+ * heartbeat is older than lease_ttl_ms.
+ */
+#include "config.h"
+#include "state.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_LEASE_GET] = "SELECT run_id FROM leases WHERE dag=?1 AND task=?2 "
+		"AND partition=?3",
+	[ST_LEASE_PUT] = "INSERT OR REPLACE INTO leases(dag, task, partition, "
+		"run_id, since) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_LEASE_DEL] = "DELETE FROM leases WHERE dag=?1 AND task=?2 AND "
+		"partition=?3 AND run_id=?4",
+	[ST_RUN_GET] = "SELECT host, pid, heartbeat, finished FROM runs "
+		"WHERE id=?1",
+	[ST_INST_BUMP] = "INSERT INTO instances(dag, task, partition, state, "
+		"attempts, updated) VALUES(?1, ?2, ?3, 'running', 1, ?4) "
+		"ON CONFLICT(dag, task, partition) DO UPDATE SET "
+		"attempts=attempts+1, state='running', updated=?4 "
+		"RETURNING attempts",
+	[ST_INST_FINISH] = "UPDATE instances SET state=?4, records_in=?5, "
+		"records_out=?6, records_rejected=?7, duration_s=?8, "
+		"updated=?9 WHERE dag=?1 AND task=?2 AND partition=?3",
+	[ST_ATTEMPT_ADD] = "INSERT OR IGNORE INTO attempts(run_id, dag, task, "
+		"partition, attempt, state, exit_code, signal, started, "
+		"duration_s, max_rss_kb, records_in, records_out, "
+		"records_rejected, log_path, error) VALUES(?1, ?2, ?3, ?4, ?5, "
+		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+/*
+ * Schema migrations: migrations[v] brings a database from version v to
+ * v + 1.  A new version appends an entry; old entries never change.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY,"
+	" dag TEXT NOT NULL,"
+	" args TEXT,"
+	" host TEXT NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" started INTEGER NOT NULL,"	/* unix ms */
+	" heartbeat INTEGER NOT NULL,"
+	" finished INTEGER,"
+	" status INTEGER);"
+	"CREATE TABLE instances ("
+	" dag TEXT NOT NULL,"
+	" task TEXT NOT NULL,"
+	" partition TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" records_in INTEGER, records_out INTEGER, records_rejected INTEGER,"
+	" duration_s REAL,"
+	" updated INTEGER,"
+	" PRIMARY KEY (dag, task, partition)) WITHOUT ROWID;"
+	"CREATE TABLE attempts ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL,"
+	" dag TEXT NOT NULL,"
+	" task TEXT NOT NULL,"
+	" partition TEXT NOT NULL,"
+	" attempt INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" exit_code INTEGER,"
+	" signal INTEGER,"
+	" started INTEGER,"
+	" duration_s REAL,"
+	" max_rss_kb INTEGER,"
+	" records_in INTEGER, records_out INTEGER, records_rejected INTEGER,"
+	" log_path TEXT,"
+	" error TEXT,"
+	" UNIQUE (dag, task, partition, attempt));"
+	"CREATE TABLE leases ("
+	" dag TEXT NOT NULL,"
+	" task TEXT NOT NULL,"
+	" partition TEXT NOT NULL,"
+	" run_id INTEGER NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" PRIMARY KEY (dag, task, partition)) WITHOUT ROWID;"
+	"CREATE INDEX leases_run ON leases(run_id);",
+};
+
+static int
+db_err(struct state *s, struct err *e, const char *what)
+{
+	int code = sqlite3_errcode(s->db);
+
+	return err_set(e, code == SQLITE_BUSY ? -EBUSY : -EIO,
+		"state database '%s': %s: %s", s->path, what,
+		sqlite3_errmsg(s->db));
+}
+
+static int
+exec_sql(struct state *s, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+	int rc;
+
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		err_set(e, rc == SQLITE_BUSY ? -EBUSY : -EIO,
+			"state database '%s': %s", s->path,
+			msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return rc == SQLITE_BUSY ? -EBUSY : -EIO;
+	}
+	return 0;
+}
+
+static int
+user_version(struct state *s, int *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+migrate(struct state *s, int from, struct err *e)
+{
+	char buf[64];
+	int v, rc;
+
+	if (exec_sql(s, "BEGIN IMMEDIATE", e) < 0)
+		return e->code;
+	/* Another process may have migrated while we waited for the lock. */
+	if (user_version(s, &from) != SQLITE_OK) {
+		rc = db_err(s, e, "cannot read the schema version");
+		goto fail;
+	}
+	for (v = from; v < STATE_SCHEMA_VERSION; v++) {
+		rc = exec_sql(s, migrations[v], e);
+		if (rc < 0)
+			goto fail;
+	}
+	snprintf(buf, sizeof(buf), "PRAGMA user_version=%d",
+		STATE_SCHEMA_VERSION);
+	rc = exec_sql(s, buf, e);
+	if (rc < 0)
+		goto fail;
+	return exec_sql(s, "COMMIT", e);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static void
+move_aside(const char *path)
+{
+	char *aside = xasprintf("%s.damaged-%ld", path, (long)time(NULL));
+	char *wal = xasprintf("%s-wal", path);
+	char *shm = xasprintf("%s-shm", path);
+
+	fprintf(stderr, "dag-cli: warning: state database '%s' is damaged; "
+		"moved it to '%s' and starting a new one\n", path, aside);
+	rename(path, aside);
+	unlink(wal);
+	unlink(shm);
+	free(aside);
+	free(wal);
+	free(shm);
+}
+
+static int
+open_db(struct state *s, struct err *e)
+{
+	int flags = s->readonly ? SQLITE_OPEN_READONLY :
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc;
+
+	rc = sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX,
+		NULL);
+	if (rc != SQLITE_OK) {
+		err_set(e, rc == SQLITE_CANTOPEN ? -ENOENT : -EIO,
+			"cannot open state database '%s': %s", s->path,
+			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		return e->code;
+	}
+	sqlite3_busy_timeout(s->db, 30000);
+	return 0;
+}
+
+static char *
+logs_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup("logs");
+	return xasprintf("%.*slogs", (int)(slash - path + 1), path);
+}
+
+int
+state_open(struct state *s, const char *path, int readonly, struct err *e)
+{
+	int v = 0, rc, tries;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->path = xstrdup(path);
+	s->logs_dir = logs_dir_of(path);
+	s->readonly = readonly;
+	s->lease_ttl_ms = STATE_LEASE_TTL_MS;
+	if (gethostname(s->host, sizeof(s->host) - 1) < 0)
+		strcpy(s->host, "localhost");
+	if (!readonly) {
+		rc = mkdir_parent(path);
+		if (rc < 0)
+			return err_set(e, rc, "cannot create the directory of "
+				"'%s': %s", path, strerror(-rc));
+	}
+	for (tries = 0; tries < 2; tries++) {
+		rc = open_db(s, e);
+		if (rc < 0)
+			return rc;
+		rc = user_version(s, &v);
+		if (rc == SQLITE_OK)
+			break;
+		if ((rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT) || readonly ||
+		    tries) {
+			return db_err(s, e, "cannot read the schema version");
+		}
+		sqlite3_close(s->db);
+		s->db = NULL;
+		move_aside(path);
+	}
+	if (v > STATE_SCHEMA_VERSION)
+		return err_set(e, -EPROTO, "state database '%s' has schema "
+			"version %d; this dag-cli knows up to %d", path, v,
+			STATE_SCHEMA_VERSION);
+	if (readonly) {
+		if (v < STATE_SCHEMA_VERSION)
+			return err_set(e, -ENOENT, "state database '%s' has no "
+				"history yet", path);
+	} else {
+		if (exec_sql(s, "PRAGMA journal_mode=WAL", e) < 0 ||
+		    exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
+			return e->code;
+		if (v < STATE_SCHEMA_VERSION && migrate(s, v, e) < 0)
+			return e->code;
+	}
+	for (i = 0; i < ST__COUNT; i++) {
+		if (readonly && i != ST_RUN_GET)
+			continue;
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
+			return db_err(s, e, "cannot prepare a statement");
+	}
+	return 0;
+}
+
+void
+state_release(struct state *s)
+{
+	size_t i;
+
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s->logs_dir);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Run a prepared statement that returns no rows, then reset it. */
+static int
+step_done(struct state *s, sqlite3_stmt *st, struct err *e, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(s, e, what);
+	return 0;
+}
+
+static void
+bind_inst(sqlite3_stmt *st, const char *dag, const char *task,
+	const char *partition)
+{
+	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, task, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, partition, -1, SQLITE_STATIC);
+}
+
+int
+state_begin(struct state *s, struct err *e)
+{
+	int rc;
+
+	if (s->in_txn)
+		return 0;
+	rc = step_done(s, s->st[ST_BEGIN], e, "cannot begin a transaction");
+	if (rc == 0)
+		s->in_txn = 1;
+	return rc;
+}
+
+int
+state_commit(struct state *s, struct err *e)
+{
+	int rc;
+
+	if (!s->in_txn)
+		return 0;
+	rc = step_done(s, s->st[ST_COMMIT], e, "cannot commit");
+	if (rc < 0) {
+		step_done(s, s->st[ST_ROLLBACK], NULL, "rollback");
+	}
+	s->in_txn = 0;
+	return rc;
+}
+
+static void
+rollback(struct state *s)
+{
+	if (!s->in_txn)
+		return;
+	step_done(s, s->st[ST_ROLLBACK], NULL, "rollback");
+	s->in_txn = 0;
+}
+
+int
+state_run_begin(struct state *s, const char *dag, const char *args,
+	int64_t now, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "INSERT INTO runs(dag, args, host, pid, "
+		"started, heartbeat) VALUES(?1, ?2, ?3, ?4, ?5, ?5)", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, e, "cannot record the run");
+	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, args, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)getpid());
+	sqlite3_bind_int64(st, 5, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "cannot record the run");
+	s->run_id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int
+exec_run_update(struct state *s, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s->run_id)
+		return 0;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_int64(st, 2, a);
+	sqlite3_bind_int64(st, 3, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+state_run_heartbeat(struct state *s, int64_t now)
+{
+	return exec_run_update(s, "UPDATE runs SET heartbeat=?2 WHERE id=?1",
+		now, 0);
+}
+
+int
+state_run_end(struct state *s, int status, int64_t now)
+{
+	int rc;
+
+	rc = exec_run_update(s, "UPDATE runs SET heartbeat=?2, finished=?2, "
+		"status=?3 WHERE id=?1", now, status);
+	if (rc == 0)
+		rc = exec_run_update(s, "DELETE FROM leases WHERE run_id=?1",
+			0, 0);
+	return rc;
+}
+
+/*
+ * Is run id alive?  1 alive, 0 dead, with its pid in *pid.  A run of this
+ * very process that is not s->run_id is an earlier run in the same
+ * process (tests): dead.
+ */
+static int
+run_alive(struct state *s, int64_t id, int64_t now, long *pid)
+{
+	sqlite3_stmt *st = s->st[ST_RUN_GET];
+	int alive = 0;
+
+	*pid = 0;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *host = (const char *)sqlite3_column_text(st, 0);
+		long p = (long)sqlite3_column_int64(st, 1);
+		int64_t beat = sqlite3_column_int64(st, 2);
+		int same_host = host && !strcmp(host, s->host);
+
+		*pid = p;
+		alive = 1;
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			alive = 0;
+		else if (same_host && p == (long)getpid())
+			alive = id == s->run_id;
+		else if (same_host && kill((pid_t)p, 0) < 0 && errno == ESRCH)
+			alive = 0;
+		else if (now - beat > s->lease_ttl_ms)
+			alive = 0;
+	}
+	sqlite3_reset(st);
+	return alive;
+}
+
+static int
+interrupted_attempt(struct state *s, const char *dag, const char *task,
+	const char *partition, int attempt, int64_t run, struct err *e)
+{
+	sqlite3_stmt *st = s->st[ST_ATTEMPT_ADD];
+
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, dag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, task, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, partition, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, attempt);
+	sqlite3_bind_text(st, 6, "interrupted", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, "its scheduler died", -1, SQLITE_STATIC);
+	return step_done(s, st, e, "cannot record an interrupted attempt");
+}
+
+int
+state_lease_claim(struct state *s, const char *dag, const char *task,
+	const char *partition, int64_t now, struct lease_claim *c,
+	struct err *e)
+{
+	sqlite3_stmt *st;
+	int own_txn = !s->in_txn, rc, got = 1;
+	int64_t holder = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (own_txn && (rc = state_begin(s, e)) < 0)
+		return rc;
+	st = s->st[ST_LEASE_GET];
+	bind_inst(st, dag, task, partition);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		holder = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = db_err(s, e, "cannot read a lease");
+		goto fail;
+	}
+	if (holder && holder != s->run_id) {
+		if (run_alive(s, holder, now, &c->prev_pid)) {
+			got = 0;
+			goto out;
+		}
+		c->took_over = 1;
+		c->prev_run = holder;
+	}
+	st = s->st[ST_LEASE_PUT];
+	bind_inst(st, dag, task, partition);
+	sqlite3_bind_int64(st, 4, s->run_id);
+	sqlite3_bind_int64(st, 5, now);
+	rc = step_done(s, st, e, "cannot write a lease");
+	if (rc < 0)
+		goto fail;
+	st = s->st[ST_INST_BUMP];
+	bind_inst(st, dag, task, partition);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		c->attempt = sqlite3_column_int(st, 0);
+	/* RETURNING gives its row before the statement completes. */
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = db_err(s, e, "cannot count an attempt");
+		goto fail;
+	}
+	if (c->took_over && c->attempt > 1) {
+		rc = interrupted_attempt(s, dag, task, partition,
+			c->attempt - 1, c->prev_run, e);
+		if (rc < 0)
+			goto fail;
+	}
+out:
+	if (own_txn && (rc = state_commit(s, e)) < 0)
+		return rc;
+	return got;
+fail:
+	if (own_txn)
+		rollback(s);
+	return rc;
+}
+
+int
+state_lease_release(struct state *s, const char *dag, const char *task,
+	const char *partition)
+{
+	sqlite3_stmt *st = s->st[ST_LEASE_DEL];
+
+	bind_inst(st, dag, task, partition);
+	sqlite3_bind_int64(st, 4, s->run_id);
+	return step_done(s, st, NULL, "cannot release a lease");
+}
+
+static void
+bind_count(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v < 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+int
+state_attempt_finish(struct state *s, const char *dag,
+	const struct attempt_rec *a, struct err *e)
+{
+	sqlite3_stmt *st = s->st[ST_ATTEMPT_ADD];
+	double dur = (double)a->duration_ms / 1000.0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_text(st, 2, dag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->task, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->partition, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, a->attempt);
+	sqlite3_bind_text(st, 6, a->state, -1, SQLITE_STATIC);
+	if (a->signal)
+		sqlite3_bind_null(st, 7);
+	else
+		sqlite3_bind_int(st, 7, a->exit_code);
+	if (a->signal)
+		sqlite3_bind_int(st, 8, a->signal);
+	sqlite3_bind_int64(st, 9, a->started_ms);
+	sqlite3_bind_double(st, 10, dur);
+	bind_count(st, 11, a->max_rss_kb);
+	bind_count(st, 12, a->records_in);
+	bind_count(st, 13, a->records_out);
+	bind_count(st, 14, a->records_rejected);
+	if (a->log_path)
+		sqlite3_bind_text(st, 15, a->log_path, -1, SQLITE_STATIC);
+	if (a->error)
+		sqlite3_bind_text(st, 16, a->error, -1, SQLITE_STATIC);
+	rc = step_done(s, st, e, "cannot record an attempt");
+	if (rc < 0)
+		return rc;
+	st = s->st[ST_INST_FINISH];
+	bind_inst(st, dag, a->task, a->partition);
+	sqlite3_bind_text(st, 4, a->state, -1, SQLITE_STATIC);
+	bind_count(st, 5, a->records_in);
+	bind_count(st, 6, a->records_out);
+	bind_count(st, 7, a->records_rejected);
+	sqlite3_bind_double(st, 8, dur);
+	sqlite3_bind_int64(st, 9, a->started_ms + a->duration_ms);
+	rc = step_done(s, st, e, "cannot record an instance");
+	if (rc < 0 || !a->final)
+		return rc;
+	st = s->st[ST_LEASE_DEL];
+	bind_inst(st, dag, a->task, a->partition);
+	sqlite3_bind_int64(st, 4, s->run_id);
+	return step_done(s, st, e, "cannot release a lease");
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return xstrdup(t ? t : "");
+}
+
+static int64_t
+col_count(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return -1;
+	return sqlite3_column_int64(st, i);
+}
+
+int
+state_instances(struct state *s, const char *dag, const char *from,
+	const char *to, int64_t now, struct inst_rec **out, size_t *n,
+	struct err *e)
+{
+	struct { struct inst_rec *v; size_t n, cap; } recs = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(s->db, "SELECT i.task, i.partition, i.state, "
+		"i.attempts, i.records_in, i.records_out, i.records_rejected, "
+		"i.duration_s, l.run_id FROM instances i LEFT JOIN leases l "
+		"ON l.dag=i.dag AND l.task=i.task AND l.partition=i.partition "
+		"WHERE i.dag=?1 AND (?2 IS NULL OR i.partition >= ?2) AND "
+		"(?3 IS NULL OR i.partition <= ?3 || 'z') "
+		"ORDER BY i.partition, i.task", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, e, "cannot read instances");
+	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+	if (from)
+		sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+	if (to)
+		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct inst_rec r;
+		long pid;
+
+		memset(&r, 0, sizeof(r));
+		r.task = col_dup(st, 0);
+		r.partition = col_dup(st, 1);
+		r.state = col_dup(st, 2);
+		r.attempts = sqlite3_column_int(st, 3);
+		r.records_in = col_count(st, 4);
+		r.records_out = col_count(st, 5);
+		r.records_rejected = col_count(st, 6);
+		r.duration_s = sqlite3_column_double(st, 7);
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			r.running = run_alive(s, sqlite3_column_int64(st, 8),
+				now, &pid);
+		VEC_PUSH(recs, r);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		state_inst_recs_free(recs.v, recs.n);
+		return db_err(s, e, "cannot read instances");
+	}
+	*out = recs.v;
+	*n = recs.n;
+	return 0;
+}
+
+void
+state_inst_recs_free(struct inst_rec *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].task);
+		free(v[i].partition);
+		free(v[i].state);
+	}
+	free(v);
+}
+
+int
+state_partition_span(struct state *s, const char *dag, char **first,
+	char **last, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*first = *last = NULL;
+	rc = sqlite3_prepare_v2(s->db, "SELECT min(partition), max(partition) "
+		"FROM instances WHERE dag=?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, e, "cannot read instances");
+	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*first = col_dup(st, 0);
+		*last = col_dup(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, e, "cannot read instances");
+	return *first ? 0 : -ENOENT;
+}
+
+int
+state_attempt_log(struct state *s, const char *dag, const char *task,
+	const char *partition, int attempt, char **path, int *attempt_out,
+	struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*path = NULL;
+	rc = sqlite3_prepare_v2(s->db, "SELECT log_path, attempt FROM attempts "
+		"WHERE dag=?1 AND task=?2 AND partition=?3 AND "
+		"(?4 = 0 OR attempt = ?4) AND log_path IS NOT NULL "
+		"ORDER BY attempt DESC LIMIT 1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, e, "cannot read attempts");
+	bind_inst(st, dag, task, partition);
+	sqlite3_bind_int(st, 4, attempt);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*path = col_dup(st, 0);
+		if (attempt_out)
+			*attempt_out = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, e, "cannot read attempts");
+	return *path ? 0 : -ENOENT;
+}
+
+char *
+state_log_path(const struct state *s, const char *dag, const char *task,
+	const char *partition, int attempt)
+{
+	return xasprintf("%s/%s/%s/%s.%d.log", s->logs_dir, dag, task,
+		partition, attempt);
+}

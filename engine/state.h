@@ -1,0 +1,170 @@
+/*
+ * The state database: the history of every run, attempt, exit status,
+ * duration, record count and log path, and the leases that keep two
+ * dag-cli processes from running one instance at the same time.  SQLite
+ * in WAL mode with synchronous=NORMAL: a commit is a write to the WAL, not
+ * an fsync, so the scheduler can record thousands of attempts a second.
+ * Targets stay the truth of completeness; this is only the history.
+ *
+ * Only the scheduler writes it.  Readers (status, logs, the web UI) open it
+ * read-only and never block the writer.
+ */
+#ifndef DAG_STATE_H
+#define DAG_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* The schema version this build writes (PRAGMA user_version). */
+#define STATE_SCHEMA_VERSION 1
+
+/* A lease whose owner has not beaten for this long is taken over (ms). */
+#define STATE_LEASE_TTL_MS 60000
+/* How often a running scheduler refreshes its heartbeat (ms). */
+#define STATE_HEARTBEAT_MS 10000
+
+enum state_stmt {
+	ST_LEASE_GET,
+	ST_LEASE_PUT,
+	ST_LEASE_DEL,
+	ST_RUN_GET,
+	ST_INST_BUMP,
+	ST_INST_FINISH,
+	ST_ATTEMPT_ADD,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST__COUNT,
+};
+
+struct state {
+	struct sqlite3 *db;
+	char *path;		/* the database file */
+	char *logs_dir;		/* "logs" beside the database */
+	int64_t run_id;		/* this process's row in runs, or 0 */
+	char host[256];
+	int readonly;
+	int in_txn;		/* a batch transaction is open */
+	int64_t lease_ttl_ms;	/* STATE_LEASE_TTL_MS unless a test says */
+	struct sqlite3_stmt *st[ST__COUNT];	/* prepared once, reused */
+};
+
+/*
+ * Open (creating it and its directory unless readonly) the database at
+ * path and bring its schema up to STATE_SCHEMA_VERSION.  A file that is
+ * not a database, or a damaged one, is moved aside with a warning and a
+ * new one made.  A newer schema than this build knows is an error.  0 or a
+ * negative errno with e filled.  Release with state_release either way.
+ */
+int state_open(struct state *s, const char *path, int readonly, struct err *e);
+/* Finalize statements and close the database (accepts a zeroed struct). */
+void state_release(struct state *s);
+
+/*
+ * Record the start of a run of dag by this process (host + pid) at now
+ * (unix ms); sets s->run_id.  args is the command line, for the history.
+ */
+int state_run_begin(struct state *s, const char *dag, const char *args,
+	int64_t now, struct err *e);
+/* Refresh this run's heartbeat, so its leases stay its own. */
+int state_run_heartbeat(struct state *s, int64_t now);
+/* Mark the run finished with its exit status and drop its leases. */
+int state_run_end(struct state *s, int status, int64_t now);
+
+/* Open / commit a batch transaction (no-ops when one is already open). */
+int state_begin(struct state *s, struct err *e);
+int state_commit(struct state *s, struct err *e);
+
+/* What state_lease_claim found. */
+struct lease_claim {
+	int attempt;		/* the attempt number this run will make (1-based) */
+	int took_over;		/* the lease belonged to a dead or silent run */
+	int64_t prev_run;	/* that run's id, when took_over */
+	long prev_pid;		/* and its pid (its temporary files carry it) */
+};
+
+/*
+ * Lease instance (task, partition) of dag for this run, in one
+ * transaction (or inside the open batch).  Returns 1 when this run holds
+ * it now (c filled: the next attempt number, and whether a dead owner's
+ * lease was taken over, whose attempt is then recorded as interrupted), 0
+ * when another live run holds it, negative errno on a database error.
+ */
+int state_lease_claim(struct state *s, const char *dag, const char *task,
+	const char *partition, int64_t now, struct lease_claim *c,
+	struct err *e);
+/* Give a lease back without an attempt (a run that stops before it starts). */
+int state_lease_release(struct state *s, const char *dag, const char *task,
+	const char *partition);
+
+/* One finished attempt. */
+struct attempt_rec {
+	const char *task;
+	const char *partition;
+	int attempt;		/* 1-based */
+	const char *state;	/* done, failed, timeout, interrupted */
+	int exit_code;		/* -1 when killed by a signal */
+	int signal;		/* 0 when it exited */
+	int64_t started_ms;	/* unix ms */
+	int64_t duration_ms;
+	int64_t max_rss_kb;	/* peak resident set, KiB; -1 unknown */
+	int64_t records_in;	/* -1 where a count does not apply */
+	int64_t records_out;
+	int64_t records_rejected;
+	const char *log_path;
+	const char *error;	/* a message, or NULL */
+	int final;		/* no retry follows: release the lease */
+};
+
+/*
+ * Record a finished attempt and the instance's latest state; when final,
+ * release the lease.  Call inside a batch (state_begin/commit) to write
+ * many at once.  0 or negative errno with e filled.
+ */
+int state_attempt_finish(struct state *s, const char *dag,
+	const struct attempt_rec *a, struct err *e);
+
+/* The latest record of one instance, for status. */
+struct inst_rec {
+	char *task;
+	char *partition;
+	char *state;		/* as last recorded */
+	int attempts;
+	int64_t records_in, records_out, records_rejected;
+	double duration_s;	/* of the last attempt */
+	int running;		/* a live run holds its lease now */
+};
+
+/*
+ * Every instance record of dag (with partition between from and to
+ * inclusive when both are given).  *out is the caller's to free with
+ * state_inst_recs_free.
+ */
+int state_instances(struct state *s, const char *dag, const char *from,
+	const char *to, int64_t now, struct inst_rec **out, size_t *n,
+	struct err *e);
+void state_inst_recs_free(struct inst_rec *v, size_t n);
+/* The first and last partition dag has records for; 0, or -ENOENT. */
+int state_partition_span(struct state *s, const char *dag, char **first,
+	char **last, struct err *e);
+
+/*
+ * The log path of attempt (0: the latest) of an instance; -ENOENT when
+ * there is no such attempt.  *path is the caller's to free.
+ */
+int state_attempt_log(struct state *s, const char *dag, const char *task,
+	const char *partition, int attempt, char **path, int *attempt_out,
+	struct err *e);
+
+/*
+ * The log file of an attempt: LOGS/DAG/TASK/PARTITION.ATTEMPT.log under
+ * s->logs_dir.  Caller frees.
+ */
+char *state_log_path(const struct state *s, const char *dag, const char *task,
+	const char *partition, int attempt);
+
+#endif

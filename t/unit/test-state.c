@@ -1,0 +1,280 @@
+/*
+ * The state database: schema creation and its version, leases between
+ * runs (a live holder keeps it, a finished or dead one loses it), attempt
+ * numbering across runs, batched attempt records, log paths, and a
+ * damaged file moved aside.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "state.h"
+#include "unit.h"
+
+static char dir[64];
+
+static char *
+db_path(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test-state-XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	return xasprintf("%s/st/state.db", dir);
+}
+
+static void
+cleanup(char *path)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	CHECK_INT(system(cmd), ==, 0);
+	free(cmd);
+	free(path);
+}
+
+static int
+count(struct state *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	CHECK_INT(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), ==, SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+UNIT_TEST(creates_schema_in_wal_mode)
+{
+	char *path = db_path();
+	struct state s;
+	struct err e;
+	sqlite3_stmt *st;
+
+	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
+	CHECK_INT(count(&s, "PRAGMA user_version"), ==, STATE_SCHEMA_VERSION);
+	CHECK_INT(sqlite3_prepare_v2(s.db, "PRAGMA journal_mode", -1, &st,
+		NULL), ==, SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), ==, SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	CHECK(strstr(s.logs_dir, "/st/logs") != NULL);
+	state_release(&s);
+	/* Reopening keeps the schema and does not migrate again. */
+	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
+	CHECK_INT(count(&s, "SELECT count(*) FROM runs"), ==, 0);
+	state_release(&s);
+	cleanup(path);
+}
+
+UNIT_TEST(a_newer_schema_is_refused)
+{
+	char *path = db_path();
+	struct state s;
+	struct err e;
+
+	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
+	CHECK_INT(sqlite3_exec(s.db, "PRAGMA user_version=99", NULL, NULL,
+		NULL), ==, SQLITE_OK);
+	state_release(&s);
+	CHECK_INT(state_open(&s, path, 0, &e), ==, -EPROTO);
+	CHECK(strstr(e.msg, "has schema version 99; this dag-cli knows up to 1")
+		!= NULL);
+	state_release(&s);
+	cleanup(path);
+}
+
+UNIT_TEST(a_damaged_file_is_moved_aside)
+{
+	char *path = db_path();
+	struct state s;
+	struct err e;
+	FILE *fp;
+
+	CHECK_INT(mkdir_parent(path), ==, 0);
+	fp = fopen(path, "w");
+	CHECK(fp != NULL);
+	fputs("this is not a database, but it is long enough to have a "
+		"header that sqlite reads and rejects as not a database....\n",
+		fp);
+	fclose(fp);
+	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
+	CHECK_INT(count(&s, "SELECT count(*) FROM attempts"), ==, 0);
+	state_release(&s);
+	cleanup(path);
+}
+
+UNIT_TEST(leases_exclude_a_live_run)
+{
+	char *path = db_path();
+	struct state a, b;
+	struct lease_claim c;
+	struct err e;
+
+	CHECK_INT(state_open(&a, path, 0, &e), ==, 0);
+	CHECK_INT(state_open(&b, path, 0, &e), ==, 0);
+	CHECK_INT(state_run_begin(&a, "d", "backfill", 1000, &e), ==, 0);
+	CHECK_INT(state_run_begin(&b, "d", "backfill", 1000, &e), ==, 0);
+	/* Both runs are this process: pretend b is another live host. */
+	CHECK_INT(sqlite3_exec(b.db, "UPDATE runs SET host='elsewhere' WHERE "
+		"id=1", NULL, NULL, NULL), ==, SQLITE_OK);
+	CHECK_INT(state_lease_claim(&a, "d", "t", "2026-01-01", 2000, &c, &e),
+		==, 1);
+	CHECK_INT(c.attempt, ==, 1);
+	CHECK_INT(c.took_over, ==, 0);
+	CHECK_INT(state_lease_claim(&b, "d", "t", "2026-01-01", 2000, &c, &e),
+		==, 0);
+	/* Its heartbeat expires: taken over, and the attempt is counted. */
+	CHECK_INT(state_lease_claim(&b, "d", "t", "2026-01-01",
+		2000 + STATE_LEASE_TTL_MS, &c, &e), ==, 1);
+	CHECK_INT(c.took_over, ==, 1);
+	CHECK_INT(c.prev_run, ==, a.run_id);
+	CHECK_INT(c.attempt, ==, 2);
+	CHECK_INT(count(&b, "SELECT count(*) FROM attempts WHERE "
+		"state='interrupted' AND attempt=1"), ==, 1);
+	state_release(&a);
+	state_release(&b);
+	cleanup(path);
+}
+
+UNIT_TEST(a_dead_owner_loses_its_lease)
+{
+	char *path = db_path();
+	struct state a, b;
+	struct lease_claim c;
+	struct err e;
+	pid_t pid;
+	char *sql;
+
+	CHECK_INT(state_open(&a, path, 0, &e), ==, 0);
+	CHECK_INT(state_run_begin(&a, "d", "run", 1000, &e), ==, 0);
+	CHECK_INT(state_lease_claim(&a, "d", "t", "2026-01-01", 1000, &c, &e),
+		==, 1);
+	/* Give the run the pid of a process that has exited. */
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	sql = xasprintf("UPDATE runs SET pid=%ld", (long)pid);
+	CHECK_INT(sqlite3_exec(a.db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	free(sql);
+	CHECK_INT(state_open(&b, path, 0, &e), ==, 0);
+	CHECK_INT(state_run_begin(&b, "d", "run", 1000, &e), ==, 0);
+	CHECK_INT(state_lease_claim(&b, "d", "t", "2026-01-01", 1001, &c, &e),
+		==, 1);
+	CHECK_INT(c.took_over, ==, 1);
+	CHECK_INT(c.prev_pid, ==, pid);
+	state_release(&a);
+	state_release(&b);
+	cleanup(path);
+}
+
+UNIT_TEST(attempts_are_recorded_in_batches)
+{
+	char *path = db_path();
+	struct state s;
+	struct lease_claim c;
+	struct attempt_rec a;
+	struct inst_rec *recs;
+	size_t n;
+	char *log, *first, *last;
+	int at;
+	struct err e;
+
+	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
+	CHECK_INT(state_run_begin(&s, "d", "run", 1000, &e), ==, 0);
+	CHECK_INT(state_lease_claim(&s, "d", "t", "2026-01-02", 1000, &c, &e),
+		==, 1);
+	memset(&a, 0, sizeof(a));
+	a.task = "t";
+	a.partition = "2026-01-02";
+	a.attempt = c.attempt;
+	a.state = "failed";
+	a.exit_code = 1;
+	a.duration_ms = 1500;
+	a.records_in = a.records_out = a.records_rejected = -1;
+	a.max_rss_kb = 100;
+	a.log_path = "logs/d/t/2026-01-02.1.log";
+	CHECK_INT(state_begin(&s, &e), ==, 0);
+	CHECK_INT(state_attempt_finish(&s, "d", &a, &e), ==, 0);
+	CHECK_INT(state_commit(&s, &e), ==, 0);
+	/* Not final: the lease stays for the retry, which is attempt 2. */
+	CHECK_INT(count(&s, "SELECT count(*) FROM leases"), ==, 1);
+	CHECK_INT(state_lease_claim(&s, "d", "t", "2026-01-02", 2000, &c, &e),
+		==, 1);
+	CHECK_INT(c.attempt, ==, 2);
+	a.attempt = 2;
+	a.state = "done";
+	a.exit_code = 0;
+	a.records_out = 7;
+	a.final = 1;
+	a.log_path = "logs/d/t/2026-01-02.2.log";
+	CHECK_INT(state_attempt_finish(&s, "d", &a, &e), ==, 0);
+	CHECK_INT(count(&s, "SELECT count(*) FROM leases"), ==, 0);
+	CHECK_INT(state_instances(&s, "d", NULL, NULL, 3000, &recs, &n, &e),
+		==, 0);
+	CHECK_INT(n, ==, 1);
+	CHECK_STR(recs[0].state, "done");
+	CHECK_INT(recs[0].attempts, ==, 2);
+	CHECK_INT(recs[0].records_out, ==, 7);
+	CHECK_INT(recs[0].records_in, ==, -1);
+	CHECK_INT(recs[0].running, ==, 0);
+	state_inst_recs_free(recs, n);
+	CHECK_INT(state_attempt_log(&s, "d", "t", "2026-01-02", 0, &log, &at,
+		&e), ==, 0);
+	CHECK_STR(log, "logs/d/t/2026-01-02.2.log");
+	CHECK_INT(at, ==, 2);
+	free(log);
+	CHECK_INT(state_attempt_log(&s, "d", "t", "2026-01-02", 1, &log, &at,
+		&e), ==, 0);
+	CHECK_STR(log, "logs/d/t/2026-01-02.1.log");
+	free(log);
+	CHECK_INT(state_attempt_log(&s, "d", "t", "2026-01-02", 3, &log, &at,
+		&e), ==, -ENOENT);
+	CHECK_INT(state_partition_span(&s, "d", &first, &last, &e), ==, 0);
+	CHECK_STR(first, "2026-01-02");
+	CHECK_STR(last, "2026-01-02");
+	free(first);
+	free(last);
+	CHECK_INT(state_run_end(&s, 0, 4000), ==, 0);
+	CHECK_INT(count(&s, "SELECT count(*) FROM runs WHERE finished=4000 AND "
+		"status=0"), ==, 1);
+	log = state_log_path(&s, "d", "t", "2026-01-02", 3);
+	CHECK(strstr(log, "/st/logs/d/t/2026-01-02.3.log") != NULL);
+	free(log);
+	state_release(&s);
+	cleanup(path);
+}
+
+UNIT_TEST(run_end_drops_its_leases)
+{
+	char *path = db_path();
+	struct state s;
+	struct lease_claim c;
+	struct err e;
+
+	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
+	CHECK_INT(state_run_begin(&s, "d", "run", 1000, &e), ==, 0);
+	CHECK_INT(state_lease_claim(&s, "d", "a", "2026-01-01", 1000, &c, &e),
+		==, 1);
+	CHECK_INT(state_lease_claim(&s, "d", "b", "2026-01-01", 1000, &c, &e),
+		==, 1);
+	CHECK_INT(state_lease_release(&s, "d", "a", "2026-01-01"), ==, 0);
+	CHECK_INT(count(&s, "SELECT count(*) FROM leases"), ==, 1);
+	CHECK_INT(state_run_end(&s, 1, 2000), ==, 0);
+	CHECK_INT(count(&s, "SELECT count(*) FROM leases"), ==, 0);
+	state_release(&s);
+	cleanup(path);
+}
+
+UNIT_MAIN(creates_schema_in_wal_mode, a_newer_schema_is_refused,
+	a_damaged_file_is_moved_aside, leases_exclude_a_live_run,
+	a_dead_owner_loses_its_lease, attempts_are_recorded_in_batches,
+	run_end_drops_its_leases)
