@@ -36,6 +36,7 @@ helper_yaml(int argc, char **argv)
 }
 
 int helper_run_kind(int argc, char **argv);
+int helper_loader(int argc, char **argv);
 
 struct helper_cmd {
 	const char *name;
@@ -45,6 +46,7 @@ struct helper_cmd {
 static const struct helper_cmd helper_cmds[] = {
 	{ "yaml", helper_yaml },
 	{ "run-kind", helper_run_kind },
+	{ "dag", helper_loader },
 	{ NULL, NULL },
 };
 
