@@ -315,33 +315,47 @@ text_check(const unsigned char *p, size_t n)
 static void
 fields_reset(struct rec_reader *r)
 {
-	sb_reset(&r->fb);
+	if (!r->fb.buf)
+		sb_grow(&r->fb, 4096);
+	r->fb.len = 0;
 	r->nf = 0;
 }
 
 static void
+fields_grow(struct rec_reader *r)
+{
+	r->fcap = r->fcap ? r->fcap * 2 : 32;
+	r->offs = xrealloc(r->offs, r->fcap * sizeof(*r->offs));
+	r->flens = xrealloc(r->flens, r->fcap * sizeof(*r->flens));
+	r->fptrs = xrealloc(r->fptrs, r->fcap * sizeof(*r->fptrs));
+}
+
+/* The hot path: one memcpy per field, growth checks out of line. */
+static inline void
 field_add(struct rec_reader *r, const char *p, size_t n)
 {
-	if (r->nf == r->fcap) {
-		r->fcap = r->fcap ? r->fcap * 2 : 32;
-		r->offs = xrealloc(r->offs, r->fcap * sizeof(*r->offs));
-		r->flens = xrealloc(r->flens, r->fcap * sizeof(*r->flens));
-		r->fptrs = xrealloc(r->fptrs, r->fcap * sizeof(*r->fptrs));
-	}
+	if (r->nf == r->fcap)
+		fields_grow(r);
+	if (r->fb.cap - r->fb.len < n + 1)
+		sb_grow(&r->fb, n + 1);
 	r->offs[r->nf] = r->fb.len;
-	sb_add(&r->fb, p, n);
-	sb_addc(&r->fb, 0);
+	memcpy(r->fb.buf + r->fb.len, p, n);
+	r->fb.len += n;
+	r->fb.buf[r->fb.len++] = 0;
 	r->flens[r->nf] = n;
 	r->nf++;
 }
 
 /* Append to the last field (quoted fields arrive in pieces). */
-static void
+static inline void
 field_append(struct rec_reader *r, const char *p, size_t n)
 {
 	r->fb.len--;		/* drop the NUL */
-	sb_add(&r->fb, p, n);
-	sb_addc(&r->fb, 0);
+	if (r->fb.cap - r->fb.len < n + 1)
+		sb_grow(&r->fb, n + 1);
+	memcpy(r->fb.buf + r->fb.len, p, n);
+	r->fb.len += n;
+	r->fb.buf[r->fb.len++] = 0;
 	r->flens[r->nf - 1] += n;
 }
 
@@ -1003,13 +1017,8 @@ rec_writer_open(struct rec_writer **out, const char *path, struct err *e)
 	return 0;
 }
 
-/* Bytes that force quoting. */
-static const unsigned char needs_quote[256] = {
-	['\n'] = 1, ['\r'] = 1, ['"'] = 1, [','] = 1,
-};
-
 static int
-put(struct rec_writer *w, const char *p, size_t n)
+put_slow(struct rec_writer *w, const char *p, size_t n)
 {
 	int rc;
 
@@ -1029,19 +1038,50 @@ put(struct rec_writer *w, const char *p, size_t n)
 	return 0;
 }
 
+static inline int
+put(struct rec_writer *w, const char *p, size_t n)
+{
+	if (n > OUT_BUF - w->len)
+		return put_slow(w, p, n);
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return 0;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Nonzero when some byte of w is zero. */
+#define HAS_ZERO(w) (((w) - ONES) & ~(w) & HIGHS)
+
+/*
+ * Does the field need quotes (a comma, quote, CR or LF)?  Eight bytes at
+ * a time: this runs on every field written.
+ */
+static int
+needs_quotes(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (HAS_ZERO(w ^ (ONES * ',')) | HAS_ZERO(w ^ (ONES * '"')) |
+		    HAS_ZERO(w ^ (ONES * '\n')) | HAS_ZERO(w ^ (ONES * '\r')))
+			return 1;
+	}
+	for (; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+			return 1;
+	return 0;
+}
+
 static int
 put_field(struct rec_writer *w, const char *p, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)p;
-	size_t i;
-	int quote = 0, rc;
+	int rc;
 
-	for (i = 0; i < n; i++)
-		if (needs_quote[u[i]]) {
-			quote = 1;
-			break;
-		}
-	if (!quote)
+	if (!needs_quotes(p, n))
 		return put(w, p, n);
 	rc = put(w, "\"", 1);
 	while (rc == 0) {

@@ -62,4 +62,15 @@ int rules_apply(struct rules *rs, char *const *fields, const size_t *lens,
  */
 void rules_json_text(const struct json_t *v, struct strbuf *sb);
 
+/*
+ * Route jansson's allocations to a bump arena while a data task runs:
+ * parsing a small JSON object costs a dozen mallocs, more than the
+ * parse.  jansson's allocator is process-wide, so begin/end bracket the
+ * task; reset (between records, when no JSON value is alive) recycles
+ * the arena.  end restores the previous allocator.
+ */
+void rules_json_arena_begin(void);
+void rules_json_arena_reset(void);
+void rules_json_arena_end(void);
+
 #endif

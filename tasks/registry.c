@@ -9,12 +9,16 @@
 #include <string.h>
 
 extern const struct task_kind task_kind_command;
+extern const struct task_kind task_kind_clean;
+extern const struct task_kind task_kind_by_key;
 extern const struct task_kind task_kind_dimension_load;
 extern const struct task_kind task_kind_fact_load;
 extern const struct task_kind task_kind_sql;
 
 const struct task_kind *const task_kinds[] = {
 	&task_kind_command,
+	&task_kind_clean,
+	&task_kind_by_key,
 	&task_kind_dimension_load,
 	&task_kind_fact_load,
 	&task_kind_sql,
