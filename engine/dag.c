@@ -39,6 +39,7 @@ static void
 lerr_at(struct load *L, int line, int column, const char *fmt, va_list ap)
 {
 	struct err e;
+	size_t i;
 
 	err_clear(&e);
 	e.code = -EINVAL;
@@ -46,8 +47,13 @@ lerr_at(struct load *L, int line, int column, const char *fmt, va_list ap)
 	e.line = line;
 	e.column = column;
 	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
-	errs_add(L->errs, &e);
 	L->failed = 1;
+	/* A template compiled for two roles (target and field) reports once. */
+	for (i = 0; i < L->errs->n; i++)
+		if (L->errs->v[i].line == line && L->errs->v[i].column == column &&
+		    !strcmp(L->errs->v[i].msg, e.msg))
+			return;
+	errs_add(L->errs, &e);
 }
 
 static void
@@ -103,10 +109,8 @@ nearest(const char *name, const char *const *cand, size_t n)
 	const char *best = NULL;
 	int bestd = 1 << 30;
 	size_t i;
-	int limit = (int)strlen(name) / 3 + 1;
+	int len = (int)strlen(name), limit = (len + 2) / 3;
 
-	if (limit < 2)
-		limit = 2;
 	for (i = 0; i < n; i++) {
 		int d = edit_distance(name, cand[i]);
 		if (d < bestd) {
@@ -114,7 +118,7 @@ nearest(const char *name, const char *const *cand, size_t n)
 			best = cand[i];
 		}
 	}
-	return bestd <= limit ? best : NULL;
+	return bestd <= limit && bestd < len ? best : NULL;
 }
 
 static int
@@ -720,17 +724,6 @@ check_param_cycles(struct load *L)
 
 /* ---- tasks ---- */
 
-static const char *
-kind_list(struct strbuf *sb)
-{
-	size_t i;
-
-	sb_reset(sb);
-	for (i = 0; task_kinds[i]; i++)
-		sb_addf(sb, "%s%s", i ? ", " : "", task_kinds[i]->name);
-	return sb->buf ? sb->buf : "";
-}
-
 /*
  * A field is valid in defaults: when some kind (or the common table)
  * knows it; a default applies to a task only when the task's kind does.
@@ -829,8 +822,9 @@ check_fields(struct load *L, struct task *t)
 	}
 	for (f = t->kind->fields; f->name; f++)
 		if ((f->flags & FIELD_REQUIRED) && key_index(def, f->name) < 0)
-			lerr(L, def, "task '%s' lacks '%s', which kind '%s' "
-				"requires", t->name, f->name, t->kind->name);
+			lerr_line(L, t->line, t->column, "task '%s' lacks '%s', "
+				"which kind '%s' requires", t->name, f->name,
+				t->kind->name);
 }
 
 static void
@@ -1196,7 +1190,6 @@ load_tasks(struct load *L)
 {
 	const struct node *tasks = top_get(L, "tasks", NODE_MAP, 1);
 	struct dag *dag = L->dag;
-	struct strbuf sb;
 	size_t i;
 
 	if (!tasks)
@@ -1205,7 +1198,6 @@ load_tasks(struct load *L)
 		lerr(L, tasks, "'tasks' is empty; a DAG needs at least one task");
 		return;
 	}
-	sb_init(&sb);
 	dag->tasks = xcalloc(tasks->n, sizeof(*dag->tasks));
 	L->priv->tp = xcalloc(tasks->n, sizeof(*L->priv->tp));
 	dag->n_tasks = tasks->n;
@@ -1231,8 +1223,8 @@ load_tasks(struct load *L)
 		t->def = task_def(L, map);
 		kname = node_get_str(t->def, "kind");
 		if (!node_get(t->def, "kind")) {
-			lerr(L, key, "task '%s' has no 'kind'; expected one of %s",
-				t->name, kind_list(&sb));
+			lerr(L, key, "task '%s' has no 'kind'; 'dag-cli kinds' "
+				"lists the kinds", t->name);
 			continue;
 		}
 		if (!kname) {
@@ -1255,7 +1247,7 @@ load_tasks(struct load *L)
 					"did you mean '%s'?", kname, near);
 			else
 				lerr(L, node_get(t->def, "kind"), "unknown task kind '%s'; "
-					"expected one of %s", kname, kind_list(&sb));
+					"'dag-cli kinds' lists the kinds", kname);
 			free(names);
 		}
 	}
@@ -1279,7 +1271,6 @@ load_tasks(struct load *L)
 		    t->kind->validate(L->path, t->def, L->errs) < 0)
 			L->failed = 1;
 	}
-	sb_release(&sb);
 }
 
 /* ---- the task graph ---- */
