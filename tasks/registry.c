@@ -9,6 +9,8 @@
 #include <string.h>
 
 extern const struct task_kind task_kind_command;
+extern const struct task_kind task_kind_external_check;
+extern const struct task_kind task_kind_archive;
 extern const struct task_kind task_kind_clean;
 extern const struct task_kind task_kind_by_key;
 extern const struct task_kind task_kind_dimension_load;
@@ -17,6 +19,8 @@ extern const struct task_kind task_kind_sql;
 
 const struct task_kind *const task_kinds[] = {
 	&task_kind_command,
+	&task_kind_external_check,
+	&task_kind_archive,
 	&task_kind_clean,
 	&task_kind_by_key,
 	&task_kind_dimension_load,
