@@ -36,6 +36,8 @@ helper_yaml(int argc, char **argv)
 }
 
 int helper_run_kind(int argc, char **argv);
+int helper_probe_kind(int argc, char **argv);
+int helper_sha256(int argc, char **argv);
 int helper_loader(int argc, char **argv);
 
 struct helper_cmd {
@@ -46,6 +48,8 @@ struct helper_cmd {
 static const struct helper_cmd helper_cmds[] = {
 	{ "yaml", helper_yaml },
 	{ "run-kind", helper_run_kind },
+	{ "probe-kind", helper_probe_kind },
+	{ "sha256", helper_sha256 },
 	{ "dag", helper_loader },
 	{ NULL, NULL },
 };
