@@ -52,5 +52,7 @@ int cmd_status(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_kinds(int argc, char **argv);
+/* Hidden worker mode: one resolved built-in instance (engine/cmd_run.c). */
+int cmd_run_instance(int argc, char **argv);
 
 #endif

@@ -31,6 +31,8 @@ const struct cli_command cli_commands[] = {
 		"remove targets so they are made again" },
 	{ "graph", cmd_graph, "DAG [--format dot|json]", "print the task graph" },
 	{ "kinds", cmd_kinds, "[KIND]", "list task kinds and their fields" },
+	{ "__run-instance", cmd_run_instance, "FILE.json",
+		"run one resolved built-in instance in this process", 1 },
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 

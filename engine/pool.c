@@ -219,7 +219,6 @@ pool_job_spawn_shell(struct pool_job *job, const char *cmd, int log_fd,
 
 		if (pid > 0)
 			waitpid(pid, NULL, 0);
-		pool_job_put(job);
 		return err_set(e, rc, "cannot start /bin/sh: %s",
 			strerror(-rc));
 	}
@@ -258,8 +257,7 @@ pool_job_fork(struct pool_job *job, pool_child_fn fn, void *arg,
 	if (pid < 0) {
 		int rc = -errno;
 
-		pool_job_put(job);
-		return err_set(e, rc, "cannot fork: %s", strerror(rc));
+		return err_set(e, rc, "cannot fork: %s", strerror(-rc));
 	}
 	job->report = rep;
 	job_started(job, pid, timeout_ms);

@@ -98,7 +98,8 @@ void pool_job_put(struct pool_job *job);
 /*
  * Start /bin/sh -c cmd in job with stdout and stderr on log_fd (borrowed;
  * the caller may close it once this returns).  timeout_ms 0 means none.
- * On failure the slot is given back and e filled.
+ * On failure e is filled and the slot is still the caller's: give it
+ * back with pool_job_put.
  */
 int pool_job_spawn_shell(struct pool_job *job, const char *cmd, int log_fd,
 	int64_t timeout_ms, struct err *e);
