@@ -34,6 +34,8 @@ struct load {
 
 static void lerr(struct load *L, const struct node *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static void lerr_at(struct load *L, int line, int column, const char *fmt,
+	va_list ap) __attribute__((format(printf, 4, 0)));
 
 static void
 lerr_at(struct load *L, int line, int column, const char *fmt, va_list ap)
@@ -129,6 +131,18 @@ valid_name(const char *s)
 	for (; *s; s++)
 		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
 		    *s != '_')
+			return 0;
+	return 1;
+}
+
+/* Params may use capitals too ({Root}); nothing else. */
+static int
+param_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
 			return 0;
 	return 1;
 }
@@ -655,7 +669,7 @@ load_params(struct load *L)
 
 		p->name = xstrdup(v->keys[i]->str);
 		p->node = v->items[i];
-		if (!valid_name(p->name) && !isupper((unsigned char)p->name[0]))
+		if (!param_name(p->name))
 			lerr(L, v->keys[i], "bad param name '%s'; expected letters, "
 				"digits and '_'", p->name);
 		else if (p->node->type != NODE_SCALAR)

@@ -218,9 +218,20 @@ complete(struct build *b, struct instance *in, struct err *e)
 		rc = dag_resolve_target(dag, in->task, p, NULL, &in->target, e);
 		if (rc < 0)
 			return rc;
-		if (tp->probe_target)
+		/*
+		 * An external check of one plain path without min_size is
+		 * exactly "the file exists": the cache answers it (a listing
+		 * per directory) and its one input is that path.  Anything
+		 * subtler goes to the kind's probe.
+		 */
+		if (tp->probe_target && node_get(t->def, "min_size"))
 			return probe(b, in->task, p, in, e);
-		return target_file_exists(b->g->cache, in->target, e);
+		rc = target_file_exists(b->g->cache, in->target, e);
+		if (rc > 0 && tp->probe_target) {
+			in->inputs = node_new_seq();
+			node_seq_push(in->inputs, node_new_scalar(in->target));
+		}
+		return rc;
 	case TARGET_TABLE:
 		db = dag_resolve_database(dag, in->task, p, NULL, e);
 		if (!db)

@@ -3,7 +3,7 @@
  *
  *	{ NAME ( '.' NAME )* [ ('+'|'-') DIGITS UNIT ] [ ':' FORMAT ] }
  *
- * where NAME is [A-Za-z0-9_]+, UNIT one of s m h d w and FORMAT any text
+ * where NAME is [A-Za-z_][A-Za-z0-9_]*, UNIT one of s m h d w and FORMAT any text
  * without '}'.  "{{" is a literal '{'; a lone '}' is literal.  Regex
  * fields treat '{' before a digit or ',' as literal, so \d{5} and {2,}
  * need no escaping.
@@ -64,6 +64,8 @@ parse_ref(const char *s, size_t pos, struct tref *r, size_t *end,
 	}
 	for (;;) {
 		size_t st = i;
+		if (isdigit((unsigned char)s[i]))
+			goto bad;
 		while (is_name_char(s[i]))
 			i++;
 		if (i == st)
