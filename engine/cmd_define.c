@@ -189,6 +189,9 @@ what(const struct graph *g, const struct instance *in, struct strbuf *sb)
 {
 	const struct task *t = &g->dag->tasks[in->task];
 	const char *pat, *dir;
+	struct node *fields = NULL;
+	struct resolve_env env;
+	struct err e;
 
 	if (in->target) {
 		sb_adds(sb, in->target);
@@ -199,10 +202,16 @@ what(const struct graph *g, const struct instance *in, struct strbuf *sb)
 			g->parts[in->part].id);
 		return;
 	}
-	pat = node_get_str(t->def, "pattern");
-	dir = node_get_str(t->def, "dir");
+	/* A pattern check: say what it looks for, expanded. */
+	graph_resolve_env((struct graph *)g, &env);
+	if (dag_resolve(g->dag, in->task, &g->parts[in->part], &env, &fields,
+	    NULL, &e) < 0)
+		return;
+	pat = node_get_str(fields, "pattern");
+	dir = node_get_str(fields, "dir");
 	if (pat)
 		sb_addf(sb, "a file matching '%s' in %s", pat, dir ? dir : ".");
+	node_free(fields);
 }
 
 /* The reason, the way a build tool's dry run says it. */
@@ -423,6 +432,9 @@ cmd_plan(int argc, char **argv)
 		err_print(&e, stderr);
 		goto out;
 	}
+	/* Show the range as partitions: "yesterday" becomes a date. */
+	from = parts[0].id;
+	to = parts[n - 1].id;
 	if (o.json)
 		plan_json(g, from, to);
 	else

@@ -92,6 +92,9 @@ resolve(struct dag *dag, int argc, char **argv)
 {
 	struct partition *p = NULL;
 	struct node *fields = NULL;
+	struct graph_options opt = { 0 };
+	struct graph *g = NULL;
+	struct resolve_env env;
 	char *target = NULL, *json;
 	struct err e;
 	size_t n;
@@ -103,12 +106,22 @@ resolve(struct dag *dag, int argc, char **argv)
 		printf("bad arguments: %s\n", e.msg);
 		return 1;
 	}
-	if (dag_resolve(dag, (size_t)task, &p[0], NULL, &fields, &target,
-	    &e) < 0) {
-		printf("error: %s\n", e.msg);
+	/* As the scheduler does: needs answered from the instance graph. */
+	opt.now = now();
+	if (graph_build(dag, p, 1, &opt, &g, &e) < 0) {
+		printf("graph: %s\n", e.msg);
 		free(p);
 		return 1;
 	}
+	graph_resolve_env(g, &env);
+	if (dag_resolve(dag, (size_t)task, &p[0], &env, &fields, &target,
+	    &e) < 0) {
+		printf("error: %s\n", e.msg);
+		graph_free(g);
+		free(p);
+		return 1;
+	}
+	graph_free(g);
 	printf("target: %s\n", target ? target : "(none)");
 	json = node_to_json(fields);
 	printf("%s\n", json);
