@@ -1539,12 +1539,13 @@ prepare_tasks(struct load *L)
 	}
 }
 
-int
-dag_load(const char *path, struct dag **out, struct errs *errs)
+/* Check a parsed tree (rc is the parser's result); shared by both loaders. */
+static int
+load_tree(const char *path, int rc, struct node *root, struct dag **out,
+	struct errs *errs)
 {
 	struct load L = { .path = path, .errs = errs };
 	struct dag *dag;
-	int rc;
 
 	*out = NULL;
 	dag = xcalloc(1, sizeof(*dag));
@@ -1552,7 +1553,7 @@ dag_load(const char *path, struct dag **out, struct errs *errs)
 	L.priv = xcalloc(1, sizeof(*L.priv));
 	dag->params = L.priv;
 	dag->path = xstrdup(path);
-	rc = node_parse_file(path, &dag->root, errs);
+	dag->root = root;
 	if (rc < 0)
 		goto fail;
 	if (dag->root->type != NODE_MAP) {
@@ -1579,6 +1580,25 @@ dag_load(const char *path, struct dag **out, struct errs *errs)
 fail:
 	dag_free(dag);
 	return rc < 0 ? rc : -EINVAL;
+}
+
+int
+dag_load(const char *path, struct dag **out, struct errs *errs)
+{
+	struct node *root = NULL;
+	int rc = node_parse_file(path, &root, errs);
+
+	return load_tree(path, rc, root, out, errs);
+}
+
+int
+dag_load_string(const char *text, size_t len, const char *name,
+	struct dag **out, struct errs *errs)
+{
+	struct node *root = NULL;
+	int rc = node_parse_string(text, len, name, &root, errs);
+
+	return load_tree(name, rc, root, out, errs);
 }
 
 void

@@ -90,6 +90,12 @@ struct dag {
  * the file cannot be read) and *out is NULL.  The caller owns *out.
  */
 int dag_load(const char *path, struct dag **out, struct errs *errs);
+/*
+ * The same from text in memory (a file at a git revision, a fuzzer's
+ * input); name stands for the file in messages and dag->path.
+ */
+int dag_load_string(const char *text, size_t len, const char *name,
+	struct dag **out, struct errs *errs);
 /* Free a DAG (accepts NULL), releasing every task's prepared state. */
 void dag_free(struct dag *dag);
 /* Index of the task called name, or -1. */
