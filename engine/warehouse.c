@@ -333,6 +333,13 @@ wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(*db, "PRAGMA synchronous=NORMAL", NULL, NULL,
 			NULL);
+	/*
+	 * 32 MiB of page cache: a million-row load then rewrites few pages
+	 * that it already spilled to the WAL.
+	 */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(*db, "PRAGMA cache_size=-32768", NULL, NULL,
+			NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(*db, TARGET_MARKER_DDL, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -675,6 +682,28 @@ wh_check_ident_list(const char *file, const struct node *n, const char *what,
 	return bad;
 }
 
+/* tag, decimal length, ':', bytes; without printf, it runs per field. */
+static void
+canon_bytes(struct strbuf *sb, char tag, const void *s, size_t len)
+{
+	char num[24];
+	size_t i = sizeof(num), n = len;
+
+	do {
+		num[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	sb_grow(sb, 2 + sizeof(num) + len);
+	sb->buf[sb->len++] = tag;
+	memcpy(sb->buf + sb->len, num + i, sizeof(num) - i);
+	sb->len += sizeof(num) - i;
+	sb->buf[sb->len++] = ':';
+	if (len)
+		memcpy(sb->buf + sb->len, s, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
 int
 wh_canon_text(struct strbuf *sb, enum wh_type t, const char *s, size_t len)
 {
@@ -698,8 +727,7 @@ wh_canon_text(struct strbuf *sb, enum wh_type t, const char *s, size_t len)
 		sb_addf(sb, "R%.17g;", d);
 		return 0;
 	default:
-		sb_addf(sb, "T%zu:", len);
-		sb_add(sb, s, len);
+		canon_bytes(sb, 'T', s, len);
 		return 0;
 	}
 }
@@ -707,6 +735,7 @@ wh_canon_text(struct strbuf *sb, enum wh_type t, const char *s, size_t len)
 void
 wh_canon_column(struct strbuf *sb, sqlite3_stmt *st, int i)
 {
+	const void *p;
 	int n;
 
 	switch (sqlite3_column_type(st, i)) {
@@ -720,14 +749,14 @@ wh_canon_column(struct strbuf *sb, sqlite3_stmt *st, int i)
 		sb_addf(sb, "R%.17g;", sqlite3_column_double(st, i));
 		break;
 	case SQLITE_TEXT:
+		p = sqlite3_column_text(st, i);
 		n = sqlite3_column_bytes(st, i);
-		sb_addf(sb, "T%d:", n);
-		sb_add(sb, sqlite3_column_text(st, i), (size_t)n);
+		canon_bytes(sb, 'T', p, (size_t)n);
 		break;
 	default:
+		p = sqlite3_column_blob(st, i);
 		n = sqlite3_column_bytes(st, i);
-		sb_addf(sb, "B%d:", n);
-		sb_add(sb, sqlite3_column_blob(st, i), (size_t)n);
+		canon_bytes(sb, 'B', p, (size_t)n);
 		break;
 	}
 }
@@ -760,6 +789,16 @@ wh_hash64(const void *data, size_t len)
 		h ^= p[i];
 		h *= 0x100000001b3ULL;
 	}
+	/*
+	 * FNV's low bits depend only on the low bits of each byte, and both
+	 * the hash table and "modulo N" use the low bits: mix them (the
+	 * MurmurHash3 finalizer) or similar keys cluster.
+	 */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
