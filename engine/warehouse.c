@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -913,4 +914,217 @@ wh_map_add(struct wh_map *m, const void *key, size_t len, int *added)
 	s->num = 0;
 	m->n++;
 	return s;
+}
+
+#define STREAM_NBATCH 4
+#define STREAM_BATCH_RECS 4096
+#define STREAM_BATCH_BYTES (1 << 20)
+
+struct srec {
+	size_t f;		/* index of the first field in foff/flen */
+	size_t n;		/* fields */
+	uint64_t line;
+	size_t raw, raw_len;	/* offsets into data */
+	size_t reject;		/* offset of the reason, or SIZE_MAX */
+};
+
+struct sbatch {
+	struct strbuf data;	/* field values (NUL-terminated), raw bytes, reasons */
+	struct { struct srec *v; size_t n, cap; } recs;
+	struct { size_t *v; size_t n, cap; } foff, flen;
+	int full;		/* filled, not yet consumed */
+	int done;		/* no records after these: rc says why */
+	int rc;
+	struct err e;
+};
+
+struct wh_stream {
+	struct rec_reader *r;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	struct sbatch b[STREAM_NBATCH];
+	size_t cur;		/* batch the consumer reads */
+	size_t pos;		/* next record in it */
+	int have;		/* the consumer holds batch cur */
+	char **fields;		/* the consumer's view of one record */
+	size_t fields_cap;
+};
+
+static void
+batch_reset(struct sbatch *b)
+{
+	sb_reset(&b->data);
+	if (!b->data.buf)
+		sb_grow(&b->data, STREAM_BATCH_BYTES);
+	b->recs.n = b->foff.n = b->flen.n = 0;
+	b->done = 0;
+	b->rc = 0;
+}
+
+static void
+batch_add(struct sbatch *b, const struct record *rec)
+{
+	struct srec sr;
+	size_t i;
+
+	sr.f = b->foff.n;
+	sr.n = rec->n;
+	sr.line = rec->line;
+	for (i = 0; i < rec->n; i++) {
+		VEC_PUSH(b->foff, b->data.len);
+		VEC_PUSH(b->flen, rec->lens[i]);
+		sb_add(&b->data, rec->fields[i], rec->lens[i]);
+		sb_addc(&b->data, '\0');
+	}
+	sr.raw = b->data.len;
+	sr.raw_len = rec->raw_len;
+	sb_add(&b->data, rec->raw, rec->raw_len);
+	sb_addc(&b->data, '\0');
+	sr.reject = SIZE_MAX;
+	if (rec->reject) {
+		sr.reject = b->data.len;
+		sb_adds(&b->data, rec->reject);
+		sb_addc(&b->data, '\0');
+	}
+	VEC_PUSH(b->recs, sr);
+}
+
+static void *
+stream_main(void *arg)
+{
+	struct wh_stream *s = arg;
+	size_t k = 0;
+	int done = 0;
+
+	while (!done) {
+		struct sbatch *b = &s->b[k];
+		struct record rec;
+		int rc = 0;
+
+		pthread_mutex_lock(&s->mu);
+		while (b->full && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		if (s->stop)
+			break;
+		batch_reset(b);
+		err_clear(&b->e);
+		while (b->recs.n < STREAM_BATCH_RECS &&
+		    b->data.len < STREAM_BATCH_BYTES &&
+		    !__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
+			rc = rec_reader_next(s->r, &rec, &b->e);
+			if (rc != 1)
+				break;
+			batch_add(b, &rec);
+		}
+		if (rc != 1) {
+			b->done = 1;
+			b->rc = rc;
+			done = 1;
+		}
+		pthread_mutex_lock(&s->mu);
+		b->full = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		k = (k + 1) % STREAM_NBATCH;
+	}
+	return NULL;
+}
+
+int
+wh_stream_open(struct wh_stream **out, struct rec_reader *r, struct err *e)
+{
+	struct wh_stream *s = xcalloc(1, sizeof(*s));
+	int rc;
+
+	s->r = r;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	rc = pthread_create(&s->thread, NULL, stream_main, s);
+	if (rc != 0) {
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
+		free(s);
+		*out = NULL;
+		return err_set(e, -rc, "cannot start the reader thread: %s",
+			strerror(rc));
+	}
+	*out = s;
+	return 0;
+}
+
+int
+wh_stream_next(struct wh_stream *s, struct record *rec, struct err *e)
+{
+	struct sbatch *b = &s->b[s->cur];
+	const struct srec *sr;
+	size_t i;
+
+	for (;;) {
+		if (!s->have) {
+			pthread_mutex_lock(&s->mu);
+			while (!b->full)
+				pthread_cond_wait(&s->cv, &s->mu);
+			pthread_mutex_unlock(&s->mu);
+			s->have = 1;
+			s->pos = 0;
+		}
+		if (s->pos < b->recs.n)
+			break;
+		if (b->done) {
+			if (b->rc < 0 && e)
+				*e = b->e;
+			return b->rc;
+		}
+		/* Hand the batch back to the reader and take the next. */
+		pthread_mutex_lock(&s->mu);
+		b->full = 0;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		s->have = 0;
+		s->cur = (s->cur + 1) % STREAM_NBATCH;
+		b = &s->b[s->cur];
+	}
+	sr = &b->recs.v[s->pos++];
+	if (sr->n > s->fields_cap) {
+		s->fields_cap = sr->n;
+		s->fields = xrealloc(s->fields, sr->n * sizeof(*s->fields));
+	}
+	for (i = 0; i < sr->n; i++)
+		s->fields[i] = b->data.buf + b->foff.v[sr->f + i];
+	rec->n = sr->n;
+	rec->fields = s->fields;
+	rec->lens = b->flen.v + sr->f;
+	rec->line = sr->line;
+	rec->raw = b->data.buf + sr->raw;
+	rec->raw_len = sr->raw_len;
+	rec->reject = sr->reject == SIZE_MAX ? NULL : b->data.buf + sr->reject;
+	return 1;
+}
+
+void
+wh_stream_free(struct wh_stream *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	for (i = 0; i < STREAM_NBATCH; i++) {
+		sb_release(&s->b[i].data);
+		free(s->b[i].recs.v);
+		free(s->b[i].foff.v);
+		free(s->b[i].flen.v);
+	}
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	rec_reader_free(s->r);
+	free(s->fields);
+	free(s);
 }
