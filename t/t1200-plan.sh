@@ -96,6 +96,31 @@ test_expect_success 'a need resolves to the files its check found' '
 	test_grep "\"run\":\"cat data/in/events_20260101_1.csv data/in/events_20260101_2.csv data/archive/orders_2026-01-01.csv > data/report/2026-01-01.txt\"" out
 '
 
+test_expect_success 'a field that is only {needs.X.files} becomes the list of files' '
+	cat >c.yaml <<-\EOF &&
+	dag: c
+	start: 2026-01-01
+	tasks:
+	  events_in:
+	    kind: external-check
+	    dir: data/in
+	    pattern: '\''^events_{date:%Y%m%d}_\d+\.csv$'\''
+	    all: true
+	  tidy:
+	    kind: clean
+	    needs: [events_in]
+	    input: "{needs.events_in.files}"
+	    output: "data/clean/{date}.csv"
+	    rules:
+	      - trim: name
+	EOF
+	helper dag resolve c.yaml tidy 2026-01-01 >out &&
+	test_grep "\"input\":\[\"data/in/events_20260101_1.csv\",\"data/in/events_20260101_2.csv\"\]" out &&
+	test_must_fail helper dag resolve c.yaml tidy 2026-01-03 >out &&
+	echo "error: the files of '\''events_in'\'' at 2026-01-03 are not known yet" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'plan --json holds the same, with a summary per task' '
 	dag-cli plan shop.yaml --date 2026-01-03 --json >out.json &&
 	cat >check.py <<-\EOF &&
