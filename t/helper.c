@@ -39,6 +39,7 @@ int helper_run_kind(int argc, char **argv);
 int helper_probe_kind(int argc, char **argv);
 int helper_sha256(int argc, char **argv);
 int helper_loader(int argc, char **argv);
+int helper_warehouse(int argc, char **argv);
 
 struct helper_cmd {
 	const char *name;
@@ -51,6 +52,9 @@ static const struct helper_cmd helper_cmds[] = {
 	{ "probe-kind", helper_probe_kind },
 	{ "sha256", helper_sha256 },
 	{ "dag", helper_loader },
+	{ "table-target", helper_warehouse },
+	{ "bykey-name", helper_warehouse },
+	{ "bykey-bucket", helper_warehouse },
 	{ NULL, NULL },
 };
 
