@@ -1,0 +1,190 @@
+#!/bin/sh
+test_description='dimension-load: SCD1 and SCD2 upserts, types, reruns, a kill mid-load'
+. "$(dirname "$0")/lib.sh"
+
+q() { sqlite3 wh.db "$@"; }
+
+test_expect_success 'setup' '
+	printf "%s\n" "line_id,plan,rev,since" "L1,free,10,2024-01-02" \
+		"L2,gold,1.5,2024-02-29" "L3,gold,abc,2024-03-01" \
+		"L4,silver,7,2023-02-29" "L5,silver,,2024-01-05" ",gold,1,2024-01-01" >day1.csv &&
+	cat >scd2.yaml <<-\EOT
+	input: day.csv
+	database: wh.db
+	table: dim_line
+	natural_key: [line_id]
+	surrogate_key: line_key
+	history: scd2
+	max_reject_ratio: 0.5
+	columns: {line_id: text, plan: text, rev: real, since: date}
+	EOT
+	cp day1.csv day.csv
+'
+
+test_expect_success 'first load: table created with the declared types, rejects listed' '
+	helper run-kind dimension-load scd2.yaml 2026-11-01 >res &&
+	echo "{\"records_in\": 6, \"records_out\": 3, \"records_rejected\": 3}" >expect &&
+	test_cmp expect res &&
+	q ".schema dim_line" >schema &&
+	cat >expect <<-\EOT &&
+	CREATE TABLE IF NOT EXISTS "dim_line" ("line_key" INTEGER PRIMARY KEY, "line_id" TEXT, "plan" TEXT, "rev" REAL, "since" DATE, valid_from TEXT NOT NULL, valid_to TEXT, current INTEGER NOT NULL);
+	CREATE INDEX "dim_line_natural_key" ON "dim_line" ("line_id", current);
+	EOT
+	sed "s/CREATE TABLE \"dim_line\"/CREATE TABLE IF NOT EXISTS \"dim_line\"/" schema >got &&
+	test_cmp expect got &&
+	q "SELECT * FROM dim_line ORDER BY line_key" >got &&
+	cat >expect <<-\EOT &&
+	1|L1|free|10.0|2024-01-02|2026-11-01T00:00:00Z||1
+	2|L2|gold|1.5|2024-02-29|2026-11-01T00:00:00Z||1
+	3|L5|silver||2024-01-05|2026-11-01T00:00:00Z||1
+	EOT
+	test_cmp expect got &&
+	cat >expect <<-\EOT &&
+	line,reason,record
+	4,column '"'"'rev'"'"': '"'"'abc'"'"' is not a real,"L3,gold,abc,2024-03-01"
+	5,column '"'"'since'"'"': '"'"'2023-02-29'"'"' is not a date,"L4,silver,7,2023-02-29"
+	7,empty natural key,",gold,1,2024-01-01"
+	EOT
+	test_cmp expect wh.db.dim_line.2026-11-01.rejects.csv &&
+	q "SELECT table_name, partition, records FROM _dag_loads" >got &&
+	echo "dim_line|2026-11-01|3" >expect &&
+	test_cmp expect got &&
+	helper table-target wh.db dim_line 2026-11-01 >got &&
+	echo 1 >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a changed load closes the old version and opens a new one' '
+	printf "%s\n" "line_id,plan,rev,since" "L1,gold,10,2024-01-02" \
+		"L2,gold,1.50,2024-02-29" "L6,free,3,2024-06-01" >day.csv &&
+	helper run-kind dimension-load scd2.yaml 2026-11-02 >res &&
+	q "SELECT * FROM dim_line ORDER BY line_key" >got &&
+	cat >expect <<-\EOT &&
+	1|L1|free|10.0|2024-01-02|2026-11-01T00:00:00Z|2026-11-02T00:00:00Z|0
+	2|L2|gold|1.5|2024-02-29|2026-11-01T00:00:00Z||1
+	3|L5|silver||2024-01-05|2026-11-01T00:00:00Z||1
+	4|L1|gold|10.0|2024-01-02|2026-11-02T00:00:00Z||1
+	5|L6|free|3.0|2024-06-01|2026-11-02T00:00:00Z||1
+	EOT
+	test_cmp expect got &&
+	q "SELECT table_name, partition, records FROM _dag_loads ORDER BY 2" >got &&
+	printf "%s\n" "dim_line|2026-11-01|3" "dim_line|2026-11-02|3" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a rerun of the same partition adds no versions' '
+	cp dim.before dim.before 2>/dev/null; q "SELECT * FROM dim_line ORDER BY line_key" >before &&
+	helper run-kind dimension-load scd2.yaml 2026-11-02 >res &&
+	q "SELECT * FROM dim_line ORDER BY line_key" >after &&
+	test_cmp before after
+'
+
+test_expect_success 'a rerun with a changed row updates the version it made, in place' '
+	printf "%s\n" "line_id,plan,rev,since" "L1,platinum,10,2024-01-02" >day.csv &&
+	helper run-kind dimension-load scd2.yaml 2026-11-02 >res &&
+	q "SELECT * FROM dim_line WHERE line_id = '"'"'L1'"'"' ORDER BY line_key" >got &&
+	cat >expect <<-\EOT &&
+	1|L1|free|10.0|2024-01-02|2026-11-01T00:00:00Z|2026-11-02T00:00:00Z|0
+	4|L1|platinum|10.0|2024-01-02|2026-11-02T00:00:00Z||1
+	EOT
+	test_cmp expect got
+'
+
+test_expect_success 'an older partition than the newest version is refused' '
+	test_expect_code 1 helper run-kind dimension-load scd2.yaml 2026-10-31 >res &&
+	test_grep "already has versions valid from 2026-11-02T00:00:00Z, after this partition" res
+'
+
+test_expect_success 'scd1 overwrites in place and keeps surrogate keys' '
+	sed -e "s/scd2/scd1/" -e "s/dim_line/dim_plain/" scd2.yaml >scd1.yaml &&
+	cp day1.csv day.csv &&
+	helper run-kind dimension-load scd1.yaml 2026-11-01 >res &&
+	printf "%s\n" "line_id,plan,rev,since" "L2,platinum,2,2024-02-29" \
+		"L7,free,1,2024-07-01" "L7,gold,1,2024-07-01" >day.csv &&
+	helper run-kind dimension-load scd1.yaml 2026-11-02 >res &&
+	q "SELECT * FROM dim_plain ORDER BY line_key" >got &&
+	cat >expect <<-\EOT &&
+	1|L1|free|10.0|2024-01-02
+	2|L2|platinum|2.0|2024-02-29
+	3|L5|silver||2024-01-05
+	4|L7|gold|1.0|2024-07-01
+	EOT
+	test_cmp expect got &&
+	q "SELECT sql FROM sqlite_master WHERE name = '"'"'dim_plain_natural_key'"'"'" >got &&
+	echo "CREATE UNIQUE INDEX \"dim_plain_natural_key\" ON \"dim_plain\" (\"line_id\")" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'an existing table without a declared column is an error' '
+	sed -e "s/since: date/since: date, extra: text/" -e "s/^input: .*/input: more.csv/" scd1.yaml >extra.yaml &&
+	printf "%s\n" "line_id,plan,rev,since,extra" "L1,free,10,2024-01-02,x" >more.csv &&
+	test_expect_code 1 helper run-kind dimension-load extra.yaml 2026-11-03 >res &&
+	test_grep "task .task.: table .dim_plain. exists but has no column .extra." res
+'
+
+test_expect_success 'too many rejects: nothing loaded, no marker' '
+	sed "s/0.5/0.1/" scd1.yaml >strict.yaml &&
+	cp day1.csv day.csv &&
+	q "SELECT * FROM dim_plain ORDER BY line_key" >before &&
+	test_expect_code 1 helper run-kind dimension-load strict.yaml 2026-11-03 >res &&
+	test_grep "3 of 6 records rejected, more than max_reject_ratio 0.1 allows" res &&
+	q "SELECT * FROM dim_plain ORDER BY line_key" >after &&
+	test_cmp before after &&
+	helper table-target wh.db dim_plain 2026-11-03 >got &&
+	echo 0 >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'setup: a big input through a FIFO' '
+	awk "BEGIN { print \"line_id,plan,rev,since\"; for (i = 0; i < 20000; i++) print \"K\" i \",free,1,2024-01-01\" }" >big.csv &&
+	mkfifo fifo.csv &&
+	sed -e "s/^input: .*/input: fifo.csv/" scd1.yaml >kill.yaml &&
+	q "SELECT * FROM dim_plain ORDER BY line_key" >before
+'
+
+test_expect_success 'killed mid-load: no row and no marker of that load' '
+	(cat big.csv && exec sleep 30) >fifo.csv &
+	writer=$!
+	helper run-kind dimension-load kill.yaml 2026-11-04 >res &
+	pid=$!
+	sleep 1 &&
+	kill -9 $pid &&
+	{ wait $pid; true; } &&
+	{ kill $writer 2>/dev/null; true; } &&
+	q "SELECT * FROM dim_plain ORDER BY line_key" >after &&
+	test_cmp before after &&
+	helper table-target wh.db dim_plain 2026-11-04 >got &&
+	echo 0 >expect &&
+	test_cmp expect got &&
+	sed -e "s/^input: .*/input: big.csv/" scd1.yaml >again.yaml &&
+	helper run-kind dimension-load again.yaml 2026-11-04 >res &&
+	echo "{\"records_in\": 20000, \"records_out\": 20000, \"records_rejected\": 0}" >expect &&
+	test_cmp expect res &&
+	q "SELECT count(*), max(line_key) FROM dim_plain" >got &&
+	echo "20004|20004" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a locked database makes the load wait, not fail' '
+	(echo "BEGIN IMMEDIATE; INSERT INTO dim_plain (line_id) VALUES (NULL);" &&
+	 sleep 2 && echo "ROLLBACK;") | sqlite3 wh.db &
+	locker=$!
+	sleep 0.5 &&
+	cp day1.csv day.csv &&
+	helper run-kind dimension-load scd1.yaml 2026-11-05 >res &&
+	wait $locker &&
+	helper table-target wh.db dim_plain 2026-11-05 >got &&
+	echo 1 >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a file that is not a database is an error naming the task' '
+	echo "not a database, not at all, no; this is plain text padding it out" >bad.db &&
+	sed "s/wh.db/bad.db/" scd1.yaml >bad.yaml &&
+	test_expect_code 1 helper run-kind dimension-load bad.yaml 2026-11-01 >res &&
+	echo "error: task '"'"'task'"'"': cannot use database '"'"'bad.db'"'"': file is not a database" >expect &&
+	head -1 res >got &&
+	test_cmp expect got
+'
+
+test_done
