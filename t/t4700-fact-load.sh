@@ -1,0 +1,177 @@
+#!/bin/sh
+test_description='fact-load: partition replaced in one transaction, surrogate-key lookups'
+. "$(dirname "$0")/lib.sh"
+
+q() { sqlite3 wh.db "$@"; }
+
+test_expect_success 'setup: an scd2 line dimension with two versions of L1' '
+	cat >dim.yaml <<-\EOT
+	input: dim.csv
+	database: wh.db
+	table: dim_line
+	natural_key: [line_id]
+	surrogate_key: line_key
+	history: scd2
+	columns: {line_id: text, plan: text}
+	EOT
+	printf "%s\n" line_id,plan L1,free L2,gold >dim.csv &&
+	helper run-kind dimension-load dim.yaml 2026-11-01 >res &&
+	printf "%s\n" line_id,plan L1,gold L2,gold L3,free >dim.csv &&
+	helper run-kind dimension-load dim.yaml 2026-11-02 >res &&
+	q "SELECT line_key, line_id, plan, current FROM dim_line ORDER BY 1" >got &&
+	printf "%s\n" "1|L1|free|0" "2|L2|gold|1" "3|L1|gold|1" "4|L3|free|1" >expect &&
+	test_cmp expect got &&
+	cat >fact.yaml <<-\EOT
+	input: ev.csv
+	database: wh.db
+	table: fact_event
+	partition_column: day
+	max_reject_ratio: 0.5
+	columns: {event_time: timestamp, line_key: integer, event: text, n: integer}
+	lookups:
+	  - {column: line_id, dimension: dim_line, into: line_key}
+	EOT
+	printf "%s\n" event_time,line_id,event,n \
+		"2026-11-02T01:00:00Z,L1,open,3" "2026-11-02T02:00:00Z,L2,close,4" \
+		"2026-11-02T03:00:00Z,L9,open,5" "2026-11-02T04:00:00Z,L3,open,x" \
+		"2026-11-02T05:00:00Z,L3,\"a, b\",6" >ev.csv
+'
+
+test_expect_success 'first load: keys swapped for the version current that day' '
+	helper run-kind fact-load fact.yaml 2026-11-02 >res &&
+	echo "{\"records_in\": 5, \"records_out\": 3, \"records_rejected\": 2}" >expect &&
+	test_cmp expect res &&
+	q "SELECT * FROM fact_event ORDER BY event_time" >got &&
+	cat >expect <<-\EOT &&
+	2026-11-02|2026-11-02T01:00:00Z|3|open|3
+	2026-11-02|2026-11-02T02:00:00Z|2|close|4
+	2026-11-02|2026-11-02T05:00:00Z|4|a, b|6
+	EOT
+	test_cmp expect got &&
+	cat >expect <<-\EOT &&
+	line,reason,record
+	4,no '"'"'dim_line'"'"' member for line_id '"'"'L9'"'"',"2026-11-02T03:00:00Z,L9,open,5"
+	5,column '"'"'n'"'"': '"'"'x'"'"' is not an integer,"2026-11-02T04:00:00Z,L3,open,x"
+	EOT
+	test_cmp expect wh.db.fact_event.2026-11-02.rejects.csv &&
+	q ".schema fact_event" >got &&
+	cat >expect <<-\EOT &&
+	CREATE TABLE IF NOT EXISTS "fact_event" ("day" TEXT NOT NULL, "event_time" TIMESTAMP, "line_key" INTEGER, "event" TEXT, "n" INTEGER);
+	CREATE INDEX "fact_event_day" ON "fact_event" ("day");
+	EOT
+	sed "s/CREATE TABLE \"fact_event\"/CREATE TABLE IF NOT EXISTS \"fact_event\"/" got >got2 &&
+	test_cmp expect got2 &&
+	helper table-target wh.db fact_event 2026-11-02 >got &&
+	echo 1 >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a rerun replaces the partition: no duplicates' '
+	q "SELECT * FROM fact_event ORDER BY event_time" >before &&
+	helper run-kind fact-load fact.yaml 2026-11-02 >res &&
+	q "SELECT * FROM fact_event ORDER BY event_time" >after &&
+	test_cmp before after
+'
+
+test_expect_success 'an earlier partition gets the version current at its start' '
+	printf "%s\n" event_time,line_id,event,n "2026-11-01T09:00:00Z,L1,open,1" \
+		"2026-11-01T10:00:00Z,L3,open,2" >ev.csv &&
+	helper run-kind fact-load fact.yaml 2026-11-01 >res &&
+	q "SELECT * FROM fact_event ORDER BY event_time" >got &&
+	cat >expect <<-\EOT &&
+	2026-11-01|2026-11-01T09:00:00Z|1|open|1
+	2026-11-02|2026-11-02T01:00:00Z|3|open|3
+	2026-11-02|2026-11-02T02:00:00Z|2|close|4
+	2026-11-02|2026-11-02T05:00:00Z|4|a, b|6
+	EOT
+	test_cmp expect got &&
+	cut -d, -f1,2 wh.db.fact_event.2026-11-01.rejects.csv >got &&
+	printf "%s\n" line,reason "3,no '"'"'dim_line'"'"' member for line_id '"'"'L3'"'"'" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a changed load of a partition replaces only that partition' '
+	printf "%s\n" event_time,line_id,event,n "2026-11-02T23:00:00Z,L2,open,9" >ev.csv &&
+	helper run-kind fact-load fact.yaml 2026-11-02 >res &&
+	q "SELECT * FROM fact_event ORDER BY event_time" >got &&
+	cat >expect <<-\EOT &&
+	2026-11-01|2026-11-01T09:00:00Z|1|open|1
+	2026-11-02|2026-11-02T23:00:00Z|2|open|9
+	EOT
+	test_cmp expect got &&
+	q "SELECT partition, records FROM _dag_loads WHERE table_name = '"'"'fact_event'"'"' ORDER BY 1" >got &&
+	printf "%s\n" "2026-11-01|1" "2026-11-02|1" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'on_missing: unknown loads key 0 and adds the unknown member' '
+	printf "%s\n" event_time,line_id,event,n "2026-11-03T01:00:00Z,L9,open,1" \
+		"2026-11-03T02:00:00Z,,open,2" >ev.csv &&
+	sed "s/^max_reject_ratio: 0.5/on_missing: unknown/" fact.yaml >unk.yaml &&
+	helper run-kind fact-load unk.yaml 2026-11-03 >res &&
+	echo "{\"records_in\": 2, \"records_out\": 2, \"records_rejected\": 0}" >expect &&
+	test_cmp expect res &&
+	q "SELECT * FROM fact_event WHERE day = '"'"'2026-11-03'"'"'" >got &&
+	printf "%s\n" "2026-11-03|2026-11-03T01:00:00Z|0|open|1" \
+		"2026-11-03|2026-11-03T02:00:00Z|0|open|2" >expect &&
+	test_cmp expect got &&
+	q "SELECT * FROM dim_line WHERE line_key = 0" >got &&
+	echo "0||unknown|0001-01-01T00:00:00Z||1" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'without columns: every input column as text, keys replaced in place' '
+	printf "%s\n" line_id,what L1,a L2,b >raw.csv &&
+	cat >raw.yaml <<-\EOT
+	input: raw.csv
+	database: wh.db
+	table: raw_fact
+	lookups:
+	  - {column: line_id, dimension: dim_line}
+	EOT
+	helper run-kind fact-load raw.yaml 2026-11-03 >res &&
+	q -header "SELECT * FROM raw_fact" >got &&
+	printf "%s\n" "partition|line_id|what" "2026-11-03|3|a" "2026-11-03|2|b" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a missing dimension table is an error naming the task' '
+	sed "s/dimension: dim_line/dimension: dim_nope/" fact.yaml >nodim.yaml &&
+	test_expect_code 1 helper run-kind fact-load nodim.yaml 2026-11-04 >res &&
+	echo "error: task '"'"'task'"'"': lookup dimension '"'"'dim_nope'"'"' does not exist in '"'"'wh.db'"'"' (load it first: put its dimension-load task in needs:)" >expect &&
+	head -1 res >got &&
+	test_cmp expect got &&
+	helper table-target wh.db fact_event 2026-11-04 >got &&
+	echo 0 >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'setup: a big input through a FIFO' '
+	awk "BEGIN { print \"event_time,line_id,event,n\"; for (i = 0; i < 20000; i++) print \"2026-11-02T00:00:00Z,L2,e,\" i }" >big.csv &&
+	mkfifo fifo.csv &&
+	sed "s/^input: .*/input: fifo.csv/" fact.yaml >kill.yaml &&
+	q "SELECT * FROM fact_event ORDER BY event_time" >before &&
+	q "SELECT * FROM _dag_loads ORDER BY 1, 2" >before.marks
+'
+
+test_expect_success 'killed mid-load: the old rows stay, nothing half-loaded' '
+	(cat big.csv && exec sleep 30) >fifo.csv &
+	writer=$!
+	helper run-kind fact-load kill.yaml 2026-11-02 >res &
+	pid=$!
+	sleep 1 &&
+	kill -9 $pid &&
+	{ wait $pid; true; } &&
+	{ kill $writer 2>/dev/null; true; } &&
+	q "SELECT * FROM fact_event ORDER BY event_time" >after &&
+	test_cmp before after &&
+	q "SELECT * FROM _dag_loads ORDER BY 1, 2" >after.marks &&
+	test_cmp before.marks after.marks &&
+	sed "s/^input: .*/input: big.csv/" fact.yaml >big.yaml &&
+	helper run-kind fact-load big.yaml 2026-11-02 >res &&
+	q "SELECT day, count(*), sum(n) FROM fact_event GROUP BY day" >got &&
+	printf "%s\n" "2026-11-01|1|1" "2026-11-02|20000|199990000" "2026-11-03|2|3" >expect &&
+	test_cmp expect got
+'
+
+test_done
