@@ -414,13 +414,12 @@ sort_all(struct graph *g)
 	struct partition *parts = xcalloc(g->n_parts + 1, sizeof(*parts));
 	struct instance *inst = xcalloc(n + 1, sizeof(*inst));
 	uint32_t *deps = xcalloc(g->n_deps + 1, sizeof(*deps));
+	struct sort_ctx sc = { g, rank };
 
 	for (i = 0; i < g->dag->n_tasks; i++)
 		rank[g->dag->topo[i]] = i;
 	for (i = 0; i < g->n_parts; i++)
 		po[i] = (uint32_t)i;
-	struct sort_ctx sc = { g, rank };
-
 	qsort_r(po, g->n_parts, sizeof(*po), part_cmp, &sc);
 	for (i = 0; i < g->n_parts; i++) {
 		pnew[po[i]] = (uint32_t)i;
