@@ -65,6 +65,21 @@ bind_params(const struct task_run *run, sqlite3_stmt *st, int stmt_no,
 	return 0;
 }
 
+/*
+ * BEGIN, COMMIT and ROLLBACK would end the load's transaction and commit
+ * a half of it: refuse them when they are prepared, before they run.
+ */
+static int
+deny_transactions(void *flag, int action, const char *a, const char *b,
+	const char *c, const char *d)
+{
+	(void)a, (void)b, (void)c, (void)d;
+	if (action != SQLITE_TRANSACTION)
+		return SQLITE_OK;
+	*(int *)flag = 1;
+	return SQLITE_DENY;
+}
+
 /* Run every statement of text; *changes gets the rows they changed. */
 static int
 run_statements(struct task_run *run, sqlite3 *db, const char *text,
@@ -75,10 +90,19 @@ run_statements(struct task_run *run, sqlite3 *db, const char *text,
 	int64_t before = sqlite3_total_changes64(db);
 	int rc = 0, stmt_no = 0;
 
+	int denied = 0;
+
+	sqlite3_set_authorizer(db, deny_transactions, &denied);
 	while (*p) {
-		if (sqlite3_prepare_v2(db, p, -1, &st, &tail) != SQLITE_OK)
-			return err_set(e, -EIO, "task '%s': statement %d: %s",
-				run->task, stmt_no + 1, sqlite3_errmsg(db));
+		if (sqlite3_prepare_v2(db, p, -1, &st, &tail) != SQLITE_OK) {
+			rc = denied ? err_set(e, -EINVAL, "task '%s': statement "
+				"%d: BEGIN, COMMIT and ROLLBACK are not allowed: "
+				"sql: runs in one transaction already", run->task,
+				stmt_no + 1) : err_set(e, -EIO, "task '%s': "
+				"statement %d: %s", run->task, stmt_no + 1,
+				sqlite3_errmsg(db));
+			break;
+		}
 		p = tail;
 		if (!st)	/* only a comment or white space was left */
 			continue;
@@ -93,16 +117,11 @@ run_statements(struct task_run *run, sqlite3 *db, const char *text,
 				run->task, stmt_no, sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		if (rc < 0)
-			return rc;
-		/* The load's atomicity rests on our transaction staying open. */
-		if (sqlite3_get_autocommit(db))
-			return err_set(e, -EINVAL, "task '%s': statement %d ends "
-				"the transaction; sql: runs in one transaction "
-				"already (leave out BEGIN, COMMIT and ROLLBACK)",
-				run->task, stmt_no);
+			break;
 	}
+	sqlite3_set_authorizer(db, NULL, NULL);
 	*changes = sqlite3_total_changes64(db) - before;
-	return 0;
+	return rc;
 }
 
 static int
