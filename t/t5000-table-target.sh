@@ -1,0 +1,56 @@
+#!/bin/sh
+test_description='table targets: complete exactly when the marker row exists'
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'a missing database, or one without markers, is not complete' '
+	helper table-target none.db t 2026-11-01 >got &&
+	echo 0 >expect &&
+	test_cmp expect got &&
+	sqlite3 empty.db "CREATE TABLE t (x)" &&
+	helper table-target empty.db t 2026-11-01 >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'a load marks its own table and partition only' '
+	printf "database: wh.db\ntarget: {table: t}\nsql: CREATE TABLE IF NOT EXISTS t AS SELECT 1 AS x\n" >t.yaml &&
+	helper run-kind sql t.yaml 2026-11-01 >res &&
+	helper table-target wh.db t 2026-11-01 >got &&
+	echo 1 >expect &&
+	test_cmp expect got &&
+	helper table-target wh.db t 2026-11-02 >got &&
+	echo 0 >expect &&
+	test_cmp expect got &&
+	helper table-target wh.db u 2026-11-01 >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'the marker table has the documented shape' '
+	sqlite3 wh.db ".schema _dag_loads" >got &&
+	cat >expect <<-\EOT &&
+	CREATE TABLE _dag_loads ( table_name TEXT NOT NULL, partition TEXT NOT NULL, dag TEXT, task TEXT, records INTEGER, loaded_at TEXT NOT NULL DEFAULT (strftime('"'"'%Y-%m-%dT%H:%M:%SZ'"'"','"'"'now'"'"')), PRIMARY KEY (table_name, partition));
+	EOT
+	test_cmp expect got &&
+	sqlite3 wh.db "PRAGMA journal_mode" >got &&
+	echo wal >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a check does not wait for a writer (WAL)' '
+	(echo "BEGIN IMMEDIATE; INSERT INTO t VALUES (2);" && sleep 2 &&
+	 echo "ROLLBACK;") | sqlite3 wh.db &
+	locker=$!
+	sleep 0.5 &&
+	helper table-target wh.db t 2026-11-01 >got &&
+	echo 1 >expect &&
+	test_cmp expect got &&
+	wait $locker
+'
+
+test_expect_success 'a file that is not a database is an error, not "missing"' '
+	echo "this is no database, just a line of text long enough" >bad.db &&
+	test_expect_code 1 helper table-target bad.db t 2026-11-01 >got &&
+	echo "error: cannot read the marker table: file is not a database" >expect &&
+	test_cmp expect got
+'
+
+test_done
