@@ -1371,6 +1371,26 @@ has_cycle_le0(const struct dag *dag, const int *comp, int c, int sign)
 	return found;
 }
 
+/* "-1d", "+6h", "-6d..+0d": a need's offsets as the file would say them. */
+static void
+offset_one(const struct dag *dag, int k, struct strbuf *sb)
+{
+	if (dag->schedule == SCHEDULE_HOURLY && k % 24)
+		sb_addf(sb, "%+dh", k);
+	else
+		sb_addf(sb, "%+dd", dag->schedule == SCHEDULE_HOURLY ? k / 24 : k);
+}
+
+static void
+offset_desc(const struct dag *dag, const struct need *nd, struct strbuf *sb)
+{
+	offset_one(dag, nd->lo, sb);
+	if (nd->hi != nd->lo) {
+		sb_adds(sb, "..");
+		offset_one(dag, nd->hi, sb);
+	}
+}
+
 struct tarjan {
 	const struct dag *dag;
 	int *index, *low, *comp, *stack;
@@ -1435,15 +1455,25 @@ check_offset_cycles(struct load *L)
 			continue;
 		sb_init(&sb);
 		for (i = 0; i < n; i++) {
+			const struct task *t = &dag->tasks[i];
+			size_t k;
+
 			if (T.comp[i] != c)
 				continue;
 			if (first == n)
 				first = i;
-			sb_addf(&sb, "%s%s", sb.len ? ", " : "", dag->tasks[i].name);
+			for (k = 0; k < t->n_needs; k++) {
+				const struct need *nd = &t->needs[k];
+				if (T.comp[nd->task] != c)
+					continue;
+				sb_addf(&sb, "%s%s needs %s at ", sb.len ? ", " : "",
+					t->name, dag->tasks[nd->task].name);
+				offset_desc(dag, nd, &sb);
+			}
 		}
 		lerr_line(L, dag->tasks[first].line, dag->tasks[first].column,
-			"needs of tasks %s form a cycle among instances: their "
-			"offsets cancel out", sb.buf);
+			"needs form a cycle among instances (the offsets cancel "
+			"out): %s", sb.buf);
 		sb_release(&sb);
 	}
 	free(T.index);

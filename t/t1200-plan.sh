@@ -209,7 +209,7 @@ test_expect_success 'graph --format json lists tasks, targets and needs' '
 	test_grep "unknown format .png." err
 '
 
-test_expect_success 'a cycle among instances found while planning names them' '
+test_expect_success 'needs whose offsets cancel out are a cycle, named with them' '
 	cat >loop.yaml <<-\EOF &&
 	dag: loop
 	start: 2026-01-01
@@ -218,7 +218,7 @@ test_expect_success 'a cycle among instances found while planning names them' '
 	  b: {kind: command, run: "true", target: "b/{date}", needs: [{task: a, offset: 1d}]}
 	EOF
 	test_expect_code 2 dag-cli validate loop.yaml 2>err &&
-	echo "loop.yaml:4:3: needs of tasks a, b form a cycle among instances: their offsets cancel out" >expect &&
+	echo "loop.yaml:4:3: needs form a cycle among instances (the offsets cancel out): a needs b at -1d..+1d, b needs a at +1d" >expect &&
 	test_cmp expect err
 '
 
