@@ -1,0 +1,242 @@
+/*
+ * Unit tests of engine/warehouse (type checks, canonical forms, the hash
+ * map, the read-ahead stream) and of by-key's file names.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../tasks/by_key.h"
+#include "csv.h"
+#include "unit.h"
+#include "warehouse.h"
+
+static int
+fits(enum wh_type t, const char *s)
+{
+	return wh_value_fits(t, s, strlen(s));
+}
+
+UNIT_TEST(types_parse)
+{
+	enum wh_type t;
+
+	CHECK_INT(wh_type_parse("timestamp", &t), ==, 0);
+	CHECK_INT(t, ==, WH_TIMESTAMP);
+	CHECK_INT(wh_type_parse("varchar", &t), ==, -EINVAL);
+	CHECK_STR(wh_type_sql(WH_DATE), "DATE");
+	CHECK_INT(wh_type_from_sql("BIGINT"), ==, WH_INTEGER);
+	CHECK_INT(wh_type_from_sql("date"), ==, WH_DATE);
+	CHECK_INT(wh_type_from_sql("blob"), ==, WH_TEXT);
+}
+
+UNIT_TEST(values_fit_types)
+{
+	static const struct { enum wh_type t; const char *v; int ok; } cases[] = {
+		{ WH_INTEGER, "", 1 }, { WH_INTEGER, "-12", 1 },
+		{ WH_INTEGER, "+7", 1 }, { WH_INTEGER, "1.0", 0 },
+		{ WH_INTEGER, " 1", 0 }, { WH_INTEGER, "-", 0 },
+		{ WH_INTEGER, "9223372036854775807", 1 },
+		{ WH_INTEGER, "9223372036854775808", 0 },
+		{ WH_REAL, "1.5e3", 1 }, { WH_REAL, ".5", 1 },
+		{ WH_REAL, "nan", 0 }, { WH_REAL, "0x10", 0 },
+		{ WH_REAL, "1e999", 0 }, { WH_REAL, "$1", 0 },
+		{ WH_DATE, "2024-02-29", 1 }, { WH_DATE, "2023-02-29", 0 },
+		{ WH_DATE, "2000-02-29", 1 }, { WH_DATE, "1900-02-29", 0 },
+		{ WH_DATE, "2024-04-31", 0 }, { WH_DATE, "2024-4-01", 0 },
+		{ WH_DATE, "2024-01-01T00:00", 0 },
+		{ WH_TIMESTAMP, "2024-01-01", 1 },
+		{ WH_TIMESTAMP, "2024-01-01T13:45", 1 },
+		{ WH_TIMESTAMP, "2024-01-01 13:45:12.123Z", 1 },
+		{ WH_TIMESTAMP, "2024-01-01T13:45:12+05:30", 1 },
+		{ WH_TIMESTAMP, "2024-01-01T13:45:12-0800", 1 },
+		{ WH_TIMESTAMP, "2024-01-01T24:00", 0 },
+		{ WH_TIMESTAMP, "2024-01-01T13:45:12.", 0 },
+		{ WH_TIMESTAMP, "2024-01-01T13:45:12Zx", 0 },
+		{ WH_TEXT, "anything", 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++)
+		if (fits(cases[i].t, cases[i].v) != cases[i].ok)
+			UNIT_FAIL("'%s' as %s: expected %d", cases[i].v,
+				wh_type_name(cases[i].t), cases[i].ok);
+}
+
+UNIT_TEST(canonical_forms)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	CHECK_INT(wh_canon_text(&sb, WH_INTEGER, "+07", 3), ==, 0);
+	CHECK_INT(wh_canon_text(&sb, WH_REAL, "1.50", 4), ==, 0);
+	CHECK_INT(wh_canon_text(&sb, WH_TEXT, "", 0), ==, 0);
+	CHECK_INT(wh_canon_text(&sb, WH_DATE, "", 0), ==, 0);
+	CHECK_INT(wh_canon_text(&sb, WH_TEXT, "a:b", 3), ==, 0);
+	CHECK_STR(sb.buf, "I7;R1.5;T0:N;T3:a:b");
+	CHECK_INT(wh_canon_text(&sb, WH_INTEGER, "x", 1), ==, -EINVAL);
+	sb_release(&sb);
+}
+
+UNIT_TEST(identifiers)
+{
+	struct strbuf sb;
+
+	CHECK(wh_ident_ok("dim_line2"));
+	CHECK(wh_ident_ok("_x"));
+	CHECK(!wh_ident_ok("2x"));
+	CHECK(!wh_ident_ok("a-b"));
+	CHECK(!wh_ident_ok("sqlite_master"));
+	CHECK(!wh_ident_ok(""));
+	sb_init(&sb);
+	wh_quote_ident(&sb, "a\"b");
+	CHECK_STR(sb.buf, "\"a\"\"b\"");
+	sb_release(&sb);
+}
+
+UNIT_TEST(map_many_keys)
+{
+	struct wh_map m;
+	char key[32];
+	int i, added;
+
+	wh_map_init(&m);
+	for (i = 0; i < 100000; i++) {
+		snprintf(key, sizeof(key), "LN%010d", i);
+		wh_map_add(&m, key, strlen(key), &added)->num = i;
+		CHECK(added);
+	}
+	wh_map_add(&m, "", 0, &added)->num = -1;
+	CHECK(added);
+	CHECK_INT(m.n, ==, 100001);
+	for (i = 0; i < 100000; i += 997) {
+		snprintf(key, sizeof(key), "LN%010d", i);
+		CHECK_INT(wh_map_find(&m, key, strlen(key))->num, ==, i);
+	}
+	CHECK_INT(wh_map_find(&m, "", 0)->num, ==, -1);
+	CHECK(wh_map_find(&m, "LN", 2) == NULL);
+	wh_map_add(&m, "LN0000000005", 12, &added);
+	CHECK(!added);
+	wh_map_release(&m);
+}
+
+UNIT_TEST(file_names_round_trip)
+{
+	static const char *const values[] = { "a", "", "a/b", ".x", "a.b",
+		"%", "~", "é", "x y", "..", "_SUCCESS" };
+	struct strbuf name, back;
+	char longv[600];
+	size_t i;
+
+	sb_init(&name);
+	sb_init(&back);
+	for (i = 0; i < ARRAY_LEN(values); i++) {
+		sb_reset(&name);
+		sb_reset(&back);
+		bykey_file_name(&name, values[i], strlen(values[i]));
+		CHECK_INT(bykey_value_of_name(name.buf, &back), ==, 0);
+		CHECK_STR(back.buf ? back.buf : "", values[i]);
+	}
+	/* Long values are cut with a hash, never inside a %XX. */
+	memset(longv, '/', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	sb_reset(&name);
+	bykey_file_name(&name, longv, strlen(longv));
+	CHECK_INT(name.len, ==, 180 + 17 + 4);
+	CHECK_INT(name.buf[179 - 2], ==, '%');
+	CHECK_INT(name.buf[180], ==, '~');
+	sb_reset(&back);
+	CHECK_INT(bykey_value_of_name(name.buf, &back), ==, 1);
+	/* Spellings we never make are not names. */
+	CHECK_INT(bykey_value_of_name("%61.csv", &back), ==, -EINVAL);
+	CHECK_INT(bykey_value_of_name("a%2.csv", &back), ==, -EINVAL);
+	CHECK_INT(bykey_value_of_name(".a.csv", &back), ==, -EINVAL);
+	CHECK_INT(bykey_value_of_name("a.txt", &back), ==, -EINVAL);
+	sb_release(&name);
+	sb_release(&back);
+}
+
+UNIT_TEST(buckets_are_stable)
+{
+	CHECK_INT(bykey_bucket("2015550001", 10, 16), ==,
+		bykey_bucket("2015550001", 10, 16));
+	CHECK_INT(bykey_bucket("x", 1, 1), ==, 0);
+	CHECK_INT(wh_hash64("", 0), ==, wh_hash64("", 0));
+	CHECK(wh_hash64("a", 1) != wh_hash64("b", 1));
+}
+
+UNIT_TEST(stream_matches_reader)
+{
+	char path[] = "/tmp/test-warehouse-XXXXXX";
+	const char *paths[1] = { path };
+	struct rec_reader *r = NULL;
+	struct wh_stream *s = NULL;
+	struct record rec;
+	struct err e;
+	FILE *fp;
+	int fd, i, n = 0, rc;
+
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	fp = fdopen(fd, "w");
+	fprintf(fp, "a,b\n");
+	for (i = 0; i < 10000; i++)
+		fprintf(fp, i == 5000 ? "bad\n" : "%d,\"x,%d\"\n", i, i);
+	fclose(fp);
+	CHECK_INT(rec_reader_open(&r, paths, 1, REC_CSV, &e), ==, 0);
+	CHECK_INT(wh_stream_open(&s, r, &e), ==, 0);
+	while ((rc = wh_stream_next(s, &rec, &e)) == 1) {
+		char want[32];
+
+		if (n == 5000) {
+			CHECK(rec.reject != NULL);
+			CHECK_INT(rec.line, ==, 5002);
+			CHECK_INT(rec.raw_len, ==, 3);
+		} else {
+			CHECK(rec.reject == NULL);
+			CHECK_INT(rec.n, ==, 2);
+			snprintf(want, sizeof(want), "x,%d", n);
+			CHECK_STR(rec.fields[1], want);
+			CHECK_INT(rec.lens[1], ==, strlen(want));
+		}
+		n++;
+	}
+	CHECK_INT(rc, ==, 0);
+	CHECK_INT(n, ==, 10000);
+	CHECK_INT(wh_stream_next(s, &rec, &e), ==, 0);
+	wh_stream_free(s);
+	unlink(path);
+}
+
+UNIT_TEST(stream_stops_early)
+{
+	char path[] = "/tmp/test-warehouse-XXXXXX";
+	const char *paths[1] = { path };
+	struct rec_reader *r = NULL;
+	struct wh_stream *s = NULL;
+	struct record rec;
+	struct err e;
+	FILE *fp;
+	int fd, i;
+
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	fp = fdopen(fd, "w");
+	fprintf(fp, "a\n");
+	for (i = 0; i < 100000; i++)
+		fprintf(fp, "%d\n", i);
+	fclose(fp);
+	CHECK_INT(rec_reader_open(&r, paths, 1, REC_CSV, &e), ==, 0);
+	CHECK_INT(wh_stream_open(&s, r, &e), ==, 0);
+	CHECK_INT(wh_stream_next(s, &rec, &e), ==, 1);
+	CHECK_STR(rec.fields[0], "0");
+	wh_stream_free(s);
+	unlink(path);
+}
+
+UNIT_MAIN(types_parse, values_fit_types, canonical_forms, identifiers,
+	map_many_keys, file_names_round_trip, buckets_are_stable,
+	stream_matches_reader, stream_stops_early)
