@@ -222,4 +222,14 @@ test_expect_success 'needs whose offsets cancel out are a cycle, named with them
 	test_cmp expect err
 '
 
+test_expect_success 'the example DAGs validate and plan' '
+	for f in "$SRC_DIR"/dags/*.yaml; do
+		dag-cli validate "$f" >out || return 1
+		test_grep ": ok (dag " out || return 1
+		DAG_NOW=2026-02-01T12:00:00Z dag-cli plan "$f" --date yesterday \
+			>out || return 1
+		test_grep "^plan for .* 2026-01-31" out || return 1
+	done
+'
+
 test_done
