@@ -255,6 +255,8 @@ reason(const struct graph *g, const struct instance *in, struct strbuf *sb)
 	default:
 		if (in->forced)
 			sb_adds(sb, "forced: ");
+		else if (t->kind->probe)
+			sb_adds(sb, "will poll for an external input: ");
 		else if (t->target_type == TARGET_NONE)
 			sb_adds(sb, "no target: runs every time");
 		else
