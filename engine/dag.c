@@ -924,8 +924,8 @@ need_offset(struct load *L, const struct node *v, int *out)
 			*out = (int)(n / 24);
 			return 0;
 		}
-		lerr(L, v, "bad offset '%s'; DAG '%s' is daily, so offsets are "
-			"whole days", s, L->dag->name ? L->dag->name : "");
+		lerr(L, v, "bad offset '%s'; the DAG is daily, so offsets are "
+			"whole days", s);
 		return -1;
 	}
 bad:
@@ -955,8 +955,8 @@ unknown_need(struct load *L, const struct node *at, const char *name)
 		lerr(L, at, "unknown task '%s' in needs; did you mean '%s'?", name,
 			near);
 	else
-		lerr(L, at, "unknown task '%s' in needs; no task of DAG '%s' has "
-			"that name", name, L->dag->name ? L->dag->name : "");
+		lerr(L, at, "unknown task '%s' in needs; the DAG has no task of "
+			"that name", name);
 	free((void *)names);
 }
 
