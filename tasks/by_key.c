@@ -124,6 +124,9 @@ bykey_value_of_name(const char *name, struct strbuf *out)
 	n -= 4;
 	if (n == 1 && name[0] == '%')
 		return 0;
+	/* Longer names are always cut, with '~' and the hash. */
+	if (n > NAME_CUT_AT && !memchr(name, '~', n))
+		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)name[i];
 		int hi, lo;
@@ -131,7 +134,9 @@ bykey_value_of_name(const char *name, struct strbuf *out)
 		if (c == '~') {
 			size_t j;
 
-			if (n - i != 17)
+			/* Cut after 178 to 180 bytes (never inside a %XX). */
+			if (n - i != 17 || i > NAME_MAX_KEEP ||
+			    i + 2 < NAME_MAX_KEEP)
 				return -EINVAL;
 			for (j = i + 1; j < n; j++)
 				if (!strchr("0123456789abcdef", name[j]))
