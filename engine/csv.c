@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,7 +38,11 @@
 #define BUF_MIN (4u << 20)		/* decompressed buffer, grows by doubling */
 #define REC_MAX ((size_t)64 << 20)	/* one physical line may not exceed this */
 #define OUT_BUF (1u << 18)		/* writer buffer before write()/deflate */
-#define GZ_LEVEL 1			/* see rec_writer_open */
+#define GZ_LEVEL 1
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Nonzero when some byte of w is zero. */
+#define HAS_ZERO(w) (((w) - ONES) & ~(w) & HIGHS)			/* see rec_writer_open */
 
 int
 rec_format_parse(const char *name, enum rec_format *out)
@@ -63,7 +68,35 @@ struct src {
 	z_stream zs;
 	unsigned char *zin;	/* compressed bytes read, not yet inflated */
 	int feof;		/* read() returned 0 */
-	uint64_t consumed;	/* bytes read from the file */
+	uint64_t consumed;	/* bytes read from the file (reader thread) */
+	uint64_t shown;		/* consumed as of the block last taken */
+	struct zpipe *zp;	/* gzip: inflating in a second thread */
+};
+
+/*
+ * gzip is inflated in a second thread, a few blocks ahead of the parser:
+ * inflate is about a third of clean's work, and the machine has another
+ * core.  The blocks are a fixed ring, so memory stays bounded.
+ */
+#define ZP_BLOCKS 4
+#define ZP_BLOCK (4u << 20)
+
+struct zblock {
+	char *data;
+	size_t len, off;
+	uint64_t consumed;	/* the source's consumed count after it */
+};
+
+struct zpipe {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct zblock b[ZP_BLOCKS];
+	size_t head, tail, count;	/* ring: head filled next, tail read next */
+	int done;		/* the producer finished (end or error) */
+	int stop;		/* the consumer is closing */
+	int rc;			/* the producer's error, or 0 */
+	struct err e;
 };
 
 struct rec_reader {
@@ -105,9 +138,12 @@ src_open(struct src *s, const char *path, struct err *e)
 	return 0;
 }
 
+static void zp_stop(struct src *s);
+
 static void
 src_close(struct src *s)
 {
+	zp_stop(s);
 	if (s->zinit)
 		inflateEnd(&s->zs);
 	if (s->fd >= 0)
@@ -140,15 +176,10 @@ src_read_raw(struct src *s, unsigned char *dst, size_t n, struct err *e)
  * is an error: a truncated download must not look like a short file.
  */
 static long
-src_fill(struct src *s, char *dst, size_t n, struct err *e)
+src_inflate(struct src *s, char *dst, size_t n, struct err *e)
 {
 	int rc;
 
-	if (!s->gz) {
-		rc = src_read_raw(s, (unsigned char *)dst, n > INT32_MAX ?
-			INT32_MAX : n, e);
-		return rc;
-	}
 	s->zs.next_out = (unsigned char *)dst;
 	s->zs.avail_out = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
 	while (s->zs.avail_out > 0) {
@@ -189,6 +220,156 @@ src_fill(struct src *s, char *dst, size_t n, struct err *e)
 	return (long)(s->zs.next_out - (unsigned char *)dst);
 }
 
+static void *
+zp_main(void *arg)
+{
+	struct src *s = arg;
+	struct zpipe *zp = s->zp;
+
+	for (;;) {
+		struct zblock *b;
+		long got;
+
+		pthread_mutex_lock(&zp->mu);
+		while (zp->count == ZP_BLOCKS && !zp->stop)
+			pthread_cond_wait(&zp->cv, &zp->mu);
+		if (zp->stop) {
+			pthread_mutex_unlock(&zp->mu);
+			return NULL;
+		}
+		b = &zp->b[zp->head];
+		pthread_mutex_unlock(&zp->mu);
+		/* The block at head is the producer's until count covers it. */
+		got = src_inflate(s, b->data, ZP_BLOCK, &zp->e);
+		pthread_mutex_lock(&zp->mu);
+		if (got <= 0) {
+			zp->rc = (int)got;
+			zp->done = 1;
+		} else {
+			b->len = (size_t)got;
+			b->off = 0;
+			b->consumed = s->consumed;
+			zp->head = (zp->head + 1) % ZP_BLOCKS;
+			zp->count++;
+		}
+		pthread_cond_broadcast(&zp->cv);
+		pthread_mutex_unlock(&zp->mu);
+		if (got <= 0)
+			return NULL;
+	}
+}
+
+static int
+zp_start(struct src *s, struct err *e)
+{
+	struct zpipe *zp = xcalloc(1, sizeof(*zp));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ZP_BLOCKS; i++)
+		zp->b[i].data = xmalloc(ZP_BLOCK);
+	pthread_mutex_init(&zp->mu, NULL);
+	pthread_cond_init(&zp->cv, NULL);
+	s->zp = zp;
+	rc = pthread_create(&zp->th, NULL, zp_main, s);
+	if (rc) {
+		s->zp = NULL;
+		for (i = 0; i < ZP_BLOCKS; i++)
+			free(zp->b[i].data);
+		pthread_mutex_destroy(&zp->mu);
+		pthread_cond_destroy(&zp->cv);
+		free(zp);
+		/* Inflate inline instead: slower, not wrong. */
+		(void)e;
+	}
+	return 0;
+}
+
+static void
+zp_stop(struct src *s)
+{
+	struct zpipe *zp = s->zp;
+	size_t i;
+
+	if (!zp)
+		return;
+	pthread_mutex_lock(&zp->mu);
+	zp->stop = 1;
+	pthread_cond_broadcast(&zp->cv);
+	pthread_mutex_unlock(&zp->mu);
+	pthread_join(zp->th, NULL);
+	for (i = 0; i < ZP_BLOCKS; i++)
+		free(zp->b[i].data);
+	pthread_mutex_destroy(&zp->mu);
+	pthread_cond_destroy(&zp->cv);
+	free(zp);
+	s->zp = NULL;
+}
+
+/* Take up to n bytes from the inflating thread's blocks. */
+static long
+zp_take(struct src *s, char *dst, size_t n, struct err *e)
+{
+	struct zpipe *zp = s->zp;
+	struct zblock *b;
+	size_t take;
+
+	pthread_mutex_lock(&zp->mu);
+	while (zp->count == 0 && !zp->done)
+		pthread_cond_wait(&zp->cv, &zp->mu);
+	if (zp->count == 0) {
+		int rc = zp->rc;
+
+		pthread_mutex_unlock(&zp->mu);
+		if (rc < 0 && e)
+			*e = zp->e;
+		return rc;
+	}
+	b = &zp->b[zp->tail];
+	pthread_mutex_unlock(&zp->mu);
+	/* The block at tail is ours until count drops. */
+	take = b->len - b->off < n ? b->len - b->off : n;
+	memcpy(dst, b->data + b->off, take);
+	b->off += take;
+	s->shown = b->consumed;
+	if (b->off == b->len) {
+		pthread_mutex_lock(&zp->mu);
+		zp->tail = (zp->tail + 1) % ZP_BLOCKS;
+		zp->count--;
+		pthread_cond_broadcast(&zp->cv);
+		pthread_mutex_unlock(&zp->mu);
+	}
+	return (long)take;
+}
+
+/*
+ * Fill dst with up to n bytes of text; the count, 0 at the end, or
+ * -errno.  Fills as much as is at hand, so fewer, larger refills.
+ */
+static long
+src_fill(struct src *s, char *dst, size_t n, struct err *e)
+{
+	long got, total = 0;
+
+	if (!s->gz) {
+		got = src_read_raw(s, (unsigned char *)dst, n > INT32_MAX ?
+			INT32_MAX : n, e);
+		s->shown = s->consumed;
+		return got;
+	}
+	if (!s->zp)
+		return src_inflate(s, dst, n, e);
+	while ((size_t)total < n) {
+		got = zp_take(s, dst + total, n - total, e);
+		if (got < 0)
+			return got;
+		if (got == 0)
+			break;
+		total += got;
+	}
+	return total;
+}
+
 /* Peek at the first bytes to tell gzip from plain text. */
 static int
 src_detect(struct src *s, struct rec_reader *r, struct err *e)
@@ -205,7 +386,7 @@ src_detect(struct src *s, struct rec_reader *r, struct err *e)
 		s->zinit = 1;
 		s->zs.next_in = s->zin;
 		s->zs.avail_in = (unsigned)rc;
-		return 0;
+		return zp_start(s, e);
 	}
 	/* Plain: the peeked bytes are data. */
 	if ((size_t)rc > r->cap - r->end) {
@@ -424,6 +605,32 @@ csv_reject(struct rec_reader *r, struct record *rec, size_t at,
 }
 
 /*
+ * The first delimiter, quote or line feed in [p, e), or e.  Eight bytes
+ * at a time: fields are short, so one call per field must be cheap, which
+ * three memchr calls are not.
+ */
+static inline const char *
+scan_special(const char *p, const char *e, char delim, char quote)
+{
+	const uint64_t d = ONES * (unsigned char)delim;
+	const uint64_t q = ONES * (unsigned char)quote;
+	const uint64_t n = ONES * '\n';
+
+	while (e - p >= 8) {
+		uint64_t w, hit;
+
+		memcpy(&w, p, 8);
+		hit = HAS_ZERO(w ^ d) | HAS_ZERO(w ^ q) | HAS_ZERO(w ^ n);
+		if (hit)
+			return p + (__builtin_ctzll(hit) >> 3);
+		p += 8;
+	}
+	while (p < e && *p != delim && *p != quote && *p != '\n')
+		p++;
+	return p;
+}
+
+/*
  * Parse one record at buf[pos].  On PARSE_OK, rec is filled and pos/line
  * advanced past it.
  */
@@ -432,7 +639,7 @@ csv_parse(struct rec_reader *r, struct record *rec)
 {
 	char *const base = r->buf;
 	const char *s = base + r->pos, *lim = base + r->end;
-	const char *p = s, *le = NULL, *q;
+	const char *p = s, *q;
 	const char delim = r->delim;
 	size_t nls = 0;		/* line breaks inside quoted fields */
 
@@ -472,7 +679,6 @@ csv_parse(struct rec_reader *r, struct record *rec)
 				p = q + 1;
 				break;
 			}
-			le = NULL;
 			if (p == lim) {
 				if (!r->eof)
 					return PARSE_MORE;
@@ -496,27 +702,19 @@ csv_parse(struct rec_reader *r, struct record *rec)
 				"bad quoting: characters after a closing quote");
 		}
 		/* Unquoted field: up to the delimiter or the line end. */
-		if (!le || le < p) {
-			le = memchr(p, '\n', lim - p);
-			if (!le) {
-				if (!r->eof)
-					return PARSE_MORE;
-				le = lim;
-			}
-		}
-		q = memchr(p, delim, le - p);
-		if (!q)
-			q = le;
-		if (r->quoting && memchr(p, '"', q - p))
+		q = scan_special(p, lim, delim, r->quoting ? '"' : delim);
+		if (q == lim && !r->eof)
+			return PARSE_MORE;
+		if (q < lim && *q == '"')
 			return csv_reject(r, rec, p - base,
 				"bad quoting: a quote inside an unquoted field");
-		if (q == le) {
+		if (q == lim || *q == '\n') {
 			const char *fe = q;
 
 			if (fe > p && fe[-1] == '\r')
 				fe--;
 			field_add(r, p, fe - p);
-			p = le < lim ? le + 1 : le;
+			p = q < lim ? q + 1 : q;
 			goto record_end;
 		}
 		field_add(r, p, q - p);
@@ -868,7 +1066,7 @@ rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
 		}
 		if (r->cur + 1 >= r->npaths)
 			return 0;
-		r->done_bytes += r->src.consumed;
+		r->done_bytes += r->src.shown;
 		src_close(&r->src);
 		r->cur++;
 		rc = open_file(r, e);
@@ -880,7 +1078,7 @@ rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
 uint64_t
 rec_reader_offset(const struct rec_reader *r)
 {
-	return r->done_bytes + r->src.consumed;
+	return r->done_bytes + r->src.shown;
 }
 
 void
@@ -1048,10 +1246,6 @@ put(struct rec_writer *w, const char *p, size_t n)
 	return 0;
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-/* Nonzero when some byte of w is zero. */
-#define HAS_ZERO(w) (((w) - ONES) & ~(w) & HIGHS)
 
 /*
  * Does the field need quotes (a comma, quote, CR or LF)?  Eight bytes at

@@ -71,6 +71,24 @@ struct rule {
 	struct pat wpat;
 };
 
+#define JF_MAX_MEMBERS 64
+#define JF_MAX_DEPTH 64
+
+struct jmem {
+	const char *k;		/* key text, without quotes (canonical escapes) */
+	size_t kn;
+	const char *v;		/* the value's input text */
+	size_t vn;
+	size_t ks, oe;		/* compact "key":value in the output */
+	size_t vs;		/* compact value start in the output */
+	char t;			/* s n t f z o a */
+};
+
+struct jfast {
+	struct jmem m[JF_MAX_MEMBERS];
+	size_t n;
+};
+
 struct arena_blk {
 	struct arena_blk *next;
 	size_t used, cap;
@@ -94,6 +112,8 @@ struct rules {
 	size_t *outn;
 	struct arena_blk *arena;
 	struct strbuf tmp;
+	struct strbuf tmp2;	/* the json fast path's nested levels */
+	struct jfast jf, jf2;
 	char reason[512];
 };
 
@@ -781,6 +801,7 @@ parse_list(struct pctx *c, const struct node *list)
 	size_t i;
 
 	sb_init(&rs->tmp);
+	sb_init(&rs->tmp2);
 	if (!list)
 		return rs;
 	if (list->type != NODE_SEQ) {
@@ -819,6 +840,7 @@ rules_free(struct rules *rs)
 	arena_reset(rs);
 	free(rs->arena);
 	sb_release(&rs->tmp);
+	sb_release(&rs->tmp2);
 	free(rs);
 }
 
@@ -1597,6 +1619,385 @@ set_text(struct rules *rs, int slot, const json_t *v)
 	rs->vn[slot] = rs->tmp.len;
 }
 
+/*
+ * The json rule's fast path.  jansson builds a tree of allocated nodes and
+ * re-parses every number through strtod; for a 200-byte object per record
+ * that costs more than everything else clean does.  This scanner validates
+ * the JSON grammar in one pass, writing the compact form as it goes, and
+ * handles only the inputs whose result is certain to equal the jansson
+ * path's byte for byte: an object root, strings whose escapes are the
+ * canonical ones (\" \\ \n \r \t \b \f), integers of up to 18 digits other
+ * than -0, reals printed the way rules_json_text prints them, no duplicate
+ * keys.  Anything else (or anything invalid) returns -1 and the record
+ * takes the jansson path, which also words the reject reason.  The fuzz
+ * target fuzz-rules checks that both paths agree.
+ */
+static const char *
+js_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static int
+js_string(const char **pp, const char *e, struct strbuf *out)
+{
+	const char *p = *pp + 1;
+
+	for (;;) {
+		while (p < e && (unsigned char)*p >= 0x20 && *p != '"' &&
+		    *p != '\\')
+			p++;
+		if (p >= e || (unsigned char)*p < 0x20)
+			return -1;
+		if (*p == '"')
+			break;
+		if (p + 1 >= e || !strchr("\"\\nrtbf", p[1]) || !p[1])
+			return -1;
+		p += 2;
+	}
+	sb_add(out, *pp, (size_t)(p + 1 - *pp));
+	*pp = p + 1;
+	return 0;
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+js_number(const char **pp, const char *e, struct strbuf *out)
+{
+	const char *p = *pp, *f;
+	size_t intd = 0, fracd = 0;
+	int zero = 0;
+
+	if (p < e && *p == '-')
+		p++;
+	if (p < e && *p == '0') {
+		p++;
+		intd = 1;
+		zero = 1;
+	} else {
+		while (p < e && is_digit(*p)) {
+			p++;
+			intd++;
+		}
+	}
+	if (!intd)
+		return -1;
+	if (p < e && *p == '.') {
+		f = ++p;
+		while (p < e && is_digit(*p))
+			p++;
+		fracd = (size_t)(p - f);
+		/* Only reals that rules_json_text prints back the same. */
+		if (!fracd || p[-1] == '0' || fracd > 9 || intd > 11 ||
+		    intd + fracd > 15 || (zero && f[0] == '0'))
+			return -1;
+	} else if (intd > 18 || (zero && **pp == '-')) {
+		return -1;
+	}
+	if (p < e && (*p == 'e' || *p == 'E' || is_digit(*p)))
+		return -1;
+	sb_add(out, *pp, (size_t)(p - *pp));
+	*pp = p;
+	return 0;
+}
+
+static int js_value(const char **pp, const char *e, struct strbuf *out,
+	int depth, char *type, struct jfast *top);
+
+static int
+js_object(const char **pp, const char *e, struct strbuf *out, int depth,
+	struct jfast *top)
+{
+	const char *p = js_ws(*pp + 1, e);
+	struct { const char *k; size_t n; } keys[32];
+	size_t nk = 0, i;
+
+	sb_addc(out, '{');
+	if (p < e && *p == '}') {
+		sb_addc(out, '}');
+		*pp = p + 1;
+		return 0;
+	}
+	for (;;) {
+		struct jmem m;
+
+		if (p >= e || *p != '"' || nk == ARRAY_LEN(keys))
+			return -1;
+		m.ks = out->len;
+		m.k = p + 1;
+		if (js_string(&p, e, out) < 0)
+			return -1;
+		m.kn = (size_t)(p - 1 - m.k);
+		for (i = 0; i < nk; i++)
+			if (keys[i].n == m.kn && !memcmp(keys[i].k, m.k, m.kn))
+				return -1;	/* jansson keeps the last: leave it to it */
+		keys[nk].k = m.k;
+		keys[nk++].n = m.kn;
+		p = js_ws(p, e);
+		if (p >= e || *p != ':')
+			return -1;
+		sb_addc(out, ':');
+		p = js_ws(p + 1, e);
+		m.v = p;
+		m.vs = out->len;
+		if (js_value(&p, e, out, depth + 1, &m.t, NULL) < 0)
+			return -1;
+		m.vn = (size_t)(p - m.v);
+		m.oe = out->len;
+		if (top) {
+			if (top->n == JF_MAX_MEMBERS)
+				return -1;
+			top->m[top->n++] = m;
+		}
+		p = js_ws(p, e);
+		if (p < e && *p == ',') {
+			sb_addc(out, ',');
+			p = js_ws(p + 1, e);
+			continue;
+		}
+		if (p < e && *p == '}') {
+			sb_addc(out, '}');
+			*pp = p + 1;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+static int
+js_array(const char **pp, const char *e, struct strbuf *out, int depth)
+{
+	const char *p = js_ws(*pp + 1, e);
+	char t;
+
+	sb_addc(out, '[');
+	if (p < e && *p == ']') {
+		sb_addc(out, ']');
+		*pp = p + 1;
+		return 0;
+	}
+	for (;;) {
+		if (js_value(&p, e, out, depth + 1, &t, NULL) < 0)
+			return -1;
+		p = js_ws(p, e);
+		if (p < e && *p == ',') {
+			sb_addc(out, ',');
+			p = js_ws(p + 1, e);
+			continue;
+		}
+		if (p < e && *p == ']') {
+			sb_addc(out, ']');
+			*pp = p + 1;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+static int
+js_literal(const char **pp, const char *e, const char *word,
+	struct strbuf *out)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(e - *pp) < n || memcmp(*pp, word, n))
+		return -1;
+	sb_add(out, word, n);
+	*pp += n;
+	return 0;
+}
+
+static int
+js_value(const char **pp, const char *e, struct strbuf *out, int depth,
+	char *type, struct jfast *top)
+{
+	if (*pp >= e || depth > JF_MAX_DEPTH)
+		return -1;
+	switch (**pp) {
+	case '"':
+		*type = 's';
+		return js_string(pp, e, out);
+	case '{':
+		*type = 'o';
+		return js_object(pp, e, out, depth, top);
+	case '[':
+		*type = 'a';
+		return js_array(pp, e, out, depth);
+	case 't':
+		*type = 't';
+		return js_literal(pp, e, "true", out);
+	case 'f':
+		*type = 'f';
+		return js_literal(pp, e, "false", out);
+	case 'n':
+		*type = 'z';
+		return js_literal(pp, e, "null", out);
+	default:
+		*type = 'n';
+		return js_number(pp, e, out);
+	}
+}
+
+/* Scan an object text into jf and out; 0, or -1 to use jansson. */
+static int
+js_root(const char *v, size_t n, struct strbuf *out, struct jfast *jf)
+{
+	const char *p = js_ws(v, v + n), *e = v + n;
+	char t;
+
+	jf->n = 0;
+	sb_reset(out);
+	if (p >= e || *p != '{')
+		return -1;
+	if (js_value(&p, e, out, 0, &t, jf) < 0)
+		return -1;
+	return js_ws(p, e) == e ? 0 : -1;
+}
+
+/* The member called key (keys with escapes never match: use jansson). */
+static const struct jmem *
+js_find(const struct jfast *jf, const char *key, int *fallback)
+{
+	size_t i, n = strlen(key);
+
+	for (i = 0; i < jf->n; i++) {
+		if (memchr(jf->m[i].k, '\\', jf->m[i].kn))
+			*fallback = 1;
+		if (jf->m[i].kn == n && !memcmp(jf->m[i].k, key, n))
+			return &jf->m[i];
+	}
+	return NULL;
+}
+
+/* A member's text as rules_json_text gives it, into the arena. */
+static void
+js_set(struct rules *rs, int slot, const struct jmem *m,
+	const struct strbuf *out)
+{
+	const char *src;
+	size_t n, i;
+	char *d;
+
+	if (!m || m->t == 'z') {
+		rs->vp[slot] = "";
+		rs->vn[slot] = 0;
+		return;
+	}
+	if (m->t == 'n' || m->t == 't' || m->t == 'f') {
+		rs->vp[slot] = m->v;
+		rs->vn[slot] = m->vn;
+		return;
+	}
+	if (m->t == 'o' || m->t == 'a') {
+		rs->vp[slot] = arena_copy(rs, out->buf + m->vs, m->oe - m->vs);
+		rs->vn[slot] = m->oe - m->vs;
+		return;
+	}
+	/* A string: its text, the canonical escapes decoded. */
+	src = m->v + 1;
+	n = m->vn - 2;
+	d = arena_alloc(rs, n + 1);
+	rs->vp[slot] = d;
+	for (i = 0; i < n; i++) {
+		if (src[i] != '\\') {
+			*d++ = src[i];
+			continue;
+		}
+		switch (src[++i]) {
+		case 'n': *d++ = '\n'; break;
+		case 'r': *d++ = '\r'; break;
+		case 't': *d++ = '\t'; break;
+		case 'b': *d++ = '\b'; break;
+		case 'f': *d++ = '\f'; break;
+		default: *d++ = src[i]; break;
+		}
+	}
+	*d = 0;
+	rs->vn[slot] = (size_t)(d - rs->vp[slot]);
+}
+
+/* The json rule without jansson: 0 when done, -1 to take the jansson path. */
+static int
+apply_json_fast(struct rules *rs, struct rule *r, int s)
+{
+	struct jfast *jf = &rs->jf, *sub = &rs->jf2;
+	const struct jmem *m;
+	struct strbuf *out = &rs->tmp;
+	size_t i, k, len;
+	int fallback = 0;
+	char *d;
+
+	if (js_root(rs->vp[s], rs->vn[s], out, jf) < 0)
+		return -1;
+	for (i = 0; i < r->nnames; i++) {
+		char *const *path = r->paths[i];
+
+		m = js_find(jf, path[0], &fallback);
+		if (fallback)
+			return -1;
+		if (m && path[1]) {
+			/* Deeper: scan each level's object on its own. */
+			struct jmem cur = *m;
+			const struct jmem *x = &cur;
+
+			for (k = 1; x && path[k]; k++) {
+				if (x->t == 'a')
+					return -1;
+				if (x->t != 'o') {
+					x = NULL;
+					break;
+				}
+				if (js_root(x->v, x->vn, &rs->tmp2, sub) < 0)
+					return -1;
+				x = js_find(sub, path[k], &fallback);
+				if (fallback)
+					return -1;
+				if (x) {
+					cur = *x;
+					x = &cur;
+				}
+			}
+			js_set(rs, r->slots[i], x, &rs->tmp2);
+			continue;
+		}
+		js_set(rs, r->slots[i], m, out);
+	}
+	if (r->into_slot < 0)
+		return 0;
+	/* rest: the members not taken whole, in their order. */
+	len = 2;
+	for (i = 0; i < jf->n; i++)
+		len += jf->m[i].oe - jf->m[i].ks + 1;
+	d = arena_alloc(rs, len + 1);
+	rs->vp[r->into_slot] = d;
+	*d++ = '{';
+	for (i = 0; i < jf->n; i++) {
+		const struct jmem *x = &jf->m[i];
+
+		for (k = 0; k < r->nnames; k++)
+			if (!r->paths[k][1] && strlen(r->paths[k][0]) == x->kn &&
+			    !memcmp(r->paths[k][0], x->k, x->kn))
+				break;
+		if (k < r->nnames)
+			continue;
+		if (d[-1] != '{')
+			*d++ = ',';
+		memcpy(d, out->buf + x->ks, x->oe - x->ks);
+		d += x->oe - x->ks;
+	}
+	*d++ = '}';
+	*d = 0;
+	rs->vn[r->into_slot] = (size_t)(d - rs->vp[r->into_slot]);
+	return 0;
+}
+
 static const char *
 apply_json(struct rules *rs, struct rule *r, int s)
 {
@@ -1615,6 +2016,8 @@ apply_json(struct rules *rs, struct rule *r, int s)
 		}
 		return NULL;
 	}
+	if (apply_json_fast(rs, r, s) == 0)
+		return NULL;
 	root = json_loadb(rs->vp[s], rs->vn[s], JSON_DECODE_ANY, &jerr);
 	if (!root)
 		return reject(rs, r, "column '%s' is not JSON: %s", r->col,

@@ -14,6 +14,7 @@
 #include "util.h"
 
 static char tmpdir[] = "/tmp/test-csv-XXXXXX";
+static int tmpdir_made;
 
 static void
 scratch_remove(void)
@@ -25,9 +26,10 @@ scratch_remove(void)
 static char *
 scratch(const char *name)
 {
-	if (strchr(tmpdir, 'X')) {
+	if (!tmpdir_made) {
 		if (!mkdtemp(tmpdir))
 			UNIT_FAIL("mkdtemp failed");
+		tmpdir_made = 1;
 		atexit(scratch_remove);
 	}
 	return xasprintf("%s/%s", tmpdir, name);
