@@ -415,7 +415,7 @@ reader_fill(struct rec_reader *r, struct err *e)
 		r->pos = 0;
 	}
 	if (r->cap - r->end < r->cap / 2) {
-		if (r->cap >= 2 * REC_MAX)
+		if (r->end >= REC_MAX)
 			return err_set(e, -E2BIG, "'%s':%llu: a record longer "
 				"than %zu MiB", r->src.path,
 				(unsigned long long)r->line, REC_MAX >> 20);

@@ -48,7 +48,8 @@ size_t rules_out_width(const struct rules *rs);
 const char *const *rules_out_header(const struct rules *rs);
 
 /*
- * Apply the rules to one record of the bound width.  Returns 0 and fills
+ * Apply the rules to one record of the bound width; values are valid
+ * UTF-8 without NUL bytes (as the reader delivers them).  Returns 0 and fills
  * out/out_lens with rules_out_width values (valid until the next call), 1
  * when the record is rejected (*reason set, valid until the next call), or
  * a negative errno on an internal error with e filled.
