@@ -7,73 +7,67 @@ GEN="$SRC_DIR/scripts/gen-data"
 DAGS="$SRC_DIR/dags"
 export GEN DAGS
 
+# dag ARGS...: dag-cli ARGS with output to the files out and err; when it
+# fails, both are shown so the test log says why.
+dag() {
+	dag-cli "$@" >out 2>err && return 0
+	rc=$?
+	echo "dag-cli $* exited $rc; its output:"
+	cat out err
+	return $rc
+}
+
 # truth NAME_DATE KEY: a value of the generator's ground truth.
 truth() {
 	sed -n "s/^$2=//p" "data/truth/$1.txt"
 }
 
-# dag_status DAG [ARGS...]: status --json into status.json.
+# dag_status DAG [ARGS...]: status --json into status.json, flattened by
+# one python3 call into status.txt: "task partition state attempts
+# records_in records_out records_rejected" per instance, "-" for null.
+# (python3 starts slowly on a busy machine: the helpers below use it once.)
 dag_status() {
-	dag-cli status "$@" --dags "$DAGS" --json >status.json
+	dag-cli status "$@" --dags "$DAGS" --json >status.json || return 1
+	python3 - <<'PY'
+import json
+doc = json.load(open("status.json"))
+with open("status.txt", "w") as f:
+    for i in doc["instances"]:
+        f.write(" ".join("-" if i[k] is None else str(i[k]) for k in
+                         ("task", "partition", "state", "attempts", "records_in",
+                          "records_out", "records_rejected")) + "\n")
+PY
 }
 
-# instance_field TASK PARTITION FIELD: one field of status.json's instance.
+# instance_field TASK PARTITION FIELD: one field of an instance in status.txt.
 instance_field() {
-	python3 - "$1" "$2" "$3" <<'PY'
-import json, sys
-task, part, field = sys.argv[1:]
-doc = json.load(open("status.json"))
-for i in doc["instances"]:
-    if i["task"] == task and i["partition"] == part:
-        v = i[field]
-        print("" if v is None else v)
-        break
-else:
-    sys.exit("no instance %s %s in status.json" % (task, part))
-PY
+	awk -v t="$1" -v p="$2" -v f="$3" '
+		BEGIN { split("task partition state attempts records_in records_out records_rejected", n, " ")
+			for (i in n) col[n[i]] = i }
+		$1 == t && $2 == p { print $col[f]; found = 1 }
+		END { if (!found) { print "no instance " t " " p > "/dev/stderr"; exit 1 } }' status.txt
 }
 
-# states_other_than STATE: instances of status.json not in STATE, one a line.
+# states_other_than STATE: instances of status.txt not in STATE, one a line.
 states_other_than() {
-	python3 - "$1" <<'PY'
-import json, sys
-doc = json.load(open("status.json"))
-for i in doc["instances"]:
-    if i["state"] != sys.argv[1]:
-        print(i["task"], i["partition"], i["state"])
-PY
+	awk -v s="$1" '$3 != s { print $1, $2, $3 }' status.txt
 }
 
 # csv_records FILE: data records of a CSV (gzip or not), header excluded.
+# The generated data has no line breaks inside fields, so a record is a line.
 csv_records() {
-	python3 - "$1" <<'PY'
-import csv, gzip, sys
-p = sys.argv[1]
-f = gzip.open(p, "rt", newline="", encoding="utf-8") if p.endswith(".gz") \
-    else open(p, newline="", encoding="utf-8")
-print(sum(1 for _ in csv.reader(f)) - 1)
-PY
+	echo $(( $(gzip -dcf "$1" | wc -l) - 1 ))
 }
 
 # csv_header FILE: the header record of a CSV (gzip or not), as written.
 csv_header() {
-	python3 - "$1" <<'PY'
-import gzip, sys
-p = sys.argv[1]
-f = gzip.open(p, "rb") if p.endswith(".gz") else open(p, "rb")
-sys.stdout.write(f.readline().decode("utf-8-sig").rstrip("\r\n") + "\n")
-PY
+	gzip -dcf "$1" | sed -n "1{s/^\xef\xbb\xbf//;s/\r\$//;p;q}"
 }
 
 # reject_lines FILE: the line numbers a rejects file holds, sorted, one a line.
 reject_lines() {
-	python3 - "$1" <<'PY'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8", errors="replace")))
-col = [i for i, h in enumerate(rows[0]) if "line" in h.lower()][0]
-for n in sorted(int(r[col]) for r in rows[1:]):
-    print(n)
-PY
+	sqlite3 -batch -noheader :memory: -cmd ".import --csv $1 r" \
+		"SELECT line FROM r ORDER BY CAST(line AS INTEGER)"
 }
 
 # sql DB QUERY: one query through the sqlite3 shell into the file out.sql.

@@ -11,11 +11,11 @@ test_expect_success 'generate two days of send data' '
 '
 
 test_expect_success 'the pipeline validates' '
-	dag-cli validate "$DAGS/email_sends.yaml" >out 2>err
+	dag validate "$DAGS/email_sends.yaml"
 '
 
 test_expect_success 'the backfill makes every target of both days' '
-	dag-cli backfill email_sends --dags "$DAGS" --from $D1 --to $D2 -j 2 >out 2>err &&
+	dag backfill email_sends --dags "$DAGS" --from $D1 --to $D2 -j 2 &&
 	dag_status email_sends --from $D1 --to $D2 &&
 	states_other_than done >not-done &&
 	test_cmp /dev/null not-done
@@ -61,8 +61,8 @@ test_expect_success 'campaign_daily has sends and unique opens per campaign' '
 '
 
 test_expect_success 'a rerun after clearing a load does not duplicate rows' '
-	dag-cli clear email_sends load_sent --dags "$DAGS" --date $D1 --downstream --yes >out 2>err &&
-	dag-cli run email_sends --dags "$DAGS" --date $D1 >out 2>err &&
+	dag clear email_sends load_sent --dags "$DAGS" --date $D1 --downstream --yes &&
+	dag run email_sends --dags "$DAGS" --date $D1 &&
 	sql data/email.db "SELECT count(*) FROM email_sent WHERE day = '\''$D1'\''" &&
 	truth email_$D1 sent >want &&
 	test_cmp want out.sql

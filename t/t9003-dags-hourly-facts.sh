@@ -3,19 +3,21 @@ test_description='dags/hourly_facts.yaml: distinct counts per campaign and hour'
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-dags.sh"
 
-D1=2026-01-01
+# Yesterday and today, so that --days-back can be tried on them.
+D1=$(date -u -d yesterday +%Y-%m-%d)
+D2=$(date -u +%Y-%m-%d)
 
-test_expect_success 'generate a day of hourly visits and events' '
-	"$GEN" hourly --out data --from $D1 --days 1 -q &&
-	test -f data/incoming/raw/$D1/visits_23.csv
+test_expect_success 'generate yesterday and today, hour by hour' '
+	"$GEN" hourly --out data --from $D1 --days 2 -q &&
+	test -f data/incoming/raw/$D2/visits_23.csv
 '
 
 test_expect_success 'the pipeline validates' '
-	dag-cli validate "$DAGS/hourly_facts.yaml" >out 2>err
+	dag validate "$DAGS/hourly_facts.yaml"
 '
 
 test_expect_success 'a date backfills its 24 hours' '
-	dag-cli backfill hourly_facts --dags "$DAGS" --from $D1 --to $D1 -j 2 >out 2>err &&
+	dag backfill hourly_facts --dags "$DAGS" --from $D1 --to $D1 -j 2 &&
 	dag_status hourly_facts --from $D1 --to $D1 &&
 	states_other_than done >not-done &&
 	test_cmp /dev/null not-done &&
@@ -25,10 +27,10 @@ test_expect_success 'a date backfills its 24 hours' '
 '
 
 test_expect_success 'raw rows are loaded as synced, duplicates and all' '
-	sql data/facts.db "SELECT count(*) FROM raw_visits" &&
+	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" &&
 	truth hourly_$D1 visit_rows >want &&
 	test_cmp want out.sql &&
-	sql data/facts.db "SELECT count(*) FROM raw_events" &&
+	sql data/facts.db "SELECT count(*) FROM raw_events WHERE hour LIKE '\''$D1%'\''" &&
 	truth hourly_$D1 event_rows >want &&
 	test_cmp want out.sql
 '
@@ -62,15 +64,19 @@ test_expect_success 'event facts count distinct events per type' '
 	test_cmp want got
 '
 
-test_expect_success '--days-back repulls yesterday and today by the hour' '
-	y=$(date -u -d yesterday +%Y-%m-%d) &&
-	"$GEN" hourly --out data --from $y --days 2 -q &&
-	dag-cli backfill hourly_facts --dags "$DAGS" --days-back 1 -j 2 >out 2>err &&
-	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$y%'\''" &&
-	truth hourly_$y visit_rows >want &&
+test_expect_success '--days-back 1 repulls what is missing of yesterday and today' '
+	dag backfill hourly_facts --dags "$DAGS" --days-back 1 -j 2 &&
+	dag_status hourly_facts --from $D1 --to $D2 &&
+	states_other_than done >not-done &&
+	test_cmp /dev/null not-done &&
+	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D2%'\''" &&
+	truth hourly_$D2 visit_rows >want &&
 	test_cmp want out.sql &&
-	sql data/facts.db "SELECT count(*) FROM fact_campaign_visits WHERE hour LIKE '\''$y%'\''" &&
-	truth hourly_$y fact_visit_rows >want &&
+	sql data/facts.db "SELECT count(*) FROM fact_campaign_visits WHERE hour LIKE '\''$D2%'\''" &&
+	truth hourly_$D2 fact_visit_rows >want &&
+	test_cmp want out.sql &&
+	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" &&
+	truth hourly_$D1 visit_rows >want &&
 	test_cmp want out.sql
 '
 

@@ -11,11 +11,11 @@ test_expect_success 'generate two days of contact exports' '
 '
 
 test_expect_success 'the pipeline validates' '
-	dag-cli validate "$DAGS/contacts_dwm.yaml" >out 2>err
+	dag validate "$DAGS/contacts_dwm.yaml"
 '
 
 test_expect_success 'the first day runs' '
-	dag-cli run contacts_dwm --dags "$DAGS" --date $D1 >out 2>err &&
+	dag run contacts_dwm --dags "$DAGS" --date $D1 &&
 	dag_status contacts_dwm --from $D1 --to $D1 &&
 	states_other_than done >not-done &&
 	test_cmp /dev/null not-done
@@ -56,7 +56,7 @@ test_expect_success 'every US zip code is five digits or empty' '
 '
 
 test_expect_success 'the second day adds versions for changed contacts (SCD2)' '
-	dag-cli run contacts_dwm --dags "$DAGS" --date $D2 >out 2>err &&
+	dag run contacts_dwm --dags "$DAGS" --date $D2 &&
 	sql data/contacts.db "SELECT count(*) FROM dim_contact" &&
 	truth contacts_$D2 dim_rows >want &&
 	test_cmp want out.sql &&

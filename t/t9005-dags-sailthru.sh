@@ -11,11 +11,11 @@ test_expect_success 'generate two days of exports' '
 '
 
 test_expect_success 'the pipeline validates' '
-	dag-cli validate "$DAGS/sailthru.yaml" >out 2>err
+	dag validate "$DAGS/sailthru.yaml"
 '
 
 test_expect_success 'the backfill makes every target of both days' '
-	dag-cli backfill sailthru --dags "$DAGS" --from $D1 --to $D2 -j 2 >out 2>err &&
+	dag backfill sailthru --dags "$DAGS" --from $D1 --to $D2 -j 2 &&
 	dag_status sailthru --from $D1 --to $D2 &&
 	states_other_than done >not-done &&
 	test_cmp /dev/null not-done
