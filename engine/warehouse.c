@@ -334,13 +334,6 @@ wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(*db, "PRAGMA synchronous=NORMAL", NULL, NULL,
 			NULL);
-	/*
-	 * 32 MiB of page cache: a million-row load then rewrites few pages
-	 * that it already spilled to the WAL.
-	 */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(*db, "PRAGMA cache_size=-32768", NULL, NULL,
-			NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(*db, TARGET_MARKER_DDL, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -877,10 +870,10 @@ wh_map_find(const struct wh_map *m, const void *key, size_t len)
 }
 
 static void
-map_grow(struct wh_map *m)
+map_resize(struct wh_map *m, size_t cap)
 {
-	size_t cap = m->cap ? m->cap * 2 : 64, i;
 	struct wh_map_slot *slots = xcalloc(cap, sizeof(*slots));
+	size_t i;
 
 	for (i = 0; i < m->cap; i++) {
 		struct wh_map_slot *o = &m->slots[i];
@@ -893,6 +886,17 @@ map_grow(struct wh_map *m)
 	m->cap = cap;
 }
 
+void
+wh_map_reserve(struct wh_map *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+
+	while (cap < 2 * (m->n + n))
+		cap *= 2;
+	if (cap > m->cap)
+		map_resize(m, cap);
+}
+
 struct wh_map_slot *
 wh_map_add(struct wh_map *m, const void *key, size_t len, int *added)
 {
@@ -901,7 +905,7 @@ wh_map_add(struct wh_map *m, const void *key, size_t len, int *added)
 
 	/* Keep the load under 1/2: probes stay short on skewed keys. */
 	if ((m->n + 1) * 2 > m->cap)
-		map_grow(m);
+		map_resize(m, m->cap ? m->cap * 2 : 64);
 	s = map_probe(m->slots, m->cap, h, key, len);
 	*added = !s->key;
 	if (s->key)

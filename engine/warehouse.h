@@ -106,6 +106,8 @@ struct wh_map {
 void wh_map_init(struct wh_map *m);
 /* Frees the map's own memory, not what ptr values point to. */
 void wh_map_release(struct wh_map *m);
+/* Make room for n keys at once (a known count saves rehashing). */
+void wh_map_reserve(struct wh_map *m, size_t n);
 /* The slot of key, or NULL. */
 struct wh_map_slot *wh_map_find(const struct wh_map *m, const void *key,
 	size_t len);

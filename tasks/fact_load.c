@@ -317,6 +317,25 @@ add_unknown_member(struct fact_load *f, struct lookup *k, const char *sk,
 	return rc;
 }
 
+/* Rows in table (a size hint: 0 when it cannot be told). */
+static int64_t
+count_rows(sqlite3 *db, const char *table)
+{
+	struct strbuf sql;
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+
+	sb_init(&sql);
+	sb_adds(&sql, "SELECT count(*) FROM ");
+	wh_quote_ident(&sql, table);
+	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sb_release(&sql);
+	return n < 0 ? 0 : n;
+}
+
 /* Check the dimension of lookup k and read its keys into k->keys. */
 static int
 load_lookup(struct fact_load *f, struct lookup *k, struct err *e)
@@ -387,6 +406,7 @@ load_lookup(struct fact_load *f, struct lookup *k, struct err *e)
 		goto out;
 	if (k->scd2)
 		sqlite3_bind_text(st, 1, f->stamp, -1, SQLITE_STATIC);
+	wh_map_reserve(&k->keys, (size_t)count_rows(f->db, k->dim));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct wh_map_slot *s;
 
