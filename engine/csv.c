@@ -1107,15 +1107,28 @@ rec_reader_free(struct rec_reader *r)
 
 /* ------------------------------------------------------------- writer */
 
+/*
+ * The writer hands each full buffer to a thread that deflates and writes
+ * it while the caller fills the other one: write(2) and deflate are off
+ * the parsing thread, with two buffers of memory.
+ */
 struct rec_writer {
 	struct atomic_file af;
 	int gz;
-	z_stream zs;
-	char *buf;		/* pending CSV text */
+	z_stream zs;		/* the thread's once started */
+	char *buf;		/* pending CSV text (the caller's) */
 	size_t len;
-	unsigned char *zbuf;	/* deflate output */
+	unsigned char *zbuf;	/* deflate output (the thread's) */
 	int failed;		/* a write failed: commit must fail */
 	int err;
+	int threaded;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *spare;		/* the other buffer, when the thread is idle */
+	char *job;		/* the buffer being written */
+	size_t job_len;
+	int job_finish, has_job, stop, trc;
 };
 
 static int
@@ -1137,6 +1150,63 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* Deflate (or not) and write one buffer; 0 or -errno. */
+static int
+flush_buf(struct rec_writer *w, const char *buf, size_t len, int finish)
+{
+	int rc;
+
+	if (!w->gz)
+		return write_all(w->af.fd, buf, len);
+	w->zs.next_in = (unsigned char *)buf;
+	w->zs.avail_in = (unsigned)len;
+	do {
+		w->zs.next_out = w->zbuf;
+		w->zs.avail_out = OUT_BUF;
+		if (deflate(&w->zs, finish ? Z_FINISH : Z_NO_FLUSH) ==
+		    Z_STREAM_ERROR)
+			return -EIO;
+		rc = write_all(w->af.fd, w->zbuf, OUT_BUF - w->zs.avail_out);
+		if (rc < 0)
+			return rc;
+	} while (w->zs.avail_out == 0 || (finish && w->zs.avail_in));
+	return 0;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct rec_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		char *buf;
+		size_t len;
+		int fin, rc;
+
+		while (!w->has_job && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->has_job)
+			break;
+		buf = w->job;
+		len = w->job_len;
+		fin = w->job_finish;
+		rc = w->trc;
+		pthread_mutex_unlock(&w->mu);
+		if (rc == 0)
+			rc = flush_buf(w, buf, len, fin);
+		pthread_mutex_lock(&w->mu);
+		if (rc < 0)
+			w->trc = rc;
+		w->spare = buf;
+		w->has_job = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Pass the buffer on; with finish, wait until everything is written. */
 static int
 writer_drain(struct rec_writer *w, int finish)
 {
@@ -1144,29 +1214,29 @@ writer_drain(struct rec_writer *w, int finish)
 
 	if (w->failed)
 		return w->err;
-	if (!w->gz) {
-		rc = write_all(w->af.fd, w->buf, w->len);
+	if (!w->threaded) {
+		rc = flush_buf(w, w->buf, w->len, finish);
 		w->len = 0;
 		goto out;
 	}
-	w->zs.next_in = (unsigned char *)w->buf;
-	w->zs.avail_in = (unsigned)w->len;
-	do {
-		int zr;
-
-		w->zs.next_out = w->zbuf;
-		w->zs.avail_out = OUT_BUF;
-		zr = deflate(&w->zs, finish ? Z_FINISH : Z_NO_FLUSH);
-		if (zr == Z_STREAM_ERROR) {
-			rc = -EIO;
-			goto out;
-		}
-		rc = write_all(w->af.fd, w->zbuf, OUT_BUF - w->zs.avail_out);
-		if (rc < 0)
-			goto out;
-	} while (w->zs.avail_out == 0 || (finish && w->zs.avail_in));
-	w->len = 0;
-	rc = 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->has_job)
+		pthread_cond_wait(&w->cv, &w->mu);
+	rc = w->trc;
+	if (rc == 0) {
+		w->job = w->buf;
+		w->job_len = w->len;
+		w->job_finish = finish;
+		w->has_job = 1;
+		w->buf = w->spare;
+		w->spare = NULL;
+		w->len = 0;
+		pthread_cond_broadcast(&w->cv);
+		while (finish && w->has_job)
+			pthread_cond_wait(&w->cv, &w->mu);
+		rc = w->trc;
+	}
+	pthread_mutex_unlock(&w->mu);
 out:
 	if (rc < 0) {
 		w->failed = 1;
@@ -1211,6 +1281,11 @@ rec_writer_open(struct rec_writer **out, const char *path, struct err *e)
 				path);
 		}
 	}
+	w->spare = xmalloc(OUT_BUF);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	/* Without a thread the caller writes itself: slower, not wrong. */
+	w->threaded = pthread_create(&w->th, NULL, writer_main, w) == 0;
 	*out = w;
 	return 0;
 }
@@ -1273,27 +1348,46 @@ needs_quotes(const char *p, size_t n)
 static int
 put_field(struct rec_writer *w, const char *p, size_t n)
 {
+	size_t i;
+	char *d;
 	int rc;
 
 	if (!needs_quotes(p, n))
 		return put(w, p, n);
-	rc = put(w, "\"", 1);
-	while (rc == 0) {
-		const char *q = memchr(p, '"', n);
-
-		if (!q) {
-			rc = put(w, p, n);
-			break;
-		}
-		rc = put(w, p, q - p + 1);
-		if (rc == 0)
-			rc = put(w, "\"", 1);
-		n -= q - p + 1;
-		p = q + 1;
+	if (2 * n + 2 > OUT_BUF - w->len) {
+		rc = writer_drain(w, 0);
+		if (rc < 0)
+			return rc;
 	}
-	if (rc == 0)
+	if (2 * n + 2 > OUT_BUF - w->len) {
+		/* Longer than the buffer: piece by piece. */
 		rc = put(w, "\"", 1);
-	return rc;
+		while (rc == 0) {
+			const char *q = memchr(p, '"', n);
+
+			if (!q) {
+				rc = put(w, p, n);
+				break;
+			}
+			rc = put(w, p, q - p + 1);
+			if (rc == 0)
+				rc = put(w, "\"", 1);
+			n -= q - p + 1;
+			p = q + 1;
+		}
+		return rc ? rc : put(w, "\"", 1);
+	}
+	/* Fits even if every byte is a quote: double them in one pass. */
+	d = w->buf + w->len;
+	*d++ = '"';
+	for (i = 0; i < n; i++) {
+		*d++ = p[i];
+		if (p[i] == '"')
+			*d++ = '"';
+	}
+	*d++ = '"';
+	w->len = (size_t)(d - w->buf);
+	return 0;
 }
 
 int
@@ -1338,9 +1432,21 @@ rec_writer_strings(struct rec_writer *w, size_t n, const char *const *fields)
 static void
 writer_free(struct rec_writer *w)
 {
+	if (w->threaded) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->th, NULL);
+	}
+	if (w->spare) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
 	if (w->gz)
 		deflateEnd(&w->zs);
 	free(w->buf);
+	free(w->spare);
 	free(w->zbuf);
 	free(w);
 }
