@@ -477,7 +477,8 @@ status_grid(const struct graph *g, const struct status_row *rows, int tty)
 		size_t len = strlen(dag->tasks[dag->topo[t]].name);
 
 		col[dag->topo[t]] = (int)(len > w ? len : w);
-		printf(" %-*s", col[dag->topo[t]],
+		/* The last column is not padded: no trailing blanks. */
+		printf(" %-*s", t + 1 < dag->n_tasks ? col[dag->topo[t]] : 0,
 			dag->tasks[dag->topo[t]].name);
 	}
 	printf("\n");
@@ -503,11 +504,13 @@ status_grid(const struct graph *g, const struct status_row *rows, int tty)
 		for (t = 0; t < dag->n_tasks; t++) {
 			size_t x = dag->topo[t];
 
+			int wd = t + 1 < dag->n_tasks ? col[x] : 0;
+
 			if (tty && cell[x])
-				printf(" %s%-*s\033[0m", colour[cs[x]], col[x],
+				printf(" %s%-*s\033[0m", colour[cs[x]], wd,
 					cell[x]);
 			else
-				printf(" %-*s", col[x], cell[x] ? cell[x] : "-");
+				printf(" %-*s", wd, cell[x] ? cell[x] : "-");
 		}
 		printf("\n");
 	}
