@@ -685,8 +685,8 @@ cmd_logs(int argc, char **argv)
 		goto out;
 	rc = EXIT_FAILED;
 	if (state_open(&st, cli_state_path(o.state), 1, &e) < 0 ||
-	    state_attempt_log(&st, dag->name, o.args[1], p.id, (int)attempt,
-	    &path, &at, &e) < 0) {
+	    (e.code = state_attempt_log(&st, dag->name, o.args[1], p.id,
+	    (int)attempt, &path, &at, &e)) < 0) {
 		if (e.code == -ENOENT)
 			fprintf(stderr, "dag-cli logs: no %s of %s %s is "
 				"recorded\n", attempt ? "such attempt" : "attempt",
