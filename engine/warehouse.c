@@ -316,8 +316,9 @@ wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	if (rc < 0)
 		return err_set(e, rc, "task '%s': cannot create the directory "
 			"of '%s': %s", task_name(run), database, strerror(-rc));
+	/* One thread uses the connection: no mutex around every call. */
 	rc = sqlite3_open_v2(database, db, SQLITE_OPEN_READWRITE |
-		SQLITE_OPEN_CREATE, NULL);
+		SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		err_set(e, -EIO, "task '%s': cannot open database '%s': %s",
 			task_name(run), database,
