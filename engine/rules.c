@@ -1632,6 +1632,16 @@ set_text(struct rules *rs, int slot, const json_t *v)
  * takes the jansson path, which also words the reject reason.  The fuzz
  * target fuzz-rules checks that both paths agree.
  */
+/*
+ * Unchecked appends: js_root grows the buffer to the input's length first,
+ * and the compact form only ever drops bytes.
+ */
+#define JS_PUT(sb, p, n) do { \
+	memcpy((sb)->buf + (sb)->len, (p), (n)); \
+	(sb)->len += (n); \
+} while (0)
+#define JS_PUTC(sb, c) ((sb)->buf[(sb)->len++] = (c))
+
 static const char *
 js_ws(const char *p, const char *e)
 {
@@ -1657,7 +1667,7 @@ js_string(const char **pp, const char *e, struct strbuf *out)
 			return -1;
 		p += 2;
 	}
-	sb_add(out, *pp, (size_t)(p + 1 - *pp));
+	JS_PUT(out, *pp, (size_t)(p + 1 - *pp));
 	*pp = p + 1;
 	return 0;
 }
@@ -1703,7 +1713,7 @@ js_number(const char **pp, const char *e, struct strbuf *out)
 	}
 	if (p < e && (*p == 'e' || *p == 'E' || is_digit(*p)))
 		return -1;
-	sb_add(out, *pp, (size_t)(p - *pp));
+	JS_PUT(out, *pp, (size_t)(p - *pp));
 	*pp = p;
 	return 0;
 }
@@ -1719,9 +1729,9 @@ js_object(const char **pp, const char *e, struct strbuf *out, int depth,
 	struct { const char *k; size_t n; } keys[32];
 	size_t nk = 0, i;
 
-	sb_addc(out, '{');
+	JS_PUTC(out, '{');
 	if (p < e && *p == '}') {
-		sb_addc(out, '}');
+		JS_PUTC(out, '}');
 		*pp = p + 1;
 		return 0;
 	}
@@ -1743,7 +1753,7 @@ js_object(const char **pp, const char *e, struct strbuf *out, int depth,
 		p = js_ws(p, e);
 		if (p >= e || *p != ':')
 			return -1;
-		sb_addc(out, ':');
+		JS_PUTC(out, ':');
 		p = js_ws(p + 1, e);
 		m.v = p;
 		m.vs = out->len;
@@ -1758,12 +1768,12 @@ js_object(const char **pp, const char *e, struct strbuf *out, int depth,
 		}
 		p = js_ws(p, e);
 		if (p < e && *p == ',') {
-			sb_addc(out, ',');
+			JS_PUTC(out, ',');
 			p = js_ws(p + 1, e);
 			continue;
 		}
 		if (p < e && *p == '}') {
-			sb_addc(out, '}');
+			JS_PUTC(out, '}');
 			*pp = p + 1;
 			return 0;
 		}
@@ -1777,9 +1787,9 @@ js_array(const char **pp, const char *e, struct strbuf *out, int depth)
 	const char *p = js_ws(*pp + 1, e);
 	char t;
 
-	sb_addc(out, '[');
+	JS_PUTC(out, '[');
 	if (p < e && *p == ']') {
-		sb_addc(out, ']');
+		JS_PUTC(out, ']');
 		*pp = p + 1;
 		return 0;
 	}
@@ -1788,12 +1798,12 @@ js_array(const char **pp, const char *e, struct strbuf *out, int depth)
 			return -1;
 		p = js_ws(p, e);
 		if (p < e && *p == ',') {
-			sb_addc(out, ',');
+			JS_PUTC(out, ',');
 			p = js_ws(p + 1, e);
 			continue;
 		}
 		if (p < e && *p == ']') {
-			sb_addc(out, ']');
+			JS_PUTC(out, ']');
 			*pp = p + 1;
 			return 0;
 		}
@@ -1809,7 +1819,7 @@ js_literal(const char **pp, const char *e, const char *word,
 
 	if ((size_t)(e - *pp) < n || memcmp(*pp, word, n))
 		return -1;
-	sb_add(out, word, n);
+	JS_PUT(out, word, n);
 	*pp += n;
 	return 0;
 }
@@ -1854,6 +1864,8 @@ js_root(const char *v, size_t n, struct strbuf *out, struct jfast *jf)
 
 	jf->n = 0;
 	sb_reset(out);
+	/* The compact form is never longer than the text: grow once. */
+	sb_grow(out, n + 1);
 	if (p >= e || *p != '{')
 		return -1;
 	if (js_value(&p, e, out, 0, &t, jf) < 0)
