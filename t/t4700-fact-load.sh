@@ -138,7 +138,7 @@ test_expect_success 'without columns: every input column as text, keys replaced 
 test_expect_success 'a missing dimension table is an error naming the task' '
 	sed "s/dimension: dim_line/dimension: dim_nope/" fact.yaml >nodim.yaml &&
 	test_expect_code 1 helper run-kind fact-load nodim.yaml 2026-11-04 >res &&
-	echo "error: task '"'"'task'"'"': lookup dimension '"'"'dim_nope'"'"' does not exist in '"'"'wh.db'"'"' (load it first: put its dimension-load task in needs:)" >expect &&
+	echo "error: task '"'"'task'"'"': lookup dimension '"'"'dim_nope'"'"' (line 8, column 5) does not exist in '"'"'wh.db'"'"' (load it first: put its dimension-load task in needs:)" >expect &&
 	head -1 res >got &&
 	test_cmp expect got &&
 	helper table-target wh.db fact_event 2026-11-04 >got &&

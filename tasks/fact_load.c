@@ -63,6 +63,7 @@ struct lookup {
 	int scd2;
 	struct wh_map keys;	/* canonical natural key -> surrogate key */
 	int64_t misses;
+	int line, column;	/* the lookup's position in the DAG file, or 0 */
 };
 
 struct fact_col {
@@ -128,6 +129,8 @@ parse_lookups(struct fact_load *f)
 		const char *om = node_get_str(m, "on_missing");
 
 		k->dim = node_get_str(m, "dimension");
+		k->line = m->line;
+		k->column = m->column;
 		k->cols = str_list(node_get(m, "column"), &k->n);
 		k->nk = node_get(m, "natural_key") ?
 			str_list(node_get(m, "natural_key"), &n2)
@@ -348,11 +351,17 @@ load_lookup(struct fact_load *f, struct lookup *k, struct err *e)
 	size_t i;
 
 	rc = wh_table_exists(f->db, k->dim, e);
-	if (rc == 0)
-		return err_set(e, -ENOENT, "task '%s': lookup dimension '%s' "
+	if (rc == 0) {
+		char where[64] = "";
+
+		if (k->line > 0)
+			snprintf(where, sizeof(where), " (line %d, column %d)",
+				k->line, k->column);
+		return err_set(e, -ENOENT, "task '%s': lookup dimension '%s'%s "
 			"does not exist in '%s' (load it first: put its "
 			"dimension-load task in needs:)", f->run->task, k->dim,
-			f->database);
+			where, f->database);
+	}
 	if (rc < 0)
 		return rc;
 	rc = wh_table_columns(f->db, k->dim, &names, &types, &pk, e);
