@@ -78,8 +78,8 @@ test_expect_success 'every instance is done in status' '
 	test "$(grep -c "\"state\": \"done\"" st)" = 60
 '
 
-test_expect_success 'SIGTERM stops the children, records them interrupted, exits 143' '
-	cat >long.yaml <<-\EOF &&
+test_expect_success 'setup: a task that runs long' '
+	cat >long.yaml <<-\EOF
 	dag: long
 	schedule: daily
 	timezone: UTC
@@ -90,6 +90,9 @@ test_expect_success 'SIGTERM stops the children, records them interrupted, exits
 	    run: "echo {date} >> started; sleep 30; echo x > {target}"
 	    target: "long/{date}"
 	EOF
+'
+
+test_expect_success 'SIGTERM stops the children, records them interrupted, exits 143' '
 	(dag-cli backfill long.yaml --from 2026-01-01 --to 2026-01-05 -j 2 >out 2>&1) &
 	pid=$! &&
 	i=0 && while [ "$(cat started 2>/dev/null | wc -l)" -lt 2 ]; do
@@ -106,8 +109,11 @@ test_expect_success 'SIGTERM stops the children, records them interrupted, exits
 	test_cmp expect n
 '
 
+test_expect_success 'setup: nothing started yet' '
+	rm -f started
+'
+
 test_expect_success 'SIGINT exits 130' '
-	rm -f started &&
 	(dag-cli backfill long.yaml --from 2026-01-01 --to 2026-01-05 -j 1 >out 2>&1) &
 	pid=$! &&
 	i=0 && while [ ! -s started ]; do

@@ -51,8 +51,8 @@ test_expect_success 'once the input arrives the run completes: exit 0' '
 	test_cmp incoming/2026-01-02.csv copied/2026-01-02.csv
 '
 
-test_expect_success 'poll: the input appears while the run waits' '
-	cat >poll.yaml <<-\EOF &&
+test_expect_success 'setup: the same input with poll' '
+	cat >poll.yaml <<-\EOF
 	dag: poll
 	schedule: daily
 	timezone: UTC
@@ -69,6 +69,9 @@ test_expect_success 'poll: the input appears while the run waits' '
 	    run: "cp {needs.arrived.target} {target}"
 	    target: "copied/{date}.csv"
 	EOF
+'
+
+test_expect_success 'poll: the input appears while the run waits' '
 	(sleep 0.5 && echo "id" >incoming/2026-01-03.csv) &
 	dag-cli run poll.yaml --date 2026-01-03 -j 1 >out &&
 	test_grep "poll: 1 ran, 2 done, 0 failed" out &&
