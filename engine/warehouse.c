@@ -516,6 +516,19 @@ wh_strv_find(char *const *v, const char *s)
 	return -1;
 }
 
+int
+wh_require(const struct task_run *run, const char *const *fields,
+	struct err *e)
+{
+	size_t i;
+
+	for (i = 0; fields[i]; i++)
+		if (!node_get(run->fields, fields[i]))
+			return err_set(e, -EINVAL, "task '%s': no %s given",
+				task_name(run), fields[i]);
+	return 0;
+}
+
 char *
 wh_rejects_path(const struct task_run *run, const char *table)
 {

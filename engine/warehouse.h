@@ -185,6 +185,14 @@ void wh_strv_free(char **v);
 int wh_strv_find(char *const *v, const char *s);
 
 /*
+ * The loader checks required fields; a kind run without it (a test
+ * helper, a hand-made instance) still gets an error, not a crash: 0, or
+ * -EINVAL naming the first of the NULL-terminated fields that is absent.
+ */
+int wh_require(const struct task_run *run, const char *const *fields,
+	struct err *e);
+
+/*
  * The rejects path of a warehouse load: the task's rejects: field, else
  * "<database>.<table>.<partition>.rejects.csv" beside the database.
  * Caller frees.

@@ -94,4 +94,19 @@ test_expect_success 'every case reports exactly its errors' '
 	done <list
 '
 
+test_expect_success 'a run without a required field fails cleanly' '
+	printf "input: in.csv\nkey: k\n" >req1.yaml &&
+	printf "input: in.csv\ntable: x\ndatabase: a.db\n" >req2.yaml &&
+	test_expect_code 1 helper run-kind by-key req1.yaml >out1 &&
+	test_expect_code 1 helper run-kind dimension-load req2.yaml >out2 &&
+	test_expect_code 1 helper run-kind fact-load req1.yaml >out3 &&
+	cat out1 out2 out3 | grep "^error" >got &&
+	cat >expect <<-\EOT &&
+	error: task '"'"'task'"'"': no output given
+	error: task '"'"'task'"'"': no natural_key given
+	error: task '"'"'task'"'"': no database given
+	EOT
+	test_cmp expect got
+'
+
 test_done

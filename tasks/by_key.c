@@ -611,6 +611,12 @@ bykey_run(struct task_run *run, struct err *e)
 	struct err e2;
 	size_t i;
 
+	static const char *const required[] = { "input", "key", "output",
+		NULL };
+
+	rc = wh_require(run, required, e);
+	if (rc < 0)
+		return rc;
 	memset(&b, 0, sizeof(b));
 	b.run = run;
 	b.dirfd = -1;

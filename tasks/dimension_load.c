@@ -537,6 +537,15 @@ dim_run(struct task_run *run, struct err *e)
 	struct err e2;
 	int rc;
 
+	static const char *const required[] = { "input", "database", "table",
+		"natural_key", "surrogate_key", "columns", NULL };
+
+	rc = wh_require(run, required, e);
+	if (rc < 0)
+		return rc;
+	if (node_get(run->fields, "columns")->type != NODE_MAP)
+		return err_set(e, -EINVAL, "task '%s': columns must be a map",
+			run->task);
 	memset(&d, 0, sizeof(d));
 	d.run = run;
 	d.table = task_run_str(run, "table");

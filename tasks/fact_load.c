@@ -667,6 +667,12 @@ fact_run(struct task_run *run, struct err *e)
 	size_t i;
 	int rc;
 
+	static const char *const required[] = { "input", "database", "table",
+		NULL };
+
+	rc = wh_require(run, required, e);
+	if (rc < 0)
+		return rc;
 	memset(&f, 0, sizeof(f));
 	f.run = run;
 	f.table = task_run_str(run, "table");

@@ -135,6 +135,11 @@ sql_run(struct task_run *run, struct err *e)
 	int64_t changes = 0;
 	int rc;
 
+	static const char *const required[] = { "database", "sql", NULL };
+
+	rc = wh_require(run, required, e);
+	if (rc < 0)
+		return rc;
 	if (!table)
 		return err_set(e, -EINVAL, "task '%s': no table to mark loaded "
 			"(give target: {table: NAME})", run->task);
