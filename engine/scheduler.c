@@ -698,7 +698,8 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 		remove_stale_tmp(s->g->inst[i].target, c.prev_pid);
 	/* Another run may have made it since the graph was built. */
 	if (!s->g->inst[i].forced && target_now(s, i)) {
-		state_lease_release(s->st, s->dag->name, t->name, part_of(s, i));
+		state_lease_abandon(s->st, s->dag->name, t->name, part_of(s, i),
+			"done");
 		s->si[i].held = 0;
 		done_inst(s, i);
 		return 0;

@@ -550,6 +550,27 @@ state_lease_release(struct state *s, const char *dag, const char *task,
 	return step_done(s, st, NULL, "cannot release a lease");
 }
 
+int
+state_lease_abandon(struct state *s, const char *dag, const char *task,
+	const char *partition, const char *state)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "UPDATE instances SET attempts="
+		"max(attempts-1, 0), state=?4 WHERE dag=?1 AND task=?2 AND "
+		"partition=?3", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	bind_inst(st, dag, task, partition);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	rc = step_done(s, st, NULL, "cannot record an instance");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	return state_lease_release(s, dag, task, partition);
+}
+
 static void
 bind_count(sqlite3_stmt *st, int i, int64_t v)
 {

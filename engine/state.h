@@ -100,6 +100,13 @@ int state_lease_claim(struct state *s, const char *dag, const char *task,
 /* Give a lease back without an attempt (a run that stops before it starts). */
 int state_lease_release(struct state *s, const char *dag, const char *task,
 	const char *partition);
+/*
+ * Give back a lease just claimed without making the attempt it counted
+ * (the target turned out to exist): the attempt count goes back and the
+ * instance is recorded as state.
+ */
+int state_lease_abandon(struct state *s, const char *dag, const char *task,
+	const char *partition, const char *state);
 
 /* One finished attempt. */
 struct attempt_rec {

@@ -46,6 +46,9 @@ test_expect_success 'each instance ran exactly once' '
 test_expect_success 'the history names both runs and no instance twice' '
 	sqlite3 .dag-state/state.db "SELECT count(DISTINCT run_id), count(*) FROM attempts WHERE state = '\''done'\''" >n &&
 	echo "2|60" >expect &&
+	test_cmp expect n &&
+	sqlite3 .dag-state/state.db "SELECT sum(attempts), count(*) FROM instances WHERE state = '\''done'\''" >n &&
+	echo "60|60" >expect &&
 	test_cmp expect n
 '
 
