@@ -197,4 +197,40 @@ test_expect_success 'a damaged state database is moved aside with a warning' '
 	test_cmp expect n
 '
 
+test_expect_success 'setup: a task that runs until told' '
+	cat >busy.yaml <<-\EOF
+	dag: busy
+	schedule: daily
+	timezone: UTC
+	start: 2026-03-01
+	tasks:
+	  wait:
+	    kind: command
+	    run: "touch started; while test ! -e go; do sleep 0.05; done; echo x > {target}"
+	    target: "busy/{date}"
+	EOF
+'
+
+test_expect_success 'status shows an instance leased by a live run as running' '
+	(dag-cli run busy.yaml --date 2026-03-01 >busy.out 2>&1) &
+	pid=$! &&
+	i=0 && while [ ! -e started ]; do
+		i=$((i + 1)); [ $i -lt 200 ] || return 1; sleep 0.05
+	done &&
+	dag-cli status busy.yaml --date 2026-03-01 >grid &&
+	touch go &&
+	wait $pid &&
+	cat >expect <<-\EOF &&
+	partition     wait
+	2026-03-01    running
+	EOF
+	test_cmp expect grid &&
+	dag-cli status busy.yaml --date 2026-03-01 >grid &&
+	cat >expect <<-\EOF &&
+	partition     wait
+	2026-03-01    done
+	EOF
+	test_cmp expect grid
+'
+
 test_done
