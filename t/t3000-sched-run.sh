@@ -273,4 +273,12 @@ test_expect_success 'usage errors exit 2' '
 	test_expect_code 2 dag-cli run nosuch --date 2026-01-01 2>err
 '
 
+test_expect_success '--days-back N is today-N .. today in the DAG zone' '
+	DAG_NOW=2026-02-10T12:00:00Z dag-cli backfill ok.yaml --days-back 2 >out &&
+	test_grep "ok: 3 ran, 3 done" out &&
+	ls ok | grep 2026-02 >ls &&
+	printf "2026-02-08\n2026-02-09\n2026-02-10\n" >expect &&
+	test_cmp expect ls
+'
+
 test_done
