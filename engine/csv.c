@@ -120,6 +120,7 @@ struct rec_reader {
 	char **fptrs;
 	size_t fcap, nf;
 	char reason[512];
+	struct rpipe *rp;	/* parsing in a second thread, or NULL */
 };
 
 /* ---------------------------------------------------------------- input */
@@ -983,6 +984,9 @@ differ:
 		"header of '%s'", path, r->paths[0]);
 }
 
+static void rp_start(struct rec_reader *r);
+static void rp_stop(struct rec_reader *r);
+
 int
 rec_reader_open(struct rec_reader **out, const char *const *paths,
 	size_t npaths, enum rec_format fmt, struct err *e)
@@ -1011,6 +1015,7 @@ rec_reader_open(struct rec_reader **out, const char *const *paths,
 		rec_reader_free(r);
 		return rc;
 	}
+	rp_start(r);
 	*out = r;
 	return 0;
 }
@@ -1038,8 +1043,8 @@ rec_reader_column(const struct rec_reader *r, const char *name)
 	return -1;
 }
 
-int
-rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
+static int
+reader_next_sync(struct rec_reader *r, struct record *rec, struct err *e)
 {
 	int rc;
 
@@ -1075,10 +1080,241 @@ rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
 	}
 }
 
+/*
+ * The reader runs in its own thread (parsing, with inflate a third), and
+ * hands the caller batches of records copied into one buffer: the parse
+ * is a fifth of clean's work and the caller's thread is the busier one.
+ * A record is serialised as its line, reason, raw bytes and fields; a
+ * batch is released when the caller asks for the record after its last.
+ */
+#define RP_BATCHES 3
+#define RP_BATCH_BYTES (1u << 20)
+
+struct rbatch {
+	struct strbuf data;
+	size_t nrec;
+	size_t pos;		/* the caller's read position */
+	size_t taken;		/* records the caller has taken */
+	uint64_t offset;	/* rec_reader_offset after the batch */
+	int last;		/* no batch follows */
+	int rc;			/* with last: 0 or the reader's error */
+	struct err e;
+};
+
+struct rpipe {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct rbatch b[RP_BATCHES];
+	size_t head, tail, count;	/* ring of filled batches */
+	int stop;
+	int started;		/* the caller holds b[tail] */
+	uint64_t offset;
+	/* The caller's view of the current record. */
+	char **fptrs;
+	size_t *flens;
+	size_t fcap;
+};
+
+struct rhdr {
+	uint64_t line;
+	size_t nf, raw_len, reject_len;	/* reject_len: SIZE_MAX for none */
+};
+
+static void
+batch_add(struct rbatch *b, const struct record *rec)
+{
+	struct rhdr h;
+	size_t i;
+
+	h.line = rec->line;
+	h.nf = rec->n;
+	h.raw_len = rec->raw_len;
+	h.reject_len = rec->reject ? strlen(rec->reject) : SIZE_MAX;
+	sb_add(&b->data, &h, sizeof(h));
+	if (rec->reject)
+		sb_add(&b->data, rec->reject, h.reject_len + 1);
+	sb_add(&b->data, rec->raw, rec->raw_len);
+	sb_add(&b->data, rec->lens, rec->n * sizeof(size_t));
+	for (i = 0; i < rec->n; i++)
+		sb_add(&b->data, rec->fields[i], rec->lens[i] + 1);
+	/* Keep every header aligned for the caller's reads. */
+	while (b->data.len % sizeof(size_t))
+		sb_addc(&b->data, 0);
+	b->nrec++;
+}
+
+static void *
+rp_main(void *arg)
+{
+	struct rec_reader *r = arg;
+	struct rpipe *rp = r->rp;
+
+	for (;;) {
+		struct rbatch *b;
+		struct record rec;
+		int rc = 1;
+
+		pthread_mutex_lock(&rp->mu);
+		while (rp->count == RP_BATCHES && !rp->stop)
+			pthread_cond_wait(&rp->cv, &rp->mu);
+		if (rp->stop) {
+			pthread_mutex_unlock(&rp->mu);
+			return NULL;
+		}
+		b = &rp->b[rp->head];
+		pthread_mutex_unlock(&rp->mu);
+		/* b is the producer's until count covers it. */
+		sb_reset(&b->data);
+		b->nrec = b->pos = b->taken = 0;
+		b->last = 0;
+		b->rc = 0;
+		err_clear(&b->e);
+		while (b->data.len < RP_BATCH_BYTES) {
+			rc = reader_next_sync(r, &rec, &b->e);
+			if (rc <= 0)
+				break;
+			batch_add(b, &rec);
+		}
+		if (rc <= 0) {
+			b->last = 1;
+			b->rc = rc;
+		}
+		b->offset = r->done_bytes + r->src.shown;
+		pthread_mutex_lock(&rp->mu);
+		rp->head = (rp->head + 1) % RP_BATCHES;
+		rp->count++;
+		pthread_cond_broadcast(&rp->cv);
+		pthread_mutex_unlock(&rp->mu);
+		if (rc <= 0)
+			return NULL;
+	}
+}
+
+static void
+rp_start(struct rec_reader *r)
+{
+	struct rpipe *rp = xcalloc(1, sizeof(*rp));
+	size_t i;
+
+	for (i = 0; i < RP_BATCHES; i++)
+		sb_init(&rp->b[i].data);
+	pthread_mutex_init(&rp->mu, NULL);
+	pthread_cond_init(&rp->cv, NULL);
+	r->rp = rp;
+	if (pthread_create(&rp->th, NULL, rp_main, r) != 0) {
+		/* Parse in the caller's thread instead: slower, not wrong. */
+		pthread_mutex_destroy(&rp->mu);
+		pthread_cond_destroy(&rp->cv);
+		free(rp);
+		r->rp = NULL;
+	}
+}
+
+static void
+rp_stop(struct rec_reader *r)
+{
+	struct rpipe *rp = r->rp;
+	size_t i;
+
+	if (!rp)
+		return;
+	pthread_mutex_lock(&rp->mu);
+	rp->stop = 1;
+	pthread_cond_broadcast(&rp->cv);
+	pthread_mutex_unlock(&rp->mu);
+	pthread_join(rp->th, NULL);
+	for (i = 0; i < RP_BATCHES; i++)
+		sb_release(&rp->b[i].data);
+	pthread_mutex_destroy(&rp->mu);
+	pthread_cond_destroy(&rp->cv);
+	free(rp->fptrs);
+	free(rp->flens);
+	free(rp);
+	r->rp = NULL;
+}
+
+/* The next record from the parsing thread's batches. */
+static int
+rp_next(struct rec_reader *r, struct record *rec, struct err *e)
+{
+	struct rpipe *rp = r->rp;
+	struct rbatch *b;
+	struct rhdr h;
+	const char *p;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&rp->mu);
+		if (rp->started) {
+			b = &rp->b[rp->tail];
+			if (b->taken < b->nrec) {
+				pthread_mutex_unlock(&rp->mu);
+				break;
+			}
+			if (b->last) {
+				int rc = b->rc;
+
+				pthread_mutex_unlock(&rp->mu);
+				if (rc < 0 && e)
+					*e = b->e;
+				return rc;
+			}
+			/* Done with this batch: give it back. */
+			rp->tail = (rp->tail + 1) % RP_BATCHES;
+			rp->count--;
+			rp->started = 0;
+			pthread_cond_broadcast(&rp->cv);
+		}
+		while (rp->count == 0)
+			pthread_cond_wait(&rp->cv, &rp->mu);
+		rp->started = 1;
+		rp->offset = rp->b[rp->tail].offset;
+		pthread_mutex_unlock(&rp->mu);
+	}
+	p = b->data.buf + b->pos;
+	memcpy(&h, p, sizeof(h));
+	p += sizeof(h);
+	rec->line = h.line;
+	rec->n = h.nf;
+	rec->reject = NULL;
+	if (h.reject_len != SIZE_MAX) {
+		rec->reject = p;
+		p += h.reject_len + 1;
+	}
+	rec->raw = p;
+	rec->raw_len = h.raw_len;
+	p += h.raw_len;
+	if (h.nf > rp->fcap) {
+		rp->fcap = h.nf * 2;
+		rp->fptrs = xrealloc(rp->fptrs, rp->fcap * sizeof(char *));
+		rp->flens = xrealloc(rp->flens, rp->fcap * sizeof(size_t));
+	}
+	memcpy(rp->flens, p, h.nf * sizeof(size_t));
+	p += h.nf * sizeof(size_t);
+	for (i = 0; i < h.nf; i++) {
+		rp->fptrs[i] = (char *)p;
+		p += rp->flens[i] + 1;
+	}
+	rec->fields = rp->fptrs;
+	rec->lens = rp->flens;
+	while ((size_t)(p - b->data.buf) % sizeof(size_t))
+		p++;
+	b->pos = (size_t)(p - b->data.buf);
+	b->taken++;
+	return 1;
+}
+
+int
+rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
+{
+	return r->rp ? rp_next(r, rec, e) : reader_next_sync(r, rec, e);
+}
+
 uint64_t
 rec_reader_offset(const struct rec_reader *r)
 {
-	return r->done_bytes + r->src.shown;
+	return r->rp ? r->rp->offset : r->done_bytes + r->src.shown;
 }
 
 void
@@ -1088,6 +1324,7 @@ rec_reader_free(struct rec_reader *r)
 
 	if (!r)
 		return;
+	rp_stop(r);
 	src_close(&r->src);
 	for (i = 0; i < r->npaths; i++)
 		free(r->paths[i]);
