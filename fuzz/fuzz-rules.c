@@ -18,34 +18,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const hdr[] = { "a", "b", "j" };
 
-static void
-apply_all(struct rules *rs, const char *vals, size_t n)
-{
-	const char *p = vals, *end = vals + n;
-	struct err e;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char *v;
-
-		if (!utf8_ok((const unsigned char *)p, len) || memchr(p, 0, len)) {
-			p += len + 1;
-			continue;
-		}
-		v = strndup(p, len);
-		char *f[3] = { v, v, v };
-		size_t l[3] = { strlen(v), strlen(v), strlen(v) };
-		char **out;
-		size_t *ol;
-		const char *why;
-
-		rules_apply(rs, f, l, &out, &ol, &why, &e);
-		free(v);
-		p += len + 1;
-	}
-}
-
 /* rules_apply takes valid UTF-8 (the reader guarantees it). */
 static int
 utf8_ok(const unsigned char *p, size_t n)
@@ -73,6 +45,34 @@ utf8_ok(const unsigned char *p, size_t n)
 		i += len;
 	}
 	return 1;
+}
+
+static void
+apply_all(struct rules *rs, const char *vals, size_t n)
+{
+	const char *p = vals, *end = vals + n;
+	struct err e;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *v;
+
+		if (!utf8_ok((const unsigned char *)p, len) || memchr(p, 0, len)) {
+			p += len + 1;
+			continue;
+		}
+		v = strndup(p, len);
+		char *f[3] = { v, v, v };
+		size_t l[3] = { strlen(v), strlen(v), strlen(v) };
+		char **out;
+		size_t *ol;
+		const char *why;
+
+		rules_apply(rs, f, l, &out, &ol, &why, &e);
+		free(v);
+		p += len + 1;
+	}
 }
 
 /* The fixed json rule against jansson on value v. */
