@@ -17,7 +17,6 @@ struct sqlite3;
 struct sqlite3_stmt;
 struct task_run;
 struct rec_reader;
-struct record;
 
 /* How long a load waits for another writer's lock before failing (ms). */
 #define WH_BUSY_TIMEOUT_MS 600000
@@ -114,20 +113,6 @@ struct wh_map_slot *wh_map_find(const struct wh_map *m, const void *key,
 /* The slot of key, added (ptr NULL, num 0) when absent; *added says which. */
 struct wh_map_slot *wh_map_add(struct wh_map *m, const void *key, size_t len,
 	int *added);
-
-/*
- * A record stream that reads ahead in a second thread: the reader
- * (decompression and parsing) runs on one core while the caller loads on
- * another.  Records come in batches of copied bytes, at most 4 batches of
- * about 1 MiB in flight, so memory stays bounded.  wh_stream_open takes
- * over r (its header may be read before, never after); wh_stream_next has
- * rec_reader_next's contract; wh_stream_free stops the thread and frees r.
- */
-struct wh_stream;
-int wh_stream_open(struct wh_stream **out, struct rec_reader *r,
-	struct err *e);
-int wh_stream_next(struct wh_stream *s, struct record *rec, struct err *e);
-void wh_stream_free(struct wh_stream *s);
 
 /* A column name or table name we accept: [A-Za-z_][A-Za-z0-9_]*, at most 64 bytes. */
 int wh_ident_ok(const char *s);

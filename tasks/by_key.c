@@ -548,14 +548,14 @@ rejects_path(const struct task_run *run)
 }
 
 static int
-split(struct bykey *b, struct wh_stream *r, struct rejects *rj,
+split(struct bykey *b, struct rec_reader *r, struct rejects *rj,
 	struct err *e)
 {
 	struct task_run *run = b->run;
 	struct record rec;
 	int rc;
 
-	while ((rc = wh_stream_next(r, &rec, e)) == 1) {
+	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
 		run->records_in++;
 		if (rec.reject) {
 			run->records_rejected++;
@@ -603,7 +603,6 @@ bykey_run(struct task_run *run, struct err *e)
 {
 	struct bykey b;
 	struct rec_reader *r = NULL;
-	struct wh_stream *st = NULL;
 	struct rejects *rj = NULL;
 	const char *fmt = task_run_str(run, "format");
 	char *rj_path = NULL;
@@ -633,9 +632,6 @@ bykey_run(struct task_run *run, struct err *e)
 	rc = wh_input_open(run, &r, e);
 	if (rc == 0)
 		rc = setup_columns(&b, r, !fmt || !strcmp(fmt, "csv"), e);
-	/* Parsing runs in a thread of its own while this one writes. */
-	if (rc == 0 && (rc = wh_stream_open(&st, r, e)) == 0)
-		r = NULL;
 	if (rc < 0)
 		goto out;
 	rj_path = rejects_path(run);
@@ -657,7 +653,7 @@ bykey_run(struct task_run *run, struct err *e)
 		snprintf(name, sizeof(name), "part-%05zu.csv", i);
 		new_part(&b, name);
 	}
-	rc = split(&b, st, rj, e);
+	rc = split(&b, r, rj, e);
 	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
 	    run->records_in, wh_reject_ratio(run)))
 		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
@@ -679,7 +675,6 @@ out:
 	bykey_release(&b);
 	if (dir_open)
 		atomic_dir_abort(&b.dir);
-	wh_stream_free(st);
 	rec_reader_free(r);
 	free(rj_path);
 	return rc;

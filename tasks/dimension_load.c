@@ -477,14 +477,14 @@ apply_record(struct dim_load *d, const struct record *rec, struct err *e)
 }
 
 static int
-load_records(struct dim_load *d, struct wh_stream *r, struct rejects *rj,
+load_records(struct dim_load *d, struct rec_reader *r, struct rejects *rj,
 	struct err *e)
 {
 	struct task_run *run = d->run;
 	struct record rec;
 	int rc;
 
-	while ((rc = wh_stream_next(r, &rec, e)) == 1) {
+	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
 		char *why = NULL;
 
 		run->records_in++;
@@ -531,7 +531,6 @@ dim_run(struct task_run *run, struct err *e)
 {
 	struct dim_load d;
 	struct rec_reader *r = NULL;
-	struct wh_stream *st = NULL;
 	struct rejects *rj = NULL;
 	char *rj_path = NULL;
 	struct err e2;
@@ -561,8 +560,6 @@ dim_run(struct task_run *run, struct err *e)
 	rc = wh_input_open(run, &r, e);
 	if (rc == 0)
 		rc = map_input(&d, r, e);
-	if (rc == 0 && (rc = wh_stream_open(&st, r, e)) == 0)
-		r = NULL;
 	if (rc < 0)
 		goto out;
 	rj_path = wh_rejects_path(run, d.table);
@@ -584,7 +581,7 @@ dim_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = prepare_statements(&d, e);
 	if (rc == 0)
-		rc = load_records(&d, st, rj, e);
+		rc = load_records(&d, r, rj, e);
 	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
 	    run->records_in, wh_reject_ratio(run)))
 		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
@@ -601,7 +598,6 @@ out:
 	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
 		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
 	dim_release(&d);
-	wh_stream_free(st);
 	rec_reader_free(r);
 	free(rj_path);
 	return rc;

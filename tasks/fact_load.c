@@ -602,14 +602,14 @@ bind_record(struct fact_load *f, const struct record *rec, char **why)
 }
 
 static int
-load_records(struct fact_load *f, struct wh_stream *r, struct rejects *rj,
+load_records(struct fact_load *f, struct rec_reader *r, struct rejects *rj,
 	struct err *e)
 {
 	struct task_run *run = f->run;
 	struct record rec;
 	int rc;
 
-	while ((rc = wh_stream_next(r, &rec, e)) == 1) {
+	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
 		char *why = NULL;
 
 		run->records_in++;
@@ -660,7 +660,6 @@ fact_run(struct task_run *run, struct err *e)
 {
 	struct fact_load f;
 	struct rec_reader *r = NULL;
-	struct wh_stream *st = NULL;
 	struct rejects *rj = NULL;
 	char *rj_path = NULL;
 	struct err e2;
@@ -689,9 +688,6 @@ fact_run(struct task_run *run, struct err *e)
 	rc = wh_input_open(run, &r, e);
 	if (rc == 0)
 		rc = plan_columns(&f, r, e);
-	/* Parsing runs ahead in a thread while the database is prepared. */
-	if (rc == 0 && (rc = wh_stream_open(&st, r, e)) == 0)
-		r = NULL;
 	if (rc < 0)
 		goto out;
 	rj_path = wh_rejects_path(run, f.table);
@@ -709,7 +705,7 @@ fact_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = prepare_insert(&f, e);
 	if (rc == 0)
-		rc = load_records(&f, st, rj, e);
+		rc = load_records(&f, r, rj, e);
 	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
 	    run->records_in, wh_reject_ratio(run)))
 		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
@@ -731,7 +727,6 @@ out:
 	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
 		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
 	fact_release(&f);
-	wh_stream_free(st);
 	rec_reader_free(r);
 	free(rj_path);
 	return rc;

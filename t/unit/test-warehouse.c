@@ -1,16 +1,14 @@
 /*
  * Unit tests of engine/warehouse (type checks, canonical forms, the hash
- * map, the read-ahead stream) and of by-key's file names.
+ * map) and of by-key's file names.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../../tasks/by_key.h"
-#include "csv.h"
 #include "unit.h"
 #include "warehouse.h"
 
@@ -168,75 +166,5 @@ UNIT_TEST(buckets_are_stable)
 	CHECK(wh_hash64("a", 1) != wh_hash64("b", 1));
 }
 
-UNIT_TEST(stream_matches_reader)
-{
-	char path[] = "/tmp/test-warehouse-XXXXXX";
-	const char *paths[1] = { path };
-	struct rec_reader *r = NULL;
-	struct wh_stream *s = NULL;
-	struct record rec;
-	struct err e;
-	FILE *fp;
-	int fd, i, n = 0, rc;
-
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
-	fp = fdopen(fd, "w");
-	fprintf(fp, "a,b\n");
-	for (i = 0; i < 10000; i++)
-		fprintf(fp, i == 5000 ? "bad\n" : "%d,\"x,%d\"\n", i, i);
-	fclose(fp);
-	CHECK_INT(rec_reader_open(&r, paths, 1, REC_CSV, &e), ==, 0);
-	CHECK_INT(wh_stream_open(&s, r, &e), ==, 0);
-	while ((rc = wh_stream_next(s, &rec, &e)) == 1) {
-		char want[32];
-
-		if (n == 5000) {
-			CHECK(rec.reject != NULL);
-			CHECK_INT(rec.line, ==, 5002);
-			CHECK_INT(rec.raw_len, ==, 3);
-		} else {
-			CHECK(rec.reject == NULL);
-			CHECK_INT(rec.n, ==, 2);
-			snprintf(want, sizeof(want), "x,%d", n);
-			CHECK_STR(rec.fields[1], want);
-			CHECK_INT(rec.lens[1], ==, strlen(want));
-		}
-		n++;
-	}
-	CHECK_INT(rc, ==, 0);
-	CHECK_INT(n, ==, 10000);
-	CHECK_INT(wh_stream_next(s, &rec, &e), ==, 0);
-	wh_stream_free(s);
-	unlink(path);
-}
-
-UNIT_TEST(stream_stops_early)
-{
-	char path[] = "/tmp/test-warehouse-XXXXXX";
-	const char *paths[1] = { path };
-	struct rec_reader *r = NULL;
-	struct wh_stream *s = NULL;
-	struct record rec;
-	struct err e;
-	FILE *fp;
-	int fd, i;
-
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
-	fp = fdopen(fd, "w");
-	fprintf(fp, "a\n");
-	for (i = 0; i < 100000; i++)
-		fprintf(fp, "%d\n", i);
-	fclose(fp);
-	CHECK_INT(rec_reader_open(&r, paths, 1, REC_CSV, &e), ==, 0);
-	CHECK_INT(wh_stream_open(&s, r, &e), ==, 0);
-	CHECK_INT(wh_stream_next(s, &rec, &e), ==, 1);
-	CHECK_STR(rec.fields[0], "0");
-	wh_stream_free(s);
-	unlink(path);
-}
-
 UNIT_MAIN(types_parse, values_fit_types, canonical_forms, identifiers,
-	map_many_keys, file_names_round_trip, buckets_are_stable,
-	stream_matches_reader, stream_stops_early)
+	map_many_keys, file_names_round_trip, buckets_are_stable)
