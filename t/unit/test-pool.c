@@ -140,7 +140,11 @@ UNIT_TEST(a_timeout_ignoring_sigterm_gets_sigkill)
 {
 	struct seen s;
 
-	run_shell("trap '' TERM; sleep 10 & wait; sleep 10", 100, 100, &s);
+	/*
+	 * The timeout leaves the shell time to install its trap even on a
+	 * loaded machine: a SIGTERM before the trap would end it early.
+	 */
+	run_shell("trap '' TERM; sleep 10 & wait; sleep 10", 2000, 100, &s);
 	CHECK_INT(s.timed_out[0], ==, 1);
 	CHECK_INT(s.signal[0], ==, SIGKILL);
 }
