@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1385,6 +1386,7 @@ json_compact(const json_t *v, struct strbuf *sb)
  */
 static struct {
 	int active;
+	pthread_t owner;	/* the thread whose allocations use the arena */
 	json_malloc_t prev_malloc;
 	json_free_t prev_free;
 	char *blk;		/* the main block */
@@ -1398,6 +1400,13 @@ jarena_malloc(size_t n)
 	struct arena_blk *b;
 	void *p;
 
+	/*
+	 * Other threads (a reader parsing JSON lines) keep the ordinary
+	 * allocator: the arena is the owner's alone, reset between its
+	 * records.
+	 */
+	if (!pthread_equal(pthread_self(), jarena.owner))
+		return jarena.prev_malloc(n);
 	n = (n + 15) & ~(size_t)15;
 	if (jarena.cap - jarena.used >= n) {
 		p = jarena.blk + jarena.used;
@@ -1416,7 +1425,8 @@ jarena_malloc(size_t n)
 static void
 jarena_free(void *p)
 {
-	(void)p;
+	if (!pthread_equal(pthread_self(), jarena.owner))
+		jarena.prev_free(p);
 }
 
 void
@@ -1425,6 +1435,7 @@ rules_json_arena_begin(void)
 	if (jarena.active)
 		return;
 	json_get_alloc_funcs(&jarena.prev_malloc, &jarena.prev_free);
+	jarena.owner = pthread_self();
 	jarena.cap = 1 << 20;
 	jarena.blk = xmalloc(jarena.cap);
 	jarena.used = 0;

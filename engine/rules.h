@@ -68,7 +68,9 @@ void rules_json_text(const struct json_t *v, struct strbuf *sb);
  * parsing a small JSON object costs a dozen mallocs, more than the
  * parse.  jansson's allocator is process-wide, so begin/end bracket the
  * task; reset (between records, when no JSON value is alive) recycles
- * the arena.  end restores the previous allocator.
+ * the arena.  end restores the previous allocator.  Only the thread that
+ * called begin uses the arena; call begin before starting other threads
+ * that use jansson (a reader), and end after they stopped.
  */
 void rules_json_arena_begin(void);
 void rules_json_arena_reset(void);

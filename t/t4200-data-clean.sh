@@ -200,4 +200,28 @@ test_expect_success 'TSV and JSON lines in, CSV out' '
 	test_cmp expect jsonl.csv
 '
 
+test_expect_success 'JSON lines through the json rule, over many batches' '
+	python3 -c "
+import json
+with open(\"many.jsonl\", \"w\") as f:
+    for i in range(30000):
+        inner = json.dumps({\"event\": \"caf\u00e9 %d\" % i, \"n\": i})
+        f.write(json.dumps({\"id\": i, \"p\": inner, \"o\": {\"k\": [i]}}) + \"\\n\")
+with open(\"expect\", \"w\", encoding=\"utf-8\") as f:
+    f.write(\"id,o,event,n\\n\")
+    for i in range(30000):
+        f.write(\"%d,\\\"{\\\"\\\"k\\\"\\\":[%d]}\\\",caf\u00e9 %d,%d\\n\" % (i, i, i, i))
+" &&
+	cat >t.yaml <<-\EOF &&
+	input: many.jsonl
+	format: jsonl
+	output: many.csv
+	rules:
+	  - json: {column: p, fields: {event: event, n: n}}
+	  - drop: p
+	EOF
+	helper run-kind clean t.yaml >out 2>log &&
+	test_cmp expect many.csv
+'
+
 test_done

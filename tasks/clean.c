@@ -226,6 +226,8 @@ clean_run(struct task_run *run, struct err *e)
 	rc = rejects_open(&c.rj, rjpath, e);
 	if (rc < 0)
 		goto out;
+	/* Before the reader's threads start, ended after they stop. */
+	rules_json_arena_begin();
 	rc = rec_reader_open(&c.rd, paths, npaths, fmt, e);
 	if (rc < 0)
 		goto out;
@@ -242,9 +244,7 @@ clean_run(struct task_run *run, struct err *e)
 		err_set(e, rc, "cannot write '%s': %s", output, strerror(-rc));
 		goto out;
 	}
-	rules_json_arena_begin();
 	rc = clean_loop(&c, e);
-	rules_json_arena_end();
 	if (rc < 0)
 		goto out;
 	if (c.in && (double)rejects_count(c.rj) > ratio * (double)c.in) {
@@ -276,6 +276,7 @@ out:
 	}
 	rec_writer_abort(c.w);
 	rec_reader_free(c.rd);
+	rules_json_arena_end();
 	rules_free(own);
 	fprintf(run->log, "clean: %llu records read, %llu written, %lld "
 		"rejected in %.2f s%s\n", (unsigned long long)c.in,
