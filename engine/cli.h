@@ -7,6 +7,11 @@
 #ifndef DAG_CLI_H
 #define DAG_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+struct dag;
+
 #define EXIT_OK		0
 #define EXIT_FAILED	1
 #define EXIT_USAGE	2
@@ -14,6 +19,7 @@
 
 struct cli_command {
 	const char *name;
+	const char *options;	/* the options it takes: "dags state date json" */
 	int (*fn)(int argc, char **argv);
 	const char *usage;	/* "DAG --date D [-j N]" */
 	const char *summary;	/* one line */
@@ -22,8 +28,32 @@ struct cli_command {
 
 extern const struct cli_command cli_commands[];
 
-/* Print "usage: dag-cli NAME USAGE" and the summary to fp. */
+/* Print "usage: dag-cli NAME USAGE", the summary and the options to fp. */
 void cli_usage(const char *name, FILE *fp);
+
+/* Every option of every command; each command takes those it lists. */
+struct cli_opts {
+	const char *dags, *state, *date, *from, *to, *days_back, *jobs;
+	const char *attempt, *format;
+	struct { const char **v; size_t n, cap; } force;	/* --force TASK... */
+	int json, reverse, yes, downstream, fsync, help, print;
+	char **args;		/* the operands, in order */
+	int n_args;
+};
+
+/*
+ * Parse cmd's options into o (which the caller releases).  An option the
+ * command does not take, or one missing its value, prints a message and
+ * returns -1.  --help sets o->help and stops.
+ */
+int cli_opts_parse(const char *cmd, int argc, char **argv, struct cli_opts *o);
+void cli_opts_release(struct cli_opts *o);
+
+/*
+ * Load the DAG named by arg (see cli_dag_path), printing every error.
+ * Returns NULL when it cannot be found or has errors.
+ */
+struct dag *cli_load_dag(const char *arg, const char *dags_dir);
 
 /*
  * Resolve a DAG argument: an existing file path, else NAME.yaml in

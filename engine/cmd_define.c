@@ -53,92 +53,15 @@ cli_now(void)
 	return t;
 }
 
-struct opts {
-	const char *dags;
-	const char *state;
-	const char *date, *from, *to;
-	const char *format;
-	int json;
-	int help;
-	char **args;
-	int n_args;
-};
-
-/* Parse the options these commands share; -1 after a usage message. */
-static int
-parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
-{
-	int i;
-
-	memset(o, 0, sizeof(*o));
-	o->args = xcalloc((size_t)argc + 1, sizeof(*o->args));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **slot = NULL;
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			o->help = 1;
-			return 0;
-		}
-		if (!strcmp(a, "--json")) {
-			o->json = 1;
-			continue;
-		}
-		if (!strcmp(a, "--dags"))
-			slot = &o->dags;
-		else if (!strcmp(a, "--state"))
-			slot = &o->state;
-		else if (!strcmp(a, "--date"))
-			slot = &o->date;
-		else if (!strcmp(a, "--from"))
-			slot = &o->from;
-		else if (!strcmp(a, "--to"))
-			slot = &o->to;
-		else if (!strcmp(a, "--format"))
-			slot = &o->format;
-		if (slot) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dag-cli %s: option '%s' needs a value\n",
-					cmd, a);
-				return -1;
-			}
-			*slot = argv[++i];
-			continue;
-		}
-		if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "dag-cli %s: unknown option '%s'\n", cmd, a);
-			cli_usage(cmd, stderr);
-			return -1;
-		}
-		o->args[o->n_args++] = argv[i];
-	}
-	return 0;
-}
-
-static struct dag *
-load_one(const char *arg, const char *dags)
-{
-	struct errs errs = { 0 };
-	struct dag *dag = NULL;
-	char *path = cli_dag_path(arg, dags);
-
-	if (!path)
-		return NULL;
-	if (dag_load(path, &dag, &errs) < 0)
-		errs_print(&errs, stderr);
-	errs_release(&errs);
-	free(path);
-	return dag;
-}
 
 int
 cmd_validate(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_opts o;
 	int i, rc = EXIT_OK;
 
-	if (parse_opts("validate", argc, argv, &o) < 0) {
-		free(o.args);
+	if (cli_opts_parse("validate", argc, argv, &o) < 0) {
+		cli_opts_release(&o);
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -147,16 +70,16 @@ cmd_validate(int argc, char **argv)
 			"file:line:column: message.\nExit 0 when all are valid, 2 "
 			"otherwise.\n\n  --dags DIR   where DAG names are looked up "
 			"(default ./dags)\n");
-		free(o.args);
+		cli_opts_release(&o);
 		return EXIT_OK;
 	}
 	if (!o.n_args) {
 		cli_usage("validate", stderr);
-		free(o.args);
+		cli_opts_release(&o);
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < o.n_args; i++) {
-		struct dag *dag = load_one(o.args[i], o.dags);
+		struct dag *dag = cli_load_dag(o.args[i], o.dags);
 
 		if (!dag) {
 			rc = EXIT_USAGE;
@@ -166,7 +89,7 @@ cmd_validate(int argc, char **argv)
 			dag->n_tasks, dag->n_tasks == 1 ? "" : "s");
 		dag_free(dag);
 	}
-	free(o.args);
+	cli_opts_release(&o);
 	return rc;
 }
 
@@ -384,7 +307,7 @@ plan_json(const struct graph *g, const char *from, const char *to)
 int
 cmd_plan(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_opts o;
 	struct dag *dag = NULL;
 	struct partition *parts = NULL;
 	struct graph *g = NULL;
@@ -395,7 +318,7 @@ cmd_plan(int argc, char **argv)
 	int rc = EXIT_USAGE;
 
 	err_clear(&e);
-	if (parse_opts("plan", argc, argv, &o) < 0)
+	if (cli_opts_parse("plan", argc, argv, &o) < 0)
 		goto out;
 	if (o.help) {
 		cli_usage("plan", stdout);
@@ -403,15 +326,7 @@ cmd_plan(int argc, char **argv)
 			"pulls in from outside it)\nwith its state and the reason: "
 			"done (target complete), run (target missing),\nwaiting (an "
 			"external input is missing), blocked (a need is waiting);\n"
-			"then a count per task.  Nothing is run.\n\n"
-			"  --date D          one partition: YYYY-MM-DD, YYYY-MM-DDTHH, "
-			"today, yesterday\n"
-			"  --from A --to B   a range, both ends included\n"
-			"  --json            machine-readable output\n"
-			"  --dags DIR        where DAG names are looked up "
-			"(default ./dags)\n"
-			"  --state PATH      accepted for symmetry; plan reads no "
-			"state\n");
+			"then a count per task.  Nothing is run.\n");
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -422,7 +337,7 @@ cmd_plan(int argc, char **argv)
 		cli_usage("plan", stderr);
 		goto out;
 	}
-	dag = load_one(o.args[0], o.dags);
+	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
 	from = o.date ? o.date : o.from;
@@ -446,7 +361,7 @@ out:
 	graph_free(g);
 	free(parts);
 	dag_free(dag);
-	free(o.args);
+	cli_opts_release(&o);
 	return rc;
 }
 
@@ -552,18 +467,16 @@ graph_json(const struct dag *dag)
 int
 cmd_graph(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_opts o;
 	struct dag *dag = NULL;
 	int rc = EXIT_USAGE;
 
-	if (parse_opts("graph", argc, argv, &o) < 0)
+	if (cli_opts_parse("graph", argc, argv, &o) < 0)
 		goto out;
 	if (o.help) {
 		cli_usage("graph", stdout);
 		printf("\nPrints the task graph: an edge from each need to the "
-			"task that needs it,\nlabelled with its offset or range.\n\n"
-			"  --format dot|json   default dot (for Graphviz)\n"
-			"  --dags DIR          where DAG names are looked up\n");
+			"task that needs it,\nlabelled with its offset or range.\n");
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -576,7 +489,7 @@ cmd_graph(int argc, char **argv)
 			"or json\n", o.format);
 		goto out;
 	}
-	dag = load_one(o.args[0], o.dags);
+	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
 	if (o.format && !strcmp(o.format, "json"))
@@ -586,6 +499,6 @@ cmd_graph(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	dag_free(dag);
-	free(o.args);
+	cli_opts_release(&o);
 	return rc;
 }

@@ -28,106 +28,6 @@
 #include "task_kind.h"
 #include "util.h"
 
-struct ropts {
-	const char *dags, *state, *date, *from, *to, *days_back, *jobs;
-	const char *attempt;
-	struct { const char **v; size_t n, cap; } force;
-	int json, reverse, yes, downstream, fsync, help, print;
-	char **args;
-	int n_args;
-};
-
-static int
-parse(const char *cmd, int argc, char **argv, struct ropts *o)
-{
-	int i;
-
-	memset(o, 0, sizeof(*o));
-	o->args = xcalloc((size_t)argc + 1, sizeof(*o->args));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **slot = NULL;
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			o->help = 1;
-			return 0;
-		}
-		if (!strcmp(a, "--json"))
-			o->json = 1;
-		else if (!strcmp(a, "--reverse"))
-			o->reverse = 1;
-		else if (!strcmp(a, "--yes") || !strcmp(a, "-y"))
-			o->yes = 1;
-		else if (!strcmp(a, "--downstream"))
-			o->downstream = 1;
-		else if (!strcmp(a, "--fsync"))
-			o->fsync = 1;
-		else if (!strcmp(a, "--print"))
-			o->print = 1;
-		else if (!strcmp(a, "--dags"))
-			slot = &o->dags;
-		else if (!strcmp(a, "--state"))
-			slot = &o->state;
-		else if (!strcmp(a, "--date"))
-			slot = &o->date;
-		else if (!strcmp(a, "--from"))
-			slot = &o->from;
-		else if (!strcmp(a, "--to"))
-			slot = &o->to;
-		else if (!strcmp(a, "--days-back"))
-			slot = &o->days_back;
-		else if (!strcmp(a, "-j") || !strcmp(a, "--jobs"))
-			slot = &o->jobs;
-		else if (!strncmp(a, "-j", 2) && a[2])
-			o->jobs = a + 2;
-		else if (!strcmp(a, "--attempt"))
-			slot = &o->attempt;
-		else if (!strcmp(a, "--force")) {
-			if (i + 1 >= argc)
-				goto need_value;
-			VEC_PUSH(o->force, argv[++i]);
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "dag-cli %s: unknown option '%s'\n", cmd, a);
-			cli_usage(cmd, stderr);
-			return -1;
-		} else {
-			o->args[o->n_args++] = argv[i];
-		}
-		if (slot) {
-			if (i + 1 >= argc)
-				goto need_value;
-			*slot = argv[++i];
-		}
-	}
-	return 0;
-need_value:
-	fprintf(stderr, "dag-cli %s: option '%s' needs a value\n", cmd, argv[i]);
-	return -1;
-}
-
-static void
-ropts_release(struct ropts *o)
-{
-	free(o->force.v);
-	free(o->args);
-}
-
-static struct dag *
-load(const char *cmd, const char *arg, const char *dags)
-{
-	struct errs errs = { 0 };
-	struct dag *dag = NULL;
-	char *path = cli_dag_path(arg, dags);
-
-	if (!path)
-		return NULL;
-	if (dag_load(path, &dag, &errs) < 0)
-		errs_print(&errs, stderr);
-	errs_release(&errs);
-	free(path);
-	return dag;
-}
-
 static int
 positive(const char *cmd, const char *opt, const char *v, long *out)
 {
@@ -195,20 +95,6 @@ run_help(const char *cmd)
 		"worker processes,\nneeds first, with retries and timeouts; "
 		"every attempt is recorded in the state\ndatabase with its log "
 		"(see dag-cli logs).\n\n"
-		"  --date D          one partition (run)\n"
-		"  --from A --to B   a range, both ends included (backfill)\n"
-		"  --days-back N     today-N .. today (backfill)\n"
-		"  -j N              run N instances at once (default: CPUs)\n"
-		"  --reverse         newest partition first\n"
-		"  --force TASK      rerun TASK although its target exists "
-		"(repeatable)\n"
-		"  --fsync           fsync each command's output before "
-		"publishing it\n"
-		"  --json            print the results as JSON\n"
-		"  --dags DIR        where DAG names are looked up "
-		"(default ./dags)\n"
-		"  --state PATH      the state database "
-		"(default .dag-state/state.db)\n"
 		"\nExit status: 0 every target exists, 1 an instance failed, "
 		"2 usage or\ndefinition error, 3 external inputs still missing, "
 		"130/143 interrupted.\n");
@@ -217,7 +103,7 @@ run_help(const char *cmd)
 static int
 run_common(const char *cmd, int argc, char **argv)
 {
-	struct ropts o;
+	struct cli_opts o;
 	struct dag *dag = NULL;
 	struct partition *parts = NULL;
 	struct graph *g = NULL;
@@ -236,7 +122,7 @@ run_common(const char *cmd, int argc, char **argv)
 	err_clear(&e);
 	memset(&st, 0, sizeof(st));
 	memset(&so, 0, sizeof(so));
-	if (parse(cmd, argc, argv, &o) < 0)
+	if (cli_opts_parse(cmd, argc, argv, &o) < 0)
 		goto out;
 	if (o.help) {
 		run_help(cmd);
@@ -263,7 +149,7 @@ run_common(const char *cmd, int argc, char **argv)
 		}
 		so.jobs = (int)v;
 	}
-	dag = load(cmd, o.args[0], o.dags);
+	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
 	gopt.now = cli_now();
@@ -307,7 +193,7 @@ out:
 	graph_free(g);
 	free(parts);
 	dag_free(dag);
-	ropts_release(&o);
+	cli_opts_release(&o);
 	return rc;
 }
 
@@ -521,7 +407,7 @@ status_grid(const struct graph *g, const struct status_row *rows, int tty)
 int
 cmd_status(int argc, char **argv)
 {
-	struct ropts o;
+	struct cli_opts o;
 	struct dag *dag = NULL;
 	struct partition *parts = NULL;
 	struct graph *g = NULL;
@@ -537,19 +423,14 @@ cmd_status(int argc, char **argv)
 
 	err_clear(&e);
 	memset(&st, 0, sizeof(st));
-	if (parse("status", argc, argv, &o) < 0)
+	if (cli_opts_parse("status", argc, argv, &o) < 0)
 		goto out;
 	if (o.help) {
 		cli_usage("status", stdout);
 		printf("\nPrints each instance's state: done (target exists), "
 			"failed, missing,\nwaiting (external input), running (leased "
 			"by a live run), upstream_failed.\nWithout a range: the "
-			"partitions the state database has seen.\n\n"
-			"  --date D | --from A --to B   the partitions to show\n"
-			"  --json            {\"dag\", \"instances\": [{task, "
-			"partition, state, attempts,\n"
-			"                    records_in, records_out, "
-			"records_rejected, duration_s}]}\n");
+			"partitions the state database has seen.\n");
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -559,7 +440,7 @@ cmd_status(int argc, char **argv)
 		cli_usage("status", stderr);
 		goto out;
 	}
-	dag = load("status", o.args[0], o.dags);
+	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
 	gopt.now = cli_now();
@@ -604,7 +485,7 @@ out:
 	graph_free(g);
 	free(parts);
 	dag_free(dag);
-	ropts_release(&o);
+	cli_opts_release(&o);
 	return rc;
 }
 
@@ -639,7 +520,7 @@ one_partition(const char *cmd, const struct dag *dag, const char *date,
 int
 cmd_logs(int argc, char **argv)
 {
-	struct ropts o;
+	struct cli_opts o;
 	struct dag *dag = NULL;
 	struct partition p;
 	struct state st;
@@ -652,7 +533,7 @@ cmd_logs(int argc, char **argv)
 
 	err_clear(&e);
 	memset(&st, 0, sizeof(st));
-	if (parse("logs", argc, argv, &o) < 0)
+	if (cli_opts_parse("logs", argc, argv, &o) < 0)
 		goto out;
 	if (o.help) {
 		cli_usage("logs", stdout);
@@ -673,7 +554,7 @@ cmd_logs(int argc, char **argv)
 			fprintf(stderr, "dag-cli logs: attempts count from 1\n");
 		goto out;
 	}
-	dag = load("logs", o.args[0], o.dags);
+	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
 	if (dag_task_index(dag, o.args[1]) < 0) {
@@ -709,7 +590,7 @@ out:
 	free(path);
 	state_release(&st);
 	dag_free(dag);
-	ropts_release(&o);
+	cli_opts_release(&o);
 	return rc;
 }
 
@@ -817,7 +698,7 @@ struct removal {
 int
 cmd_clear(int argc, char **argv)
 {
-	struct ropts o;
+	struct cli_opts o;
 	struct dag *dag = NULL;
 	struct partition *parts = NULL;
 	struct vset vs = { 0 };
@@ -828,7 +709,7 @@ cmd_clear(int argc, char **argv)
 	char line[64];
 
 	err_clear(&e);
-	if (parse("clear", argc, argv, &o) < 0)
+	if (cli_opts_parse("clear", argc, argv, &o) < 0)
 		goto out;
 	if (o.help) {
 		cli_usage("clear", stdout);
@@ -837,10 +718,7 @@ cmd_clear(int argc, char **argv)
 			"them, transitively), so the next run makes them\nagain.  "
 			"Lists what it would remove and asks, unless --yes.  A table "
 			"target\nloses its marker row; its rows are replaced by the "
-			"next load.\n\n"
-			"  --date D | --from A --to B   the partitions\n"
-			"  --downstream      also clear what depends on them\n"
-			"  --yes             do not ask\n");
+			"next load.\n");
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -851,7 +729,7 @@ cmd_clear(int argc, char **argv)
 		cli_usage("clear", stderr);
 		goto out;
 	}
-	dag = load("clear", o.args[0], o.dags);
+	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
 	t = dag_task_index(dag, o.args[1]);
@@ -960,7 +838,7 @@ out:
 	free(vs.keys);
 	free(parts);
 	dag_free(dag);
-	ropts_release(&o);
+	cli_opts_release(&o);
 	return rc;
 }
 
@@ -986,7 +864,7 @@ read_all(const char *path)
 }
 
 static int
-print_instance(struct ropts *o)
+print_instance(struct cli_opts *o)
 {
 	struct dag *dag = NULL;
 	struct partition *parts = NULL;
@@ -999,7 +877,7 @@ print_instance(struct ropts *o)
 	int t, rc = EXIT_USAGE;
 
 	err_clear(&e);
-	dag = load("__run-instance", o->args[0], o->dags);
+	dag = cli_load_dag(o->args[0], o->dags);
 	if (!dag)
 		return EXIT_USAGE;
 	t = dag_task_index(dag, o->args[1]);
@@ -1032,13 +910,13 @@ out:
 int
 cmd_run_instance(int argc, char **argv)
 {
-	struct ropts o;
+	struct cli_opts o;
 	struct err e;
 	char *text;
 	int rc = EXIT_USAGE;
 
 	err_clear(&e);
-	if (parse("__run-instance", argc, argv, &o) < 0)
+	if (cli_opts_parse("__run-instance", argc, argv, &o) < 0)
 		goto out;
 	if (o.help || (o.print ? o.n_args != 2 || !o.date : o.n_args != 1)) {
 		fprintf(o.help ? stdout : stderr, "usage: dag-cli __run-instance "
@@ -1067,6 +945,6 @@ cmd_run_instance(int argc, char **argv)
 	}
 	free(text);
 out:
-	ropts_release(&o);
+	cli_opts_release(&o);
 	return rc;
 }

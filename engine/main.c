@@ -15,71 +15,26 @@
 #include "util.h"
 
 const struct cli_command cli_commands[] = {
-	{ "validate", cmd_validate, "DAG...", "check DAG files; print every error" },
-	{ "plan", cmd_plan, "DAG --date D | --from A --to B",
+	{ "validate", "dags state", cmd_validate, "DAG...", "check DAG files; print every error" },
+	{ "plan", "dags state date from to json", cmd_plan, "DAG --date D | --from A --to B",
 		"show what is complete, what would run, and why" },
-	{ "run", cmd_run, "DAG --date D [-j N] [--force TASK]",
+	{ "run", "dags state date from to days-back jobs force json reverse fsync", cmd_run, "DAG --date D [-j N] [--force TASK]",
 		"make one partition's targets exist" },
-	{ "backfill", cmd_backfill,
+	{ "backfill", "dags state date from to days-back jobs force json reverse fsync", cmd_backfill,
 		"DAG --from A --to B | --days-back N [-j N] [--reverse]",
 		"make the targets of every partition in a range exist" },
-	{ "status", cmd_status, "DAG [--from A --to B] [--json]",
+	{ "status", "dags state date from to json", cmd_status, "DAG [--from A --to B] [--json]",
 		"print the task x partition grid" },
-	{ "logs", cmd_logs, "DAG TASK --date D [--attempt N]",
+	{ "logs", "dags state date attempt", cmd_logs, "DAG TASK --date D [--attempt N]",
 		"print an attempt's log" },
-	{ "clear", cmd_clear, "DAG TASK --date D [--downstream] [--yes]",
+	{ "clear", "dags state date from to downstream yes", cmd_clear, "DAG TASK --date D [--downstream] [--yes]",
 		"remove targets so they are made again" },
-	{ "graph", cmd_graph, "DAG [--format dot|json]", "print the task graph" },
-	{ "kinds", cmd_kinds, "[KIND]", "list task kinds and their fields" },
-	{ "__run-instance", cmd_run_instance, "FILE.json",
+	{ "graph", "dags state format", cmd_graph, "DAG [--format dot|json]", "print the task graph" },
+	{ "kinds", "", cmd_kinds, "[KIND]", "list task kinds and their fields" },
+	{ "__run-instance", "dags state date print", cmd_run_instance, "FILE.json",
 		"run one resolved built-in instance in this process", 1 },
-	{ NULL, NULL, NULL, NULL, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, 0 },
 };
-
-void
-cli_usage(const char *name, FILE *fp)
-{
-	const struct cli_command *c;
-
-	for (c = cli_commands; c->name; c++) {
-		if (strcmp(c->name, name))
-			continue;
-		fprintf(fp, "usage: dag-cli %s %s\n\n%s\n", c->name, c->usage,
-			c->summary);
-		return;
-	}
-}
-
-char *
-cli_dag_path(const char *arg, const char *dags_dir)
-{
-	struct stat st;
-	char *p;
-
-	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
-		return xstrdup(arg);
-	if (!strchr(arg, '/')) {
-		p = xasprintf("%s/%s.yaml", dags_dir ? dags_dir : "dags", arg);
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
-			return p;
-		free(p);
-	}
-	fprintf(stderr, "dag-cli: no DAG file '%s' (looked for the path, and for "
-		"%s/%s.yaml)\n", arg, dags_dir ? dags_dir : "dags", arg);
-	return NULL;
-}
-
-const char *
-cli_state_path(const char *opt)
-{
-	const char *env = getenv("DAG_STATE");
-
-	if (opt && *opt)
-		return opt;
-	if (env && *env)
-		return env;
-	return ".dag-state/state.db";
-}
 
 static void
 usage(FILE *fp)

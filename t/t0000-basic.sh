@@ -25,6 +25,27 @@ test_expect_success 'no command is a usage error' '
 	test_grep "usage: dag-cli" err
 '
 
+test_expect_success 'an option a command does not take is a usage error' '
+	test_expect_code 2 dag-cli validate --reverse x.yaml 2>err &&
+	test_grep "unknown option .--reverse." err &&
+	test_expect_code 2 dag-cli status x --downstream 2>err &&
+	test_grep "unknown option .--downstream." err
+'
+
+test_expect_success 'help lists the options a command takes, and only those' '
+	dag-cli backfill --help >out &&
+	test_grep "^  -j, --jobs" out &&
+	test_grep "^  --reverse" out &&
+	dag-cli logs --help >out &&
+	test_grep "^  --attempt" out &&
+	! grep -q -e "--reverse" out
+'
+
+test_expect_success 'an option missing its value is a usage error' '
+	test_expect_code 2 dag-cli plan x --date 2>err &&
+	test_grep "option .--date. needs a value" err
+'
+
 test_expect_success '--version prints the version' '
 	dag-cli --version >out &&
 	test_grep "^dag-cli [0-9]" out

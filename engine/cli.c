@@ -1,0 +1,255 @@
+/*
+ * What every command shares: one option parser over one option table (so
+ * --help can list exactly the options a command takes, and an option it
+ * does not take is an error, not silently ignored), finding and loading a
+ * DAG, and the state database's default path.
+ */
+#include "config.h"
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dag.h"
+#include "util.h"
+
+enum opt_kind {
+	OPT_FLAG,	/* sets an int */
+	OPT_VALUE,	/* takes the next argument */
+	OPT_LIST,	/* takes the next argument, may repeat */
+};
+
+struct opt_spec {
+	const char *name;	/* as in cli_command.options */
+	const char *flag;	/* --name */
+	const char *alias;	/* short form, or NULL */
+	enum opt_kind kind;
+	size_t offset;		/* into struct cli_opts */
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct cli_opts, field)
+
+static const struct opt_spec opt_specs[] = {
+	{ "dags", "--dags", NULL, OPT_VALUE, OFF(dags),
+		"DIR: where DAG names are looked up as NAME.yaml (./dags)" },
+	{ "state", "--state", NULL, OPT_VALUE, OFF(state),
+		"PATH: the state database ($DAG_STATE, .dag-state/state.db)" },
+	{ "date", "--date", NULL, OPT_VALUE, OFF(date),
+		"D: one partition: YYYY-MM-DD[THH], today or yesterday" },
+	{ "from", "--from", NULL, OPT_VALUE, OFF(from),
+		"A: first partition of a range" },
+	{ "to", "--to", NULL, OPT_VALUE, OFF(to),
+		"B: last partition of a range (inclusive)" },
+	{ "days-back", "--days-back", NULL, OPT_VALUE, OFF(days_back),
+		"N: the range today-N .. today" },
+	{ "jobs", "--jobs", "-j", OPT_VALUE, OFF(jobs),
+		"N: instances running at once (the number of CPUs)" },
+	{ "force", "--force", NULL, OPT_LIST, OFF(force),
+		"TASK: rerun this task although its target exists (repeatable)" },
+	{ "attempt", "--attempt", NULL, OPT_VALUE, OFF(attempt),
+		"N: which attempt (the last)" },
+	{ "format", "--format", NULL, OPT_VALUE, OFF(format),
+		"dot|json: output format" },
+	{ "json", "--json", NULL, OPT_FLAG, OFF(json),
+		"machine-readable output" },
+	{ "reverse", "--reverse", NULL, OPT_FLAG, OFF(reverse),
+		"newest partitions first" },
+	{ "downstream", "--downstream", NULL, OPT_FLAG, OFF(downstream),
+		"also everything that depends on it" },
+	{ "yes", "--yes", "-y", OPT_FLAG, OFF(yes),
+		"do not ask" },
+	{ "fsync", "--fsync", NULL, OPT_FLAG, OFF(fsync),
+		"fsync command outputs before publishing them" },
+	{ "print", "--print", NULL, OPT_FLAG, OFF(print),
+		"print the resolved instance instead of running it" },
+};
+
+static const struct cli_command *
+find_command(const char *name)
+{
+	const struct cli_command *c;
+
+	for (c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* Does the space-separated list hold word? */
+static int
+takes(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while (p && (p = strstr(p, word))) {
+		int starts = p == list || p[-1] == ' ';
+		int ends = p[n] == '\0' || p[n] == ' ';
+		if (starts && ends)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+void
+cli_usage(const char *name, FILE *fp)
+{
+	const struct cli_command *c = find_command(name);
+	size_t i;
+
+	if (!c)
+		return;
+	fprintf(fp, "usage: dag-cli %s %s\n\n%s\n", c->name, c->usage,
+		c->summary);
+	if (!c->options || !*c->options)
+		return;
+	fprintf(fp, "\nOptions:\n");
+	for (i = 0; i < ARRAY_LEN(opt_specs); i++) {
+		const struct opt_spec *s = &opt_specs[i];
+		char label[32];
+
+		if (!takes(c->options, s->name))
+			continue;
+
+		snprintf(label, sizeof(label), "%s%s%s", s->alias ? s->alias : "",
+			s->alias ? ", " : "", s->flag);
+		fprintf(fp, "  %-14s %s\n", label, s->help);
+	}
+}
+
+static const struct opt_spec *
+match(const char *arg, const char **inline_value)
+{
+	size_t i;
+
+	*inline_value = NULL;
+	for (i = 0; i < ARRAY_LEN(opt_specs); i++) {
+		const struct opt_spec *s = &opt_specs[i];
+		size_t n = strlen(s->flag);
+
+		if (!strcmp(arg, s->flag) || (s->alias && !strcmp(arg, s->alias)))
+			return s;
+		/* --name=value, and -j4 for the short form */
+		if (!strncmp(arg, s->flag, n) && arg[n] == '=' &&
+		    s->kind != OPT_FLAG) {
+			*inline_value = arg + n + 1;
+			return s;
+		}
+		if (s->alias && s->kind != OPT_FLAG &&
+		    !strncmp(arg, s->alias, strlen(s->alias)) &&
+		    arg[strlen(s->alias)]) {
+			*inline_value = arg + strlen(s->alias);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+int
+cli_opts_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
+{
+	const struct cli_command *c = find_command(cmd);
+	const char *allowed = c && c->options ? c->options : "";
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->args = xcalloc((size_t)argc + 1, sizeof(*o->args));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct opt_spec *s;
+		const char *value;
+		char *field;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			o->help = 1;
+			return 0;
+		}
+		if (a[0] != '-' || !a[1]) {
+			o->args[o->n_args++] = argv[i];
+			continue;
+		}
+		s = match(a, &value);
+		if (!s || !takes(allowed, s->name)) {
+			fprintf(stderr, "dag-cli %s: unknown option '%s'\n", cmd, a);
+			cli_usage(cmd, stderr);
+			return -1;
+		}
+		field = (char *)o + s->offset;
+		if (s->kind == OPT_FLAG) {
+			*(int *)(void *)field = 1;
+			continue;
+		}
+		if (!value) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dag-cli %s: option '%s' needs a "
+					"value\n", cmd, a);
+				return -1;
+			}
+			value = argv[++i];
+		}
+		if (s->kind == OPT_VALUE)
+			*(const char **)(void *)field = value;
+		else
+			VEC_PUSH(o->force, value);
+	}
+	return 0;
+}
+
+void
+cli_opts_release(struct cli_opts *o)
+{
+	free(o->force.v);
+	free(o->args);
+	o->force.v = NULL;
+	o->args = NULL;
+}
+
+struct dag *
+cli_load_dag(const char *arg, const char *dags_dir)
+{
+	struct errs errs = { 0 };
+	struct dag *dag = NULL;
+	char *path = cli_dag_path(arg, dags_dir);
+
+	if (!path)
+		return NULL;
+	if (dag_load(path, &dag, &errs) < 0)
+		errs_print(&errs, stderr);
+	errs_release(&errs);
+	free(path);
+	return dag;
+}
+
+char *
+cli_dag_path(const char *arg, const char *dags_dir)
+{
+	struct stat st;
+	char *p;
+
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+		return xstrdup(arg);
+	if (!strchr(arg, '/')) {
+		p = xasprintf("%s/%s.yaml", dags_dir ? dags_dir : "dags", arg);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			return p;
+		free(p);
+	}
+	fprintf(stderr, "dag-cli: no DAG file '%s' (looked for the path, and for "
+		"%s/%s.yaml)\n", arg, dags_dir ? dags_dir : "dags", arg);
+	return NULL;
+}
+
+const char *
+cli_state_path(const char *opt)
+{
+	const char *env = getenv("DAG_STATE");
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return ".dag-state/state.db";
+}
