@@ -53,4 +53,36 @@ test_expect_success 'a file that is not a database is an error, not "missing"' '
 	test_cmp expect got
 '
 
+test_expect_success 'plan reads a marker table once for many partitions, per table' '
+	cat >w.yaml <<-\EOF &&
+	dag: w
+	schedule: daily
+	timezone: UTC
+	start: 2026-01-01
+	tasks:
+	  agg:
+	    kind: sql
+	    database: wh.db
+	    sql: "CREATE TABLE IF NOT EXISTS t(x)"
+	    target: {table: t}
+	EOF
+	rm -f wh.db &&
+	sqlite3 wh.db "CREATE TABLE _dag_loads (table_name TEXT NOT NULL,
+		partition TEXT NOT NULL, dag TEXT, task TEXT, records INTEGER,
+		loaded_at TEXT NOT NULL DEFAULT (datetime()),
+		PRIMARY KEY (table_name, partition));
+		INSERT INTO _dag_loads (table_name, partition) VALUES
+		(\"t\", \"2026-01-01\"), (\"t\", \"2026-01-03\"),
+		(\"u\", \"2026-01-02\");" &&
+	dag-cli plan w.yaml --from 2026-01-01 --to 2026-01-04 >out &&
+	grep "^2026-01-0[1-4]  agg" out >states &&
+	cat >expect <<-\EOF &&
+	2026-01-01  agg   done     complete: table t, partition 2026-01-01
+	2026-01-02  agg   run      target missing: table t, partition 2026-01-02
+	2026-01-03  agg   done     complete: table t, partition 2026-01-03
+	2026-01-04  agg   run      target missing: table t, partition 2026-01-04
+	EOF
+	test_cmp expect states
+'
+
 test_done

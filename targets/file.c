@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "target.h"
+#include "target_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +38,7 @@ struct dir_entry {
 struct target_cache {
 	struct strmap paths;	/* path -> (void *)1 exists, (void *)2 missing */
 	struct strmap dirs;	/* directory -> struct dir_entry */
+	struct strmap markers;	/* "database\ntable" -> struct strmap of partitions */
 };
 
 static uint64_t
@@ -166,6 +168,42 @@ dir_free(void *p)
 	free(d);
 }
 
+static void
+set_free(void *p)
+{
+	struct strmap *set = p;
+
+	if (!set)
+		return;
+	map_release(set, NULL);
+	free(set);
+}
+
+int
+target_cache_marker(struct target_cache *c, const char *key,
+	const char *partition)
+{
+	struct strmap *set = map_get(&c->markers, key);
+
+	if (!set)
+		return -1;
+	return map_get(set, partition) != NULL;
+}
+
+void
+target_cache_marker_add(struct target_cache *c, const char *key,
+	const char *partition)
+{
+	struct strmap *set = map_get(&c->markers, key);
+
+	if (!set) {
+		set = xcalloc(1, sizeof(*set));
+		map_put(&c->markers, key, set);
+	}
+	if (partition)
+		map_put(set, partition, (void *)1);
+}
+
 struct target_cache *
 target_cache_new(void)
 {
@@ -179,6 +217,7 @@ target_cache_free(struct target_cache *c)
 		return;
 	map_release(&c->paths, NULL);
 	map_release(&c->dirs, dir_free);
+	map_release(&c->markers, set_free);
 	free(c);
 }
 

@@ -1,11 +1,14 @@
 /*
  * Table targets: a warehouse table's partition is complete when the
- * database's marker table (TARGET_MARKER_TABLE) holds its row.  The cache
- * keeps one read-only connection per database, so checking thousands of
- * partitions costs one open and one prepared statement.
+ * database's marker table (TARGET_MARKER_TABLE) holds its row.  With a
+ * cache (plan, and the scheduler's initial graph), the first question
+ * about a table reads all its marker rows into a set, so checking
+ * thousands of partitions costs one open and one query.  Without one (the
+ * scheduler re-checking after a load), each check reads the database.
  */
 #include "config.h"
 #include "target.h"
+#include "target_cache.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -57,15 +60,74 @@ open_db(const char *database, int flags, sqlite3 **db, struct err *e)
 	return 0;
 }
 
+/* Read every loaded partition of table into the cache's set called key. */
+static int
+read_markers(struct target_cache *c, const char *key, const char *database,
+	const char *table, struct err *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int rc;
+
+	if (stat(database, &sb) < 0) {
+		if (errno != ENOENT)
+			return err_set(e, -errno, "cannot stat database '%s': %s",
+				database, strerror(errno));
+		target_cache_marker_add(c, key, NULL);
+		return 0;
+	}
+	rc = open_db(database, SQLITE_OPEN_READONLY, &db, e);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_prepare_v2(db, "SELECT partition FROM " TARGET_MARKER_TABLE
+		" WHERE table_name = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		if (strstr(sqlite3_errmsg(db), "no such table")) {
+			target_cache_marker_add(c, key, NULL);
+			rc = 0;
+		} else {
+			rc = err_set(e, -EIO, "cannot read the marker table of "
+				"'%s': %s", database, sqlite3_errmsg(db));
+		}
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		target_cache_marker_add(c, key,
+			(const char *)sqlite3_column_text(st, 0));
+	if (rc == SQLITE_DONE)
+		target_cache_marker_add(c, key, NULL);
+	rc = rc == SQLITE_DONE ? 0 : err_set(e, -EIO,
+		"cannot read the marker table of '%s': %s", database,
+		sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
 int
 target_table_exists(struct target_cache *c, const char *database,
 	const char *table, const char *partition, struct err *e)
 {
 	struct stat st;
 	sqlite3 *db = NULL;
+	char *key;
 	int rc;
 
-	(void)c;
+	if (c) {
+		/* A plan asks about many partitions: read the markers once. */
+		key = xasprintf("%s\n%s", database, table);
+		rc = target_cache_marker(c, key, partition);
+		if (rc < 0) {
+			rc = read_markers(c, key, database, table, e);
+			if (rc == 0)
+				rc = target_cache_marker(c, key, partition);
+		}
+		free(key);
+		return rc;
+	}
 	if (stat(database, &st) < 0)
 		return errno == ENOENT ? 0 : err_set(e, -errno,
 			"cannot stat database '%s': %s", database, strerror(errno));
