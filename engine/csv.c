@@ -1764,6 +1764,19 @@ rejects_add(struct rejects *rj, uint64_t line, const char *reason,
 }
 
 int
+rejects_record(struct rejects *rj, const struct record *rec, const char *why,
+	const char *task, struct err *e)
+{
+	int rc = rejects_add(rj, rec->line, why ? why : rec->reject, rec->raw,
+		rec->raw_len);
+
+	if (rc < 0)
+		return err_set(e, rc, "task '%s': cannot write the rejects: %s",
+			task, strerror(-rc));
+	return 0;
+}
+
+int
 rejects_commit(struct rejects *rj, struct err *e)
 {
 	int rc = rec_writer_commit(rj->w, e);

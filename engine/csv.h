@@ -84,6 +84,12 @@ struct rejects;
 int rejects_open(struct rejects **out, const char *path, struct err *e);
 int rejects_add(struct rejects *rj, uint64_t line, const char *reason,
 	const char *raw, size_t raw_len);
+/*
+ * Set rec aside: why, or rec's own reason when why is NULL.  On a write
+ * error fills e naming task.  Returns 0 or -errno.
+ */
+int rejects_record(struct rejects *rj, const struct record *rec,
+	const char *why, const char *task, struct err *e);
 int rejects_commit(struct rejects *rj, struct err *e);
 void rejects_abort(struct rejects *rj);
 uint64_t rejects_count(const struct rejects *rj);

@@ -559,12 +559,9 @@ split(struct bykey *b, struct rec_reader *r, struct rejects *rj,
 		run->records_in++;
 		if (rec.reject) {
 			run->records_rejected++;
-			rc = rejects_add(rj, rec.line, rec.reject, rec.raw,
-				rec.raw_len);
+			rc = rejects_record(rj, &rec, NULL, run->task, e);
 			if (rc < 0)
-				return err_set(e, rc, "task '%s': cannot write "
-					"the rejects: %s", run->task,
-					strerror(-rc));
+				return rc;
 			continue;
 		}
 		rc = add_record(b, &rec, e);

@@ -615,13 +615,11 @@ load_records(struct fact_load *f, struct rec_reader *r, struct rejects *rj,
 		run->records_in++;
 		if (rec.reject || bind_record(f, &rec, &why)) {
 			run->records_rejected++;
-			rc = rejects_add(rj, rec.line, rec.reject ? rec.reject
-				: why, rec.raw, rec.raw_len);
+			rc = rejects_record(rj, &rec, rec.reject ? NULL : why,
+				run->task, e);
 			free(why);
 			if (rc < 0)
-				return err_set(e, rc, "task '%s': cannot write "
-					"the rejects: %s", run->task,
-					strerror(-rc));
+				return rc;
 			continue;
 		}
 		rc = sqlite3_step(f->ins);
