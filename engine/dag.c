@@ -2113,3 +2113,24 @@ dag_resolve_database(const struct dag *dag, size_t task,
 		return NULL;
 	return expand_str(&c, dag->tasks[task].database);
 }
+
+void
+dag_task_run_init(struct task_run *run, const struct dag *dag, size_t task,
+	const struct partition *p, const struct partition_info *info,
+	const struct node *fields, const char *database)
+{
+	memset(run, 0, sizeof(*run));
+	run->dag = dag->name;
+	run->task = dag->tasks[task].name;
+	run->partition = p->id;
+	run->date = info->date;
+	run->hour = info->hour;
+	run->start_iso = info->start_iso;
+	run->end_iso = info->end_iso;
+	run->start = p->start;
+	run->end = p->end;
+	run->fields = fields;
+	run->database = database;
+	run->prepared = dag->tasks[task].prepared;
+	run->records_in = run->records_out = run->records_rejected = -1;
+}

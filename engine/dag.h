@@ -135,6 +135,18 @@ struct partition_info {
 void dag_partition_info(const struct dag *dag, const struct partition *p,
 	struct partition_info *out);
 
+struct task_run;
+/*
+ * Fill run for task at partition p: names and bounds from dag, p and info
+ * (which dag_partition_info filled; run points into it), the resolved
+ * fields and database (borrowed), the task's prepared state, and counts
+ * of -1.  The log is left NULL.
+ */
+void dag_task_run_init(struct task_run *run, const struct dag *dag,
+	size_t task, const struct partition *p,
+	const struct partition_info *info, const struct node *fields,
+	const char *database);
+
 /*
  * What a template may refer to besides params and built-ins: the
  * resolved targets and found files of needed instances.  The scheduler

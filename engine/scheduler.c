@@ -457,18 +457,7 @@ child_main(void *arg, struct pool_report *rep)
 	}
 	database = dag_resolve_database(s->dag, in->task, p, &env, &e);
 	dag_partition_info(s->dag, p, &info);
-	memset(&run, 0, sizeof(run));
-	run.dag = s->dag->name;
-	run.task = t->name;
-	run.partition = p->id;
-	run.date = info.date;
-	run.hour = info.hour;
-	run.start_iso = info.start_iso;
-	run.end_iso = info.end_iso;
-	run.start = p->start;
-	run.end = p->end;
-	run.fields = fields;
-	run.database = database;
+	dag_task_run_init(&run, s->dag, in->task, p, &info, fields, database);
 	status = sched_exec_builtin(t->kind, NULL, t->prepared, &run, rep);
 	node_free(fields);
 	free(database);
@@ -1025,19 +1014,7 @@ probe_now(struct sched *s, uint32_t i)
 	if (dag_resolve(s->dag, in->task, p, &env, &fields, NULL, &e) < 0)
 		return -EINVAL;
 	dag_partition_info(s->dag, p, &info);
-	memset(&run, 0, sizeof(run));
-	run.dag = s->dag->name;
-	run.task = t->name;
-	run.partition = p->id;
-	run.date = info.date;
-	run.hour = info.hour;
-	run.start_iso = info.start_iso;
-	run.end_iso = info.end_iso;
-	run.start = p->start;
-	run.end = p->end;
-	run.fields = fields;
-	run.prepared = t->prepared;
-	run.records_in = run.records_out = run.records_rejected = -1;
+	dag_task_run_init(&run, s->dag, in->task, p, &info, fields, NULL);
 	rc = t->kind->probe(&run, &inputs, &e);
 	node_free(fields);
 	if (rc > 0) {
