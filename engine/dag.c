@@ -211,22 +211,6 @@ parse_int(const char *s, long long *v)
 }
 
 static int
-parse_size(const char *s)
-{
-	char *end;
-	double v;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	v = strtod(s, &end);
-	if (*end && strchr("kKmMgGtT", *end))
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	return *end || v < 0 ? -1 : 0;
-}
-
-static int
 parse_duration(const char *s, int64_t *ms)
 {
 	if (!isdigit((unsigned char)*s))
@@ -239,6 +223,7 @@ static int
 check_scalar(struct load *L, const char *field, const struct node *v,
 	enum field_type type)
 {
+	uint64_t bytes;
 	long long i;
 	int64_t ms;
 	char *end;
@@ -265,7 +250,7 @@ check_scalar(struct load *L, const char *field, const struct node *v,
 			"s, m, h or d (30s, 5m, 1h, 2d)", v->str, field);
 		return -1;
 	case FIELD_SIZE:
-		if (parse_size(v->str) == 0)
+		if (size_parse(v->str, &bytes) == 0)
 			return 0;
 		break;
 	default:

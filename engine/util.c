@@ -340,6 +340,32 @@ duration_parse(const char *s, int64_t *ms)
 }
 
 int
+size_parse(const char *s, uint64_t *bytes)
+{
+	static const char units[] = "kmgt";
+	const char *u;
+	char *end;
+	double v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno)
+		return -EINVAL;
+	if (*end && (u = strchr(units, *end | 0x20))) {
+		v *= (double)(1ULL << (10 * (u - units + 1)));
+		end++;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v > 1.8e19)
+		return -EINVAL;
+	*bytes = (uint64_t)v;
+	return 0;
+}
+
+int
 edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

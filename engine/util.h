@@ -112,6 +112,12 @@ int64_t clock_ms(void);
  */
 int duration_parse(const char *s, int64_t *ms);
 
+/*
+ * Parse a size "100", "10k", "5M", "1.5G", "2T" (powers of 1024, an
+ * optional trailing B) into bytes.  Returns 0, or -EINVAL.
+ */
+int size_parse(const char *s, uint64_t *bytes);
+
 /* Edit distance, for "did you mean" suggestions. */
 int edit_distance(const char *a, const char *b);
 

@@ -470,27 +470,16 @@ setup_columns(struct bykey *b, struct rec_reader *r, int csv_in,
 	return 0;
 }
 
-/* "64M", "512k", "1G" or bytes; fallback when absent or not a size. */
+/* A size field ("64M", "512k"); fallback when absent, zero or not a size. */
 static int64_t
 size_field(const struct task_run *run, const char *field, int64_t fallback)
 {
-	const char *s = task_run_str(run, field);
-	char *end;
-	long long v;
+	uint64_t v;
 
-	if (!s || !*s)
+	if (size_parse(task_run_str(run, field), &v) < 0 || v == 0 ||
+	    v > INT64_MAX)
 		return fallback;
-	v = strtoll(s, &end, 10);
-	if (v <= 0)
-		return fallback;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	return *end ? fallback : v;
+	return (int64_t)v;
 }
 
 /* Write every buffer, close every file, make it all durable. */

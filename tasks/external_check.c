@@ -35,45 +35,6 @@ static const struct field_spec check_fields[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-/* "100", "10k", "5M", "1G" (powers of 1024) to bytes; 0 or -EINVAL. */
-static int
-size_parse(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 0:
-		break;
-	case 'k': case 'K':
-		v <<= 10;
-		end++;
-		break;
-	case 'm': case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g': case 'G':
-		v <<= 30;
-		end++;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static pcre2_code *
 compile(const char *src, int *ecode, PCRE2_SIZE *eoff)
 {

@@ -27,6 +27,24 @@ UNIT_TEST(durations_parse)
 	CHECK_INT(duration_parse("-1s", &ms), ==, -EINVAL);
 }
 
+UNIT_TEST(sizes_parse)
+{
+	uint64_t b = 0;
+
+	CHECK_INT(size_parse("100", &b), ==, 0);
+	CHECK_INT(b, ==, 100);
+	CHECK_INT(size_parse("10k", &b), ==, 0);
+	CHECK_INT(b, ==, 10240);
+	CHECK_INT(size_parse("5MB", &b), ==, 0);
+	CHECK_INT(b, ==, 5 << 20);
+	CHECK_INT(size_parse("1.5G", &b), ==, 0);
+	CHECK_INT(b, ==, 3ULL << 29);
+	CHECK_INT(size_parse("lots", &b), ==, -EINVAL);
+	CHECK_INT(size_parse("12x", &b), ==, -EINVAL);
+	CHECK_INT(size_parse("-1k", &b), ==, -EINVAL);
+	CHECK_INT(size_parse(NULL, &b), ==, -EINVAL);
+}
+
 UNIT_TEST(strbuf_grows)
 {
 	struct strbuf sb;
@@ -115,6 +133,6 @@ UNIT_TEST(node_json_round_trip)
 	node_free(back);
 }
 
-UNIT_MAIN(durations_parse, strbuf_grows, edit_distance_suggests,
+UNIT_MAIN(durations_parse, sizes_parse, strbuf_grows, edit_distance_suggests,
 	node_parses_with_positions, node_rejects_duplicate_keys,
 	node_rejects_tabs_and_empty, node_json_round_trip)
