@@ -940,3 +940,34 @@ wh_map_add(struct wh_map *m, const void *key, size_t len, int *added)
 	m->n++;
 	return s;
 }
+
+int
+wh_each_record(struct task_run *run, struct rec_reader *r,
+	struct rejects *rj,
+	int (*check)(void *ctx, const struct record *rec, char **why),
+	int (*apply)(void *ctx, const struct record *rec, struct err *e),
+	void *ctx, struct err *e)
+{
+	struct record rec;
+	int rc;
+
+	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
+		char *why = NULL;
+
+		run->records_in++;
+		if (rec.reject || (check && check(ctx, &rec, &why))) {
+			run->records_rejected++;
+			rc = rejects_record(rj, &rec, rec.reject ? NULL : why,
+				run->task, e);
+			free(why);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		rc = apply(ctx, &rec, e);
+		if (rc < 0)
+			return rc;
+		run->records_out++;
+	}
+	return rc;
+}

@@ -177,6 +177,22 @@ int wh_strv_find(char *const *v, const char *s);
 int wh_require(const struct task_run *run, const char *const *fields,
 	struct err *e);
 
+struct rec_reader;
+struct rejects;
+struct record;
+
+/*
+ * Load every record of r, counting it in run: a record the reader
+ * rejected, or one check rejects (it sets *why to a reason the loop
+ * frees), is set aside in rj; every other goes to apply.  check may be
+ * NULL.  Returns 0 at the end, or the first negative errno (e filled).
+ */
+int wh_each_record(struct task_run *run, struct rec_reader *r,
+	struct rejects *rj,
+	int (*check)(void *ctx, const struct record *rec, char **why),
+	int (*apply)(void *ctx, const struct record *rec, struct err *e),
+	void *ctx, struct err *e);
+
 /*
  * The rejects path of a warehouse load: the task's rejects: field, else
  * "<database>.<table>.<partition>.rejects.csv" beside the database.

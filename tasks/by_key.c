@@ -414,8 +414,9 @@ encode_record(struct bykey *b, struct strbuf *sb, const struct record *rec)
 }
 
 static int
-add_record(struct bykey *b, const struct record *rec, struct err *e)
+add_record(void *ctx, const struct record *rec, struct err *e)
 {
+	struct bykey *b = ctx;
 	struct part *p = part_for(b, rec->fields[b->key_col],
 		rec->lens[b->key_col]);
 	size_t cap = p->buf.cap;
@@ -536,31 +537,6 @@ rejects_path(const struct task_run *run)
 	return xasprintf("%.*s.rejects.csv", (int)n, out);
 }
 
-static int
-split(struct bykey *b, struct rec_reader *r, struct rejects *rj,
-	struct err *e)
-{
-	struct task_run *run = b->run;
-	struct record rec;
-	int rc;
-
-	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
-		run->records_in++;
-		if (rec.reject) {
-			run->records_rejected++;
-			rc = rejects_record(rj, &rec, NULL, run->task, e);
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		rc = add_record(b, &rec, e);
-		if (rc < 0)
-			return rc;
-		run->records_out++;
-	}
-	return rc;
-}
-
 static void
 bykey_release(struct bykey *b)
 {
@@ -639,7 +615,7 @@ bykey_run(struct task_run *run, struct err *e)
 		snprintf(name, sizeof(name), "part-%05zu.csv", i);
 		new_part(&b, name);
 	}
-	rc = split(&b, r, rj, e);
+	rc = wh_each_record(run, r, rj, NULL, add_record, &b, e);
 	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
 	    run->records_in, wh_reject_ratio(run)))
 		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "

@@ -409,8 +409,9 @@ bind_values(struct dim_load *d, sqlite3_stmt *st, const struct record *rec,
  * key and values.  Returns 0, or 1 with *why set when it is a reject.
  */
 static int
-check_record(struct dim_load *d, const struct record *rec, char **why)
+check_record(void *ctx, const struct record *rec, char **why)
 {
+	struct dim_load *d = ctx;
 	size_t i, empty = 0;
 
 	sb_reset(&d->key);
@@ -438,8 +439,9 @@ check_record(struct dim_load *d, const struct record *rec, char **why)
 }
 
 static int
-apply_record(struct dim_load *d, const struct record *rec, struct err *e)
+apply_record(void *ctx, const struct record *rec, struct err *e)
 {
+	struct dim_load *d = ctx;
 	struct wh_map_slot *s;
 	struct dim_ver *v;
 	int added, rc;
@@ -473,35 +475,6 @@ apply_record(struct dim_load *d, const struct record *rec, struct err *e)
 	rc = step(d, d->ins, e);
 	if (rc == 0)
 		put_version(d, s, sk, 1);
-	return rc;
-}
-
-static int
-load_records(struct dim_load *d, struct rec_reader *r, struct rejects *rj,
-	struct err *e)
-{
-	struct task_run *run = d->run;
-	struct record rec;
-	int rc;
-
-	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
-		char *why = NULL;
-
-		run->records_in++;
-		if (rec.reject || check_record(d, &rec, &why)) {
-			run->records_rejected++;
-			rc = rejects_record(rj, &rec, rec.reject ? NULL : why,
-				run->task, e);
-			free(why);
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		rc = apply_record(d, &rec, e);
-		if (rc < 0)
-			return rc;
-		run->records_out++;
-	}
 	return rc;
 }
 
@@ -579,7 +552,8 @@ dim_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = prepare_statements(&d, e);
 	if (rc == 0)
-		rc = load_records(&d, r, rj, e);
+		rc = wh_each_record(run, r, rj, check_record, apply_record,
+			&d, e);
 	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
 	    run->records_in, wh_reject_ratio(run)))
 		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "

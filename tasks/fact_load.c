@@ -560,8 +560,9 @@ resolve(struct fact_load *f, struct lookup *k, const struct record *rec,
 
 /* Bind rec's row; 0, or 1 with *why set when it is a reject. */
 static int
-bind_record(struct fact_load *f, const struct record *rec, char **why)
+bind_record(void *ctx, const struct record *rec, char **why)
 {
+	struct fact_load *f = ctx;
 	size_t i;
 
 	for (i = 0; i < f->ncols; i++) {
@@ -601,36 +602,18 @@ bind_record(struct fact_load *f, const struct record *rec, char **why)
 	return 0;
 }
 
+/* Insert the record bind_record bound. */
 static int
-load_records(struct fact_load *f, struct rec_reader *r, struct rejects *rj,
-	struct err *e)
+insert_record(void *ctx, const struct record *rec, struct err *e)
 {
-	struct task_run *run = f->run;
-	struct record rec;
-	int rc;
+	struct fact_load *f = ctx;
+	int rc = sqlite3_step(f->ins);
 
-	while ((rc = rec_reader_next(r, &rec, e)) == 1) {
-		char *why = NULL;
-
-		run->records_in++;
-		if (rec.reject || bind_record(f, &rec, &why)) {
-			run->records_rejected++;
-			rc = rejects_record(rj, &rec, rec.reject ? NULL : why,
-				run->task, e);
-			free(why);
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		rc = sqlite3_step(f->ins);
-		sqlite3_reset(f->ins);
-		if (rc != SQLITE_DONE)
-			return err_set(e, -EIO, "task '%s': cannot insert into "
-				"'%s': %s", run->task, f->table,
-				sqlite3_errmsg(f->db));
-		run->records_out++;
-	}
-	return rc;
+	sqlite3_reset(f->ins);
+	if (rc != SQLITE_DONE)
+		return err_set(e, -EIO, "task '%s': cannot insert into '%s': %s",
+			f->run->task, f->table, sqlite3_errmsg(f->db));
+	return 0;
 }
 
 static void
@@ -703,7 +686,8 @@ fact_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = prepare_insert(&f, e);
 	if (rc == 0)
-		rc = load_records(&f, r, rj, e);
+		rc = wh_each_record(run, r, rj, bind_record, insert_record,
+			&f, e);
 	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
 	    run->records_in, wh_reject_ratio(run)))
 		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
