@@ -41,6 +41,16 @@ xcalloc(size_t count, size_t size)
 }
 
 void *
+xmalloc_aligned(size_t align, size_t n)
+{
+	void *p;
+
+	if (posix_memalign(&p, align, n ? n : 1))
+		oom(n);
+	return p;
+}
+
+void *
 xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);

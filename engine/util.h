@@ -17,6 +17,8 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
+/* align: a power of two, a multiple of sizeof(void *); free() releases it. */
+void *xmalloc_aligned(size_t align, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a fresh string; the caller frees it. */

@@ -15,9 +15,11 @@
 #include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "csv.h"
@@ -837,7 +839,8 @@ wh_map_release(struct wh_map *m)
 		free(c);
 		c = next;
 	}
-	free(m->slots);
+	free(m->index);
+	free(m->entries);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -857,54 +860,101 @@ map_store(struct wh_map *m, const void *key, size_t len)
 		m->chunk_cap = cap;
 	}
 	p = m->chunk + m->chunk_used;
-	if (len)
-		memcpy(p, key, len);
+	memcpy(p, key, len);
 	m->chunk_used += len;
 	return p;
 }
 
-static struct wh_map_slot *
-map_probe(struct wh_map_slot *slots, size_t cap, uint64_t h, const void *key,
-	size_t len)
+/* The index slot holding key, or the empty slot where it belongs. */
+static size_t
+map_locate(const struct wh_map *m, uint64_t h, const void *key, size_t len)
 {
-	size_t i = (size_t)h & (cap - 1);
+	size_t mask = m->cap - 1, i = (size_t)h & mask;
+	uint64_t tag = h >> 32;
 
-	for (;; i = (i + 1) & (cap - 1)) {
-		struct wh_map_slot *s = &slots[i];
+	for (;; i = (i + 1) & mask) {
+		uint64_t v = m->index[i];
+		const struct wh_map_slot *s;
 
-		if (!s->key)
-			return s;
-		if (s->hash == h && s->len == len && !memcmp(s->key, key, len))
-			return s;
+		if (!v)
+			return i;
+		if (v >> 32 != tag)
+			continue;
+		s = &m->entries[(uint32_t)v - 1];
+		if (s->hash == h && s->len == len &&
+		    !memcmp(wh_map_key(s), key, len))
+			return i;
 	}
 }
 
 struct wh_map_slot *
 wh_map_find(const struct wh_map *m, const void *key, size_t len)
 {
-	struct wh_map_slot *s;
+	uint64_t v;
 
 	if (!m->cap)
 		return NULL;
-	s = map_probe(m->slots, m->cap, wh_hash64(key, len), key, len);
-	return s->key ? s : NULL;
+	v = m->index[map_locate(m, wh_hash64(key, len), key, len)];
+	return v ? &m->entries[(uint32_t)v - 1] : NULL;
+}
+
+/*
+ * Big arrays on huge pages where the kernel offers them: a lookup is a
+ * random access, and on 4 KiB pages each one is also a TLB miss.
+ */
+static void *
+map_alloc(size_t n)
+{
+	size_t huge = 2 << 20;
+	void *p;
+
+	if (n < huge)
+		return xmalloc_aligned(64, n);
+	n = (n + huge - 1) / huge * huge;
+	p = xmalloc_aligned(huge, n);
+#ifdef MADV_HUGEPAGE
+	madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+/* Rebuild the index with cap slots from the entries. */
+static void
+map_reindex(struct wh_map *m, size_t cap)
+{
+	size_t i;
+
+	free(m->index);
+	m->index = map_alloc(cap * sizeof(*m->index));
+	memset(m->index, 0, cap * sizeof(*m->index));
+	m->cap = cap;
+	for (i = 0; i < m->n; i++) {
+		uint64_t h = m->entries[i].hash;
+		size_t j = (size_t)h & (cap - 1);
+
+		while (m->index[j])
+			j = (j + 1) & (cap - 1);
+		m->index[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
+	}
 }
 
 static void
-map_resize(struct wh_map *m, size_t cap)
+map_entries_grow(struct wh_map *m, size_t want)
 {
-	struct wh_map_slot *slots = xcalloc(cap, sizeof(*slots));
-	size_t i;
+	struct wh_map_slot *e;
+	size_t cap = m->entries_cap ? m->entries_cap : 32;
 
-	for (i = 0; i < m->cap; i++) {
-		struct wh_map_slot *o = &m->slots[i];
-
-		if (o->key)
-			*map_probe(slots, cap, o->hash, o->key, o->len) = *o;
-	}
-	free(m->slots);
-	m->slots = slots;
-	m->cap = cap;
+	while (cap < want)
+		cap *= 2;
+	if (cap == m->entries_cap)
+		return;
+	/* Entries are one cache line each: keep them aligned to one. */
+	e = map_alloc(cap * sizeof(*e));
+	if (m->n)
+		memcpy(e, m->entries, m->n * sizeof(*e));
+	free(m->entries);
+	m->entries = e;
+	m->entries_cap = cap;
 }
 
 void
@@ -915,7 +965,8 @@ wh_map_reserve(struct wh_map *m, size_t n)
 	while (cap < 2 * (m->n + n))
 		cap *= 2;
 	if (cap > m->cap)
-		map_resize(m, cap);
+		map_reindex(m, cap);
+	map_entries_grow(m, m->n + n);
 }
 
 struct wh_map_slot *
@@ -923,20 +974,29 @@ wh_map_add(struct wh_map *m, const void *key, size_t len, int *added)
 {
 	uint64_t h = wh_hash64(key, len);
 	struct wh_map_slot *s;
+	size_t i;
 
 	/* Keep the load under 1/2: probes stay short on skewed keys. */
+	if (m->n >= UINT32_MAX - 1) {
+		fprintf(stderr, "dag-cli: a hash map is full (%zu keys)\n", m->n);
+		abort();
+	}
 	if ((m->n + 1) * 2 > m->cap)
-		map_resize(m, m->cap ? m->cap * 2 : 64);
-	s = map_probe(m->slots, m->cap, h, key, len);
-	*added = !s->key;
-	if (s->key)
-		return s;
+		map_reindex(m, m->cap ? m->cap * 2 : 64);
+	i = map_locate(m, h, key, len);
+	*added = !m->index[i];
+	if (m->index[i])
+		return &m->entries[(uint32_t)m->index[i] - 1];
+	map_entries_grow(m, m->n + 1);
+	s = &m->entries[m->n];
+	memset(s, 0, sizeof(*s));
 	s->hash = h;
-	/* A zero-length key still needs a non-NULL pointer: NULL marks empty. */
-	s->key = map_store(m, key, len);
 	s->len = len;
-	s->ptr = NULL;
-	s->num = 0;
+	if (len <= WH_MAP_INLINE)
+		memcpy(s->k.inl, key, len);
+	else
+		s->k.ext = map_store(m, key, len);
+	m->index[i] = (h >> 32 << 32) | (uint64_t)(m->n + 1);
 	m->n++;
 	return s;
 }

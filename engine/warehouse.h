@@ -83,22 +83,31 @@ uint64_t wh_hash64(const void *data, size_t len);
 
 /*
  * A hash map from byte strings to a pointer and an integer, for the
- * natural-key and by-key maps.  Keys are copied; open addressing keeps it
- * to one allocation per 64 KiB of keys and one slot array.
+ * natural-key and by-key maps.  Lookups dominate a fact load (two per
+ * fact), so a lookup touches two cache lines at most: a compact index of
+ * 8-byte slots (hash tag and entry number), then the entry, which holds
+ * keys of up to WH_MAP_INLINE bytes itself.  Entries are dense, in the
+ * order they were added: iterate entries[0..n).
  */
+#define WH_MAP_INLINE 32
+
 struct wh_map_slot {
 	uint64_t hash;
-	const char *key;	/* NULL: empty slot */
-	size_t len;
 	void *ptr;
 	int64_t num;
+	size_t len;
+	union {
+		char inl[WH_MAP_INLINE];	/* len <= WH_MAP_INLINE */
+		const char *ext;		/* longer keys, in the map's chunks */
+	} k;
 };
 
 struct wh_map {
-	struct wh_map_slot *slots;
-	size_t cap;		/* a power of two */
-	size_t n;
-	char *chunk;		/* key storage: chunks linked by their first word */
+	uint64_t *index;	/* 0: empty; else hash tag << 32 | entry + 1 */
+	size_t cap;		/* index slots, a power of two */
+	struct wh_map_slot *entries;
+	size_t n, entries_cap;
+	char *chunk;		/* long keys: chunks linked by their first word */
 	size_t chunk_used, chunk_cap;
 };
 
@@ -107,12 +116,21 @@ void wh_map_init(struct wh_map *m);
 void wh_map_release(struct wh_map *m);
 /* Make room for n keys at once (a known count saves rehashing). */
 void wh_map_reserve(struct wh_map *m, size_t n);
-/* The slot of key, or NULL. */
+/* The entry of key, or NULL. */
 struct wh_map_slot *wh_map_find(const struct wh_map *m, const void *key,
 	size_t len);
-/* The slot of key, added (ptr NULL, num 0) when absent; *added says which. */
+/*
+ * The entry of key, added (ptr NULL, num 0) when absent; *added says which.
+ * An add may move entries: earlier entry pointers do not survive it.
+ */
 struct wh_map_slot *wh_map_add(struct wh_map *m, const void *key, size_t len,
 	int *added);
+/* An entry's key bytes (len of them). */
+static inline const char *
+wh_map_key(const struct wh_map_slot *s)
+{
+	return s->len <= WH_MAP_INLINE ? s->k.inl : s->k.ext;
+}
 
 /* A column name or table name we accept: [A-Za-z_][A-Za-z0-9_]*, at most 64 bytes. */
 int wh_ident_ok(const char *s);

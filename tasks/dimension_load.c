@@ -483,9 +483,8 @@ dim_release(struct dim_load *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->cur.cap; i++)
-		if (d->cur.slots[i].key)
-			free(d->cur.slots[i].ptr);
+	for (i = 0; i < d->cur.n; i++)
+		free(d->cur.entries[i].ptr);
 	wh_map_release(&d->cur);
 	sqlite3_finalize(d->ins);
 	sqlite3_finalize(d->upd);
