@@ -121,6 +121,11 @@ struct rec_reader {
 	size_t fcap, nf;
 	char reason[512];
 	struct rpipe *rp;	/* parsing in a second thread, or NULL */
+	int rp_tried;		/* the thread starts at the first record */
+	void (*prep)(void *ctx, const struct record *rec, int64_t *out);
+	void *prep_ctx;
+	size_t nprep;
+	int64_t *prep_out;	/* the values of the current record */
 };
 
 /* ---------------------------------------------------------------- input */
@@ -1015,9 +1020,31 @@ rec_reader_open(struct rec_reader **out, const char *const *paths,
 		rec_reader_free(r);
 		return rc;
 	}
-	rp_start(r);
 	*out = r;
 	return 0;
+}
+
+void
+rec_reader_prepare(struct rec_reader *r,
+	void (*fn)(void *ctx, const struct record *rec, int64_t *out),
+	void *ctx, size_t n)
+{
+	r->prep = fn;
+	r->prep_ctx = ctx;
+	r->nprep = fn ? n : 0;
+	free(r->prep_out);
+	r->prep_out = r->nprep ? xcalloc(r->nprep, sizeof(int64_t)) : NULL;
+}
+
+/* rec->prepared for a record just read, in the thread that read it. */
+static void
+prepare_record(struct rec_reader *r, struct record *rec)
+{
+	rec->prepared = NULL;
+	if (!r->nprep || rec->reject)
+		return;
+	r->prep(r->prep_ctx, rec, r->prep_out);
+	rec->prepared = r->prep_out;
 }
 
 size_t
@@ -1067,6 +1094,7 @@ reader_next_sync(struct rec_reader *r, struct record *rec, struct err *e)
 				snprintf(r->reason + l, sizeof(r->reason) - l,
 					" (in '%s')", r->paths[r->cur]);
 			}
+			prepare_record(r, rec);
 			return 1;
 		}
 		if (r->cur + 1 >= r->npaths)
@@ -1119,10 +1147,11 @@ struct rpipe {
 struct rhdr {
 	uint64_t line;
 	size_t nf, raw_len, reject_len;	/* reject_len: SIZE_MAX for none */
+	size_t nprepared;	/* int64 values after the fields */
 };
 
 static void
-batch_add(struct rbatch *b, const struct record *rec)
+batch_add(struct rbatch *b, const struct record *rec, size_t nprep)
 {
 	struct rhdr h;
 	size_t i;
@@ -1131,6 +1160,9 @@ batch_add(struct rbatch *b, const struct record *rec)
 	h.nf = rec->n;
 	h.raw_len = rec->raw_len;
 	h.reject_len = rec->reject ? strlen(rec->reject) : SIZE_MAX;
+	h.nprepared = 0;
+	if (rec->prepared)
+		h.nprepared = nprep;
 	sb_add(&b->data, &h, sizeof(h));
 	if (rec->reject)
 		sb_add(&b->data, rec->reject, h.reject_len + 1);
@@ -1138,9 +1170,11 @@ batch_add(struct rbatch *b, const struct record *rec)
 	sb_add(&b->data, rec->lens, rec->n * sizeof(size_t));
 	for (i = 0; i < rec->n; i++)
 		sb_add(&b->data, rec->fields[i], rec->lens[i] + 1);
-	/* Keep every header aligned for the caller's reads. */
+	/* Keep every header (and the values) aligned for the caller's reads. */
 	while (b->data.len % sizeof(size_t))
 		sb_addc(&b->data, 0);
+	if (h.nprepared)
+		sb_add(&b->data, rec->prepared, h.nprepared * sizeof(int64_t));
 	b->nrec++;
 }
 
@@ -1174,7 +1208,7 @@ rp_main(void *arg)
 			rc = reader_next_sync(r, &rec, &b->e);
 			if (rc <= 0)
 				break;
-			batch_add(b, &rec);
+			batch_add(b, &rec, r->nprep);
 		}
 		if (rc <= 0) {
 			b->last = 1;
@@ -1245,13 +1279,18 @@ rp_next(struct rec_reader *r, struct record *rec, struct err *e)
 	size_t i;
 
 	for (;;) {
+		/*
+		 * started and tail are the caller's alone, and a batch is
+		 * whole before count covers it: no lock while one lasts.
+		 */
+		if (rp->started) {
+			b = &rp->b[rp->tail];
+			if (b->taken < b->nrec)
+				break;
+		}
 		pthread_mutex_lock(&rp->mu);
 		if (rp->started) {
 			b = &rp->b[rp->tail];
-			if (b->taken < b->nrec) {
-				pthread_mutex_unlock(&rp->mu);
-				break;
-			}
 			if (b->last) {
 				int rc = b->rc;
 
@@ -1300,6 +1339,11 @@ rp_next(struct rec_reader *r, struct record *rec, struct err *e)
 	rec->lens = rp->flens;
 	while ((size_t)(p - b->data.buf) % sizeof(size_t))
 		p++;
+	rec->prepared = NULL;
+	if (h.nprepared) {
+		rec->prepared = (const int64_t *)(const void *)p;
+		p += h.nprepared * sizeof(int64_t);
+	}
 	b->pos = (size_t)(p - b->data.buf);
 	b->taken++;
 	return 1;
@@ -1308,6 +1352,10 @@ rp_next(struct rec_reader *r, struct record *rec, struct err *e)
 int
 rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
 {
+	if (!r->rp_tried) {
+		r->rp_tried = 1;
+		rp_start(r);
+	}
 	return r->rp ? rp_next(r, rec, e) : reader_next_sync(r, rec, e);
 }
 
@@ -1339,6 +1387,7 @@ rec_reader_free(struct rec_reader *r)
 	free(r->offs);
 	free(r->flens);
 	free(r->fptrs);
+	free(r->prep_out);
 	free(r);
 }
 

@@ -35,6 +35,7 @@ struct record {
 	const char *raw;	/* the record's bytes as read, without the line end */
 	size_t raw_len;
 	const char *reject;	/* NULL, or why the record is malformed */
+	const int64_t *prepared; /* rec_reader_prepare's values, or NULL */
 };
 
 /*
@@ -55,6 +56,15 @@ int rec_reader_column(const struct rec_reader *r, const char *name);
  * truncated gzip stream is an error) with e filled.
  */
 int rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e);
+/*
+ * Have fn compute n integers for each well-formed record, in the parsing
+ * thread, ahead of the caller: rec->prepared holds them.  fn must only
+ * read what the caller no longer changes.  Call before the first
+ * rec_reader_next.
+ */
+void rec_reader_prepare(struct rec_reader *r,
+	void (*fn)(void *ctx, const struct record *rec, int64_t *out),
+	void *ctx, size_t n);
 /* Bytes of input consumed so far (compressed), for progress. */
 uint64_t rec_reader_offset(const struct rec_reader *r);
 void rec_reader_free(struct rec_reader *r);

@@ -83,6 +83,7 @@ struct fact_load {
 	sqlite3 *db;
 	sqlite3_stmt *ins;
 	struct strbuf key;
+	struct strbuf prep_key;	/* prepare_lookups' own, in the reader's thread */
 	char stamp[32];
 };
 
@@ -540,22 +541,40 @@ delete_partition(struct fact_load *f, struct err *e)
 
 /* The surrogate key of lookup k for rec: 1 found (*sk set), 0 missing. */
 static int
-resolve(struct fact_load *f, struct lookup *k, const struct record *rec,
+resolve(struct lookup *k, const struct record *rec, struct strbuf *key,
 	int64_t *sk)
 {
 	struct wh_map_slot *s;
 	size_t i;
 
-	sb_reset(&f->key);
+	sb_reset(key);
 	for (i = 0; i < k->n; i++)
-		if (wh_canon_text(&f->key, k->types[i], rec->fields[k->in[i]],
+		if (wh_canon_text(key, k->types[i], rec->fields[k->in[i]],
 		    rec->lens[k->in[i]]) < 0)
 			return 0;
-	s = wh_map_find(&k->keys, f->key.buf, f->key.len);
+	s = wh_map_find(&k->keys, key->buf, key->len);
 	if (!s)
 		return 0;
 	*sk = s->num;
 	return 1;
+}
+
+/*
+ * Every lookup of rec, in the reader's parsing thread while this one
+ * inserts: out[2i] says whether lookup i found its key, out[2i+1] is the
+ * surrogate key.  The maps are complete and no longer change by now.
+ */
+static void
+prepare_lookups(void *ctx, const struct record *rec, int64_t *out)
+{
+	struct fact_load *f = ctx;
+	size_t i;
+
+	for (i = 0; i < f->nlk; i++) {
+		out[2 * i + 1] = 0;
+		out[2 * i] = resolve(&f->lk[i], rec, &f->prep_key,
+			&out[2 * i + 1]);
+	}
 }
 
 /* Bind rec's row; 0, or 1 with *why set when it is a reject. */
@@ -569,6 +588,7 @@ bind_record(void *ctx, const struct record *rec, char **why)
 		const struct fact_col *c = &f->cols[i];
 		struct lookup *k;
 		int64_t sk;
+		int found;
 
 		if (c->lookup < 0) {
 			const char *v = rec->fields[c->in];
@@ -585,7 +605,13 @@ bind_record(void *ctx, const struct record *rec, char **why)
 			continue;
 		}
 		k = &f->lk[c->lookup];
-		if (!resolve(f, k, rec, &sk)) {
+		if (rec->prepared) {
+			found = (int)rec->prepared[2 * c->lookup];
+			sk = rec->prepared[2 * c->lookup + 1];
+		} else {
+			found = resolve(k, rec, &f->key, &sk);
+		}
+		if (!found) {
 			k->misses++;
 			if (!k->unknown) {
 				*why = xasprintf("no '%s' member for %s '%.*s'",
@@ -634,6 +660,7 @@ fact_release(struct fact_load *f)
 	wh_rollback(f->db);
 	sqlite3_close(f->db);
 	sb_release(&f->key);
+	sb_release(&f->prep_key);
 }
 
 static int
@@ -662,6 +689,7 @@ fact_run(struct task_run *run, struct err *e)
 	f.database = run->database ? run->database
 		: task_run_str(run, "database");
 	sb_init(&f.key);
+	sb_init(&f.prep_key);
 	wh_utc_stamp(run->start, f.stamp, sizeof(f.stamp));
 	run->records_in = run->records_out = run->records_rejected = 0;
 	parse_lookups(&f);
@@ -685,6 +713,8 @@ fact_run(struct task_run *run, struct err *e)
 		rc = delete_partition(&f, e);
 	if (rc == 0)
 		rc = prepare_insert(&f, e);
+	if (rc == 0 && f.nlk)
+		rec_reader_prepare(r, prepare_lookups, &f, 2 * f.nlk);
 	if (rc == 0)
 		rc = wh_each_record(run, r, rj, bind_record, insert_record,
 			&f, e);
@@ -708,8 +738,9 @@ fact_run(struct task_run *run, struct err *e)
 out:
 	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
 		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
-	fact_release(&f);
+	/* First the reader: its thread may still be using the maps. */
 	rec_reader_free(r);
+	fact_release(&f);
 	free(rj_path);
 	return rc;
 }

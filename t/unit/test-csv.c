@@ -271,6 +271,63 @@ UNIT_TEST(csv_big_field)
 	sb_release(&sb);
 }
 
+/* The prepare hook: the value of column k times 3, and its line. */
+static void
+prep_triple(void *ctx, const struct record *rec, int64_t *out)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	out[0] = strtoll(rec->fields[0], NULL, 10) * 3;
+	out[1] = (int64_t)rec->line;
+}
+
+UNIT_TEST(prepare_runs_for_each_good_record)
+{
+	/* Several reader batches (1 MiB each), with malformed lines between. */
+	const size_t nrec = 60000;
+	struct rec_reader *r;
+	struct record rec;
+	struct strbuf sb;
+	const char *paths[1];
+	char *path;
+	struct err e;
+	size_t i, good = 0, bad = 0;
+	int rc, calls = 0;
+
+	sb_init(&sb);
+	sb_adds(&sb, "k,pad\n");
+	for (i = 0; i < nrec; i++) {
+		if (i % 1000 == 7)
+			sb_addf(&sb, "%zu,\"unclosed,x\n", i);
+		else
+			sb_addf(&sb, "%zu,%040zu\n", i, i);
+	}
+	path = put_file("prep.csv", sb.buf, sb.len);
+	paths[0] = path;
+	CHECK_INT(rec_reader_open(&r, paths, 1, REC_CSV, &e), ==, 0);
+	rec_reader_prepare(r, prep_triple, &calls, 2);
+	while ((rc = rec_reader_next(r, &rec, &e)) > 0) {
+		if (rec.reject) {
+			CHECK(rec.prepared == NULL);
+			bad++;
+			continue;
+		}
+		CHECK(rec.prepared != NULL);
+		CHECK_INT(rec.prepared[0], ==,
+			strtoll(rec.fields[0], NULL, 10) * 3);
+		CHECK_INT(rec.prepared[1], ==, (int64_t)rec.line);
+		good++;
+	}
+	CHECK_INT(rc, ==, 0);
+	rec_reader_free(r);
+	CHECK_INT(good + bad, ==, nrec);
+	CHECK(bad > 0);
+	CHECK_INT(calls, ==, (int)good);
+	free(path);
+	sb_release(&sb);
+}
+
 UNIT_TEST(gzip_by_magic_and_truncation)
 {
 	const char text[] = "a,b\n1,2\n3,4\n";
@@ -397,5 +454,6 @@ UNIT_TEST(writer_quotes_and_gzips)
 UNIT_MAIN(csv_rfc4180, csv_crlf_and_bom, csv_rejects_with_lines,
 	csv_unterminated_quote_costs_one_line,
 	csv_overlong_forms_and_surrogates_rejected, csv_header_only_and_empty,
-	csv_big_field, gzip_by_magic_and_truncation, several_files_one_stream,
+	csv_big_field, prepare_runs_for_each_good_record,
+	gzip_by_magic_and_truncation, several_files_one_stream,
 	tsv_has_no_quoting, jsonl_values_and_rejects, writer_quotes_and_gzips)
