@@ -26,6 +26,11 @@
 
 #include <sqlite3.h>
 
+#include "sqlite_wal.h"
+
+/* How long a writer waits for another process holding the database. */
+#define STATE_BUSY_TIMEOUT_MS 30000
+
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_LEASE_GET] = "SELECT run_id FROM leases WHERE dag=?1 AND task=?2 "
 		"AND partition=?3",
@@ -212,7 +217,7 @@ open_db(struct state *s, struct err *e)
 			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		return e->code;
 	}
-	sqlite3_busy_timeout(s->db, 30000);
+	sqlite3_busy_timeout(s->db, STATE_BUSY_TIMEOUT_MS);
 	return 0;
 }
 
@@ -269,8 +274,9 @@ state_open(struct state *s, const char *path, int readonly, struct err *e)
 			return err_set(e, -ENOENT, "state database '%s' has no "
 				"history yet", path);
 	} else {
-		if (exec_sql(s, "PRAGMA journal_mode=WAL", e) < 0 ||
-		    exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
+		if (sqlite_use_wal(s->db, STATE_BUSY_TIMEOUT_MS) != SQLITE_OK)
+			return db_err(s, e, "cannot switch to WAL mode");
+		if (exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
 			return e->code;
 		if (v < STATE_SCHEMA_VERSION && migrate(s, v, e) < 0)
 			return e->code;

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "warehouse.h"
+#include "sqlite_wal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -339,8 +340,7 @@ wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	 */
 	rc = sqlite3_exec(*db, "PRAGMA page_size=16384", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL,
-			NULL);
+		rc = sqlite_use_wal(*db, WH_BUSY_TIMEOUT_MS);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(*db, "PRAGMA synchronous=NORMAL", NULL, NULL,
 			NULL);

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "sqlite_wal.h"
 #include "state.h"
 #include "unit.h"
 
@@ -274,7 +275,81 @@ UNIT_TEST(run_end_drops_its_leases)
 	cleanup(path);
 }
 
+/* A child holds a rollback-mode write lock on path until told to let go. */
+static pid_t
+hold_write_lock(const char *path, int *release_fd)
+{
+	int locked[2], release[2];
+	char c;
+	pid_t pid;
+
+	CHECK_INT(pipe(locked), ==, 0);
+	CHECK_INT(pipe(release), ==, 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *db;
+		int ok;
+
+		close(locked[0]);
+		close(release[1]);
+		ok = sqlite3_open(path, &db) == SQLITE_OK &&
+			sqlite3_exec(db, "BEGIN IMMEDIATE; CREATE TABLE t(x); "
+			"INSERT INTO t VALUES (1)", NULL, NULL, NULL) == SQLITE_OK;
+		c = ok ? 'y' : 'n';
+		if (write(locked[1], &c, 1) != 1 || !ok)
+			_exit(1);
+		if (read(release[0], &c, 1) != 1)
+			_exit(1);
+		/* Let the parent start waiting before the lock goes. */
+		usleep(200 * 1000);
+		_exit(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) ==
+			SQLITE_OK ? 0 : 1);
+	}
+	close(locked[1]);
+	close(release[0]);
+	CHECK_INT(read(locked[0], &c, 1), ==, 1);
+	CHECK_INT(c, ==, 'y');
+	close(locked[0]);
+	*release_fd = release[1];
+	return pid;
+}
+
+UNIT_TEST(wal_switch_waits_for_a_writer)
+{
+	char *path = db_path();
+	char *file = xasprintf("%s/wal.db", dir);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int release_fd, status;
+	pid_t pid = hold_write_lock(file, &release_fd);
+
+	CHECK_INT(sqlite3_open(file, &db), ==, SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	/* What SQLite does by itself: fail at once, busy timeout or not. */
+	CHECK_INT(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+		NULL) & 0xff, ==, SQLITE_BUSY);
+	/* Out of time while the writer holds on: busy, not a wrong answer. */
+	CHECK_INT(sqlite_use_wal(db, 20) & 0xff, ==, SQLITE_BUSY);
+	/* With time to wait, the switch happens once the writer commits. */
+	CHECK_INT(write(release_fd, "x", 1), ==, 1);
+	CHECK_INT(sqlite_use_wal(db, 10000), ==, SQLITE_OK);
+	CHECK_INT(waitpid(pid, &status, 0), ==, pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL),
+		==, SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), ==, SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	/* Already WAL: nothing to wait for. */
+	CHECK_INT(sqlite_use_wal(db, 0), ==, SQLITE_OK);
+	sqlite3_close(db);
+	close(release_fd);
+	free(file);
+	cleanup(path);
+}
+
 UNIT_MAIN(creates_schema_in_wal_mode, a_newer_schema_is_refused,
 	a_damaged_file_is_moved_aside, leases_exclude_a_live_run,
 	a_dead_owner_loses_its_lease, attempts_are_recorded_in_batches,
-	run_end_drops_its_leases)
+	run_end_drops_its_leases, wal_switch_waits_for_a_writer)
