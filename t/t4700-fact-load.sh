@@ -146,6 +146,31 @@ test_expect_success 'a missing dimension table is an error naming the task' '
 	test_cmp expect got
 '
 
+test_expect_success 'many reader batches: every lookup and reject lands on its own row' '
+	# 60,000 rows (several of the reader'"'"'s 1 MiB batches, whose lookups
+	# run in the parsing thread): L9 is missing every 97th row, and
+	# every 1,001st row has a quote left open.
+	awk "BEGIN { print \"event_time,line_id,event,n\";
+		for (i = 1; i <= 60000; i++) {
+			if (i % 1001 == 0) { print \"2026-11-04T00:00:00Z,L2,\\\"open,\" i; continue }
+			l = i % 97 == 0 ? \"L9\" : \"L\" (1 + i % 3);
+			print \"2026-11-04T00:00:00Z,\" l \",e\" i \",\" i } }" >many.csv &&
+	sed -e "s/^input: .*/input: many.csv/" -e "s/^table: .*/table: fact_many/" \
+		fact.yaml >many.yaml &&
+	helper run-kind fact-load many.yaml 2026-11-04 >res &&
+	# 59 malformed rows; 618 rows of L9 that are not also malformed.
+	echo "{\"records_in\": 60000, \"records_out\": 59323, \"records_rejected\": 677}" >expect &&
+	test_cmp expect res &&
+	q "SELECT line_key, count(*), sum(n), sum(CAST(substr(event, 2) AS INTEGER) = n) FROM fact_many GROUP BY 1 ORDER BY 1" >got &&
+	awk "BEGIN { for (i = 1; i <= 60000; i++) if (i % 1001 && i % 97) { k = 1 + i % 3; c[k]++; s[k] += i }
+		# L1 is key 3 (its current version), L2 key 2, L3 key 4.
+		printf \"2|%d|%d|%d\\n3|%d|%d|%d\\n4|%d|%d|%d\\n\", c[2], s[2], c[2], c[1], s[1], c[1], c[3], s[3], c[3] }" >expect &&
+	test_cmp expect got &&
+	sed -n "2,\$p" wh.db.fact_many.2026-11-04.rejects.csv | cut -d, -f1 >got &&
+	awk "BEGIN { for (i = 1; i <= 60000; i++) if (i % 1001 == 0 || i % 97 == 0) print i + 1 }" >expect &&
+	test_cmp expect got
+'
+
 test_expect_success 'setup: a big input through a FIFO' '
 	awk "BEGIN { print \"event_time,line_id,event,n\"; for (i = 0; i < 20000; i++) print \"2026-11-02T00:00:00Z,L2,e,\" i }" >big.csv &&
 	mkfifo fifo.csv &&
