@@ -1417,25 +1417,6 @@ struct rec_writer {
 	int job_finish, has_job, stop, trc;
 };
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Deflate (or not) and write one buffer; 0 or -errno. */
 static int
 flush_buf(struct rec_writer *w, const char *buf, size_t len, int finish)
@@ -1443,7 +1424,7 @@ flush_buf(struct rec_writer *w, const char *buf, size_t len, int finish)
 	int rc;
 
 	if (!w->gz)
-		return write_all(w->af.fd, buf, len);
+		return write_full(w->af.fd, buf, len);
 	w->zs.next_in = (unsigned char *)buf;
 	w->zs.avail_in = (unsigned)len;
 	do {
@@ -1452,7 +1433,7 @@ flush_buf(struct rec_writer *w, const char *buf, size_t len, int finish)
 		if (deflate(&w->zs, finish ? Z_FINISH : Z_NO_FLUSH) ==
 		    Z_STREAM_ERROR)
 			return -EIO;
-		rc = write_all(w->af.fd, w->zbuf, OUT_BUF - w->zs.avail_out);
+		rc = write_full(w->af.fd, w->zbuf, OUT_BUF - w->zs.avail_out);
 		if (rc < 0)
 			return rc;
 	} while (w->zs.avail_out == 0 || (finish && w->zs.avail_in));

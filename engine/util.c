@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -466,4 +467,48 @@ fsync_parent(const char *path)
 	}
 	free(p);
 	return rc;
+}
+
+int
+write_full(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+write2_full(int fd, const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct iovec iov[2];
+	ssize_t w;
+
+	iov[0].iov_base = (void *)a;
+	iov[0].iov_len = alen;
+	iov[1].iov_base = (void *)b;
+	iov[1].iov_len = blen;
+	do
+		w = writev(fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	/* A short write: finish with plain writes. */
+	if ((size_t)w < alen) {
+		int rc = write_full(fd, (const char *)a + w, alen - (size_t)w);
+
+		return rc < 0 ? rc : write_full(fd, b, blen);
+	}
+	return write_full(fd, (const char *)b + ((size_t)w - alen),
+		blen - ((size_t)w - alen));
 }

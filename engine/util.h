@@ -129,5 +129,9 @@ int mkdir_p(const char *path, int mode);
 int mkdir_parent(const char *path);
 /* fsync the directory holding path; 0 or -errno. */
 int fsync_parent(const char *path);
+/* Write all n bytes (retrying short writes and EINTR); 0 or -errno. */
+int write_full(int fd, const void *p, size_t n);
+/* Write a then b, in one system call when the kernel takes both; 0 or -errno. */
+int write2_full(int fd, const void *a, size_t alen, const void *b, size_t blen);
 
 #endif

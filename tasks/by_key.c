@@ -259,23 +259,6 @@ close_part(struct bykey *b, struct part *p)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Open p (append), evicting the least recently used file when full. */
 static int
 open_part(struct bykey *b, struct part *p, struct err *e)
@@ -301,13 +284,6 @@ open_part(struct bykey *b, struct part *p, struct err *e)
 	b->nopen++;
 	b->opens++;
 	lru_front(b, p);
-	if (!p->created) {
-		p->created = 1;
-		rc = write_all(p->fd, b->header.buf, b->header.len);
-		if (rc < 0)
-			return err_set(e, rc, "cannot write '%s': %s", p->name,
-				strerror(-rc));
-	}
 	return 0;
 }
 
@@ -322,12 +298,16 @@ flush_part(struct bykey *b, struct part *p, struct err *e)
 	rc = open_part(b, p, e);
 	if (rc < 0)
 		return rc;
-	if (p->buf.len) {
-		rc = write_all(p->fd, p->buf.buf, p->buf.len);
-		if (rc < 0)
-			return err_set(e, rc, "cannot write '%s': %s", p->name,
-				strerror(-rc));
-	}
+	/* A new file gets its header and first rows in one write. */
+	if (!p->created)
+		rc = write2_full(p->fd, b->header.buf, b->header.len,
+			p->buf.buf ? p->buf.buf : "", p->buf.len);
+	else
+		rc = write_full(p->fd, p->buf.buf, p->buf.len);
+	if (rc < 0)
+		return err_set(e, rc, "cannot write '%s': %s", p->name,
+			strerror(-rc));
+	p->created = 1;
 	b->buffered -= (int64_t)p->buf.cap;
 	sb_release(&p->buf);
 	return 0;

@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include "unit.h"
 #include "util.h"
 #include "node.h"
@@ -133,6 +136,35 @@ UNIT_TEST(node_json_round_trip)
 	node_free(back);
 }
 
-UNIT_MAIN(durations_parse, sizes_parse, strbuf_grows, edit_distance_suggests,
+UNIT_TEST(writes_are_whole)
+{
+	char path[] = "/tmp/test-util-XXXXXX";
+	static char big[300000];
+	char *got;
+	size_t i;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	CHECK_INT(write2_full(fd, "head,", 5, big, sizeof(big)), ==, 0);
+	CHECK_INT(write2_full(fd, "", 0, "!", 1), ==, 0);
+	CHECK_INT(write_full(fd, "end", 3), ==, 0);
+	CHECK_INT(lseek(fd, 0, SEEK_END), ==, 5 + (long)sizeof(big) + 4);
+	got = malloc(5 + sizeof(big) + 4);
+	CHECK_INT(pread(fd, got, 5 + sizeof(big) + 4, 0), ==,
+		(long)(5 + sizeof(big) + 4));
+	CHECK(!memcmp(got, "head,", 5));
+	CHECK(!memcmp(got + 5, big, sizeof(big)));
+	CHECK(!memcmp(got + 5 + sizeof(big), "!end", 4));
+	free(got);
+	close(fd);
+	/* A closed descriptor: the error, not a silent short file. */
+	CHECK_INT(write2_full(fd, "a", 1, "b", 1), ==, -EBADF);
+	CHECK_INT(write_full(fd, "a", 1), ==, -EBADF);
+	unlink(path);
+}
+
+UNIT_MAIN(writes_are_whole, durations_parse, sizes_parse, strbuf_grows, edit_distance_suggests,
 	node_parses_with_positions, node_rejects_duplicate_keys,
 	node_rejects_tabs_and_empty, node_json_round_trip)
