@@ -40,6 +40,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"partition=?3 AND run_id=?4",
 	[ST_RUN_GET] = "SELECT host, pid, heartbeat, finished FROM runs "
 		"WHERE id=?1",
+	[ST_INST_SEEN] = "SELECT updated FROM instances WHERE dag=?1 AND "
+		"task=?2 AND partition=?3",
 	[ST_INST_BUMP] = "INSERT INTO instances(dag, task, partition, state, "
 		"attempts, updated) VALUES(?1, ?2, ?3, 'running', 1, ?4) "
 		"ON CONFLICT(dag, task, partition) DO UPDATE SET "
@@ -515,6 +517,16 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 	rc = step_done(s, st, e, "cannot write a lease");
 	if (rc < 0)
 		goto fail;
+	st = s->st[ST_INST_SEEN];
+	bind_inst(st, dag, task, partition);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		c->last_update = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = db_err(s, e, "cannot read an instance");
+		goto fail;
+	}
 	st = s->st[ST_INST_BUMP];
 	bind_inst(st, dag, task, partition);
 	sqlite3_bind_int64(st, 4, now);

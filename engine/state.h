@@ -32,6 +32,7 @@ enum state_stmt {
 	ST_LEASE_PUT,
 	ST_LEASE_DEL,
 	ST_RUN_GET,
+	ST_INST_SEEN,
 	ST_INST_BUMP,
 	ST_INST_FINISH,
 	ST_ATTEMPT_ADD,
@@ -85,6 +86,8 @@ struct lease_claim {
 	int took_over;		/* the lease belonged to a dead or silent run */
 	int64_t prev_run;	/* that run's id, when took_over */
 	long prev_pid;		/* and its pid (its temporary files carry it) */
+	int64_t last_update;	/* when any run last recorded the instance
+				   (unix ms), 0 never: before this claim */
 };
 
 /*

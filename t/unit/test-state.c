@@ -130,6 +130,8 @@ UNIT_TEST(leases_exclude_a_live_run)
 		==, 1);
 	CHECK_INT(c.attempt, ==, 1);
 	CHECK_INT(c.took_over, ==, 0);
+	/* Never recorded before this claim. */
+	CHECK_INT(c.last_update, ==, 0);
 	CHECK_INT(state_lease_claim(&b, "d", "t", "2026-01-01", 2000, &c, &e),
 		==, 0);
 	/* Its heartbeat expires: taken over, and the attempt is counted. */
@@ -138,6 +140,8 @@ UNIT_TEST(leases_exclude_a_live_run)
 	CHECK_INT(c.took_over, ==, 1);
 	CHECK_INT(c.prev_run, ==, a.run_id);
 	CHECK_INT(c.attempt, ==, 2);
+	/* a's claim at 2000 is the last record of it. */
+	CHECK_INT(c.last_update, ==, 2000);
 	CHECK_INT(count(&b, "SELECT count(*) FROM attempts WHERE "
 		"state='interrupted' AND attempt=1"), ==, 1);
 	state_release(&a);
