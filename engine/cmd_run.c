@@ -357,6 +357,9 @@ status_grid(const struct graph *g, const struct status_row *rows, int tty)
 	size_t *first = part_index(g);
 	size_t i, k, t, w = 15;
 	int *col = xcalloc(dag->n_tasks + 1, sizeof(*col));
+	/* One row's cells, by task index: a DAG may have any number. */
+	const char **cell = xcalloc(dag->n_tasks + 1, sizeof(*cell));
+	uint8_t *cs = xcalloc(dag->n_tasks + 1, sizeof(*cs));
 
 	printf("%-13s", "partition");
 	for (t = 0; t < dag->n_tasks; t++) {
@@ -369,12 +372,8 @@ status_grid(const struct graph *g, const struct status_row *rows, int tty)
 	}
 	printf("\n");
 	for (i = 0; i < g->n_parts; i++) {
-		const char *cell[64];
-		uint8_t cs[64];
 		int any = 0;
 
-		if (dag->n_tasks > 64)
-			break;
 		for (t = 0; t < dag->n_tasks; t++)
 			cell[t] = NULL;
 		for (k = first[i]; k < g->n_inst && g->inst[k].part == i; k++) {
@@ -400,6 +399,8 @@ status_grid(const struct graph *g, const struct status_row *rows, int tty)
 		}
 		printf("\n");
 	}
+	free(cs);
+	free(cell);
 	free(col);
 	free(first);
 }

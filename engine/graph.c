@@ -3,7 +3,9 @@
  * instances: each instance is checked once (through the shared target
  * cache); a complete one stops the walk, an incomplete one adds the
  * instances it needs, which may lie outside the requested range.  A need
- * before the DAG's start is satisfied and adds nothing.  Instances are
+ * before the DAG's start is satisfied and adds nothing.  After the walk,
+ * an external check whose input is missing but whose dependants are all
+ * complete is settled as done: they consumed it.  Instances are
  * found by (partition, task) in a dense table, partitions by start time in
  * a small hash, so a 10-year plan stays linear.  Blocked states are
  * propagated afterwards in one depth-first pass that also catches a cycle
@@ -187,14 +189,17 @@ probe(struct build *b, size_t task, const struct partition *p,
 	return rc;
 }
 
-/* 1 complete, 0 not, negative on error (e filled). */
+/*
+ * Does in's target exist at p?  1 complete, 0 not, negative on error (e
+ * filled).  Fills in->target and, for an external check, in->inputs.
+ */
 static int
-complete(struct build *b, struct instance *in, struct err *e)
+complete(struct build *b, struct instance *in, const struct partition *p,
+	struct err *e)
 {
 	const struct dag *dag = b->dag;
 	const struct task *t = &dag->tasks[in->task];
 	const struct task_priv *tp = &dag_priv(dag)->tp[in->task];
-	const struct partition *p = &b->g->parts[in->part];
 	char *db;
 	int rc;
 
@@ -248,8 +253,13 @@ visit(struct build *b, uint32_t idx, uint32_t **queue, size_t *qn,
 	struct err e;
 
 	err_clear(&e);
-	in->forced = b->forced[in->task];
-	rc = complete(b, in, &e);
+	/*
+	 * --force names what to redo in the requested partitions; an
+	 * instance pulled in as a need (a task's own previous day) follows
+	 * the plain rule, or --force would redo all history back to start.
+	 */
+	in->forced = b->forced[in->task] && in->requested;
+	rc = complete(b, in, &p, &e);
 	in = &g->inst[idx];
 	if (rc < 0)
 		return err_set(b->e, rc, "task '%s' at %s: %s", t->name, p.id,
@@ -285,6 +295,101 @@ visit(struct build *b, uint32_t idx, uint32_t **queue, size_t *qn,
 				}
 				(*queue)[(*qn)++] = di;
 			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Is the instance of task at q complete?  The graph's answer when it holds
+ * that instance, else its target is checked (the instance is not added:
+ * plan shows only what the walk reached).  1, 0, or negative errno.
+ */
+static int
+dependant_complete(struct build *b, size_t task, const struct partition *q)
+{
+	const struct dag *dag = b->dag;
+	struct instance tmp;
+	struct err e;
+	int pi = part_find(b, q->start), rc;
+
+	if (pi >= 0) {
+		uint32_t s = b->slot[(size_t)pi * dag->n_tasks + task];
+
+		if (s)
+			return b->g->inst[s - 1].state == INST_DONE;
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.task = (uint32_t)task;
+	err_clear(&e);
+	rc = complete(b, &tmp, q, &e);
+	free(tmp.target);
+	node_free(tmp.inputs);
+	if (rc < 0)
+		return err_set(b->e, rc, "task '%s' at %s: %s",
+			dag->tasks[task].name, q->id, e.msg);
+	return rc > 0;
+}
+
+/*
+ * An external check whose input is gone is still complete when the
+ * instances that need it are all complete: they consumed the input (an
+ * archive with mode: move took it away), and nothing is left to wait for.
+ * A check nothing needs keeps the plain rule.  1 complete, 0 not, or
+ * negative errno with b->e filled.
+ */
+static int
+consumed(struct build *b, uint32_t idx)
+{
+	const struct dag *dag = b->dag;
+	const struct instance *in = &b->g->inst[idx];
+	struct partition p = b->g->parts[in->part], q;
+	size_t task = in->task, y, k;
+	int lo, rc, any = 0;
+
+	for (y = 0; y < dag->n_tasks; y++) {
+		const struct task *t = &dag->tasks[y];
+
+		for (k = 0; k < t->n_needs; k++) {
+			const struct need *nd = &t->needs[k];
+
+			if (nd->task != task)
+				continue;
+			/* y at q needs p when q stepped by an offset is p. */
+			for (lo = nd->lo; lo <= nd->hi; lo++) {
+				if (dag_partition_step(dag, &p, -lo, &q) < 0)
+					continue;	/* no such instance */
+				rc = dependant_complete(b, y, &q);
+				if (rc <= 0)
+					return rc;
+				any = 1;
+			}
+		}
+	}
+	return any;
+}
+
+/* Settle the external checks whose input is missing (see consumed). */
+static int
+settle_checks(struct build *b)
+{
+	struct graph *g = b->g;
+	const struct task_priv *tp = dag_priv(b->dag)->tp;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < g->n_inst; i++) {
+		struct instance *in = &g->inst[i];
+
+		if (!tp[in->task].probe_target || in->forced ||
+		    (in->state != INST_WAITING && in->state != INST_TODO))
+			continue;
+		rc = consumed(b, (uint32_t)i);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			g->inst[i].state = INST_DONE;
+			g->inst[i].consumed = 1;
 		}
 	}
 	return 0;
@@ -482,6 +587,9 @@ graph_build(const struct dag *dag, const struct partition *parts,
 		if (rc < 0)
 			goto out;
 	}
+	rc = settle_checks(&b);
+	if (rc < 0)
+		goto out;
 	rc = propagate(&b);
 	if (rc < 0)
 		goto out;

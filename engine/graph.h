@@ -4,7 +4,10 @@
  * scheduler runs it.  Built by walking from the requested instances: a
  * complete instance stops the walk (its needs are not examined, SPEC §2);
  * an incomplete one pulls in its needs, even from outside the range, and a
- * need before the DAG's start is satisfied.
+ * need before the DAG's start is satisfied.  An external check whose input
+ * is missing is complete too when it has dependants and all of them are
+ * complete (the input was consumed, e.g. moved away by an archive).
+ * --force applies to the requested instances only.
  */
 #ifndef DAG_GRAPH_H
 #define DAG_GRAPH_H
@@ -33,7 +36,8 @@ struct instance {
 	uint32_t part;		/* index into graph->parts */
 	uint8_t state;		/* enum inst_state */
 	uint8_t requested;	/* in the requested range (not pulled in) */
-	uint8_t forced;		/* --force: runs although complete */
+	uint8_t forced;		/* --force, requested only: runs though complete */
+	uint8_t consumed;	/* external check done by its consumers, input gone */
 	uint32_t dep_off;	/* its needs: graph->deps[dep_off .. +n_deps] */
 	uint32_t n_deps;
 	char *target;		/* resolved target path, or NULL (tables, patterns) */

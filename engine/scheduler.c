@@ -521,20 +521,34 @@ start_command(struct sched *s, uint32_t i, struct pool_job *job,
 		if (rc < 0)
 			return err_set(e, rc, "cannot create the directory of "
 				"'%s': %s", in->target, strerror(-rc));
-		if (t->target_type == TARGET_DIR && mkdir(r->tmp, 0777) < 0)
-			return err_set(e, -errno, "cannot create '%s': %s",
-				r->tmp, strerror(errno));
 	}
 	rc = dag_resolve(s->dag, in->task, &s->g->parts[in->part], &env,
 		&fields, NULL, e);
 	if (rc < 0)
 		return rc;
 	cmd = node_get_str(fields, t->kind->command_field);
-	if (!cmd)
+	if (!cmd) {
 		rc = err_set(e, -EINVAL, "task '%s' has no '%s'", t->name,
 			t->kind->command_field);
-	else
-		rc = pool_job_spawn_shell(job, cmd, r->log_fd, t->timeout_ms, e);
+		goto out;
+	}
+	/*
+	 * A command that never names {target} (the temporary name is unique,
+	 * so its text shows it) writes the target itself: there is nothing
+	 * to publish, and an empty temporary directory must not replace
+	 * what it wrote.
+	 */
+	if (r->tmp && !strstr(cmd, r->tmp)) {
+		free(r->tmp);
+		r->tmp = NULL;
+	}
+	if (r->tmp && t->target_type == TARGET_DIR && mkdir(r->tmp, 0777) < 0) {
+		rc = err_set(e, -errno, "cannot create '%s': %s", r->tmp,
+			strerror(errno));
+		goto out;
+	}
+	rc = pool_job_spawn_shell(job, cmd, r->log_fd, t->timeout_ms, e);
+out:
 	node_free(fields);
 	return rc;
 }
@@ -814,12 +828,21 @@ publish(struct sched *s, uint32_t i, struct running *r, struct err *e)
 
 	if (!target)
 		return 0;
-	if (!r->tmp || lstat(r->tmp, &st) < 0) {
+	if (!r->tmp) {
+		/* It writes its target itself (see start_command). */
 		if (target_now(s, i))
 			return 0;
 		return err_set(e, -ENOENT, "the command exited 0 but did not "
 			"write its target '%s'", target);
 	}
+	/*
+	 * It names {target} but left it unwritten: a failure even when an
+	 * old target exists (--force), which would otherwise pass for the
+	 * new one.
+	 */
+	if (lstat(r->tmp, &st) < 0)
+		return err_set(e, -ENOENT, "the command exited 0 but did not "
+			"write {target} (the temporary name of '%s')", target);
 	if (t->target_type == TARGET_DIR) {
 		succ = xasprintf("%s/_SUCCESS", r->tmp);
 		fd = open(succ, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
