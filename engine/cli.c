@@ -31,6 +31,9 @@ struct opt_spec {
 
 #define OFF(field) offsetof(struct cli_opts, field)
 
+/* The one process-wide switch, like a log level: see cli_set_load_warnings. */
+static int load_warnings;
+
 static const struct opt_spec opt_specs[] = {
 	{ "dags", "--dags", NULL, OPT_VALUE, OFF(dags),
 		"DIR: where DAG names are looked up as NAME.yaml (./dags)" },
@@ -207,6 +210,25 @@ cli_opts_release(struct cli_opts *o)
 	o->args = NULL;
 }
 
+void
+cli_set_load_warnings(int on)
+{
+	load_warnings = on;
+}
+
+/* "file:line:col: warning: msg" for each, in file order. */
+static void
+print_warnings(const struct errs *w, FILE *fp)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		fprintf(fp, "%s:%d:%d: warning: %s\n", w->v[i].file,
+			w->v[i].line, w->v[i].column, w->v[i].msg);
+	if (w->dropped)
+		fprintf(fp, "... and %zu more warnings\n", w->dropped);
+}
+
 struct dag *
 cli_load_dag(const char *arg, const char *dags_dir)
 {
@@ -218,6 +240,8 @@ cli_load_dag(const char *arg, const char *dags_dir)
 		return NULL;
 	if (dag_load(path, &dag, &errs) < 0)
 		errs_print(&errs, stderr);
+	else if (load_warnings)
+		print_warnings(&dag->warnings, stderr);
 	errs_release(&errs);
 	free(path);
 	return dag;

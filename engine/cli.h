@@ -24,6 +24,7 @@ struct cli_command {
 	const char *usage;	/* "DAG --date D [-j N]" */
 	const char *summary;	/* one line */
 	int hidden;		/* internal (worker modes) */
+	int load_warnings;	/* cli_load_dag prints the DAG's warnings */
 };
 
 extern const struct cli_command cli_commands[];
@@ -50,10 +51,19 @@ int cli_opts_parse(const char *cmd, int argc, char **argv, struct cli_opts *o);
 void cli_opts_release(struct cli_opts *o);
 
 /*
- * Load the DAG named by arg (see cli_dag_path), printing every error.
- * Returns NULL when it cannot be found or has errors.
+ * Load the DAG named by arg (see cli_dag_path), printing every error, and
+ * its warnings when cli_set_load_warnings turned them on.  Returns NULL
+ * when it cannot be found or has errors.
  */
 struct dag *cli_load_dag(const char *arg, const char *dags_dir);
+
+/*
+ * Whether cli_load_dag prints load warnings (off by default): set once by
+ * main from the command's load_warnings, like a log level, so the
+ * commands that act on a definition warn and the ones that only look at
+ * history (status, logs) stay quiet.
+ */
+void cli_set_load_warnings(int on);
 
 /*
  * Resolve a DAG argument: an existing file path, else NAME.yaml in

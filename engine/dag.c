@@ -1184,6 +1184,79 @@ check_target_refs(struct load *L, struct task *t, struct task_priv *tp)
 	free(colour);
 }
 
+/*
+ * poll: re-checks until timeout, so without one a missing input would keep
+ * the run checking forever instead of ending it as waiting.  A timeout
+ * from defaults: counts (task_def has merged it); 0 means none.
+ */
+static void
+check_poll(struct load *L, const struct task *t)
+{
+	int k = key_index(t->def, "poll");
+	const struct node *to = node_get(t->def, "timeout");
+	int64_t ms;
+
+	if (k < 0 || !is_external(t))
+		return;
+	if (to && (to->type != NODE_SCALAR ||
+	    parse_duration(to->str, &ms) < 0 || ms > 0))
+		return;
+	lerr(L, t->def->keys[k], "poll needs a timeout: how long to keep "
+		"checking");
+}
+
+/*
+ * Does task u have no target at all, so that {needs.U.target} would expand
+ * to nothing?  A target that failed to load has been reported already.
+ */
+static int
+lacks_target(const struct task *u)
+{
+	return u->kind && u->target_type == TARGET_NONE &&
+		!u->kind->table_target && !node_get(u->def, "target") &&
+		!(u->kind->target_field && node_get(u->def, u->kind->target_field));
+}
+
+/* {needs.U.target} in the templates tt compiled from v, U without a target. */
+static void
+need_target_refs(struct load *L, const struct task *t, const struct node *v,
+	const struct ttree *tt)
+{
+	size_t i;
+
+	for (i = 0; tt->t && i < tt->t->n; i++) {
+		const struct tref *r = &tt->t->parts[i].ref;
+		const struct task *u;
+
+		if (tt->t->parts[i].text || r->kind != REF_NEED_TARGET ||
+		    r->idx < 0)
+			continue;
+		u = &L->dag->tasks[t->needs[r->idx].task];
+		if (!lacks_target(u))
+			continue;
+		if (node_get(u->def, "pattern"))
+			lerr_pos(L, v, r->pos, "'{%s}': task '%s' has no target, "
+				"it finds files by pattern; did you mean "
+				"'{needs.%s.files}'?", r->name, u->name, u->name);
+		else
+			lerr_pos(L, v, r->pos, "'{%s}': task '%s' has no target",
+				r->name, u->name);
+	}
+	for (i = 0; i < tt->n && i < v->n; i++)
+		need_target_refs(L, t, v->items[i], &tt->kids[i]);
+}
+
+/* After every task's target is known: the needs' targets t refers to. */
+static void
+check_need_targets(struct load *L, const struct task *t,
+	const struct task_priv *tp)
+{
+	size_t i;
+
+	for (i = 0; i < tp->n_fields && i < t->def->n; i++)
+		need_target_refs(L, t, t->def->items[i], &tp->fields[i]);
+}
+
 static void
 load_tasks(struct load *L)
 {
@@ -1260,6 +1333,7 @@ load_tasks(struct load *L)
 			continue;
 		check_fields(L, t);
 		common_values(L, t);
+		check_poll(L, t);
 		load_needs(L, t);
 		load_target(L, t);
 		compile_fields(L, t, tp);
@@ -1270,6 +1344,9 @@ load_tasks(struct load *L)
 		    t->kind->validate(L->path, t->def, L->errs) < 0)
 			L->failed = 1;
 	}
+	for (i = 0; i < dag->n_tasks; i++)
+		if (dag->tasks[i].kind)
+			check_need_targets(L, &dag->tasks[i], &L->priv->tp[i]);
 }
 
 /* ---- the task graph ---- */
@@ -1554,6 +1631,68 @@ prepare_tasks(struct load *L)
 	}
 }
 
+/* ---- warnings ---- */
+
+/*
+ * Does the template tree of field i of task t expand {target}, itself or
+ * through the fields it names?  depth bounds the walk (field cycles were
+ * reported already, but a warning must never loop).
+ */
+static int
+mentions_target(const struct task_priv *tp, const struct ttree *tt, int depth)
+{
+	size_t i;
+
+	if (depth > 32)
+		return 0;
+	for (i = 0; tt->t && i < tt->t->n; i++) {
+		const struct tref *r = &tt->t->parts[i].ref;
+
+		if (tt->t->parts[i].text)
+			continue;
+		if (r->kind == REF_TARGET)
+			return 1;
+		if (r->kind == REF_FIELD && (size_t)r->idx < tp->n_fields &&
+		    mentions_target(tp, &tp->fields[r->idx], depth + 1))
+			return 1;
+	}
+	for (i = 0; i < tt->n; i++)
+		if (mentions_target(tp, &tt->kids[i], depth + 1))
+			return 1;
+	return 0;
+}
+
+/*
+ * A command whose run does not name {target} writes the target in place,
+ * so a kill mid-write leaves a partial file that looks complete.  Legal
+ * (a tool may insist on its own output path), hence a warning, once per
+ * task, at the command's position.
+ */
+static void
+warn_target_writers(struct load *L)
+{
+	struct dag *dag = L->dag;
+	size_t i;
+
+	for (i = 0; i < dag->n_tasks; i++) {
+		const struct task *t = &dag->tasks[i];
+		const struct task_priv *tp = &L->priv->tp[i];
+		int k;
+
+		if (!t->kind || !t->kind->command_field ||
+		    (t->target_type != TARGET_FILE && t->target_type != TARGET_DIR))
+			continue;
+		k = key_index(t->def, t->kind->command_field);
+		if (k < 0 || (size_t)k >= tp->n_fields ||
+		    mentions_target(tp, &tp->fields[k], 0))
+			continue;
+		errs_addf(&dag->warnings, 0, L->path, t->def->items[k]->line,
+			t->def->items[k]->column, "task '%s' writes its target "
+			"itself: mention {target} so it appears whole or not at "
+			"all", t->name);
+	}
+}
+
 /* Check a parsed tree (rc is the parser's result); shared by both loaders. */
 static int
 load_tree(const char *path, int rc, struct node *root, struct dag **out,
@@ -1590,6 +1729,7 @@ load_tree(const char *path, int rc, struct node *root, struct dag **out,
 	prepare_tasks(&L);
 	if (L.failed)
 		goto fail;
+	warn_target_writers(&L);
 	*out = dag;
 	return 0;
 fail:
@@ -1664,6 +1804,7 @@ dag_free(struct dag *dag)
 	free(dag->description);
 	free(dag->timezone);
 	free(dag->start);
+	errs_release(&dag->warnings);
 	free(dag);
 }
 

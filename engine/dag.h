@@ -82,6 +82,12 @@ struct dag {
 	size_t n_tasks;
 	size_t *topo;		/* task indexes, needs before needers */
 	void *params;		/* the loader's resolved params (opaque) */
+	/*
+	 * What is legal but probably unintended (a command that writes its
+	 * target in place), positioned like errors; the commands that act on
+	 * the DAG print them (cli_load_dag).  Empty when there is none.
+	 */
+	struct errs warnings;
 };
 
 /*

@@ -16,14 +16,14 @@
 #include "util.h"
 
 const struct cli_command cli_commands[] = {
-	{ "validate", "dags state", cmd_validate, "DAG...", "check DAG files; print every error" },
+	{ "validate", "dags state", cmd_validate, "DAG...", "check DAG files; print every error", 0, 1 },
 	{ "plan", "dags state date from to json", cmd_plan, "DAG --date D | --from A --to B",
-		"show what is complete, what would run, and why" },
+		"show what is complete, what would run, and why", 0, 1 },
 	{ "run", "dags state date from to days-back jobs force json reverse fsync", cmd_run, "DAG --date D [-j N] [--force TASK]",
-		"make one partition's targets exist" },
+		"make one partition's targets exist", 0, 1 },
 	{ "backfill", "dags state date from to days-back jobs force json reverse fsync", cmd_backfill,
 		"DAG --from A --to B | --days-back N [-j N] [--reverse]",
-		"make the targets of every partition in a range exist" },
+		"make the targets of every partition in a range exist", 0, 1 },
 	{ "status", "dags state date from to json", cmd_status, "DAG [--from A --to B] [--json]",
 		"print the task x partition grid" },
 	{ "logs", "dags state date attempt", cmd_logs, "DAG TASK --date D [--attempt N]",
@@ -34,7 +34,7 @@ const struct cli_command cli_commands[] = {
 	{ "kinds", "", cmd_kinds, "[KIND]", "list task kinds and their fields" },
 	{ "__run-instance", "dags state date print", cmd_run_instance, "FILE.json",
 		"run one resolved built-in instance in this process", 1 },
-	{ NULL, NULL, NULL, NULL, NULL, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0 },
 };
 
 static void
@@ -76,8 +76,10 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (c = cli_commands; c->name; c++)
-		if (!strcmp(c->name, argv[1]))
+		if (!strcmp(c->name, argv[1])) {
+			cli_set_load_warnings(c->load_warnings);
 			return c->fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "dag-cli: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -43,6 +43,91 @@ test_expect_success 'a missing file is an error, a name is looked up in --dags' 
 	test_cmp expect out
 '
 
+test_expect_success 'poll with a timeout from defaults is valid' '
+	cat >poll.yaml <<-\EOF &&
+	dag: poll
+	start: 2026-01-01
+	defaults:
+	  timeout: 2h
+	tasks:
+	  arrived:
+	    kind: external-check
+	    target: "in/{date}.csv"
+	    poll: 5m
+	EOF
+	dag-cli validate poll.yaml >out 2>err &&
+	echo "poll.yaml: ok (dag poll, 1 task)" >expect &&
+	test_cmp expect out &&
+	test_cmp /dev/null err
+'
+
+test_expect_success 'setup: commands that write their target in place' '
+	mkdir -p in &&
+	cat >inplace.yaml <<-\EOF &&
+	dag: inplace
+	start: 2026-01-01
+	tasks:
+	  direct:
+	    kind: command
+	    run: "echo a > out-{date}.txt"
+	    target: "out-{date}.txt"
+	  folder:
+	    kind: command
+	    run: "mkdir -p dir-{date} && touch dir-{date}/_SUCCESS"
+	    target: "dir-{date}/"
+	  atomic:
+	    kind: command
+	    needs: [direct]
+	    run: "cat {needs.direct.target} > {target}"
+	    target: "atomic-{date}.txt"
+	  no_target:
+	    kind: command
+	    run: "true"
+	EOF
+	cat >expect-warn <<-\EOF
+	inplace.yaml:6:10: warning: task '\''direct'\'' writes its target itself: mention {target} so it appears whole or not at all
+	inplace.yaml:10:10: warning: task '\''folder'\'' writes its target itself: mention {target} so it appears whole or not at all
+	EOF
+'
+
+test_expect_success 'validate warns once per such task, exit status unchanged' '
+	dag-cli validate inplace.yaml >out 2>err &&
+	echo "inplace.yaml: ok (dag inplace, 4 tasks)" >expect &&
+	test_cmp expect out &&
+	test_cmp expect-warn err
+'
+
+test_expect_success 'plan, run and backfill warn too, once per task' '
+	dag-cli plan inplace.yaml --date 2026-01-01 >out 2>err &&
+	test_cmp expect-warn err &&
+	dag-cli run inplace.yaml --date 2026-01-01 >out 2>err &&
+	test_cmp expect-warn err &&
+	test -f out-2026-01-01.txt && test -f atomic-2026-01-01.txt &&
+	dag-cli backfill inplace.yaml --from 2026-01-02 --to 2026-01-04 >out 2>err &&
+	test_cmp expect-warn err &&
+	test -f dir-2026-01-04/_SUCCESS
+'
+
+test_expect_success 'commands that only look at history do not warn' '
+	dag-cli status inplace.yaml --date 2026-01-01 >out 2>err &&
+	test_cmp /dev/null err &&
+	dag-cli graph inplace.yaml >out 2>err &&
+	test_cmp /dev/null err
+'
+
+test_expect_success 'a DAG with errors reports its errors, not warnings' '
+	sed "s/^  no_target:/  no_target:\n    bogus: 1/" inplace.yaml >both.yaml &&
+	test_expect_code 2 dag-cli validate both.yaml >out 2>err &&
+	echo "both.yaml:18:5: unknown field '\''bogus'\'' for kind '\''command'\''; '\''dag-cli kinds command'\'' lists its fields" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'the example DAGs validate without errors or warnings' '
+	dag-cli validate "$SRC_DIR"/dags/*.yaml >out 2>err &&
+	test_cmp /dev/null err &&
+	test $(wc -l <out) = $(ls "$SRC_DIR"/dags/*.yaml | wc -l)
+'
+
 test_expect_success 'errors are capped, not unbounded' '
 	{
 		printf "dag: x\nstart: 2026-01-01\ntasks:\n" &&
