@@ -16,12 +16,16 @@
 #include "util.h"
 
 const struct cli_command cli_commands[] = {
+	/*
+	 * Each command lists exactly the options it accepts: the parser
+	 * refuses the others and --help prints these (t/t0000).
+	 */
 	{ "validate", "dags state", cmd_validate, "DAG...", "check DAG files; print every error", 0, 1 },
 	{ "plan", "dags state date from to json", cmd_plan, "DAG --date D | --from A --to B",
 		"show what is complete, what would run, and why", 0, 1 },
-	{ "run", "dags state date from to days-back jobs force json reverse fsync", cmd_run, "DAG --date D [-j N] [--force TASK]",
+	{ "run", "dags state date jobs force json fsync", cmd_run, "DAG --date D [-j N] [--force TASK]",
 		"make one partition's targets exist", 0, 1 },
-	{ "backfill", "dags state date from to days-back jobs force json reverse fsync", cmd_backfill,
+	{ "backfill", "dags state from to days-back jobs force json reverse fsync", cmd_backfill,
 		"DAG --from A --to B | --days-back N [-j N] [--reverse]",
 		"make the targets of every partition in a range exist", 0, 1 },
 	{ "status", "dags state date from to json", cmd_status, "DAG [--from A --to B] [--json]",

@@ -41,6 +41,59 @@ test_expect_success 'help lists the options a command takes, and only those' '
 	! grep -q -e "--reverse" out
 '
 
+# The options a command's --help lists, one a line: "-j" and "--jobs" both.
+help_opts() {
+	dag-cli "$1" --help >help-$1 &&
+	sed -n -e "s/^  \(-[a-z]\), \(--[a-z-]*\) .*/\1\n\2/p" \
+		-e "s/^  \(--[a-z-]*\) .*/\1/p" help-$1 >opts-$1
+}
+
+test_expect_success 'run and backfill list only what they accept' '
+	help_opts run &&
+	printf "%s\n" --dags --state --date -j --jobs --force --json --fsync >expect &&
+	test_cmp expect opts-run &&
+	help_opts backfill &&
+	printf "%s\n" --dags --state --from --to --days-back -j --jobs --force \
+		--json --reverse --fsync >expect &&
+	test_cmp expect opts-backfill &&
+	test_expect_code 2 dag-cli run x.yaml --from 2026-01-01 2>err &&
+	test_grep "^dag-cli run: unknown option .--from.$" err &&
+	test_expect_code 2 dag-cli backfill x.yaml --date 2026-01-01 2>err &&
+	test_grep "^dag-cli backfill: unknown option .--date.$" err
+'
+
+test_expect_success 'every option --help lists is accepted, every other one refused' '
+	cmds="validate plan run backfill status logs clear graph" &&
+	for c in $cmds; do
+		help_opts $c || return 1
+	done &&
+	cat opts-* | sort -u >all-opts &&
+	test $(wc -l <all-opts) = 17 &&
+	for c in $cmds; do
+		for o in $(cat all-opts); do
+			# Alone, an accepted option fails later: it lacks its
+			# value, or the command lacks its DAG.
+			test_expect_code 2 dag-cli $c $o >out 2>err || return 1
+			if grep -qx -e "$o" opts-$c; then
+				test -s err && ! grep -q "unknown option" err ||
+				{ echo "$c refuses $o, which its --help lists"; return 1; }
+			else
+				echo "dag-cli $c: unknown option '\''$o'\''" >expect &&
+				head -n 1 err >first &&
+				test_cmp expect first ||
+				{ echo "$c accepts $o, which its --help omits"; return 1; }
+			fi
+		done
+	done
+'
+
+test_expect_success 'kinds takes no option and lists none' '
+	help_opts kinds &&
+	test_cmp /dev/null opts-kinds &&
+	test_expect_code 2 dag-cli kinds --json 2>err &&
+	test_grep "unknown task kind .--json." err
+'
+
 test_expect_success 'an option missing its value is a usage error' '
 	test_expect_code 2 dag-cli plan x --date 2>err &&
 	test_grep "option .--date. needs a value" err
