@@ -3,9 +3,13 @@ test_description='dags/hourly_facts.yaml: distinct counts per campaign and hour'
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-dags.sh"
 
-# Yesterday and today, so that --days-back can be tried on them.
-D1=$(date -u -d yesterday +%Y-%m-%d)
-D2=$(date -u +%Y-%m-%d)
+# Yesterday and today, so that --days-back can be tried on them.  The
+# clock is pinned (DAG_NOW, as in the other tests): read from the system,
+# "today" could change between two commands of a run across midnight.
+D1=2026-03-09
+D2=2026-03-10
+DAG_NOW=${D2}T15:00:00Z
+export DAG_NOW
 
 test_expect_success 'generate yesterday and today, hour by hour' '
 	"$GEN" hourly --out data --from $D1 --days 2 -q &&
