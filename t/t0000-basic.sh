@@ -87,6 +87,43 @@ test_expect_success 'every option --help lists is accepted, every other one refu
 	done
 '
 
+# args_for CMD [SKIP...]: every option CMD's --help lists (but SKIP), each
+# with a value when it takes one.
+args_for() {
+	c=$1 && shift &&
+	for o in $(cat opts-$c); do
+		case " $* " in *" $o "*) continue ;; esac
+		case $o in
+		--dags) echo "$o d" ;;
+		--state) echo "$o st.db" ;;
+		--date|--from) echo "$o 2026-01-01" ;;
+		--to) echo "$o 2026-01-02" ;;
+		--days-back|--attempt|-j|--jobs) echo "$o 1" ;;
+		--force) echo "$o a" ;;
+		--format) echo "$o json" ;;
+		*) echo "$o" ;;
+		esac
+	done
+}
+
+test_expect_success 'run and backfill take every option their --help lists, at once' '
+	cat >one.yaml <<-\EOF &&
+	dag: one
+	start: 2026-01-01
+	tasks:
+	  a: {kind: command, run: "echo x > {target}", target: "out-{date}.txt"}
+	EOF
+	dag-cli run one.yaml $(args_for run) >out 2>err &&
+	test_cmp /dev/null err &&
+	test -f out-2026-01-01.txt &&
+	dag-cli backfill one.yaml $(args_for backfill --days-back) >out 2>err &&
+	test_cmp /dev/null err &&
+	test -f out-2026-01-02.txt &&
+	DAG_NOW=2026-01-02T12:00:00Z \
+		dag-cli backfill one.yaml $(args_for backfill --from --to) >out 2>err &&
+	test_cmp /dev/null err
+'
+
 test_expect_success 'kinds takes no option and lists none' '
 	help_opts kinds &&
 	test_cmp /dev/null opts-kinds &&
