@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct build {
 	const struct dag *dag;
@@ -557,6 +558,12 @@ graph_build(const struct dag *dag, const struct partition *parts,
 	*out = NULL;
 	g->dag = dag;
 	g->cache = target_cache_new();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		g->built_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
 	b.g = g;
 	b.forced = xcalloc(dag->n_tasks + 1, 1);
 	for (i = 0; opt && i < opt->n_force; i++) {

@@ -53,6 +53,7 @@ struct graph {
 	uint32_t *deps;		/* instance indexes */
 	size_t n_deps;
 	struct target_cache *cache;
+	int64_t built_ms;	/* wall clock (unix ms) when its targets were looked at */
 };
 
 struct graph_options {

@@ -18,8 +18,9 @@
  * A lease held by another live scheduler is not waited on in a slot: the
  * instance is set aside and looked at again every recheck_ms; once the
  * other run gave it up, its target is checked again before it runs (the
- * other run has usually made it).  The target is re-checked after every
- * lease claim for the same reason.
+ * other run has usually made it).  The target is re-checked after a
+ * lease claim for the same reason when the state shows another run
+ * touched the instance since the graph was built.
  */
 #include "config.h"
 #include "scheduler.h"
@@ -699,8 +700,14 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 	s->si[i].attempt = (uint16_t)c.attempt;
 	if (c.took_over && s->g->inst[i].target)
 		remove_stale_tmp(s->g->inst[i].target, c.prev_pid);
-	/* Another run may have made it since the graph was built. */
-	if (!s->g->inst[i].forced && target_now(s, i)) {
+	/*
+	 * Another run may have made it since the graph looked at its target:
+	 * look again when another run held its lease or recorded it since
+	 * (a second of slack for the clock).  Otherwise the graph's answer
+	 * stands, which spares opening a warehouse database per instance.
+	 */
+	if (!s->g->inst[i].forced && (c.took_over ||
+	    c.last_update >= s->g->built_ms - 1000) && target_now(s, i)) {
 		state_lease_abandon(s->st, s->dag->name, t->name, part_of(s, i),
 			"done");
 		s->si[i].held = 0;
