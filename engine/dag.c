@@ -1634,9 +1634,10 @@ prepare_tasks(struct load *L)
 /* ---- warnings ---- */
 
 /*
- * Does the template tree of field i of task t expand {target}, itself or
- * through the fields it names?  depth bounds the walk (field cycles were
- * reported already, but a warning must never loop).
+ * Does the template tree tt (one field of the task whose templates tp
+ * holds) expand {target}, itself or through the fields it names?  depth
+ * bounds the walk: field cycles were reported already, but a warning
+ * must never loop.
  */
 static int
 mentions_target(const struct task_priv *tp, const struct ttree *tt, int depth)
