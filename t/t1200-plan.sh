@@ -122,7 +122,7 @@ test_expect_success 'a field that is only {needs.X.files} becomes the list of fi
 '
 
 test_expect_success 'an external check with poll: would poll, so it is not waiting' '
-	sed "s/^    all: true/    all: true\n    poll: 5m/" shop.yaml >poll.yaml &&
+	sed "s/^    all: true/    all: true\n    poll: 5m\n    timeout: 1h/" shop.yaml >poll.yaml &&
 	dag-cli plan poll.yaml --date 2026-01-03 >out &&
 	test_grep "^2026-01-03  events_in  run      will poll for an external input: a file matching .\^events_20260103_" out &&
 	test_grep "^2026-01-03  report     blocked  blocked by a need: archive 2026-01-03 (blocked)" out
