@@ -146,6 +146,13 @@ reason(const struct graph *g, const struct instance *in, struct strbuf *sb)
 
 	switch (in->state) {
 	case INST_DONE:
+		if (in->consumed) {
+			sb_adds(sb, "input consumed: every instance that needs it "
+				"is complete (");
+			what(g, in, sb);
+			sb_adds(sb, " is gone)");
+			return;
+		}
 		if (in->inputs && in->inputs->type == NODE_SEQ && in->inputs->n) {
 			size_t i;
 			sb_adds(sb, "input found:");

@@ -52,7 +52,7 @@ test_expect_success 'plan lists nothing to run' '
 	cat >expect <<-\EOF &&
 	plan for mv (daily, UTC): 2026-01-05 .. 2026-01-05, 3 instances requested, 3 in the plan
 
-	2026-01-05  arrived  done     complete: incoming/2026-01-05.csv
+	2026-01-05  arrived  done     input consumed: every instance that needs it is complete (incoming/2026-01-05.csv is gone)
 	2026-01-05  archive  done     complete: archive/2026-01-05.csv
 	2026-01-05  report   done     complete: reports/2026-01-05.txt
 
