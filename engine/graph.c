@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct build {
 	const struct dag *dag;
@@ -558,12 +557,7 @@ graph_build(const struct dag *dag, const struct partition *parts,
 	*out = NULL;
 	g->dag = dag;
 	g->cache = target_cache_new();
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		g->built_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
+	g->built_ms = wall_ms();
 	b.g = g;
 	b.forced = xcalloc(dag->n_tasks + 1, 1);
 	for (i = 0; opt && i < opt->n_force; i++) {

@@ -123,15 +123,6 @@ struct sched {
 
 static void fill(struct sched *s);
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Heap order: higher priority first, then the older partition (the newer
  * with --reverse), then task order within the partition.  Instances are

@@ -311,6 +311,15 @@ sb_detach(struct strbuf *sb)
 }
 
 int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
 clock_ms(void)
 {
 	struct timespec ts;

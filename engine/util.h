@@ -105,6 +105,8 @@ char *sb_detach(struct strbuf *sb);
 } while (0)
 #define VEC_PUSH(a, x) do { VEC_GROW(a, (a).n + 1); (a).v[(a).n++] = (x); } while (0)
 
+/* Milliseconds since the epoch (wall clock: comparable across processes). */
+int64_t wall_ms(void);
 /* Milliseconds on the monotonic clock. */
 int64_t clock_ms(void);
 
