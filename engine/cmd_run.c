@@ -129,10 +129,10 @@ run_common(const char *cmd, int argc, char **argv)
 		rc = EXIT_OK;
 		goto out;
 	}
-	if (o.n_args != 1 ||
-	    (!backfill && (!o.date || o.from || o.to || o.days_back)) ||
-	    (backfill && (o.date || (o.days_back ? (o.from || o.to) :
-	    !(o.from && o.to))))) {
+	/* The parser already refused the options a command does not list. */
+	if (o.n_args != 1 || (!backfill && !o.date) ||
+	    (backfill && (o.days_back ? (o.from || o.to) :
+	    !(o.from && o.to)))) {
 		fprintf(stderr, backfill ?
 			"dag-cli backfill: give one DAG and --from A --to B, or "
 			"--days-back N\n" :
