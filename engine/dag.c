@@ -1667,7 +1667,7 @@ mentions_target(const struct task_priv *tp, const struct ttree *tt, int depth)
  * A command whose run does not name {target} writes the target in place,
  * so a kill mid-write leaves a partial file that looks complete.  Legal
  * (a tool may insist on its own output path), hence a warning, once per
- * task, at the command's position.
+ * task, at the command's position; the scheduler gives it no temporary.
  */
 static void
 warn_target_writers(struct load *L)
@@ -1676,7 +1676,7 @@ warn_target_writers(struct load *L)
 	size_t i;
 
 	for (i = 0; i < dag->n_tasks; i++) {
-		const struct task *t = &dag->tasks[i];
+		struct task *t = &dag->tasks[i];
 		const struct task_priv *tp = &L->priv->tp[i];
 		int k;
 
@@ -1687,6 +1687,7 @@ warn_target_writers(struct load *L)
 		if (k < 0 || (size_t)k >= tp->n_fields ||
 		    mentions_target(tp, &tp->fields[k], 0))
 			continue;
+		t->writes_in_place = 1;
 		errs_addf(&dag->warnings, 0, L->path, t->def->items[k]->line,
 			t->def->items[k]->column, "task '%s' writes its target "
 			"itself: mention {target} so it appears whole or not at "

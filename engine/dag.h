@@ -56,6 +56,8 @@ struct task {
 	int64_t timeout_ms;	/* per attempt; 0 means none */
 	int pool;		/* index into dag->pools, or -1 */
 	int priority;		/* higher runs first among ready instances */
+	int writes_in_place;	/* a command whose run never names {target}:
+				   no temporary, it writes the target itself */
 	char *description;
 	void *prepared;		/* kind->prepare() result, or NULL */
 	int line;		/* position of the task's name in the file */

@@ -507,8 +507,10 @@ start_command(struct sched *s, uint32_t i, struct pool_job *job,
 	graph_resolve_env(s->g, &env);
 	env.now = cli_now();
 	if (in->target) {
-		r->tmp = tmp_target(s, in->target);
-		env.tmp_target = r->tmp;
+		if (!t->writes_in_place) {
+			r->tmp = tmp_target(s, in->target);
+			env.tmp_target = r->tmp;
+		}
 		rc = target_dir(s, i, in->target);
 		if (rc < 0)
 			return err_set(e, rc, "cannot create the directory of "
@@ -525,15 +527,10 @@ start_command(struct sched *s, uint32_t i, struct pool_job *job,
 		goto out;
 	}
 	/*
-	 * A command that never names {target} (the temporary name is unique,
-	 * so its text shows it) writes the target itself: there is nothing
-	 * to publish, and an empty temporary directory must not replace
-	 * what it wrote.
+	 * A command that writes its target in place has no temporary: there
+	 * is nothing to publish, and an empty temporary directory must not
+	 * replace what it wrote.
 	 */
-	if (r->tmp && !strstr(cmd, r->tmp)) {
-		free(r->tmp);
-		r->tmp = NULL;
-	}
 	if (r->tmp && t->target_type == TARGET_DIR && mkdir(r->tmp, 0777) < 0) {
 		rc = err_set(e, -errno, "cannot create '%s': %s", r->tmp,
 			strerror(errno));
