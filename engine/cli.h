@@ -36,6 +36,7 @@ void cli_usage(const char *name, FILE *fp);
 struct cli_opts {
 	const char *dags, *state, *date, *from, *to, *days_back, *jobs;
 	const char *attempt, *format;
+	const char *listen, *token_file, *web;	/* serve */
 	struct { const char **v; size_t n, cap; } force;	/* --force TASK... */
 	int json, reverse, yes, downstream, fsync, help, print;
 	char **args;		/* the operands, in order */
@@ -92,6 +93,13 @@ int cmd_status(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_kinds(int argc, char **argv);
+/* dag-cli serve and dag-cli metrics (engine/cmd_serve.c). */
+int cmd_serve(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+/* graph --format svg: the picture with --date's (or the latest) states. */
+int cmd_graph_svg(const struct dag *dag, const struct cli_opts *o);
+/* graph --format json's document for dag, as a new string (cmd_define.c). */
+char *cmd_graph_json(const struct dag *dag);
 /* Hidden worker mode: one resolved built-in instance (engine/cmd_run.c). */
 int cmd_run_instance(int argc, char **argv);
 

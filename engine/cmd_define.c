@@ -428,8 +428,8 @@ graph_dot(const struct dag *dag)
 	sb_release(&sb);
 }
 
-static void
-graph_json(const struct dag *dag)
+char *
+cmd_graph_json(const struct dag *dag)
 {
 	json_t *root = json_object(), *tasks = json_array();
 	size_t i, k;
@@ -466,9 +466,8 @@ graph_json(const struct dag *dag)
 	json_object_set_new(root, "start", json_string(dag->start));
 	json_object_set_new(root, "tasks", tasks);
 	s = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(2));
-	printf("%s\n", s);
-	free(s);
 	json_decref(root);
+	return s;
 }
 
 int
@@ -491,18 +490,31 @@ cmd_graph(int argc, char **argv)
 		cli_usage("graph", stderr);
 		goto out;
 	}
-	if (o.format && strcmp(o.format, "dot") && strcmp(o.format, "json")) {
-		fprintf(stderr, "dag-cli graph: unknown format '%s'; expected dot "
-			"or json\n", o.format);
+	if (o.format && strcmp(o.format, "dot") && strcmp(o.format, "json") &&
+	    strcmp(o.format, "svg")) {
+		fprintf(stderr, "dag-cli graph: unknown format '%s'; expected dot, "
+			"json or svg\n", o.format);
+		goto out;
+	}
+	if (o.date && (!o.format || strcmp(o.format, "svg"))) {
+		fprintf(stderr, "dag-cli graph: --date goes with --format svg\n");
 		goto out;
 	}
 	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
-	if (o.format && !strcmp(o.format, "json"))
-		graph_json(dag);
-	else
+	if (o.format && !strcmp(o.format, "svg")) {
+		rc = cmd_graph_svg(dag, &o);
+		goto out;
+	}
+	if (o.format && !strcmp(o.format, "json")) {
+		char *s = cmd_graph_json(dag);
+
+		printf("%s\n", s);
+		free(s);
+	} else {
 		graph_dot(dag);
+	}
 	rc = EXIT_OK;
 out:
 	dag_free(dag);

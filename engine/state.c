@@ -464,6 +464,14 @@ run_alive(struct state *s, int64_t id, int64_t now, long *pid)
 	return alive;
 }
 
+int
+state_run_alive(struct state *s, int64_t run, int64_t now)
+{
+	long pid;
+
+	return run_alive(s, run, now, &pid);
+}
+
 static int
 interrupted_attempt(struct state *s, const char *dag, const char *task,
 	const char *partition, int attempt, int64_t run, struct err *e)

@@ -76,6 +76,12 @@ int state_run_heartbeat(struct state *s, int64_t now);
 /* Mark the run finished with its exit status and drop its leases. */
 int state_run_end(struct state *s, int status, int64_t now);
 
+/*
+ * Is run (an id of the runs table) alive at now (unix ms): not finished,
+ * its process there (same host) and its heartbeat fresh?
+ */
+int state_run_alive(struct state *s, int64_t run, int64_t now);
+
 /* Open / commit a batch transaction (no-ops when one is already open). */
 int state_begin(struct state *s, struct err *e);
 int state_commit(struct state *s, struct err *e);

@@ -1,0 +1,1105 @@
+/*
+ * The JSON API under /api/ (documented in dag-cli.1):
+ *
+ *   GET  /api/dags                      the DAGs, each with its latest partition's states
+ *   GET  /api/dags/D                    the definition (as graph --format json)
+ *   GET  /api/dags/D/grid               task x partition as runs of equal state
+ *   GET  /api/dags/D/status             status --json, paged
+ *   GET  /api/dags/D/instance           one instance: its record and every attempt
+ *   GET  /api/dags/D/log                a byte range of an attempt's log
+ *   GET  /api/dags/D/graph.svg          the graph with one partition's states
+ *   GET  /api/dags/D/progress           running (and the last finished) runs
+ *   POST /api/dags/D/clear, /run        writes, behind the token
+ *
+ * The grid is what makes years of partitions cheap: rows are partitions,
+ * sent as runs of consecutive ids ("2016-01-01" and a count), and each
+ * task's column as runs of equal state (a count, then a state index), so
+ * ten years of a healthy daily DAG is a few hundred bytes, not 18,250
+ * objects.  Counting and joining is web_status.c's, shared with status.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dag.h"
+#include "graph.h"
+#include "graph_svg.h"
+#include "node.h"
+#include "range.h"
+#include "task_kind.h"
+#include "web_priv.h"
+
+/* Most bytes of a log one request returns. */
+#define LOG_CHUNK_MAX	(1 << 20)
+
+/* ---- the DAG files ---- */
+
+struct state *
+web_state(struct web_ctx *c)
+{
+	struct err e;
+
+	if (c->st_open)
+		return &c->st;
+	err_clear(&e);
+	if (state_open(&c->st, c->opt->state_path, 1, &e) < 0) {
+		state_release(&c->st);
+		return NULL;
+	}
+	c->st_open = 1;
+	return &c->st;
+}
+
+static void
+web_dag_release(struct web_dag *d)
+{
+	free(d->path);
+	free(d->name);
+	dag_free(d->dag);
+	free(d->error);
+	free(d->svg);
+}
+
+static void
+load(struct web_dag *d, const struct stat *st)
+{
+	struct errs errs = { 0 };
+
+	dag_free(d->dag);
+	free(d->error);
+	free(d->svg);
+	d->dag = NULL;
+	d->error = NULL;
+	d->svg = NULL;
+	d->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+		st->st_mtim.tv_nsec;
+	d->size = st->st_size;
+	if (dag_load(d->path, &d->dag, &errs) < 0) {
+		d->error = errs.n ? xasprintf("%s:%d:%d: %s", errs.v[0].file,
+			errs.v[0].line, errs.v[0].column, errs.v[0].msg) :
+			xstrdup("cannot load");
+	}
+	errs_release(&errs);
+}
+
+static int
+cmp_dag(const void *a, const void *b)
+{
+	return strcmp(((const struct web_dag *)a)->name,
+		((const struct web_dag *)b)->name);
+}
+
+void
+web_dags_scan(struct web_ctx *c)
+{
+	const char *dir = c->opt->dags_dir;
+	struct dirent *de;
+	DIR *dp = opendir(dir);
+	size_t i, k;
+
+	for (i = 0; i < c->dags.n; i++)
+		c->dags.v[i].seen = 0;
+	while (dp && (de = readdir(dp))) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+		char *path;
+		int64_t mt;
+
+		if (de->d_name[0] == '.' || len < 6 ||
+		    strcmp(de->d_name + len - 5, ".yaml"))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		for (i = 0; i < c->dags.n; i++)
+			if (!strcmp(c->dags.v[i].path, path))
+				break;
+		if (i == c->dags.n) {
+			struct web_dag d;
+
+			memset(&d, 0, sizeof(d));
+			d.path = path;
+			d.name = xstrndup(de->d_name, len - 5);
+			VEC_PUSH(c->dags, d);
+			load(&c->dags.v[i], &st);
+		} else {
+			free(path);
+			if (c->dags.v[i].mtime_ns != mt ||
+			    c->dags.v[i].size != st.st_size)
+				load(&c->dags.v[i], &st);
+		}
+		c->dags.v[i].seen = 1;
+	}
+	if (dp)
+		closedir(dp);
+	for (i = k = 0; i < c->dags.n; i++) {
+		if (c->dags.v[i].seen)
+			c->dags.v[k++] = c->dags.v[i];
+		else
+			web_dag_release(&c->dags.v[i]);
+	}
+	c->dags.n = k;
+	if (k)
+		qsort(c->dags.v, k, sizeof(*c->dags.v), cmp_dag);
+}
+
+struct web_dag *
+web_dag_find(struct web_ctx *c, const char *name)
+{
+	size_t i;
+
+	web_dags_scan(c);
+	for (i = 0; i < c->dags.n; i++)
+		if (!strcmp(c->dags.v[i].name, name) || (c->dags.v[i].dag &&
+		    !strcmp(c->dags.v[i].dag->name, name)))
+			return &c->dags.v[i];
+	return NULL;
+}
+
+void
+web_dags_release(struct web_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->dags.n; i++)
+		web_dag_release(&c->dags.v[i]);
+	free(c->dags.v);
+	memset(&c->dags, 0, sizeof(c->dags));
+}
+
+/* ---- helpers ---- */
+
+static json_t *
+count_json(int64_t v)
+{
+	return v < 0 ? json_null() : json_integer(v);
+}
+
+/* A non-negative whole number argument, def when absent; -1 when bad. */
+static long
+num_arg(const struct web_req *r, const char *key, long def)
+{
+	char buf[32];
+	const char *v = web_req_arg(r, key, buf, sizeof(buf));
+	char *end;
+	long n;
+
+	if (!v)
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end || end == v || n < 0)
+		return -1;
+	return n;
+}
+
+static json_t *
+state_counts(const struct web_status *s, int requested_only)
+{
+	long counts[WS__COUNT] = { 0 };
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < s->g->n_inst; i++)
+		if (!requested_only || s->g->inst[i].requested)
+			counts[s->state[i]]++;
+	for (i = 0; i < WS__COUNT; i++)
+		if (counts[i])
+			json_object_set_new(o, web_state_names[i],
+				json_integer(counts[i]));
+	return o;
+}
+
+/* Build the status of d over the request's from/to; replies on failure. */
+static int
+status_of(struct web_req *r, struct web_dag *d, struct web_status *s,
+	struct web_reply *rep)
+{
+	char fb[32], tb[32];
+	const char *from = web_req_arg(r, "from", fb, sizeof(fb));
+	const char *to = web_req_arg(r, "to", tb, sizeof(tb));
+	struct err e;
+
+	err_clear(&e);
+	if (!from != !to) {
+		web_reply_error(rep, 400, "give both from and to, or neither");
+		return -1;
+	}
+	if (web_status_build(web_state(r->ctx), d->dag, from, to, cli_now(), s,
+	    &e) < 0) {
+		web_reply_error(rep, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
+		web_status_release(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- /api/dags ---- */
+
+static void
+api_dags(struct web_req *r, struct web_reply *rep)
+{
+	struct web_ctx *c = r->ctx;
+	json_t *list = json_array();
+	size_t i;
+
+	web_dags_scan(c);
+	for (i = 0; i < c->dags.n; i++) {
+		struct web_dag *d = &c->dags.v[i];
+		json_t *o = json_object();
+		struct web_status s;
+		char *first = NULL, *last = NULL;
+		struct err e;
+
+		json_object_set_new(o, "name", json_string(d->dag ? d->dag->name :
+			d->name));
+		json_object_set_new(o, "file", json_string(d->path));
+		if (!d->dag) {
+			json_object_set_new(o, "error", json_string(d->error));
+			json_array_append_new(list, o);
+			continue;
+		}
+		json_object_set_new(o, "description", d->dag->description ?
+			json_string(d->dag->description) : json_null());
+		json_object_set_new(o, "schedule", json_string(
+			d->dag->schedule == SCHEDULE_DAILY ? "daily" : "hourly"));
+		json_object_set_new(o, "tasks", json_integer((json_int_t)
+			d->dag->n_tasks));
+		err_clear(&e);
+		if (web_state(c) && state_partition_span(web_state(c),
+		    d->dag->name, &first, &last, &e) == 0) {
+			json_object_set_new(o, "first", json_string(first));
+			json_object_set_new(o, "latest", json_string(last));
+			if (web_status_build(web_state(c), d->dag, last, last,
+			    cli_now(), &s, &e) == 0)
+				json_object_set_new(o, "latest_states",
+					state_counts(&s, 1));
+			web_status_release(&s);
+		}
+		free(first);
+		free(last);
+		json_array_append_new(list, o);
+	}
+	web_reply_json(rep, json_pack("{s:o}", "dags", list));
+}
+
+/* ---- /api/dags/D/grid ---- */
+
+/* The id after id, counting civil days or hours; "" when there is none. */
+static void
+next_id(const char *id, char *out, size_t n)
+{
+	int y, m, d, h, used = 0;
+	int64_t yy, days;
+
+	out[0] = '\0';
+	if (strlen(id) == 10 && sscanf(id, "%4d-%2d-%2d%n", &y, &m, &d,
+	    &used) == 3 && used == 10) {
+		civil_from_days(civil_days(y, m, d) + 1, &yy, &m, &d);
+		snprintf(out, n, "%04d-%02d-%02d", (int)yy, m, d);
+	} else if (strlen(id) == 13 && sscanf(id, "%4d-%2d-%2dT%2d%n", &y, &m,
+	    &d, &h, &used) == 4 && used == 13) {
+		days = civil_days(y, m, d);
+		if (++h == 24) {
+			h = 0;
+			days++;
+		}
+		civil_from_days(days, &yy, &m, &d);
+		snprintf(out, n, "%04d-%02d-%02dT%02d", (int)yy, m, d, h);
+	}
+}
+
+static void
+api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
+{
+	const struct dag *dag = d->dag;
+	struct web_status s;
+	json_t *root, *parts, *cells, *tasks, *states;
+	size_t *rows = NULL, nrows = 0, i, k, t, off, lim, end;
+	/* the instance of (row, task): rows x n_tasks, or -1 */
+	long *cell = NULL;
+	char want[24] = "";
+
+	if (status_of(r, d, &s, rep) < 0)
+		return;
+	off = (size_t)num_arg(r, "offset", 0);
+	lim = (size_t)num_arg(r, "limit", 1000000);
+	if ((long)off < 0 || (long)lim < 0) {
+		web_reply_error(rep, 400, "offset and limit are whole numbers");
+		goto out;
+	}
+	rows = xcalloc(s.g->n_parts + 1, sizeof(*rows));
+	for (i = 0; i < s.g->n_inst; i++)
+		if (s.g->inst[i].requested && (nrows == 0 ||
+		    rows[nrows - 1] != s.g->inst[i].part))
+			rows[nrows++] = s.g->inst[i].part;
+	if (off > nrows)
+		off = nrows;
+	end = lim > nrows - off ? nrows : off + lim;
+	cell = xmalloc((end - off + 1) * (dag->n_tasks + 1) * sizeof(*cell));
+	for (i = 0; i < (end - off + 1) * (dag->n_tasks + 1); i++)
+		cell[i] = -1;
+	for (i = 0, k = off; i < s.g->n_inst && k < end; i++) {
+		const struct instance *in = &s.g->inst[i];
+
+		if (!in->requested)
+			continue;
+		while (k < end && rows[k] < in->part)
+			k++;
+		if (k < end && rows[k] == in->part)
+			cell[(k - off) * dag->n_tasks + in->task] = (long)i;
+	}
+	parts = json_array();
+	for (k = off; k < end; k++) {
+		const char *id = s.g->parts[rows[k]].id;
+		json_t *last = json_array_size(parts) ?
+			json_array_get(parts, json_array_size(parts) - 1) : NULL;
+
+		if (last && !strcmp(id, want)) {
+			json_array_set_new(last, 1, json_integer(
+				json_integer_value(json_array_get(last, 1)) + 1));
+		} else {
+			json_array_append_new(parts, json_pack("[s,i]", id, 1));
+		}
+		next_id(id, want, sizeof(want));
+	}
+	tasks = json_array();
+	cells = json_array();
+	for (t = 0; t < dag->n_tasks; t++) {
+		size_t x = dag->topo[t];
+		json_t *col = json_array();
+		long run_state = -2, run_n = 0;
+
+		json_array_append_new(tasks, json_string(dag->tasks[x].name));
+		for (k = off; k < end; k++) {
+			long inst = cell[(k - off) * dag->n_tasks + x];
+			long st = inst < 0 ? -1 : s.state[inst];
+
+			if (st == run_state) {
+				run_n++;
+				continue;
+			}
+			if (run_n) {
+				json_array_append_new(col, json_integer(run_n));
+				json_array_append_new(col, json_integer(run_state));
+			}
+			run_state = st;
+			run_n = 1;
+		}
+		if (run_n) {
+			json_array_append_new(col, json_integer(run_n));
+			json_array_append_new(col, json_integer(run_state));
+		}
+		json_array_append_new(cells, col);
+	}
+	states = json_array();
+	for (i = 0; i < WS__COUNT; i++)
+		json_array_append_new(states, json_string(web_state_names[i]));
+	root = json_object();
+	json_object_set_new(root, "dag", json_string(dag->name));
+	json_object_set_new(root, "schedule", json_string(
+		dag->schedule == SCHEDULE_DAILY ? "daily" : "hourly"));
+	json_object_set_new(root, "from", json_string(s.from));
+	json_object_set_new(root, "to", json_string(s.to));
+	json_object_set_new(root, "total", json_integer((json_int_t)nrows));
+	json_object_set_new(root, "offset", json_integer((json_int_t)off));
+	json_object_set_new(root, "count", json_integer((json_int_t)(end - off)));
+	json_object_set_new(root, "states", states);
+	json_object_set_new(root, "tasks", tasks);
+	json_object_set_new(root, "partitions", parts);
+	json_object_set_new(root, "cells", cells);
+	json_object_set_new(root, "counts", state_counts(&s, 1));
+	web_reply_json(rep, root);
+out:
+	free(cell);
+	free(rows);
+	web_status_release(&s);
+}
+
+/* ---- /api/dags/D/status: status --json, paged ---- */
+
+static void
+api_status(struct web_req *r, struct web_dag *d, struct web_reply *rep)
+{
+	struct web_status s;
+	json_t *root, *list;
+	long off = num_arg(r, "offset", 0), lim = num_arg(r, "limit", 100000);
+	long seen = 0, total = 0;
+	size_t i;
+
+	if (off < 0 || lim < 0) {
+		web_reply_error(rep, 400, "offset and limit are whole numbers");
+		return;
+	}
+	if (status_of(r, d, &s, rep) < 0)
+		return;
+	list = json_array();
+	for (i = 0; i < s.g->n_inst; i++) {
+		const struct instance *in = &s.g->inst[i];
+		const struct inst_rec *rc = s.rec[i];
+
+		if (!in->requested)
+			continue;
+		total++;
+		if (seen++ < off || (long)json_array_size(list) >= lim)
+			continue;
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,"
+			"s:o,s:o}",
+			"task", d->dag->tasks[in->task].name,
+			"partition", s.g->parts[in->part].id,
+			"state", web_state_names[s.state[i]],
+			"attempts", rc ? rc->attempts : 0,
+			"records_in", count_json(rc ? rc->records_in : -1),
+			"records_out", count_json(rc ? rc->records_out : -1),
+			"records_rejected", count_json(rc ? rc->records_rejected :
+				-1),
+			"duration_s", rc && rc->attempts && strcmp(rc->state,
+				"running") ? json_real(rc->duration_s) :
+				json_null()));
+	}
+	root = json_object();
+	json_object_set_new(root, "dag", json_string(d->dag->name));
+	json_object_set_new(root, "instances", list);
+	json_object_set_new(root, "total", json_integer(total));
+	json_object_set_new(root, "offset", json_integer(off));
+	web_reply_json(rep, root);
+	web_status_release(&s);
+}
+
+/* ---- /api/dags/D/instance ---- */
+
+/* task and partition arguments, checked; replies and returns -1 if bad. */
+static int
+instance_args(struct web_req *r, struct web_dag *d, char *task, size_t tn,
+	char *part, size_t pn, struct web_reply *rep)
+{
+	if (!web_req_arg(r, "task", task, tn) ||
+	    !web_req_arg(r, "partition", part, pn)) {
+		web_reply_error(rep, 400, "give task and partition");
+		return -1;
+	}
+	if (dag_task_index(d->dag, task) < 0) {
+		web_reply_error(rep, 404, "DAG '%s' has no task '%s'",
+			d->dag->name, task);
+		return -1;
+	}
+	if (!web_segment_ok(part) || strlen(part) > 20) {
+		web_reply_error(rep, 400, "bad partition '%s'", part);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *
+col_json(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		return json_null();
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(st, i));
+	default:
+		return json_string((const char *)sqlite3_column_text(st, i));
+	}
+}
+
+/* The rejects file a clean instance writes, or NULL. */
+static char *
+rejects_path(const struct dag *dag, int t, const char *part)
+{
+	struct partition *parts = NULL;
+	struct node *fields = NULL;
+	struct resolve_env env;
+	char *target = NULL, *path = NULL;
+	const char *rj, *out;
+	size_t n = 0;
+	struct err e;
+
+	if (strcmp(dag->tasks[t].kind->name, "clean"))
+		return NULL;
+	err_clear(&e);
+	memset(&env, 0, sizeof(env));
+	env.now = cli_now();
+	if (dag_partitions(dag, part, part, env.now, &parts, &n, &e) < 0 ||
+	    n != 1 || dag_resolve(dag, (size_t)t, &parts[0], &env, &fields,
+	    &target, &e) < 0)
+		goto out;
+	rj = node_get_str(fields, "rejects");
+	out = node_get_str(fields, "output");
+	if (rj)
+		path = xstrdup(rj);
+	else if (out)
+		path = xasprintf("%s.rejects.csv", out);
+out:
+	node_free(fields);
+	free(target);
+	free(parts);
+	return path;
+}
+
+static void
+api_instance(struct web_req *r, struct web_dag *d, struct web_reply *rep)
+{
+	struct state *st = web_state(r->ctx);
+	char task[128], part[64];
+	sqlite3_stmt *q = NULL;
+	json_t *root, *list;
+	struct web_status s;
+	struct err e;
+	char *rj;
+	int t;
+	size_t i;
+
+	if (instance_args(r, d, task, sizeof(task), part, sizeof(part), rep) < 0)
+		return;
+	t = dag_task_index(d->dag, task);
+	err_clear(&e);
+	root = json_object();
+	json_object_set_new(root, "dag", json_string(d->dag->name));
+	json_object_set_new(root, "task", json_string(task));
+	json_object_set_new(root, "partition", json_string(part));
+	json_object_set_new(root, "kind", json_string(
+		d->dag->tasks[t].kind->name));
+	if (web_status_build(st, d->dag, part, part, cli_now(), &s, &e) < 0) {
+		json_decref(root);
+		web_reply_error(rep, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
+		web_status_release(&s);
+		return;
+	}
+	for (i = 0; i < s.g->n_inst; i++)
+		if (s.g->inst[i].requested && s.g->inst[i].task == (uint32_t)t) {
+			json_object_set_new(root, "state", json_string(
+				web_state_names[s.state[i]]));
+			if (s.g->inst[i].target)
+				json_object_set_new(root, "target",
+					json_string(s.g->inst[i].target));
+		}
+	web_status_release(&s);
+	rj = rejects_path(d->dag, t, part);
+	json_object_set_new(root, "rejects", rj ? json_string(rj) : json_null());
+	free(rj);
+	list = json_array();
+	if (st && sqlite3_prepare_v2(st->db, "SELECT attempt, state, exit_code, "
+	    "signal, started, duration_s, max_rss_kb, records_in, records_out, "
+	    "records_rejected, error, run_id FROM attempts WHERE dag=?1 AND "
+	    "task=?2 AND partition=?3 ORDER BY attempt", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		static const char *const names[] = { "attempt", "state",
+			"exit_code", "signal", "started_ms", "duration_s",
+			"max_rss_kb", "records_in", "records_out",
+			"records_rejected", "error", "run" };
+
+		sqlite3_bind_text(q, 1, d->dag->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, task, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, part, -1, SQLITE_STATIC);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			json_t *o = json_object();
+
+			for (i = 0; i < ARRAY_LEN(names); i++)
+				json_object_set_new(o, names[i], col_json(q,
+					(int)i));
+			json_array_append_new(list, o);
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	/* An attempt still running is only in instances and leases. */
+	if (st && sqlite3_prepare_v2(st->db, "SELECT i.attempts, l.since FROM "
+	    "instances i JOIN leases l ON l.dag=i.dag AND l.task=i.task AND "
+	    "l.partition=i.partition WHERE i.dag=?1 AND i.task=?2 AND "
+	    "i.partition=?3", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, d->dag->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, task, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, part, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			int n = sqlite3_column_int(q, 0);
+			json_t *lastone = json_array_size(list) ?
+				json_array_get(list, json_array_size(list) - 1) :
+				NULL;
+
+			if (n > 0 && (!lastone || json_integer_value(
+			    json_object_get(lastone, "attempt")) < n))
+				json_array_append_new(list, json_pack(
+					"{s:i,s:s,s:I}", "attempt", n, "state",
+					"running", "started_ms",
+					(json_int_t)sqlite3_column_int64(q, 1)));
+		}
+		sqlite3_finalize(q);
+	}
+	json_object_set_new(root, "attempts", list);
+	web_reply_json(rep, root);
+}
+
+/* ---- /api/dags/D/log ---- */
+
+/*
+ * Reply with bytes offset .. offset+limit of the regular file fd (closed
+ * here): at most LOG_CHUNK_MAX, with Content-Range and X-Log-Size so a
+ * client tails a growing file by asking from where it stopped.
+ */
+static void
+send_range(struct web_req *r, int fd, struct web_reply *rep)
+{
+	long off = num_arg(r, "offset", 0), lim = num_arg(r, "limit", 65536);
+	struct stat sb;
+	ssize_t got;
+
+	if (off < 0 || lim < 0) {
+		close(fd);
+		web_reply_error(rep, 400, "offset and limit are whole numbers");
+		return;
+	}
+	if (lim > LOG_CHUNK_MAX)
+		lim = LOG_CHUNK_MAX;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		web_reply_error(rep, 403, "not a regular file");
+		return;
+	}
+	if (off > sb.st_size)
+		off = sb.st_size;
+	if (lim > sb.st_size - off)
+		lim = sb.st_size - off;
+	sb_grow(&rep->body, (size_t)lim + 1);
+	got = lim ? pread(fd, rep->body.buf, (size_t)lim, off) : 0;
+	close(fd);
+	if (got < 0) {
+		web_reply_error(rep, 500, "cannot read the file");
+		return;
+	}
+	rep->body.len = (size_t)got;
+	rep->body.buf[got] = '\0';
+	rep->status = 200;
+	rep->type = "text/plain; charset=utf-8";
+	snprintf(rep->range, sizeof(rep->range), "bytes %ld-%ld/%lld", off,
+		off + (long)got - 1, (long long)sb.st_size);
+	snprintf(rep->extra, sizeof(rep->extra), "X-Log-Size: %lld",
+		(long long)sb.st_size);
+}
+
+static void
+api_log(struct web_req *r, struct web_dag *d, struct web_reply *rep)
+{
+	struct state *st = web_state(r->ctx);
+	char task[128], part[64], file[96];
+	const char *segs[3];
+	long attempt = num_arg(r, "attempt", 0);
+	int fd;
+
+	if (instance_args(r, d, task, sizeof(task), part, sizeof(part), rep) < 0)
+		return;
+	if (attempt < 1) {
+		web_reply_error(rep, 400, "give attempt (from 1)");
+		return;
+	}
+	if (!st) {
+		web_reply_error(rep, 404, "no state database yet");
+		return;
+	}
+	/*
+	 * The name comes from checked parts, never from the database or the
+	 * request as a path: DAG/TASK/PARTITION.ATTEMPT.log under the logs
+	 * directory, opened without following links.
+	 */
+	snprintf(file, sizeof(file), "%s.%ld.log", part, attempt);
+	segs[0] = d->dag->name;
+	segs[1] = task;
+	segs[2] = file;
+	fd = web_open_under(st->logs_dir, segs, 3);
+	if (fd < 0) {
+		web_reply_error(rep, fd == -ENOENT ? 404 : 403, "no log for "
+			"attempt %ld of %s %s", attempt, task, part);
+		return;
+	}
+	send_range(r, fd, rep);
+}
+
+/* ---- /api/dags/D/rejects ---- */
+
+/*
+ * The rejects file of a clean instance.  Its path comes from the
+ * definition (resolved for the instance), never from the request.
+ */
+static void
+api_rejects(struct web_req *r, struct web_dag *d, struct web_reply *rep)
+{
+	char task[128], part[64];
+	char *path;
+	int fd;
+
+	if (instance_args(r, d, task, sizeof(task), part, sizeof(part), rep) < 0)
+		return;
+	path = rejects_path(d->dag, dag_task_index(d->dag, task), part);
+	if (!path) {
+		web_reply_error(rep, 404, "task '%s' writes no rejects", task);
+		return;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(path);
+	if (fd < 0) {
+		web_reply_error(rep, 404, "no rejects file for %s %s", task, part);
+		return;
+	}
+	send_range(r, fd, rep);
+	rep->type = "text/csv; charset=utf-8";
+}
+
+/* ---- /api/dags/D/graph.svg ---- */
+
+static void
+api_svg(struct web_req *r, struct web_dag *d, struct web_reply *rep)
+{
+	const char **states = NULL;
+	struct web_status s;
+	struct err e;
+	char pb[32], *first = NULL, *last = NULL;
+	const char *part = web_req_arg(r, "partition", pb, sizeof(pb));
+	char *svg;
+	size_t i;
+
+	err_clear(&e);
+	if (!d->svg) {
+		d->svg = graph_svg_layout(d->dag, &e);
+		if (!d->svg) {
+			web_reply_error(rep, 500, "%s", e.msg);
+			return;
+		}
+	}
+	if (!part && web_state(r->ctx) && state_partition_span(web_state(r->ctx),
+	    d->dag->name, &first, &last, &e) == 0)
+		part = last;
+	states = xcalloc(d->dag->n_tasks + 1, sizeof(*states));
+	if (part && web_status_build(web_state(r->ctx), d->dag, part, part,
+	    cli_now(), &s, &e) == 0) {
+		for (i = 0; i < s.g->n_inst; i++)
+			if (s.g->inst[i].requested)
+				states[s.g->inst[i].task] =
+					web_state_names[s.state[i]];
+	}
+	if (part)
+		web_status_release(&s);
+	svg = graph_svg_colour(d->dag, d->svg, states);
+	sb_reset(&rep->body);
+	sb_adds(&rep->body, svg);
+	free(svg);
+	free(states);
+	free(first);
+	free(last);
+	rep->status = 200;
+	rep->type = "image/svg+xml";
+}
+
+/* ---- /api/dags/D/progress ---- */
+
+/* The value of --name in a recorded command line ("--from X", "--from=X"). */
+static int
+arg_value(const char *args, const char *name, char *out, size_t n)
+{
+	size_t len = strlen(name);
+	const char *p = args;
+
+	while ((p = strstr(p, name))) {
+		const char *v = NULL;
+
+		if ((p == args || p[-1] == ' ') && p[len] == ' ')
+			v = p + len + 1;
+		else if ((p == args || p[-1] == ' ') && p[len] == '=')
+			v = p + len + 1;
+		if (v) {
+			size_t k = strcspn(v, " ");
+
+			if (k == 0 || k >= n)
+				return -1;
+			memcpy(out, v, k);
+			out[k] = '\0';
+			return 0;
+		}
+		p += len;
+	}
+	return -1;
+}
+
+static json_t *
+run_progress(struct web_req *r, struct web_dag *d, sqlite3_stmt *q,
+	int64_t now_ms)
+{
+	struct state *st = web_state(r->ctx);
+	int64_t id = sqlite3_column_int64(q, 0);
+	const char *args = (const char *)sqlite3_column_text(q, 1);
+	int64_t started = sqlite3_column_int64(q, 2);
+	int finished = sqlite3_column_type(q, 3) != SQLITE_NULL;
+	char from[32], to[32];
+	long n[WS__COUNT] = { 0 };
+	struct web_status s;
+	sqlite3_stmt *c = NULL;
+	long made = 0, left, k;
+	double rate, secs;
+	json_t *o;
+	struct err e;
+	size_t i;
+
+	err_clear(&e);
+	if (!args)
+		args = "";
+	if (arg_value(args, "--date", from, sizeof(from)) == 0)
+		strcpy(to, from);
+	else if (arg_value(args, "--from", from, sizeof(from)) < 0 ||
+	    arg_value(args, "--to", to, sizeof(to)) < 0)
+		from[0] = to[0] = '\0';
+	o = json_pack("{s:I,s:s,s:I,s:b}", "run", (json_int_t)id, "args", args,
+		"started_ms", (json_int_t)started, "running", !finished);
+	if (finished) {
+		json_object_set_new(o, "finished_ms", json_integer(
+			sqlite3_column_int64(q, 3)));
+		json_object_set_new(o, "status", json_integer(
+			sqlite3_column_int(q, 4)));
+	}
+	if (from[0] && web_status_build(st, d->dag, from, to, cli_now(), &s,
+	    &e) == 0) {
+		for (i = 0; i < s.g->n_inst; i++)
+			if (s.g->inst[i].requested)
+				n[s.state[i]]++;
+		json_object_set_new(o, "from", json_string(from));
+		json_object_set_new(o, "to", json_string(to));
+	}
+	web_status_release(&s);
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM attempts WHERE "
+	    "run_id=?1 AND state='done'", -1, &c, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(c, 1, id);
+		if (sqlite3_step(c) == SQLITE_ROW)
+			made = sqlite3_column_int(c, 0);
+		sqlite3_finalize(c);
+	}
+	left = n[WS_MISSING] + n[WS_WAITING] + n[WS_STALE];
+	secs = (double)((finished ? sqlite3_column_int64(q, 3) : now_ms) -
+		started) / 1000.0;
+	rate = secs > 0 ? (double)made / secs : 0;
+	for (k = 0; k < WS__COUNT; k++)
+		json_object_set_new(o, web_state_names[k], json_integer(n[k]));
+	json_object_set_new(o, "left", json_integer(left));
+	json_object_set_new(o, "made", json_integer(made));
+	json_object_set_new(o, "rate_per_s", json_real(rate));
+	json_object_set_new(o, "eta_s", !finished && rate > 0 ?
+		json_real((double)left / rate) : json_null());
+	return o;
+}
+
+static void
+api_progress(struct web_req *r, struct web_dag *d, struct web_reply *rep)
+{
+	struct state *st = web_state(r->ctx);
+	json_t *runs = json_array();
+	sqlite3_stmt *q = NULL;
+	int64_t now_ms = wall_ms();
+
+	/*
+	 * The live runs, and the last finished one, so a run that ended
+	 * between two refreshes is still shown with its final counts.
+	 */
+	if (st && sqlite3_prepare_v2(st->db, "SELECT id, args, started, "
+	    "finished, status, host, pid, heartbeat FROM runs WHERE dag=?1 AND "
+	    "(finished IS NULL OR id=(SELECT max(id) FROM runs WHERE dag=?1 AND "
+	    "finished IS NOT NULL)) ORDER BY id DESC LIMIT 8", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(q, 1, d->dag->name, -1, SQLITE_STATIC);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			int finished = sqlite3_column_type(q, 3) != SQLITE_NULL;
+
+			if (!finished && !state_run_alive(st,
+			    sqlite3_column_int64(q, 0), now_ms))
+				continue;
+			json_array_append_new(runs, run_progress(r, d, q, now_ms));
+		}
+		sqlite3_finalize(q);
+	}
+	web_reply_json(rep, json_pack("{s:s,s:o}", "dag", d->dag->name, "runs",
+		runs));
+}
+
+/* ---- writes ---- */
+
+/*
+ * Run this program with argv; with out, wait and collect its output
+ * (status into *status); without, start it detached (its own session, its
+ * output to /dev/null) and return at once.  The CLI's own code does the
+ * work, so the server never holds a write transaction.
+ */
+static int
+spawn(char *const *argv, struct strbuf *out, int *status)
+{
+	int pfd[2] = { -1, -1 };
+	pid_t pid;
+
+	if (out && pipe(pfd) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		if (out) {
+			dup2(pfd[1], 1);
+			dup2(pfd[1], 2);
+			close(pfd[0]);
+		} else {
+			dup2(null, 1);
+			dup2(null, 2);
+			setsid();
+			/* A grandchild: init reaps it, the server never waits. */
+			if (fork() != 0)
+				_exit(0);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (out) {
+		char buf[4096];
+		ssize_t n;
+
+		close(pfd[1]);
+		while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
+			if (out->len < 65536)
+				sb_add(out, buf, (size_t)n);
+		close(pfd[0]);
+	}
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static void
+api_write(struct web_req *r, struct web_dag *d, const char *what,
+	struct web_reply *rep)
+{
+	const struct web_options *o = r->ctx->opt;
+	char task[128], date[32], ds[8];
+	struct strbuf out;
+	char *argv[16];
+	int n = 0, status = 0;
+
+	if (!web_req_arg(r, "date", date, sizeof(date)) || !web_segment_ok(date)
+	    || date[0] == '-') {
+		web_reply_error(rep, 400, "give date");
+		return;
+	}
+	argv[n++] = (char *)o->self;
+	argv[n++] = (char *)what;
+	argv[n++] = d->path;
+	if (!strcmp(what, "clear")) {
+		if (!web_req_arg(r, "task", task, sizeof(task)) ||
+		    dag_task_index(d->dag, task) < 0) {
+			web_reply_error(rep, 400, "give one of the DAG's tasks");
+			return;
+		}
+		argv[n++] = task;
+		argv[n++] = "--yes";
+		if (web_req_arg(r, "downstream", ds, sizeof(ds)) &&
+		    !strcmp(ds, "1"))
+			argv[n++] = "--downstream";
+	}
+	argv[n++] = "--date";
+	argv[n++] = date;
+	argv[n++] = "--state";
+	argv[n++] = (char *)o->state_path;
+	argv[n++] = "--dags";
+	argv[n++] = (char *)o->dags_dir;
+	argv[n] = NULL;
+	sb_init(&out);
+	if (spawn(argv, !strcmp(what, "clear") ? &out : NULL, &status) < 0) {
+		sb_release(&out);
+		web_reply_error(rep, 500, "cannot start dag-cli %s", what);
+		return;
+	}
+	sb_addc(&out, '\0');
+	if (!strcmp(what, "clear"))
+		web_reply_json(rep, json_pack("{s:i,s:s}", "exit",
+			WIFEXITED(status) ? WEXITSTATUS(status) : 128,
+			"output", out.buf));
+	else
+		web_reply_json(rep, json_pack("{s:s,s:s}", "started", "run",
+			"date", date));
+	if (strcmp(what, "clear"))
+		rep->status = 202;
+	sb_release(&out);
+}
+
+void
+web_api(struct web_req *r, struct web_reply *rep)
+{
+	const struct web_path *p = &r->path;
+	int post = !strcmp(r->method, "POST");
+	struct web_dag *d;
+	const char *what;
+
+	if (p->n < 2 || strcmp(p->seg[1], "dags") || p->n > 4) {
+		web_reply_error(rep, 404, "no such API endpoint");
+		return;
+	}
+	if (p->n == 2) {
+		if (post)
+			web_reply_error(rep, 405, "GET only");
+		else
+			api_dags(r, rep);
+		return;
+	}
+	d = web_dag_find(r->ctx, p->seg[2]);
+	if (!d) {
+		web_reply_error(rep, 404, "no DAG '%s'", p->seg[2]);
+		return;
+	}
+	if (!d->dag) {
+		web_reply_error(rep, 422, "%s", d->error);
+		return;
+	}
+	what = p->n == 4 ? p->seg[3] : "";
+	if (post) {
+		if (!strcmp(what, "clear") || !strcmp(what, "run"))
+			api_write(r, d, what, rep);
+		else
+			web_reply_error(rep, 405, "POST is for clear and run");
+		return;
+	}
+	if (!*what) {
+		char *s = cmd_graph_json(d->dag);
+
+		sb_reset(&rep->body);
+		sb_adds(&rep->body, s);
+		free(s);
+		rep->status = 200;
+		rep->type = "application/json";
+	} else if (!strcmp(what, "grid")) {
+		api_grid(r, d, rep);
+	} else if (!strcmp(what, "status")) {
+		api_status(r, d, rep);
+	} else if (!strcmp(what, "instance")) {
+		api_instance(r, d, rep);
+	} else if (!strcmp(what, "log")) {
+		api_log(r, d, rep);
+	} else if (!strcmp(what, "rejects")) {
+		api_rejects(r, d, rep);
+	} else if (!strcmp(what, "graph.svg")) {
+		api_svg(r, d, rep);
+	} else if (!strcmp(what, "progress")) {
+		api_progress(r, d, rep);
+	} else {
+		web_reply_error(rep, 404, "no such API endpoint");
+	}
+}

@@ -1,0 +1,114 @@
+/*
+ * What the web server's files share: the server's context (one thread
+ * answers every request, so nothing here is locked), a request, a reply,
+ * and the status of a DAG over a range.
+ */
+#ifndef DAG_WEB_PRIV_H
+#define DAG_WEB_PRIV_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "state.h"
+#include "util.h"
+#include "web.h"
+
+struct dag;
+struct graph;
+struct MHD_Connection;
+
+/* One DAG file of --dags, loaded again only when the file changes. */
+struct web_dag {
+	char *path;
+	char *name;		/* file name without .yaml */
+	struct dag *dag;	/* NULL when it has errors */
+	char *error;		/* the first error, when dag is NULL */
+	int64_t mtime_ns;
+	off_t size;
+	char *svg;		/* the laid-out graph (graph_svg_layout), or NULL */
+	int seen;		/* still in the directory at the last scan */
+};
+
+struct web_ctx {
+	const struct web_options *opt;
+	struct state st;	/* read-only; opened on first use */
+	int st_open;
+	struct { struct web_dag *v; size_t n, cap; } dags;
+	/* The server's own counters, for /metrics. */
+	uint64_t requests, rejected, errors, bytes_out;
+};
+
+struct web_req {
+	struct MHD_Connection *conn;
+	const char *method;
+	struct web_path path;
+	struct web_ctx *ctx;
+};
+
+struct web_reply {
+	int status;			/* HTTP status */
+	const char *type;		/* Content-Type */
+	struct strbuf body;
+	const unsigned char *data;	/* static bytes instead of body */
+	size_t data_len;
+	char range[96];			/* Content-Range, or "" */
+	char extra[128];		/* one more "Name: value" header, or "" */
+	int cache;			/* static: may be cached */
+};
+
+/* The decoded query argument key, or NULL; into buf (size bytes). */
+const char *web_req_arg(const struct web_req *r, const char *key, char *buf,
+	size_t size);
+/* The raw request header, or NULL. */
+const char *web_req_header(const struct web_req *r, const char *name);
+
+/* A JSON error reply {"error": msg} with status. */
+void web_reply_error(struct web_reply *rep, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Take a jansson value (its reference) as the JSON body with status 200. */
+struct json_t;
+void web_reply_json(struct web_reply *rep, struct json_t *v);
+
+/* The state database, opened read-only on first use; NULL when absent. */
+struct state *web_state(struct web_ctx *c);
+/* Rescan --dags and reload what changed. */
+void web_dags_scan(struct web_ctx *c);
+/* The DAG called name (loaded), or NULL. */
+struct web_dag *web_dag_find(struct web_ctx *c, const char *name);
+void web_dags_release(struct web_ctx *c);
+
+/* Answer an /api/ request (path segments after "api"). */
+void web_api(struct web_req *r, struct web_reply *rep);
+/* Answer a static file request from the compiled-in web/ or --web DIR. */
+void web_static(struct web_req *r, struct web_reply *rep);
+
+/* ---- status of a range (web_status.c) ---- */
+
+enum web_state {
+	WS_DONE, WS_FAILED, WS_MISSING, WS_WAITING, WS_RUNNING, WS_UPSTREAM,
+	WS_STALE, WS__COUNT
+};
+extern const char *const web_state_names[WS__COUNT];
+
+struct web_status {
+	struct graph *g;
+	struct partition *parts;
+	size_t n_parts;
+	struct inst_rec *recs;
+	size_t n_recs;
+	const struct inst_rec **rec;	/* per instance, or NULL */
+	uint8_t *state;			/* per instance: enum web_state */
+	char from[24], to[24];		/* the range asked or found */
+};
+
+/*
+ * The state of every instance of dag from..to (NULL: the partitions the
+ * state database has seen, else today), as status computes it.  st may
+ * be NULL (no history yet).  0 or negative errno with e filled; release
+ * with web_status_release either way.
+ */
+int web_status_build(struct state *st, const struct dag *dag, const char *from,
+	const char *to, int64_t now, struct web_status *out, struct err *e);
+void web_status_release(struct web_status *s);
+
+#endif

@@ -1,0 +1,4 @@
+#!/bin/sh
+test_description=x
+. "$(dirname "$0")/lib.sh"
+test_done
