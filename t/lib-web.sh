@@ -73,3 +73,12 @@ code_is() {
 }
 
 FLAT="$SRC_DIR/t/web/flatten.py"
+
+# web_skip_all REASON: skip the whole script (TAP "1..0 # SKIP"), for a
+# tool that cannot be installed here; scripts/deps installs them all.
+web_skip_all() {
+	say "1..0 # SKIP $1"
+	trap - EXIT
+	cd "$BUILD_DIR" && rm -rf "$TRASH"
+	exit 0
+}
