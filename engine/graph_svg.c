@@ -10,6 +10,12 @@
  * name.  The glyph and the word make every state readable without colour
  * (failed and upstream_failed differ in both), and the palette is
  * Okabe and Ito's, which colour-blind readers can tell apart.
+ *
+ * Only the dot layout and the core (SVG) renderer are used, linked in and
+ * preloaded with demand loading off: graphviz then loads no plugin at run
+ * time, in particular not pango, whose plugin reads freed memory when a
+ * process makes a second context, and whose fontconfig caches are never
+ * freed.  Text is measured by graphviz's built-in font metrics.
  */
 #include "config.h"
 
@@ -34,6 +40,15 @@ static const struct {
 	{ "stale", "#cc79a7", "\u2248" },
 };
 
+extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
+extern gvplugin_library_t gvplugin_core_LTX_library;
+
+static const lt_symlist_t builtins[] = {
+	{ "gvplugin_dot_layout_LTX_library", &gvplugin_dot_layout_LTX_library },
+	{ "gvplugin_core_LTX_library", &gvplugin_core_LTX_library },
+	{ NULL, NULL },
+};
+
 #define TOKEN_LEN 15	/* "#STATE" + 4 digits + "#####" */
 
 static char *
@@ -51,7 +66,7 @@ edge_label(const struct dag *dag, const struct need *nd)
 char *
 graph_svg_layout(const struct dag *dag, struct err *e)
 {
-	GVC_t *gvc = gvContext();
+	GVC_t *gvc = gvContextPlugins(builtins, 0);
 	Agraph_t *g;
 	Agnode_t **nodes;
 	char *result = NULL, *svg = NULL;
