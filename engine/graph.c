@@ -38,19 +38,21 @@ struct build {
 	char *forced;		/* per task */
 };
 
+/* One name per state; INST_BLOCKED waits on a waiting need, so it reads "waiting". */
+static const char *const inst_state_names[INST__COUNT] = {
+	[INST_DONE] = "done",
+	[INST_TODO] = "missing",
+	[INST_WAITING] = "waiting",
+	[INST_BLOCKED] = "waiting",
+	[INST_RUNNING] = "running",
+	[INST_FAILED] = "failed",
+	[INST_UPSTREAM_FAILED] = "upstream_failed",
+};
+
 const char *
 inst_state_name(enum inst_state s)
 {
-	switch (s) {
-	case INST_DONE: return "done";
-	case INST_TODO: return "missing";
-	case INST_WAITING: return "waiting";
-	case INST_BLOCKED: return "waiting";	/* on a waiting need */
-	case INST_RUNNING: return "running";
-	case INST_FAILED: return "failed";
-	case INST_UPSTREAM_FAILED: return "upstream_failed";
-	}
-	return "unknown";
+	return (unsigned)s < INST__COUNT ? inst_state_names[s] : "unknown";
 }
 
 static size_t

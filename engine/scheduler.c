@@ -324,7 +324,8 @@ on_flush_timer(uv_timer_t *t)
 
 static void
 record(struct sched *s, uint32_t i, const struct pool_job *job,
-	const struct running *r, const char *state, char *error, int final)
+	const struct running *r, enum attempt_state state, char *error,
+	int final)
 {
 	struct attempt_rec a;
 
@@ -697,7 +698,7 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 	if (!s->g->inst[i].forced && (c.took_over ||
 	    c.last_update >= s->g->built_ms - 1000) && target_now(s, i)) {
 		state_lease_abandon(s->st, s->dag->name, t->name, part_of(s, i),
-			"done");
+			ATTEMPT_DONE);
 		s->si[i].held = 0;
 		done_inst(s, i);
 		return 0;
@@ -732,7 +733,7 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 		remove_tmp(r);
 		free(r->child);
 		r->child = NULL;
-		record(s, i, NULL, r, "failed", xstrdup(e.msg), 1);
+		record(s, i, NULL, r, ATTEMPT_FAILED, xstrdup(e.msg), 1);
 		s->g->inst[i].state = INST_FAILED;
 		s->n_failed++;
 		fail_downstream(s, i);
@@ -894,7 +895,7 @@ on_job_exit(struct pool_job *job)
 	struct running *r = job->data;
 	uint32_t i = r->inst;
 	const struct task *t = task_of(s, i);
-	const char *state = "done";
+	enum attempt_state state = ATTEMPT_DONE;
 	char *error = NULL;
 	struct err e;
 	int ok, final = 1;
@@ -921,9 +922,9 @@ on_job_exit(struct pool_job *job)
 	remove_tmp(r);
 	if (!ok) {
 		if (s->interrupted && !job->timed_out)
-			state = "interrupted";
+			state = ATTEMPT_INTERRUPTED;
 		else
-			state = job->timed_out ? "timeout" : "failed";
+			state = job->timed_out ? ATTEMPT_TIMEOUT : ATTEMPT_FAILED;
 		if (r->log_fd >= 0)
 			dprintf(r->log_fd, "dag-cli: %s %s attempt %d: %s\n",
 				t->name, part_of(s, i), s->si[i].attempt, error);
