@@ -117,9 +117,7 @@ add_downstream(const struct dag *dag, struct vset *s, int64_t now)
 
 struct removal {
 	size_t task;
-	char partition[24];
-	char *path;		/* file target, or NULL */
-	char *database;		/* table target */
+	struct target_ref ref;
 };
 
 int
@@ -130,6 +128,7 @@ cmd_clear(int argc, char **argv)
 	struct partition *parts = NULL;
 	struct vset vs = { 0 };
 	struct { struct removal *v; size_t n, cap; } rm = { 0 };
+	struct strbuf sb;
 	struct err e;
 	size_t n = 0, i;
 	int rc = EXIT_USAGE, t, failed = 0;
@@ -178,32 +177,19 @@ cmd_clear(int argc, char **argv)
 	for (i = 0; i < vs.n; i++) {
 		const struct task *tk = &dag->tasks[vs.v[i].task];
 		struct removal r;
-		int have;
+		int have = 0;
 
-		memset(&r, 0, sizeof(r));
-		r.task = vs.v[i].task;
-		snprintf(r.partition, sizeof(r.partition), "%s", vs.v[i].p.id);
-		err_clear(&e);
 		if (tk->kind->probe)
 			continue;	/* never remove external inputs */
-		if (tk->target_type == TARGET_TABLE) {
-			r.database = dag_resolve_database(dag, r.task,
-				&vs.v[i].p, NULL, &e);
-			have = r.database ? target_table_exists(NULL, r.database,
-				tk->table, r.partition, &e) : 0;
-		} else if (tk->target_type != TARGET_NONE) {
-			have = dag_resolve_target(dag, r.task, &vs.v[i].p, NULL,
-				&r.path, &e) == 0 ?
-				target_file_exists(NULL, r.path, &e) : 0;
-		} else {
-			have = 0;
-		}
-		if (have > 0) {
+		r.task = vs.v[i].task;
+		err_clear(&e);
+		if (target_resolve(dag, r.task, &vs.v[i].p, NULL, &r.ref, &e) == 0
+		    && r.ref.kind)
+			have = r.ref.kind->exists(NULL, &r.ref, &e);
+		if (have > 0)
 			VEC_PUSH(rm, r);
-		} else {
-			free(r.path);
-			free(r.database);
-		}
+		else
+			target_ref_release(&r.ref);
 	}
 	rc = EXIT_OK;
 	if (!rm.n) {
@@ -211,16 +197,14 @@ cmd_clear(int argc, char **argv)
 		goto out;
 	}
 	printf("would remove:\n");
+	sb_init(&sb);
 	for (i = 0; i < rm.n; i++) {
-		const struct task *tk = &dag->tasks[rm.v[i].task];
-
-		if (rm.v[i].path)
-			printf("  %s %s %s\n", tk->name, rm.v[i].partition,
-				rm.v[i].path);
-		else
-			printf("  %s %s table %s in %s\n", tk->name,
-				rm.v[i].partition, tk->table, rm.v[i].database);
+		sb_reset(&sb);
+		rm.v[i].ref.kind->describe(&rm.v[i].ref, &sb);
+		printf("  %s %s %s\n", dag->tasks[rm.v[i].task].name,
+			rm.v[i].ref.partition, sb.buf);
 	}
+	sb_release(&sb);
 	if (!o.yes) {
 		printf("remove %zu target%s? [y/N] ", rm.n, rm.n == 1 ? "" : "s");
 		fflush(stdout);
@@ -232,34 +216,19 @@ cmd_clear(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < rm.n; i++) {
-		const struct task *tk = &dag->tasks[rm.v[i].task];
-		int r;
-
 		err_clear(&e);
-		if (rm.v[i].path) {
-			r = target_file_remove(rm.v[i].path);
-			if (r < 0)
-				fprintf(stderr, "dag-cli clear: cannot remove "
-					"'%s': %s\n", rm.v[i].path, strerror(-r));
-		} else {
-			r = target_table_remove(rm.v[i].database, tk->table,
-				rm.v[i].partition, &e);
-			if (r < 0) {
-				fprintf(stderr, "dag-cli clear: ");
-				err_print(&e, stderr);
-			}
-		}
-		if (r < 0)
+		if (rm.v[i].ref.kind->remove(&rm.v[i].ref, &e) < 0) {
+			fprintf(stderr, "dag-cli clear: ");
+			err_print(&e, stderr);
 			failed++;
+		}
 	}
 	printf("removed %zu target%s\n", rm.n - (size_t)failed,
 		rm.n - (size_t)failed == 1 ? "" : "s");
 	rc = failed ? EXIT_FAILED : EXIT_OK;
 out:
-	for (i = 0; i < rm.n; i++) {
-		free(rm.v[i].path);
-		free(rm.v[i].database);
-	}
+	for (i = 0; i < rm.n; i++)
+		target_ref_release(&rm.v[i].ref);
 	free(rm.v);
 	free(vs.v);
 	free(vs.keys);

@@ -564,29 +564,16 @@ remove_tmp(struct running *r)
 static int
 target_now(struct sched *s, uint32_t i)
 {
-	const struct task *t = task_of(s, i);
 	const struct instance *in = &s->g->inst[i];
+	struct target_ref ref;
 	struct err e;
-	char *db;
-	int rc;
+	int rc = 0;
 
-	switch (t->target_type) {
-	case TARGET_FILE:
-	case TARGET_DIR:
-		return in->target ? target_file_exists(NULL, in->target, &e) > 0 :
-			0;
-	case TARGET_TABLE:
-		db = dag_resolve_database(s->dag, in->task,
-			&s->g->parts[in->part], NULL, &e);
-		if (!db)
-			return 0;
-		rc = target_table_exists(NULL, db, t->table, part_of(s, i), &e);
-		free(db);
-		return rc > 0;
-	case TARGET_NONE:
-		break;
-	}
-	return 0;
+	if (target_resolve(s->dag, in->task, &s->g->parts[in->part], NULL,
+	    &ref, &e) == 0 && ref.kind)
+		rc = ref.kind->exists(NULL, &ref, &e) > 0;
+	target_ref_release(&ref);
+	return rc;
 }
 
 /*
