@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "dag.h"
+#include "hash.h"
 #include "range.h"
 #include "target.h"
 #include "task_kind.h"
@@ -28,51 +29,23 @@ struct victim {
 	struct partition p;
 };
 
+/* The instances to clear, in the order found, each once. */
 struct vset {
 	struct victim *v;
 	size_t n, cap;
-	uint64_t *keys;		/* open addressing on (task, start) */
-	size_t kcap;
+	struct hash seen;	/* (task, partition start) */
 };
-
-static uint64_t
-vkey(size_t task, int64_t start)
-{
-	return ((uint64_t)start << 10 ^ (uint64_t)task) + 1;
-}
-
-static void
-vset_rehash(struct vset *s)
-{
-	size_t i, j, ncap = s->kcap ? s->kcap * 2 : 256;
-
-	free(s->keys);
-	s->keys = xcalloc(ncap, sizeof(*s->keys));
-	s->kcap = ncap;
-	for (i = 0; i < s->n; i++) {
-		uint64_t k = vkey(s->v[i].task, s->v[i].p.start);
-
-		for (j = (k * 0x9E3779B97F4A7C15ULL) >> 40 & (ncap - 1); s->keys[j];
-		    j = (j + 1) & (ncap - 1))
-			;
-		s->keys[j] = k;
-	}
-}
 
 /* Add (task, p) unless present; 1 when added. */
 static int
 vset_add(struct vset *s, size_t task, const struct partition *p)
 {
-	uint64_t k = vkey(task, p->start);
-	size_t j;
+	int64_t key[2] = { (int64_t)task, p->start };
+	int added = 0;
 
-	if ((s->n + 1) * 2 > s->kcap)
-		vset_rehash(s);
-	for (j = (k * 0x9E3779B97F4A7C15ULL) >> 40 & (s->kcap - 1); s->keys[j];
-	    j = (j + 1) & (s->kcap - 1))
-		if (s->keys[j] == k)
-			return 0;
-	s->keys[j] = k;
+	hash_add(&s->seen, key, sizeof(key), &added);
+	if (!added)
+		return 0;
 	VEC_GROW(*s, s->n + 1);
 	s->v[s->n].task = task;
 	s->v[s->n].p = *p;
@@ -134,6 +107,7 @@ cmd_clear(int argc, char **argv)
 	int rc = EXIT_USAGE, t, failed = 0;
 	char line[64];
 
+	hash_init(&vs.seen, NULL);
 	err_clear(&e);
 	if (cli_opts_parse("clear", argc, argv, &o) < 0)
 		goto out;
@@ -231,7 +205,7 @@ out:
 		target_ref_release(&rm.v[i].ref);
 	free(rm.v);
 	free(vs.v);
-	free(vs.keys);
+	hash_release(&vs.seen);
 	free(parts);
 	dag_free(dag);
 	cli_opts_release(&o);
