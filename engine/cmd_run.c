@@ -52,6 +52,13 @@ run_help(const char *cmd)
 		"130/143 interrupted.\n");
 }
 
+/* The run's "now": the one the graph was built with (cli_now). */
+static int64_t
+now_of(void *arg)
+{
+	return *(const int64_t *)arg;
+}
+
 int
 cli_run_range(const char *cmd, int argc, char **argv)
 {
@@ -126,6 +133,8 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	so.fsync = o.fsync;
 	so.progress = isatty(2);
 	so.args = args;
+	so.now = now_of;
+	so.clock_arg = &gopt.now;
 	rc = sched_run(dag, g, &st, &so, &e);
 	if (rc < 0)
 		goto fail;

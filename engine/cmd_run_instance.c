@@ -1,6 +1,7 @@
 /*
- * dag-cli __run-instance FILE.json (hidden): run one resolved built-in
- * instance in this process.  The scheduler resolves an instance (fields
+ * dag-cli __run-instance FILE.json (hidden): run one resolved instance
+ * here: a built-in kind in this process, a command under /bin/sh -c
+ * with its target published where it ran.  The scheduler resolves an instance (fields
  * after templates, database, needs' targets) into JSON; this is the
  * worker that takes that JSON and nothing else, so an executor that
  * cannot fork the scheduler (a remote machine, a batch system) can start
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "dag.h"
 #include "graph.h"
+#include "instance.h"
 #include "range.h"
 #include "scheduler.h"
 #include "util.h"
@@ -67,7 +69,7 @@ print_instance(struct cli_opts *o)
 	for (i = 0; i < g->n_inst; i++)
 		if (g->inst[i].task == (uint32_t)t && g->inst[i].requested)
 			break;
-	json = i < g->n_inst ? sched_instance_json(dag, g, i, &e) : NULL;
+	json = i < g->n_inst ? instance_json(dag, g, i, gopt.now, &e) : NULL;
 	if (!json)
 		goto fail;
 	printf("%s\n", json);
@@ -98,9 +100,10 @@ cmd_run_instance(int argc, char **argv)
 	if (o.help || (o.print ? o.n_args != 2 || !o.date : o.n_args != 1)) {
 		fprintf(o.help ? stdout : stderr, "usage: dag-cli __run-instance "
 			"FILE.json\n       dag-cli __run-instance --print DAG TASK "
-			"--date D\n\nRuns one resolved built-in instance in this "
-			"process (the worker a remote\nexecutor starts); --print "
-			"writes that JSON for an instance.\n");
+			"--date D\n\nRuns one resolved instance (a built-in kind in "
+			"this process, a command\nunder /bin/sh -c, publishing its "
+			"target): what a remote executor or a\nworker starts.  "
+			"--print writes that JSON for an instance.\n");
 		rc = o.help ? EXIT_OK : EXIT_USAGE;
 		goto out;
 	}
@@ -114,7 +117,7 @@ cmd_run_instance(int argc, char **argv)
 			o.args[0], strerror(errno));
 		goto out;
 	}
-	rc = sched_run_instance_json(text, &e);
+	rc = instance_run_json(text, &e);
 	if (rc < 0) {
 		fprintf(stderr, "dag-cli __run-instance: ");
 		err_print(&e, stderr);
