@@ -104,11 +104,12 @@ count_instances(struct state *st, const struct dag *dag, struct task_agg *agg)
 		return;
 	for (i = 0; i < n; i++) {
 		int t = dag_task_index(dag, recs[i].task);
-		const char *s = recs[i].running ? "running" : recs[i].state;
+		const char *s = recs[i].running ? "running" :
+			attempt_state_name(recs[i].state);
 		int k;
 
 		/* A run that died left "running" behind: it was interrupted. */
-		if (!recs[i].running && !strcmp(s, "running"))
+		if (!recs[i].running && recs[i].state == ATTEMPT_RUNNING)
 			s = "interrupted";
 		k = index_of(inst_states, ARRAY_LEN(inst_states), s);
 		if (t >= 0 && k >= 0)

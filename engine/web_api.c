@@ -184,13 +184,6 @@ web_dags_release(struct web_ctx *c)
 
 /* ---- helpers ---- */
 
-static json_t *
-count_json(int64_t v)
-{
-	return v < 0 ? json_null() : json_integer(v);
-}
-
-/* A non-negative whole number argument, def when absent; -1 when bad. */
 static long
 num_arg(const struct web_req *r, const char *key, long def)
 {
@@ -323,6 +316,76 @@ next_id(const char *id, char *out, size_t n)
 	}
 }
 
+/* Append a run of n rows in state st to col, merging with the last run. */
+static void
+add_run(json_t *col, long n, long st)
+{
+	size_t len = json_array_size(col);
+
+	if (len && json_integer_value(json_array_get(col, len - 1)) == st) {
+		json_t *cnt = json_array_get(col, len - 2);
+
+		json_integer_set(cnt, json_integer_value(cnt) + n);
+		return;
+	}
+	json_array_append_new(col, json_integer(n));
+	json_array_append_new(col, json_integer(st));
+}
+
+/* The row (index into rows) of graph partition p; rows are sorted. */
+static size_t
+row_of(const size_t *rows, size_t n, size_t p)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (rows[mid] < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Task x's column over rows off..end as [count, state, ...]: engine/status's
+ * runs of equal state (status_runs), as rows, the states as indexes into
+ * web_state_names; -1 where the task has no instance.
+ */
+static json_t *
+column(const struct web_status *s, size_t x, const size_t *rows, size_t nrows,
+	size_t off, size_t end)
+{
+	struct status_run *runs = NULL;
+	size_t n, k, next = 0, at = off;
+	json_t *col = json_array();
+
+	n = status_runs(&s->st, x, rows[off], rows[end - 1] - rows[off] + 1,
+		&runs, &next);
+	for (k = 0; k < n; k++) {
+		size_t first = row_of(rows, nrows, runs[k].first);
+		size_t last = row_of(rows, nrows, runs[k].last);
+
+		if (first >= end || last < off)
+			continue;
+		if (first < off)
+			first = off;
+		if (last >= end)
+			last = end - 1;
+		if (first > at)
+			add_run(col, (long)(first - at), -1);
+		add_run(col, (long)(last - first + 1),
+			web_state_index(runs[k].state));
+		at = last + 1;
+	}
+	if (at < end)
+		add_run(col, (long)(end - at), -1);
+	free(runs);
+	return col;
+}
+
 static void
 api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 {
@@ -330,8 +393,6 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	struct web_status s;
 	json_t *root, *parts, *cells, *tasks, *states;
 	size_t *rows = NULL, nrows = 0, i, k, t, off, lim, end;
-	/* the instance of (row, task): rows x n_tasks, or -1 */
-	long *cell = NULL;
 	char want[24] = "";
 
 	if (status_of(r, d, &s, rep) < 0)
@@ -350,19 +411,6 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	if (off > nrows)
 		off = nrows;
 	end = lim > nrows - off ? nrows : off + lim;
-	cell = xmalloc((end - off + 1) * (dag->n_tasks + 1) * sizeof(*cell));
-	for (i = 0; i < (end - off + 1) * (dag->n_tasks + 1); i++)
-		cell[i] = -1;
-	for (i = 0, k = off; i < s.g->n_inst && k < end; i++) {
-		const struct instance *in = &s.g->inst[i];
-
-		if (!in->requested)
-			continue;
-		while (k < end && rows[k] < in->part)
-			k++;
-		if (k < end && rows[k] == in->part)
-			cell[(k - off) * dag->n_tasks + in->task] = (long)i;
-	}
 	parts = json_array();
 	for (k = off; k < end; k++) {
 		const char *id = s.g->parts[rows[k]].id;
@@ -381,30 +429,10 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	cells = json_array();
 	for (t = 0; t < dag->n_tasks; t++) {
 		size_t x = dag->topo[t];
-		json_t *col = json_array();
-		long run_state = -2, run_n = 0;
 
 		json_array_append_new(tasks, json_string(dag->tasks[x].name));
-		for (k = off; k < end; k++) {
-			long inst = cell[(k - off) * dag->n_tasks + x];
-			long st = inst < 0 ? -1 : s.state[inst];
-
-			if (st == run_state) {
-				run_n++;
-				continue;
-			}
-			if (run_n) {
-				json_array_append_new(col, json_integer(run_n));
-				json_array_append_new(col, json_integer(run_state));
-			}
-			run_state = st;
-			run_n = 1;
-		}
-		if (run_n) {
-			json_array_append_new(col, json_integer(run_n));
-			json_array_append_new(col, json_integer(run_state));
-		}
-		json_array_append_new(cells, col);
+		json_array_append_new(cells, end > off ?
+			column(&s, x, rows, nrows, off, end) : json_array());
 	}
 	states = json_array();
 	for (i = 0; i < WS__COUNT; i++)
@@ -425,7 +453,6 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	json_object_set_new(root, "counts", state_counts(&s, 1));
 	web_reply_json(rep, root);
 out:
-	free(cell);
 	free(rows);
 	web_status_release(&s);
 }
@@ -449,27 +476,12 @@ api_status(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 		return;
 	list = json_array();
 	for (i = 0; i < s.g->n_inst; i++) {
-		const struct instance *in = &s.g->inst[i];
-		const struct inst_rec *rc = s.rec[i];
-
-		if (!in->requested)
+		if (!s.g->inst[i].requested)
 			continue;
 		total++;
 		if (seen++ < off || (long)json_array_size(list) >= lim)
 			continue;
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,"
-			"s:o,s:o}",
-			"task", d->dag->tasks[in->task].name,
-			"partition", s.g->parts[in->part].id,
-			"state", web_state_names[s.state[i]],
-			"attempts", rc ? rc->attempts : 0,
-			"records_in", count_json(rc ? rc->records_in : -1),
-			"records_out", count_json(rc ? rc->records_out : -1),
-			"records_rejected", count_json(rc ? rc->records_rejected :
-				-1),
-			"duration_s", rc && rc->attempts && strcmp(rc->state,
-				"running") ? json_real(rc->duration_s) :
-				json_null()));
+		json_array_append_new(list, status_inst_json(&s.st, i, 0));
 	}
 	root = json_object();
 	json_object_set_new(root, "dag", json_string(d->dag->name));

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "state.h"
+#include "status.h"
 #include "util.h"
 #include "web.h"
 
@@ -89,21 +90,23 @@ enum web_state {
 	WS_STALE, WS__COUNT
 };
 extern const char *const web_state_names[WS__COUNT];
+/* The enum web_state of an enum inst_state. */
+uint8_t web_state_index(uint8_t inst_state);
 
 struct web_status {
 	struct graph *g;
 	struct partition *parts;
 	size_t n_parts;
-	struct inst_rec *recs;
-	size_t n_recs;
-	const struct inst_rec **rec;	/* per instance, or NULL */
+	struct status st;		/* engine/status's answer */
+	int have_status;
 	uint8_t *state;			/* per instance: enum web_state */
 	char from[24], to[24];		/* the range asked or found */
 };
 
 /*
  * The state of every instance of dag from..to (NULL: the partitions the
- * state database has seen, else today), as status computes it.  st may
+ * state database has seen, else today), as status computes it
+ * (engine/status).  st may
  * be NULL (no history yet).  0 or negative errno with e filled; release
  * with web_status_release either way.
  */
