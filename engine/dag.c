@@ -104,24 +104,8 @@ lerr_pos(struct load *L, const struct node *at, size_t pos, const char *fmt,
 
 /* ---- names and suggestions ---- */
 
-/* The candidate nearest to name, when near enough to be a typo; or NULL. */
-static const char *
-nearest(const char *name, const char *const *cand, size_t n)
-{
-	const char *best = NULL;
-	int bestd = 1 << 30;
-	size_t i;
-	int len = (int)strlen(name), limit = (len + 2) / 3;
-
-	for (i = 0; i < n; i++) {
-		int d = edit_distance(name, cand[i]);
-		if (d < bestd) {
-			bestd = d;
-			best = cand[i];
-		}
-	}
-	return bestd <= limit && bestd < len ? best : NULL;
-}
+/* Suggestions use the helper every command shares (util.h). */
+#define nearest str_nearest
 
 static int
 valid_name(const char *s)
@@ -1745,6 +1729,66 @@ dag_load(const char *path, struct dag **out, struct errs *errs)
 	struct node *root = NULL;
 	int rc = node_parse_file(path, &root, errs);
 
+	return load_tree(path, rc, root, out, errs);
+}
+
+/*
+ * --param NAME=VALUE: replace a param's value in the parsed tree before it
+ * is checked, so the value is a template like the file's own (it may name
+ * other params and built-ins) and every check applies to it.  The new node
+ * has no position: its errors print as "file: message".
+ */
+static int
+override_params(const char *path, struct node *root,
+	const char *const *set, size_t n_set, struct errs *errs)
+{
+	struct node *params = (struct node *)node_get(root, "params");
+	size_t i, k;
+	int bad = 0;
+
+	for (i = 0; i < n_set; i++) {
+		const char *eq = strchr(set[i], '=');
+		char *name = xstrndup(set[i], eq ? (size_t)(eq - set[i]) : 0);
+		const char **names = NULL;
+		const char *near = NULL;
+
+		for (k = 0; params && params->type == NODE_MAP && k < params->n;
+		     k++)
+			if (!strcmp(params->keys[k]->str, name))
+				break;
+		if (eq && params && params->type == NODE_MAP && k < params->n) {
+			node_free(params->items[k]);
+			params->items[k] = node_new_scalar(eq + 1);
+			params->items[k]->quoted = 1;
+			free(name);
+			continue;
+		}
+		if (params && params->type == NODE_MAP && params->n) {
+			names = xcalloc(params->n, sizeof(*names));
+			for (k = 0; k < params->n; k++)
+				names[k] = params->keys[k]->str;
+			near = nearest(name, names, params->n);
+		}
+		errs_addf(errs, -EINVAL, path, 0, 0, "--param '%s': %s '%s'%s%s%s",
+			set[i], eq ? "the DAG has no param" : "expected NAME=VALUE, "
+			"not", eq ? name : set[i], near ? "; did you mean '" : "",
+			near ? near : "", near ? "'?" : "");
+		free(names);
+		free(name);
+		bad = 1;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+int
+dag_load_params(const char *path, const char *const *set, size_t n_set,
+	struct dag **out, struct errs *errs)
+{
+	struct node *root = NULL;
+	int rc = node_parse_file(path, &root, errs);
+
+	if (rc == 0 && root->type == NODE_MAP)
+		rc = override_params(path, root, set, n_set, errs);
 	return load_tree(path, rc, root, out, errs);
 }
 

@@ -99,6 +99,13 @@ struct dag {
  */
 int dag_load(const char *path, struct dag **out, struct errs *errs);
 /*
+ * dag_load with params overridden: each of set is "NAME=VALUE" (the
+ * command line's --param), replacing the value of a param the file
+ * declares.  An unknown name or a missing '=' is an error like any other.
+ */
+int dag_load_params(const char *path, const char *const *set, size_t n_set,
+	struct dag **out, struct errs *errs);
+/*
  * The same from text in memory (a file at a git revision, a fuzzer's
  * input); name stands for the file in messages and dag->path.
  */

@@ -1218,12 +1218,15 @@ summary(struct sched *s, int status)
 	}
 	for (i = 0; i < s->g->n_inst; i++) {
 		const struct instance *in = &s->g->inst[i];
+		char *abs;
 
-		if (in->state == INST_WAITING && in->requested)
-			fprintf(fp, "waiting: %s %s: external input missing%s%s\n",
-				task_of(s, (uint32_t)i)->name,
-				part_of(s, (uint32_t)i), in->target ? " " : "",
-				in->target ? in->target : "");
+		if (in->state != INST_WAITING || !in->requested)
+			continue;
+		abs = in->target ? path_abs(in->target) : NULL;
+		fprintf(fp, "waiting: %s %s: external input missing%s%s\n",
+			task_of(s, (uint32_t)i)->name, part_of(s, (uint32_t)i),
+			abs ? " " : "", abs ? abs : "");
+		free(abs);
 	}
 	fprintf(fp, "%s: %zu ran, %zu done, %zu failed, %zu upstream failed, "
 		"%zu waiting%s\n", s->dag->name, n_ran, s->n_done, s->n_failed,
