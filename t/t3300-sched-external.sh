@@ -26,8 +26,8 @@ test_expect_success 'setup' '
 
 test_expect_success 'a missing external input: exit 3, its dependants wait, the rest runs' '
 	test_expect_code 3 dag-cli run ext.yaml --date 2026-01-02 >out &&
-	cat >expect <<-\EOF &&
-	waiting: arrived 2026-01-02: external input missing incoming/2026-01-02.csv
+	cat >expect <<-EOF &&
+	waiting: arrived 2026-01-02: external input missing $PWD/incoming/2026-01-02.csv
 	ext: 1 ran, 1 done, 0 failed, 0 upstream failed, 2 waiting
 	EOF
 	test_cmp expect out &&
