@@ -111,6 +111,8 @@ int cmd_status(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_kinds(int argc, char **argv);
+/* The long-running scheduler (engine/cmd_scheduler.c). */
+int cmd_scheduler(int argc, char **argv);
 /* Hidden worker mode: one resolved built-in instance (engine/cmd_run.c). */
 int cmd_run_instance(int argc, char **argv);
 

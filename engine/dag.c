@@ -518,7 +518,8 @@ ttree_build(struct load *L, const struct node *v, unsigned flags,
 
 static const char *const top_keys[] = {
 	"dag", "description", "schedule", "timezone", "start", "params",
-	"defaults", "pools", "tasks",
+	"defaults", "pools", "tasks", "delay", "give_up_after", "recheck",
+	"catchup", "catchup_max",
 };
 
 static const struct node *
@@ -564,7 +565,8 @@ load_top(struct load *L)
 		else
 			lerr(L, root->keys[i], "unknown top-level key '%s'; expected "
 				"dag, description, schedule, timezone, start, params, "
-				"defaults, pools or tasks", k);
+				"defaults, pools, tasks, delay, give_up_after, "
+				"recheck, catchup or catchup_max", k);
 	}
 	if ((v = top_get(L, "dag", NODE_SCALAR, 1))) {
 		if (!valid_name(v->str))
@@ -620,6 +622,57 @@ load_top(struct load *L)
 			else
 				p->limit = (int)lim;
 		}
+	}
+}
+
+/* A top-level duration for the scheduler, or dflt when absent. */
+static int64_t
+top_duration(struct load *L, const char *key, int64_t dflt)
+{
+	const struct node *v = top_get(L, key, NODE_SCALAR, 0);
+	int64_t ms;
+
+	if (!v)
+		return dflt;
+	if (parse_duration(v->str, &ms) < 0) {
+		lerr(L, v, "bad %s '%s'; expected a duration such as 30s, 15m, "
+			"2h or 1d", key, v->str);
+		return dflt;
+	}
+	return ms;
+}
+
+/* delay, recheck, give_up_after, catchup and catchup_max (`scheduler`). */
+static void
+load_scheduling(struct load *L)
+{
+	struct dag *dag = L->dag;
+	const struct node *v;
+	long long n;
+
+	dag->delay_ms = top_duration(L, "delay", 0);
+	dag->recheck_ms = top_duration(L, "recheck", 5 * 60 * 1000);
+	dag->give_up_ms = top_duration(L, "give_up_after",
+		24 * 60 * 60 * 1000);
+	if ((v = node_get(dag->root, "recheck")) && dag->recheck_ms < 1000)
+		lerr(L, v, "recheck '%s' is under a second", v->str);
+	dag->catchup = CATCHUP_LATEST;
+	if ((v = top_get(L, "catchup", NODE_SCALAR, 0))) {
+		if (!strcmp(v->str, "none"))
+			dag->catchup = CATCHUP_NONE;
+		else if (!strcmp(v->str, "all"))
+			dag->catchup = CATCHUP_ALL;
+		else if (strcmp(v->str, "latest"))
+			lerr(L, v, "bad catchup '%s'; expected none, latest or all",
+				v->str);
+	}
+	dag->catchup_max = 30;
+	if ((v = top_get(L, "catchup_max", NODE_SCALAR, 0))) {
+		if (parse_int(v->str, &n) < 0 || n < 1 || n > 10000)
+			lerr(L, v, "bad catchup_max '%s'; expected a number from "
+				"1 to 10000", v->str);
+		else
+			dag->catchup_max = (int)n;
 	}
 }
 
@@ -1702,6 +1755,7 @@ load_tree(const char *path, int rc, struct node *root, struct dag **out,
 		goto fail;
 	}
 	load_top(&L);
+	load_scheduling(&L);
 	load_params(&L);
 	check_param_cycles(&L);
 	check_defaults(&L);

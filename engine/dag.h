@@ -64,6 +64,13 @@ struct task {
 	int column;
 };
 
+/* What `dag-cli scheduler` does about partitions missed while it was down. */
+enum catchup {
+	CATCHUP_LATEST,		/* start only the newest (the default) */
+	CATCHUP_NONE,		/* start none: only what falls due while it runs */
+	CATCHUP_ALL,		/* start each, the newest catchup_max of them */
+};
+
 struct pool_limit {
 	char *name;
 	int limit;		/* instances of this pool running at once */
@@ -83,6 +90,17 @@ struct dag {
 	struct task *tasks;	/* in file order */
 	size_t n_tasks;
 	size_t *topo;		/* task indexes, needs before needers */
+	/*
+	 * For `dag-cli scheduler` (top-level keys of the same names): a
+	 * partition is due delay_ms after its end; one whose external inputs
+	 * are missing is tried again every recheck_ms until give_up_ms after
+	 * it fell due.
+	 */
+	int64_t delay_ms;
+	int64_t recheck_ms;
+	int64_t give_up_ms;
+	enum catchup catchup;
+	int catchup_max;	/* CATCHUP_ALL starts at most this many */
 	void *params;		/* the loader's resolved params (opaque) */
 	/*
 	 * What is legal but probably unintended (a command that writes its

@@ -36,6 +36,8 @@ const struct cli_command cli_commands[] = {
 		"remove targets so they are made again" },
 	{ "graph", "dags state format param", cmd_graph, "DAG [--format dot|json]", "print the task graph" },
 	{ "kinds", "", cmd_kinds, "[KIND]", "list task kinds and their fields" },
+	{ "scheduler", "dags state jobs", cmd_scheduler, "[--dags DIR] [--state PATH] [-j N]",
+		"run each DAG's partitions as they fall due, until SIGTERM", 0, 1 },
 	{ "__run-instance", "dags state date print", cmd_run_instance, "FILE.json",
 		"run one resolved built-in instance in this process", 1 },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0 },
