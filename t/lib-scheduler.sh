@@ -2,7 +2,7 @@
 # in tests.  Sourced after t/lib.sh.
 
 # A scheduler a failed step left running is killed when the script ends.
-trap 'test -f "$TRASH/sched.pid" && kill -9 "$(cat "$TRASH/sched.pid")" 2>/dev/null' EXIT
+trap 'test -f "$TRASH/sched.pids" && kill -9 $(cat "$TRASH/sched.pids") 2>/dev/null' EXIT
 
 # start_scheduler NOW [ARGS...]: start it in the background with its clock
 # at NOW (ISO 8601), logging to sched.log; its pid goes to sched.pid.
@@ -12,6 +12,7 @@ start_scheduler() {
 	DAG_NOW=$now dag-cli scheduler --state st/state.db "$@" \
 		>>sched.log 2>&1 &
 	echo $! >sched.pid
+	echo $! >>"$TRASH/sched.pids"
 }
 
 # wait_for CMD [SECONDS]: run CMD every 0.1 s until it succeeds; fail
@@ -35,11 +36,18 @@ wait_log() {
 }
 
 # stop_scheduler: SIGTERM, and wait until it has exited; its exit status
-# must be 0 (it drained).
+# must be 0 (it drained).  Started by an earlier step (another subshell),
+# it is not our child: then wait until it is gone and has said it drained.
 stop_scheduler() {
 	pid=$(cat sched.pid) &&
 	kill -TERM "$pid" &&
-	wait "$pid"
+	{ wait "$pid" 2>/dev/null; st=$?; } &&
+	if test $st = 127; then
+		wait_for "! kill -0 $pid" &&
+		wait_log "drained; exiting"
+	else
+		return $st
+	fi
 }
 
 # kill9_scheduler: SIGKILL, as a crash would.
