@@ -101,7 +101,12 @@ struct dag {
 	int64_t give_up_ms;
 	enum catchup catchup;
 	int catchup_max;	/* CATCHUP_ALL starts at most this many */
-	void *params;		/* the loader's resolved params (opaque) */
+	/*
+	 * The loader's private half, a struct dag_priv (dag_priv.h): the
+	 * time zone, the params, and every task's compiled templates and
+	 * patterns.  Filled by dag_load, freed by dag_free; opaque here.
+	 */
+	void *params;
 	/*
 	 * What is legal but probably unintended (a command that writes its
 	 * target in place), positioned like errors; the commands that act on
