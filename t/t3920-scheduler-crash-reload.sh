@@ -20,13 +20,13 @@ test_expect_success 'setup: an hourly DAG whose task takes a while' '
 '
 
 test_expect_success 'killed right after queuing: the restart runs it, once' '
-	DAG_TEST_CRASH=queued start_scheduler 2026-01-01T01:59:59Z --dags dags &&
+	DAG_TEST_CRASH=queued start_scheduler 2026-01-01T01:30:00Z --dags dags &&
 	wait_log "slow 2026-01-01T00: due" &&
 	wait_for "! kill -0 $(cat sched.pid)" &&
 	echo "slow 2026-01-01T00 queued 0" >expect &&
 	schedule_rows >rows &&
 	test_cmp expect rows &&
-	start_scheduler 2026-01-01T01:59:59Z --dags dags &&
+	start_scheduler 2026-01-01T01:30:00Z --dags dags &&
 	wait_log "slow 2026-01-01T00: done" &&
 	stop_scheduler &&
 	echo 2026-01-01T00 >expect &&
@@ -78,7 +78,7 @@ test_expect_success 'SIGTERM waits for the runs in flight, then exits 0' '
 
 test_expect_success 'a broken edit is reported; the old definition keeps running' '
 	: >sched.log && rm -f ran.txt && echo 0 >slow &&
-	start_scheduler 2026-01-01T04:59:54Z --dags dags &&
+	start_scheduler 2026-01-01T04:59:50Z --dags dags &&
 	wait_log "slow: next partition 2026-01-01T04" &&
 	sed -i "s/kind: command/kind: comand/" dags/slow.yaml &&
 	wait_log "dags/slow.yaml: changed, but has errors; the definition loaded before keeps running" &&
