@@ -627,7 +627,8 @@ on_result(struct executor *x, const struct exec_result *res)
 	sched_record(s, i, res, r->started_ms, state, error, final);
 	free(r);
 	fire_hook(s, i, ok ? "on_success" : !final ? "on_retry" :
-		s->interrupted ? NULL : "on_failure", state, error);
+		s->interrupted ? NULL : "on_failure", attempt_state_name(state),
+		error);
 	if (ok) {
 		sched_done_inst(s, i);
 	} else if (!final) {
