@@ -9,20 +9,14 @@
  */
 #include "config.h"
 #include "dag.h"
-#include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
 #include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void lerr_at(struct load *L, int line, int column, const char *fmt,
 	va_list ap) __attribute__((format(printf, 4, 0)));

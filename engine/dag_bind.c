@@ -7,21 +7,11 @@
  * which walks the bound templates.
  */
 #include "config.h"
-#include "dag.h"
-#include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
-#include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- templates ---- */
 

@@ -6,21 +6,14 @@
  * validate hook sees the task.
  */
 #include "config.h"
-#include "dag.h"
 #include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
-#include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- field tables ---- */
 
