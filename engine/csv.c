@@ -88,6 +88,10 @@ open_file(struct rec_reader *r, struct err *e)
 	if (text_check((const unsigned char *)rec.raw, rec.raw_len))
 		return err_set(e, -EINVAL, "'%s':1: bad header: invalid UTF-8 "
 			"or a NUL byte", path);
+	if (r->fmt != REC_JSONL && memchr(rec.raw, '\r', rec.raw_len))
+		return err_set(e, -EINVAL, "'%s':1: the header line holds a "
+			"carriage return: are its lines ended by CR alone? "
+			"convert them to LF or CRLF", path);
 	if (r->cur == 0) {
 		if (r->fmt != REC_JSONL) {
 			r->width = rec.n;
@@ -435,7 +439,9 @@ rp_next(struct rec_reader *r, struct record *rec, struct err *e)
 		rp->fptrs = xrealloc(rp->fptrs, rp->fcap * sizeof(char *));
 		rp->flens = xrealloc(rp->flens, rp->fcap * sizeof(size_t));
 	}
-	memcpy(rp->flens, p, h.nf * sizeof(size_t));
+	/* A record of no fields (JSON lines of {}) has no array to fill. */
+	if (h.nf)
+		memcpy(rp->flens, p, h.nf * sizeof(size_t));
 	p += h.nf * sizeof(size_t);
 	for (i = 0; i < h.nf; i++) {
 		rp->fptrs[i] = (char *)p;
@@ -463,6 +469,20 @@ rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
 		rp_start(r);
 	}
 	return r->rp ? rp_next(r, rec, e) : reader_next_sync(r, rec, e);
+}
+
+uint64_t
+rec_reader_blank_lines(const struct rec_reader *r)
+{
+	return r->blank;
+}
+
+void
+rec_reader_log_blank(const struct rec_reader *r, FILE *log, const char *task)
+{
+	if (log && r->blank)
+		fprintf(log, "task '%s': skipped %llu blank line%s\n", task,
+			(unsigned long long)r->blank, r->blank == 1 ? "" : "s");
 }
 
 uint64_t

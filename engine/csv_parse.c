@@ -452,6 +452,19 @@ next_raw(struct rec_reader *r, struct record *rec, int header, struct err *e)
 				return (int)got;
 			continue;
 		}
+		/*
+		 * A blank line after the header is no record (as most readers
+		 * have it), in every format: skipped and counted.  A CR at the
+		 * buffer's end waits for the refill that shows what follows.
+		 */
+		if (r->line > 1 && (r->buf[r->pos] == '\n' ||
+		    (r->buf[r->pos] == '\r' && r->pos + 1 < r->end &&
+		    r->buf[r->pos + 1] == '\n'))) {
+			r->pos += r->buf[r->pos] == '\r' ? 2 : 1;
+			r->line++;
+			r->blank++;
+			continue;
+		}
 		if (r->fmt == REC_JSONL)
 			pr = jsonl_parse(r, rec, header);
 		else

@@ -51,6 +51,7 @@ struct rec_reader {
 	int eof;		/* the current file has no more bytes */
 	uint64_t line;		/* physical line of buf[pos] in the current file */
 	uint64_t done_bytes;	/* compressed bytes of finished files */
+	uint64_t blank;		/* blank lines skipped, every file */
 	char **hdr;
 	size_t width;
 	int *jkind;		/* JSON lines: 0 scalar, 1 object, 2 array per column */

@@ -265,8 +265,9 @@ put_field(struct rec_writer *w, const char *p, size_t n)
 	return 0;
 }
 
-int
-rec_writer_row(struct rec_writer *w, size_t n, char *const *fields,
+/* One row of n fields; lens NULL: the fields are NUL-terminated. */
+static inline int
+put_row(struct rec_writer *w, size_t n, const char *const *fields,
 	const size_t *lens)
 {
 	size_t i;
@@ -274,11 +275,18 @@ rec_writer_row(struct rec_writer *w, size_t n, char *const *fields,
 
 	if (w->failed)
 		return w->err;
+	/*
+	 * One empty field would be an empty line, which readers (ours
+	 * included) skip as blank: quote it.
+	 */
+	if (n == 1 && !(lens ? lens[0] : strlen(fields[0])))
+		return put(w, "\"\"\n", 3);
 	for (i = 0; i < n && rc == 0; i++) {
 		if (i)
 			rc = put(w, ",", 1);
 		if (rc == 0)
-			rc = put_field(w, fields[i], lens[i]);
+			rc = put_field(w, fields[i],
+				lens ? lens[i] : strlen(fields[i]));
 	}
 	if (rc == 0)
 		rc = put(w, "\n", 1);
@@ -286,22 +294,16 @@ rec_writer_row(struct rec_writer *w, size_t n, char *const *fields,
 }
 
 int
+rec_writer_row(struct rec_writer *w, size_t n, char *const *fields,
+	const size_t *lens)
+{
+	return put_row(w, n, (const char *const *)fields, lens);
+}
+
+int
 rec_writer_strings(struct rec_writer *w, size_t n, const char *const *fields)
 {
-	size_t i;
-	int rc = 0;
-
-	if (w->failed)
-		return w->err;
-	for (i = 0; i < n && rc == 0; i++) {
-		if (i)
-			rc = put(w, ",", 1);
-		if (rc == 0)
-			rc = put_field(w, fields[i], strlen(fields[i]));
-	}
-	if (rc == 0)
-		rc = put(w, "\n", 1);
-	return rc;
+	return put_row(w, n, fields, NULL);
 }
 
 static void

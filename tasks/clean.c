@@ -171,6 +171,8 @@ clean_loop(struct clean_ctx *c, struct err *e)
 			fflush(c->run->log);
 		}
 	}
+	if (rc == 0)
+		rec_reader_log_blank(c->rd, c->run->log, c->run->task);
 	return rc;
 }
 
