@@ -785,6 +785,7 @@ load_tasks(struct load *L)
 		load_needs(L, t);
 		load_target(L, t);
 		compile_fields(L, t, tp);
+		mark_shell_quotes(t, tp);
 		check_target_refs(L, t, tp);
 		tp->probe_target = is_external(t);
 		tp->has_poll = node_get(t->def, "poll") != NULL;
