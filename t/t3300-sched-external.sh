@@ -72,7 +72,7 @@ test_expect_success 'setup: the same input with poll' '
 '
 
 test_expect_success 'poll: the input appears while the run waits' '
-	(sleep 0.5 && echo "id" >incoming/2026-01-03.csv) &
+	(sleep 0.5 && echo "id" >incoming/.part && mv incoming/.part incoming/2026-01-03.csv) &
 	dag-cli run poll.yaml --date 2026-01-03 -j 1 >out &&
 	test_grep "poll: 1 ran, 2 done, 0 failed" out &&
 	test_cmp incoming/2026-01-03.csv copied/2026-01-03.csv
