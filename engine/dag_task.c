@@ -6,21 +6,14 @@
  * validate hook sees the task.
  */
 #include "config.h"
-#include "dag.h"
 #include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
-#include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- field tables ---- */
 
@@ -34,6 +27,9 @@ static const struct field_spec common_fields[] = {
 	{ "pool", FIELD_STRING, 0, "a named limit from pools:" },
 	{ "priority", FIELD_INT, 0, "higher runs first" },
 	{ "description", FIELD_STRING, 0, "free text" },
+	{ "on_success", FIELD_STRING, 0, "a shell command run when an attempt succeeds" },
+	{ "on_retry", FIELD_STRING, 0, "a shell command run when a failed attempt will be retried" },
+	{ "on_failure", FIELD_STRING, 0, "a shell command run when the last attempt fails" },
 	{ NULL, 0, 0, NULL },
 };
 
@@ -792,6 +788,7 @@ load_tasks(struct load *L)
 		load_needs(L, t);
 		load_target(L, t);
 		compile_fields(L, t, tp);
+		mark_shell_quotes(t, tp);
 		check_target_refs(L, t, tp);
 		tp->probe_target = is_external(t);
 		tp->has_poll = node_get(t->def, "poll") != NULL;
