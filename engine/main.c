@@ -34,17 +34,13 @@ const struct cli_command cli_commands[] = {
 		"print an attempt's log" },
 	{ "clear", "dags state date from to downstream yes param", cmd_clear, "DAG TASK --date D [--downstream] [--yes]",
 		"remove targets so they are made again" },
-<<<<<<< HEAD
-	{ "graph", "dags state date format", cmd_graph, "DAG [--format dot|json|svg] [--date D]",
+	{ "graph", "dags state date format param", cmd_graph, "DAG [--format dot|json|svg] [--date D]",
 		"print the task graph" },
 	{ "serve", "dags state listen token-file web", cmd_serve,
 		"[--listen 127.0.0.1:8642] [--token-file PATH] [--web DIR]",
 		"serve the web UI, the JSON API and /metrics" },
-	{ "metrics", "dags state", cmd_metrics, "DAG...",
+	{ "metrics", "dags state param", cmd_metrics, "DAG...",
 		"print the DAGs' metrics in the Prometheus text format" },
-=======
-	{ "graph", "dags state format param", cmd_graph, "DAG [--format dot|json]", "print the task graph" },
->>>>>>> main
 	{ "kinds", "", cmd_kinds, "[KIND]", "list task kinds and their fields" },
 	{ "scheduler", "dags state jobs", cmd_scheduler, "[--dags DIR] [--state PATH] [-j N]",
 		"run each DAG's partitions as they fall due, until SIGTERM", 0, 1 },
