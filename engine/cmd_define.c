@@ -18,6 +18,7 @@
 #include "dag.h"
 #include "graph.h"
 #include "range.h"
+#include "status.h"
 #include "task_kind.h"
 #include "util.h"
 
@@ -95,107 +96,6 @@ cmd_validate(int argc, char **argv)
 
 /* ---- plan ---- */
 
-static const char *
-plan_state(const struct instance *in)
-{
-	switch (in->state) {
-	case INST_DONE: return "done";
-	case INST_TODO: return "run";
-	case INST_WAITING: return "waiting";
-	case INST_BLOCKED: return "blocked";
-	}
-	return inst_state_name(in->state);
-}
-
-static void
-what(const struct graph *g, const struct instance *in, struct strbuf *sb)
-{
-	const struct task *t = &g->dag->tasks[in->task];
-	const char *pat, *dir;
-	struct node *fields = NULL;
-	struct resolve_env env;
-	struct err e;
-
-	if (in->target) {
-		sb_adds(sb, in->target);
-		return;
-	}
-	if (t->target_type == TARGET_TABLE) {
-		sb_addf(sb, "table %s, partition %s", t->table,
-			g->parts[in->part].id);
-		return;
-	}
-	/* A pattern check: say what it looks for, expanded. */
-	graph_resolve_env((struct graph *)g, &env);
-	if (dag_resolve(g->dag, in->task, &g->parts[in->part], &env, &fields,
-	    NULL, &e) < 0)
-		return;
-	pat = node_get_str(fields, "pattern");
-	dir = node_get_str(fields, "dir");
-	if (pat)
-		sb_addf(sb, "a file matching '%s' in %s", pat, dir ? dir : ".");
-	node_free(fields);
-}
-
-/* The reason, the way a build tool's dry run says it. */
-static void
-reason(const struct graph *g, const struct instance *in, struct strbuf *sb)
-{
-	const struct task *t = &g->dag->tasks[in->task];
-	uint32_t k;
-
-	switch (in->state) {
-	case INST_DONE:
-		if (in->consumed) {
-			sb_adds(sb, "input consumed: every instance that needs it "
-				"is complete (");
-			what(g, in, sb);
-			sb_adds(sb, " is gone)");
-			return;
-		}
-		if (in->inputs && in->inputs->type == NODE_SEQ && in->inputs->n) {
-			size_t i;
-			sb_adds(sb, "input found:");
-			for (i = 0; i < in->inputs->n && i < 3; i++)
-				sb_addf(sb, " %s", node_str(in->inputs->items[i]) ?
-					node_str(in->inputs->items[i]) : "");
-			if (in->inputs->n > 3)
-				sb_addf(sb, " (+%zu more)", in->inputs->n - 3);
-			return;
-		}
-		sb_adds(sb, "complete: ");
-		what(g, in, sb);
-		return;
-	case INST_WAITING:
-		sb_adds(sb, "waiting for an external input: ");
-		what(g, in, sb);
-		return;
-	case INST_BLOCKED:
-		for (k = 0; k < in->n_deps; k++) {
-			const struct instance *d = &g->inst[g->deps[in->dep_off + k]];
-			if (d->state != INST_WAITING && d->state != INST_BLOCKED)
-				continue;
-			sb_addf(sb, "blocked by a need: %s %s (%s)",
-				g->dag->tasks[d->task].name, g->parts[d->part].id,
-				plan_state(d));
-			return;
-		}
-		sb_adds(sb, "blocked by a need");
-		return;
-	default:
-		if (in->forced)
-			sb_adds(sb, "forced: ");
-		else if (t->kind->probe)
-			sb_adds(sb, "will poll for an external input: ");
-		else if (t->target_type == TARGET_NONE)
-			sb_adds(sb, "no target: runs every time");
-		else
-			sb_adds(sb, "target missing: ");
-		what(g, in, sb);
-		return;
-	}
-}
-
 struct counts {
 	size_t n[4];	/* done, run, waiting, blocked */
 };
@@ -240,11 +140,11 @@ plan_text(const struct graph *g, const char *from, const char *to)
 		const struct instance *in = &g->inst[i];
 
 		sb_reset(&sb);
-		reason(g, in, &sb);
+		status_graph_reason(g, i, &sb);
 		if (!in->requested)
 			sb_adds(&sb, " (needed from outside the range)");
 		printf("%-*s  %-*s  %-7s  %s\n", pw, g->parts[in->part].id, (int)w,
-			dag->tasks[in->task].name, plan_state(in), sb.buf);
+			dag->tasks[in->task].name, status_plan_label(in->state), sb.buf);
 		c[in->task].n[state_col(in)]++;
 		total.n[state_col(in)]++;
 	}
@@ -277,12 +177,12 @@ plan_json(const struct graph *g, const char *from, const char *to)
 		json_t *o = json_object();
 
 		sb_reset(&sb);
-		reason(g, in, &sb);
+		status_graph_reason(g, i, &sb);
 		json_object_set_new(o, "task",
 			json_string(dag->tasks[in->task].name));
 		json_object_set_new(o, "partition",
 			json_string(g->parts[in->part].id));
-		json_object_set_new(o, "state", json_string(plan_state(in)));
+		json_object_set_new(o, "state", json_string(status_plan_label(in->state)));
 		json_object_set_new(o, "requested", json_boolean(in->requested));
 		json_object_set_new(o, "target",
 			in->target ? json_string(in->target) : json_null());
