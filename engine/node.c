@@ -14,6 +14,7 @@
  */
 #include "config.h"
 #include "node.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -148,21 +149,36 @@ fail:
 	return NULL;
 }
 
+/*
+ * The index of key among map n's keys, or n->n: a scan while the map is
+ * small, then a hash (seen, kept in step with n's keys), so a map of
+ * forty thousand params costs no more per key than one of four.
+ */
+static size_t
+key_seen(const struct node *n, struct hash *seen, const char *key)
+{
+	const struct hash_entry *x;
+	size_t i;
+	int added;
+
+	if (n->n < 16) {
+		for (i = 0; i < n->n; i++)
+			if (!strcmp(n->keys[i]->str, key))
+				return i;
+		return n->n;
+	}
+	/* Keys of one map: far below the table's limit, never full. */
+	for (i = seen->n; i < n->n; i++)
+		hash_add(seen, n->keys[i]->str, strlen(n->keys[i]->str),
+			&added)->num = (int64_t)i;
+	x = hash_find(seen, key, strlen(key));
+	return x ? (size_t)x->num : n->n;
+}
+
 static int
 is_merge_key(const struct node *key)
 {
 	return key->type == NODE_SCALAR && !key->quoted && !strcmp(key->str, "<<");
-}
-
-static int
-map_has(const struct node *map, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < map->n; i++)
-		if (!strcmp(map->keys[i]->str, key))
-			return 1;
-	return 0;
 }
 
 /*
@@ -193,12 +209,12 @@ merge_check(struct parse *p, const struct node *value)
 }
 
 static void
-merge_into(struct node *n, struct node *src)
+merge_into(struct node *n, struct hash *seen, struct node *src)
 {
 	size_t i;
 
 	for (i = 0; i < src->n; i++) {
-		if (map_has(n, src->keys[i]->str))
+		if (key_seen(n, seen, src->keys[i]->str) < n->n)
 			continue;
 		push_item(n, src->keys[i], src->items[i]);
 		src->keys[i] = src->items[i] = NULL;
@@ -206,16 +222,16 @@ merge_into(struct node *n, struct node *src)
 }
 
 static void
-merge_apply(struct node *n, struct node *value)
+merge_apply(struct node *n, struct hash *seen, struct node *value)
 {
 	size_t i;
 
 	if (value->type == NODE_MAP) {
-		merge_into(n, value);
+		merge_into(n, seen, value);
 		return;
 	}
 	for (i = 0; i < value->n; i++)
-		merge_into(n, value->items[i]);
+		merge_into(n, seen, value->items[i]);
 }
 
 static struct node *
@@ -224,8 +240,10 @@ parse_map(struct parse *p, yaml_event_t *start)
 	struct node *n = node_at(NODE_MAP, &start->start_mark);
 	struct node *merge = NULL;
 	int merge_line = 0;
+	struct hash seen;
 	yaml_event_t ev;
 
+	hash_init(&seen, NULL);
 	for (;;) {
 		struct node *key, *value;
 		size_t i;
@@ -236,9 +254,10 @@ parse_map(struct parse *p, yaml_event_t *start)
 			yaml_event_delete(&ev);
 			if (merge) {
 				/* What merge_apply moved out is NULL there now. */
-				merge_apply(n, merge);
+				merge_apply(n, &seen, merge);
 				node_free(merge);
 			}
+			hash_release(&seen);
 			return n;
 		}
 		key = parse_node(p, &ev);
@@ -280,9 +299,8 @@ parse_map(struct parse *p, yaml_event_t *start)
 			node_free(key);
 			continue;
 		}
-		for (i = 0; i < n->n; i++) {
-			if (strcmp(n->keys[i]->str, key->str))
-				continue;
+		i = key_seen(n, &seen, key->str);
+		if (i < n->n) {
 			struct err e;
 
 			err_clear(&e);
@@ -295,9 +313,6 @@ parse_map(struct parse *p, yaml_event_t *start)
 				n->keys[i]->line);
 			errs_add(p->errs, &e);
 			p->failed = 1;
-			break;
-		}
-		if (i < n->n) {
 			node_free(key);
 			node_free(value);
 			continue;
@@ -306,6 +321,7 @@ parse_map(struct parse *p, yaml_event_t *start)
 	}
 fail:
 	node_free(merge);
+	hash_release(&seen);
 	node_free(n);
 	return NULL;
 }
