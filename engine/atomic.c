@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -140,27 +141,14 @@ fail:
 int
 atomic_dir_commit(struct atomic_dir *ad, struct err *e)
 {
-	char *marker = xasprintf("%s/_SUCCESS", ad->tmp);
-	struct atomic_file af;
-	struct stat st;
 	int rc;
 
 	/* fsync every file would be the caller's job; the marker comes last. */
-	rc = atomic_open(&af, marker, e);
+	rc = atomic_mark_success(ad->tmp, 1, e);
 	if (rc == 0)
-		rc = atomic_commit(&af, e);
-	free(marker);
+		rc = atomic_dir_clear(ad->path, e);
 	if (rc < 0)
 		goto out;
-	if (lstat(ad->path, &st) == 0) {
-		/* Only an incomplete directory (no _SUCCESS) is ours to replace. */
-		rc = remove_tree(ad->path);
-		if (rc < 0) {
-			err_set(e, rc, "cannot remove the old '%s': %s", ad->path,
-				strerror(-rc));
-			goto out;
-		}
-	}
 	if (rename(ad->tmp, ad->path) < 0) {
 		rc = -errno;
 		err_set(e, rc, "cannot rename '%s' to '%s': %s", ad->tmp,
@@ -175,6 +163,89 @@ out:
 	free(ad->tmp);
 	ad->path = ad->tmp = NULL;
 	return rc;
+}
+
+int
+atomic_mark_success(const char *dir, int do_fsync, struct err *e)
+{
+	char *marker = xasprintf("%s/_SUCCESS", dir);
+	int fd, rc = 0;
+
+	fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = err_set(e, -errno, "cannot write _SUCCESS in '%s': %s",
+			dir, strerror(errno));
+		goto out;
+	}
+	if (do_fsync && fsync(fd) < 0)
+		rc = err_set(e, -errno, "cannot flush '%s': %s", marker,
+			strerror(errno));
+	close(fd);
+	if (rc == 0 && do_fsync)
+		fsync_parent(marker);
+out:
+	free(marker);
+	return rc;
+}
+
+int
+atomic_dir_clear(const char *path, struct err *e)
+{
+	struct stat st;
+	int rc;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	rc = remove_tree(path);
+	if (rc < 0)
+		err_set(e, rc, "cannot remove the old '%s': %s", path,
+			strerror(-rc));
+	return rc;
+}
+
+char *
+atomic_tmp_path(const char *target, uint64_t seq)
+{
+	char *base = strip_slash(target), *name, *x;
+
+	name = atomic_tmp_name(base);
+	x = strstr(name, "XXXXXX");
+	if (x) {
+		char buf[8];
+
+		snprintf(buf, sizeof(buf), "%06llx",
+			(unsigned long long)(seq & 0xffffff));
+		memcpy(x, buf, 6);
+	}
+	free(base);
+	return name;
+}
+
+void
+atomic_remove_stale(const char *target, long pid)
+{
+	char *path = strip_slash(target), *dir, *prefix, *slash;
+	struct dirent *de;
+	DIR *d;
+
+	slash = strrchr(path, '/');
+	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	prefix = xasprintf(".%s.tmp-%ld-", slash ? slash + 1 : path, pid);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char *full;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		full = xasprintf("%s/%s", dir, de->d_name);
+		remove_tree(full);
+		free(full);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+	free(path);
 }
 
 void

@@ -8,6 +8,7 @@
 #ifndef DAG_ATOMIC_H
 #define DAG_ATOMIC_H
 
+#include <stdint.h>
 #include "util.h"
 
 struct atomic_file {
@@ -51,6 +52,31 @@ int atomic_dir_open(struct atomic_dir *ad, const char *path, struct err *e);
 int atomic_dir_commit(struct atomic_dir *ad, struct err *e);
 /* Remove the temporary directory and everything in it. */
 void atomic_dir_abort(struct atomic_dir *ad);
+
+/*
+ * The temporary name of a target written by someone else (a command's
+ * {target}): atomic_tmp_name of target without its trailing slashes,
+ * the X's replaced by seq in hex, so a caller that numbers its
+ * temporaries needs no mkstemp.  Caller frees.
+ */
+char *atomic_tmp_path(const char *target, uint64_t seq);
+/*
+ * Remove the temporary names a writer with process id pid left beside
+ * target (".BASE.tmp-PID-*": a killed scheduler's or worker's).
+ */
+void atomic_remove_stale(const char *target, long pid);
+/*
+ * Write the empty _SUCCESS marker into directory dir (fsynced when
+ * do_fsync).  0 or -errno with e filled.
+ */
+int atomic_mark_success(const char *dir, int do_fsync, struct err *e);
+/*
+ * Make room for a directory about to be renamed onto path: an earlier
+ * directory there is incomplete (a complete target is never rewritten
+ * but with --force, which replaces it whole), so it is removed.  0 or
+ * -errno with e filled.
+ */
+int atomic_dir_clear(const char *path, struct err *e);
 
 /* Remove a directory tree (like rm -rf); 0 or -errno. */
 int remove_tree(const char *path);

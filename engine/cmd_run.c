@@ -19,8 +19,8 @@
 #include "cli.h"
 #include "dag.h"
 #include "graph.h"
+#include "instance.h"
 #include "node.h"
-#include "pool.h"
 #include "range.h"
 #include "scheduler.h"
 #include "state.h"
@@ -98,6 +98,13 @@ run_help(const char *cmd)
 		"\nExit status: 0 every target exists, 1 an instance failed, "
 		"2 usage or\ndefinition error, 3 external inputs still missing, "
 		"130/143 interrupted.\n");
+}
+
+/* The run's "now": the one the graph was built with (cli_now). */
+static int64_t
+now_of(void *arg)
+{
+	return *(const int64_t *)arg;
 }
 
 static int
@@ -178,6 +185,8 @@ run_common(const char *cmd, int argc, char **argv)
 	so.fsync = o.fsync;
 	so.progress = isatty(2);
 	so.args = args;
+	so.now = now_of;
+	so.clock_arg = &gopt.now;
 	rc = sched_run(dag, g, &st, &so, &e);
 	if (rc < 0)
 		goto fail;
@@ -891,7 +900,7 @@ print_instance(struct cli_opts *o)
 	for (i = 0; i < g->n_inst; i++)
 		if (g->inst[i].task == (uint32_t)t && g->inst[i].requested)
 			break;
-	json = i < g->n_inst ? sched_instance_json(dag, g, i, &e) : NULL;
+	json = i < g->n_inst ? instance_json(dag, g, i, gopt.now, &e) : NULL;
 	if (!json)
 		goto fail;
 	printf("%s\n", json);
@@ -938,7 +947,7 @@ cmd_run_instance(int argc, char **argv)
 			o.args[0], strerror(errno));
 		goto out;
 	}
-	rc = sched_run_instance_json(text, &e);
+	rc = instance_run_json(text, &e);
 	if (rc < 0) {
 		fprintf(stderr, "dag-cli __run-instance: ");
 		err_print(&e, stderr);

@@ -57,10 +57,28 @@ pool_init(struct pool *p, uv_loop_t *loop, size_t n_slots,
 	if (p->reports == MAP_FAILED) {
 		rc = -errno;
 		p->reports = NULL;
-		close(p->devnull);
-		return err_set(e, rc, "cannot map job reports: %s",
-			strerror(-rc));
+		err_set(e, rc, "cannot map job reports: %s", strerror(-rc));
+		goto fail;
 	}
+	/*
+	 * The signal watch first: once it is started nothing can fail, so a
+	 * failure never leaves timers on the loop.
+	 */
+	rc = uv_signal_init(loop, &p->sigchld);
+	if (rc < 0) {
+		err_set(e, rc, "cannot watch SIGCHLD: %s", uv_strerror(rc));
+		goto fail;
+	}
+	p->sigchld.data = p;
+	rc = uv_signal_start(&p->sigchld, on_sigchld, SIGCHLD);
+	if (rc < 0) {
+		err_set(e, rc, "cannot watch SIGCHLD: %s", uv_strerror(rc));
+		/* Its memory is p's; the loop forgets it once closed. */
+		uv_close((uv_handle_t *)&p->sigchld, NULL);
+		goto fail;
+	}
+	/* The watch keeps the loop alive only while a child runs. */
+	uv_unref((uv_handle_t *)&p->sigchld);
 	p->jobs = xcalloc(p->n_slots, sizeof(*p->jobs));
 	p->free_slots = xcalloc(p->n_slots, sizeof(*p->free_slots));
 	for (i = 0; i < p->n_slots; i++) {
@@ -68,21 +86,21 @@ pool_init(struct pool *p, uv_loop_t *loop, size_t n_slots,
 
 		job->pool = p;
 		job->slot = i;
+		/* Cannot fail on an initialised loop. */
 		uv_timer_init(loop, &job->timer);
 		job->timer.data = job;
 		/* Pop order: slot 0 first. */
 		p->free_slots[i] = p->n_slots - 1 - i;
 	}
 	p->n_free = p->n_slots;
-	uv_signal_init(loop, &p->sigchld);
-	p->sigchld.data = p;
-	rc = uv_signal_start(&p->sigchld, on_sigchld, SIGCHLD);
-	if (rc < 0)
-		return err_set(e, rc, "cannot watch SIGCHLD: %s",
-			uv_strerror(rc));
-	/* The watch keeps the loop alive only while a child runs. */
-	uv_unref((uv_handle_t *)&p->sigchld);
 	return 0;
+fail:
+	if (p->reports)
+		munmap(p->reports, p->n_slots * sizeof(*p->reports));
+	p->reports = NULL;
+	close(p->devnull);
+	p->devnull = -1;
+	return rc;
 }
 
 static void
@@ -295,20 +313,23 @@ on_timer(uv_timer_t *t)
 }
 
 void
+pool_job_stop(struct pool_job *job, int sig)
+{
+	if (!job->pid || job->stage >= 1)
+		return;
+	job->stage = 1;
+	job_kill(job, sig);
+	uv_timer_start(&job->timer, on_timer,
+		(uint64_t)job->pool->kill_grace_ms, 0);
+}
+
+void
 pool_stop_all(struct pool *p, int sig)
 {
 	size_t i;
 
-	for (i = 0; i < p->n_slots; i++) {
-		struct pool_job *job = &p->jobs[i];
-
-		if (!job->pid || job->stage >= 1)
-			continue;
-		job->stage = 1;
-		job_kill(job, sig);
-		uv_timer_start(&job->timer, on_timer,
-			(uint64_t)p->kill_grace_ms, 0);
-	}
+	for (i = 0; i < p->n_slots; i++)
+		pool_job_stop(&p->jobs[i], sig);
 }
 
 static void

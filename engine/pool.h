@@ -80,7 +80,9 @@ struct pool {
 
 /*
  * Set up n_slots job slots on loop; on_exit is called once for every job
- * that ends.  0 or negative errno with e filled.  Close with pool_close.
+ * that ends.  0 or negative errno with e filled (then nothing is left
+ * allocated, and no handle but a closing one on the loop).  Close with
+ * pool_close.
  */
 int pool_init(struct pool *p, uv_loop_t *loop, size_t n_slots,
 	pool_exit_cb on_exit, struct err *e);
@@ -111,6 +113,11 @@ int pool_job_spawn_shell(struct pool_job *job, const char *cmd, int log_fd,
 int pool_job_fork(struct pool_job *job, pool_child_fn fn, void *arg,
 	int log_fd, int64_t timeout_ms, struct err *e);
 
+/*
+ * Stop one running job: sig to its process group now, SIGKILL after the
+ * grace period (nothing when it is already being stopped).
+ */
+void pool_job_stop(struct pool_job *job, int sig);
 /*
  * Stop every running job: sig to each process group now, SIGKILL after
  * the grace period.  Exit callbacks follow as the children die.

@@ -23,7 +23,7 @@
  * touched the instance since the graph was built.
  */
 #include "config.h"
-#include "scheduler.h"
+#include "sched_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,11 +37,11 @@
 #include <uv.h>
 
 #include "atomic.h"
-#include "cli.h"
+#include "cli.h"		/* the exit statuses (EXIT_*) only */
 #include "dag.h"
 #include "graph.h"
 #include "node.h"
-#include "pool.h"
+#include "executor.h"
 #include "state.h"
 #include "target.h"
 #include "task_kind.h"
@@ -50,75 +50,12 @@
 #define FLUSH_MAX 512
 #define PROGRESS_MS 250
 
-/* Per-instance scheduling data, parallel to g->inst. */
-struct sinst {
-	uint32_t unmet;		/* needs not done yet */
-	uint16_t attempt;	/* attempt number in the state database */
-	uint8_t tries;		/* attempts made by this run */
-	uint8_t touched;	/* this run did something with it */
-	uint8_t held;		/* leased by another run when last tried */
-	uint8_t queued;		/* in the ready heap or a pool's queue */
-};
-
-struct heap {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-/* A started instance, one per pool slot. */
+/* A started instance: the executor's token. */
 struct running {
 	uint32_t inst;
-	int log_fd;
-	char *tmp;		/* command: the temporary target, or NULL */
+	int log_fd;		/* the attempt's log, for the failure line */
+	int has_tmp;		/* a command writing a temporary target */
 	int64_t started_ms;	/* unix ms */
-	struct sched_child *child;	/* built-in: what the child runs */
-};
-
-struct sched_child {
-	struct sched *s;
-	uint32_t inst;
-};
-
-struct retry {
-	uv_timer_t timer;
-	struct sched *s;
-	uint32_t inst;
-	struct retry *next;
-};
-
-struct sched {
-	const struct dag *dag;
-	struct graph *g;
-	struct state *st;
-	const struct sched_options *o;
-	uv_loop_t loop;
-	struct pool pool;
-	struct sinst *si;
-	uint32_t *roff;		/* reverse edges: dependants of i are */
-	uint32_t *rdeps;	/* rdeps[roff[i] .. roff[i+1]] */
-	struct heap ready;
-	struct heap *pool_q;	/* per pool limit: ready but over the limit */
-	int *pool_used;
-	struct running *run;	/* per slot */
-	char **last_dir;	/* per task: the last target directory made */
-	uint64_t tmp_seq;
-	/* Attempts waiting to be written. */
-	struct { struct attempt_rec *v; size_t n, cap; } pending;
-	uv_timer_t flush_timer, heartbeat, progress, recheck;
-	uv_signal_t sigint, sigterm;
-	struct retry *retries;	/* pending retry timers */
-	size_t n_retries;
-	struct { uint32_t *v; size_t n, cap; } held;
-	struct { uint32_t *v; size_t n, cap; } polls;
-	uv_timer_t poll_timer;
-	int64_t poll_start_ms;
-	int interrupted;	/* the signal that stops the run, or 0 */
-	int failed_db;		/* a state write failed: stop starting */
-	struct err db_err;
-	/* Counts for progress and the summary. */
-	size_t n_todo, n_done, n_failed, n_running, n_upstream;
-	int64_t t0_ms;
-	int progress_shown;
 };
 
 static void fill(struct sched *s);
@@ -181,25 +118,6 @@ heap_pop(struct sched *s, struct heap *h)
 	if (h->n)
 		h->v[i] = last;
 	return top;
-}
-
-static const struct task *
-task_of(const struct sched *s, uint32_t i)
-{
-	return &s->dag->tasks[s->g->inst[i].task];
-}
-
-static const char *
-part_of(const struct sched *s, uint32_t i)
-{
-	return s->g->parts[s->g->inst[i].part].id;
-}
-
-static char *
-log_path(const struct sched *s, uint32_t i)
-{
-	return state_log_path(s->st, s->dag->name, task_of(s, i)->name,
-		part_of(s, i), s->si[i].attempt);
 }
 
 static void
@@ -322,29 +240,32 @@ on_flush_timer(uv_timer_t *t)
 	flush(t->data);
 }
 
+static int64_t
+now_ms(const struct sched *s)
+{
+	return s->o->wall_ms ? s->o->wall_ms(s->o->clock_arg) : wall_ms();
+}
+
 static void
-record(struct sched *s, uint32_t i, const struct pool_job *job,
+record(struct sched *s, uint32_t i, const struct exec_result *res,
 	const struct running *r, const char *state, char *error, int final)
 {
 	struct attempt_rec a;
 
 	memset(&a, 0, sizeof(a));
-	a.task = task_of(s, i)->name;
-	a.partition = part_of(s, i);
+	a.task = sched_task_of(s, i)->name;
+	a.partition = sched_part_of(s, i);
 	a.attempt = s->si[i].attempt;
 	a.state = state;
-	a.exit_code = job ? job->exit_code : -1;
-	a.signal = job ? job->signal : 0;
+	a.exit_code = res ? res->exit_code : -1;
+	a.signal = res ? res->signal : 0;
 	a.started_ms = r->started_ms;
-	a.duration_ms = job ? job->duration_ms : 0;
-	a.max_rss_kb = job ? job->max_rss_kb : -1;
-	a.records_in = a.records_out = a.records_rejected = -1;
-	if (job && job->report) {
-		a.records_in = job->report->records_in;
-		a.records_out = job->report->records_out;
-		a.records_rejected = job->report->records_rejected;
-	}
-	a.log_path = log_path(s, i);
+	a.duration_ms = res ? res->duration_ms : 0;
+	a.max_rss_kb = res ? res->max_rss_kb : -1;
+	a.records_in = res ? res->records_in : -1;
+	a.records_out = res ? res->records_out : -1;
+	a.records_rejected = res ? res->records_rejected : -1;
+	a.log_path = sched_log_path(s, i);
 	a.error = error;
 	a.final = final;
 	VEC_PUSH(s->pending, a);
@@ -382,33 +303,10 @@ target_dir(struct sched *s, uint32_t i, const char *target)
 	return rc;
 }
 
-/* A temporary name beside target, unique in this process. */
-static char *
-tmp_target(struct sched *s, const char *target)
-{
-	size_t n = strlen(target);
-	char *base, *name, *x;
-
-	while (n > 1 && target[n - 1] == '/')
-		n--;
-	base = xstrndup(target, n);
-	name = atomic_tmp_name(base);
-	x = strstr(name, "XXXXXX");
-	if (x) {
-		char buf[8];
-
-		snprintf(buf, sizeof(buf), "%06llx",
-			(unsigned long long)(s->tmp_seq++ & 0xffffff));
-		memcpy(x, buf, 6);
-	}
-	free(base);
-	return name;
-}
-
 static int
 open_log(struct sched *s, uint32_t i, struct err *e)
 {
-	char *path = log_path(s, i);
+	char *path = sched_log_path(s, i);
 	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -421,95 +319,28 @@ open_log(struct sched *s, uint32_t i, struct err *e)
 	return fd;
 }
 
-/* The forked worker: resolve, run the kind, report, exit. */
+/*
+ * A command instance's request: its command resolved with {target} naming
+ * a temporary beside the target (unless it writes in place), the
+ * target's directory made.  *cmd and *tmp are the caller's to free.
+ */
 static int
-child_main(void *arg, struct pool_report *rep)
+command_request(struct sched *s, uint32_t i, struct exec_request *rq,
+	char **cmd, char **tmp, struct err *e)
 {
-	struct sched_child *c = arg;
-	struct sched *s = c->s;
-	const struct instance *in = &s->g->inst[c->inst];
-	const struct task *t = &s->dag->tasks[in->task];
-	const struct partition *p = &s->g->parts[in->part];
-	struct partition_info info;
-	struct resolve_env env;
-	struct node *fields = NULL;
-	struct task_run run;
-	char *database = NULL;
-	struct err e;
-	int status;
-
-	err_clear(&e);
-	graph_resolve_env(s->g, &env);
-	env.now = cli_now();
-	if (dag_resolve(s->dag, in->task, p, &env, &fields, NULL, &e) < 0) {
-		rep->rc = e.code ? e.code : -EINVAL;
-		snprintf(rep->msg, sizeof(rep->msg), "%s", e.msg);
-		fprintf(stderr, "dag-cli: %s\n", e.msg);
-		return 1;
-	}
-	database = dag_resolve_database(s->dag, in->task, p, &env, &e);
-	dag_partition_info(s->dag, p, &info);
-	dag_task_run_init(&run, s->dag, in->task, p, &info, fields, database);
-	status = sched_exec_builtin(t->kind, NULL, t->prepared, &run, rep);
-	node_free(fields);
-	free(database);
-	return status;
-}
-
-int
-sched_exec_builtin(const struct task_kind *kind, const struct node *def,
-	void *prepared, struct task_run *run, struct pool_report *rep)
-{
-	void *own = NULL;
-	struct err e;
-	int rc = 0;
-
-	err_clear(&e);
-	if (!run->log)
-		run->log = stdout;
-	run->records_in = run->records_out = run->records_rejected = -1;
-	if (!prepared && def && kind->prepare) {
-		rc = kind->prepare(def, &own, &e);
-		prepared = own;
-	}
-	run->prepared = prepared;
-	if (rc == 0)
-		rc = kind->run ? kind->run(run, &e) :
-			err_set(&e, -ENOTSUP, "kind '%s' cannot be run",
-				kind->name);
-	if (own && kind->release)
-		kind->release(own);
-	rep->rc = rc;
-	rep->records_in = run->records_in;
-	rep->records_out = run->records_out;
-	rep->records_rejected = run->records_rejected;
-	if (rc < 0) {
-		snprintf(rep->msg, sizeof(rep->msg), "%s", e.msg[0] ? e.msg :
-			strerror(-rc));
-		fprintf(run->log, "dag-cli: ");
-		err_print(&e, run->log);
-	}
-	fflush(run->log);
-	return rc < 0 ? 1 : 0;
-}
-
-static int
-start_command(struct sched *s, uint32_t i, struct pool_job *job,
-	struct running *r, struct err *e)
-{
-	const struct task *t = task_of(s, i);
+	const struct task *t = sched_task_of(s, i);
 	const struct instance *in = &s->g->inst[i];
 	struct resolve_env env;
 	struct node *fields = NULL;
-	const char *cmd;
+	const char *c;
 	int rc;
 
 	graph_resolve_env(s->g, &env);
-	env.now = cli_now();
+	env.now = s->now;
 	if (in->target) {
 		if (!t->writes_in_place) {
-			r->tmp = tmp_target(s, in->target);
-			env.tmp_target = r->tmp;
+			*tmp = atomic_tmp_path(in->target, s->tmp_seq++);
+			env.tmp_target = *tmp;
 		}
 		rc = target_dir(s, i, in->target);
 		if (rc < 0)
@@ -520,55 +351,34 @@ start_command(struct sched *s, uint32_t i, struct pool_job *job,
 		&fields, NULL, e);
 	if (rc < 0)
 		return rc;
-	cmd = node_get_str(fields, t->kind->command_field);
-	if (!cmd) {
+	c = node_get_str(fields, t->kind->command_field);
+	if (!c)
 		rc = err_set(e, -EINVAL, "task '%s' has no '%s'", t->name,
 			t->kind->command_field);
-		goto out;
-	}
+	else
+		*cmd = xstrdup(c);
+	node_free(fields);
 	/*
 	 * A command that writes its target in place has no temporary: there
 	 * is nothing to publish, and an empty temporary directory must not
 	 * replace what it wrote.
 	 */
-	if (r->tmp && t->target_type == TARGET_DIR && mkdir(r->tmp, 0777) < 0) {
-		rc = err_set(e, -errno, "cannot create '%s': %s", r->tmp,
-			strerror(errno));
-		goto out;
-	}
-	rc = pool_job_spawn_shell(job, cmd, r->log_fd, t->timeout_ms, e);
-out:
-	node_free(fields);
+	rq->command = *cmd;
+	rq->tmp_target = *tmp;
 	return rc;
-}
-
-static void
-remove_tmp(struct running *r)
-{
-	struct stat st;
-
-	if (!r->tmp)
-		return;
-	if (lstat(r->tmp, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			remove_tree(r->tmp);
-		else
-			unlink(r->tmp);
-	}
-	free(r->tmp);
-	r->tmp = NULL;
 }
 
 /* Is the instance's target there now?  Bypasses the graph's cache. */
 static int
 target_now(struct sched *s, uint32_t i)
 {
-	const struct task *t = task_of(s, i);
+	const struct task *t = sched_task_of(s, i);
 	const struct instance *in = &s->g->inst[i];
 	struct err e;
 	char *db;
 	int rc;
 
+	/* One call: the target kinds' table will answer it. */
 	switch (t->target_type) {
 	case TARGET_FILE:
 	case TARGET_DIR:
@@ -579,52 +389,13 @@ target_now(struct sched *s, uint32_t i)
 			&s->g->parts[in->part], NULL, &e);
 		if (!db)
 			return 0;
-		rc = target_table_exists(NULL, db, t->table, part_of(s, i), &e);
+		rc = target_table_exists(NULL, db, t->table, sched_part_of(s, i), &e);
 		free(db);
 		return rc > 0;
 	case TARGET_NONE:
 		break;
 	}
 	return 0;
-}
-
-/*
- * A dead scheduler's child may have left temporary files beside the
- * target: ".BASE.tmp-PID-XXXXXX" with that scheduler's pid.
- */
-static void
-remove_stale_tmp(const char *target, long pid)
-{
-	size_t n = strlen(target);
-	char *path, *dir, *prefix, *slash;
-	struct dirent *de;
-	DIR *d;
-
-	while (n > 1 && target[n - 1] == '/')
-		n--;
-	path = xstrndup(target, n);
-	slash = strrchr(path, '/');
-	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	prefix = xasprintf(".%s.tmp-%ld-", slash ? slash + 1 : path, pid);
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		char *full;
-		struct stat st;
-
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
-			continue;
-		full = xasprintf("%s/%s", dir, de->d_name);
-		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(full);
-		else
-			unlink(full);
-		free(full);
-	}
-	if (d)
-		closedir(d);
-	free(prefix);
-	free(dir);
-	free(path);
 }
 
 static void
@@ -660,22 +431,73 @@ hold(struct sched *s, uint32_t i)
 			(uint64_t)(s->o->recheck_ms ? s->o->recheck_ms : 500), 0);
 }
 
+/* Could not start: an attempt that failed at once. */
+static void
+start_failed(struct sched *s, uint32_t i, struct running *r,
+	const struct err *e)
+{
+	if (r->log_fd >= 0) {
+		dprintf(r->log_fd, "dag-cli: %s\n", e->msg);
+		close(r->log_fd);
+	}
+	record(s, i, NULL, r, "failed", xstrdup(e->msg), 1);
+	free(r);
+	s->g->inst[i].state = INST_FAILED;
+	s->n_failed++;
+	fail_downstream(s, i);
+}
+
+/* Hand a leased instance to the executor.  0, or negative errno with e. */
+static int
+launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
+{
+	const struct task *t = sched_task_of(s, i);
+	const struct instance *in = &s->g->inst[i];
+	struct exec_request rq;
+	char *log = sched_log_path(s, i), *cmd = NULL, *tmp = NULL;
+	int rc;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.dag = s->dag;
+	rq.g = s->g;
+	rq.inst = i;
+	rq.attempt = s->si[i].attempt;
+	rq.now = s->now;
+	rq.log_path = log;
+	rq.log_fd = r->log_fd;
+	rq.target = in->target;
+	rq.target_dir = t->target_type == TARGET_DIR;
+	rq.fsync = s->o->fsync;
+	rq.timeout_ms = t->timeout_ms;
+	rq.token = r;
+	rc = t->kind->command_field ?
+		command_request(s, i, &rq, &cmd, &tmp, e) : 0;
+	if (rc == 0)
+		rc = s->x.ops->start(&s->x, &rq, e);
+	r->has_tmp = tmp != NULL;
+	free(cmd);
+	free(tmp);
+	free(log);
+	return rc;
+}
+
 /*
- * Lease and start one instance in job.  Returns 1 started, 0 not started
- * (leased elsewhere, or found done), negative errno on a state error.
+ * Lease and start one instance.  Returns 1 started, 0 not started
+ * (leased elsewhere, found done, or failed to start), negative errno on
+ * a state error.
  */
 static int
-start(struct sched *s, uint32_t i, struct pool_job *job)
+start(struct sched *s, uint32_t i)
 {
-	const struct task *t = task_of(s, i);
-	struct running *r = &s->run[job->slot];
+	const struct task *t = sched_task_of(s, i);
+	struct running *r;
 	struct lease_claim c;
 	struct err e;
 	int rc;
 
 	err_clear(&e);
-	rc = state_lease_claim(s->st, s->dag->name, t->name, part_of(s, i),
-		wall_ms(), &c, &e);
+	rc = state_lease_claim(s->st, s->dag->name, t->name, sched_part_of(s, i),
+		now_ms(s), &c, &e);
 	if (rc < 0) {
 		s->failed_db = 1;
 		s->db_err = e;
@@ -687,7 +509,7 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 	}
 	s->si[i].attempt = (uint16_t)c.attempt;
 	if (c.took_over && s->g->inst[i].target)
-		remove_stale_tmp(s->g->inst[i].target, c.prev_pid);
+		atomic_remove_stale(s->g->inst[i].target, c.prev_pid);
 	/*
 	 * Another run may have made it since the graph looked at its target:
 	 * look again when another run held its lease or recorded it since
@@ -696,7 +518,7 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 	 */
 	if (!s->g->inst[i].forced && (c.took_over ||
 	    c.last_update >= s->g->built_ms - 1000) && target_now(s, i)) {
-		state_lease_abandon(s->st, s->dag->name, t->name, part_of(s, i),
+		state_lease_abandon(s->st, s->dag->name, t->name, sched_part_of(s, i),
 			"done");
 		s->si[i].held = 0;
 		done_inst(s, i);
@@ -705,37 +527,13 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 	s->si[i].held = 0;
 	s->si[i].touched = 1;
 	s->si[i].tries++;
-	memset(r, 0, sizeof(*r));
+	r = xcalloc(1, sizeof(*r));
 	r->inst = i;
-	r->started_ms = wall_ms();
-	job->data = r;
+	r->started_ms = now_ms(s);
 	r->log_fd = open_log(s, i, &e);
-	if (r->log_fd >= 0) {
-		if (t->kind->command_field) {
-			rc = start_command(s, i, job, r, &e);
-		} else {
-			r->child = xmalloc(sizeof(*r->child));
-			r->child->s = s;
-			r->child->inst = i;
-			rc = pool_job_fork(job, child_main, r->child, r->log_fd,
-				t->timeout_ms, &e);
-		}
-	} else {
-		rc = e.code;
-	}
+	rc = r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
 	if (rc < 0) {
-		/* Could not start: an attempt that failed at once. */
-		if (r->log_fd >= 0) {
-			dprintf(r->log_fd, "dag-cli: %s\n", e.msg);
-			close(r->log_fd);
-		}
-		remove_tmp(r);
-		free(r->child);
-		r->child = NULL;
-		record(s, i, NULL, r, "failed", xstrdup(e.msg), 1);
-		s->g->inst[i].state = INST_FAILED;
-		s->n_failed++;
-		fail_downstream(s, i);
+		start_failed(s, i, r, &e);
 		return 0;
 	}
 	s->g->inst[i].state = INST_RUNNING;
@@ -745,30 +543,27 @@ start(struct sched *s, uint32_t i, struct pool_job *job)
 	return 1;
 }
 
-/* Start ready instances while slots are free. */
+/* Start ready instances while the executor has room. */
 static void
 fill(struct sched *s)
 {
 	while (s->ready.n && !s->interrupted && !s->failed_db) {
-		struct pool_job *job;
 		uint32_t i;
 		int pl;
 
-		if (!s->pool.n_free)
+		if (s->n_running >= s->x.slots)
 			return;
 		i = heap_pop(s, &s->ready);
 		s->si[i].queued = 0;
 		if (s->g->inst[i].state != INST_TODO)
 			continue;
-		pl = task_of(s, i)->pool;
+		pl = sched_task_of(s, i)->pool;
 		if (pl >= 0 && s->pool_used[pl] >= s->dag->pools[pl].limit) {
 			s->si[i].queued = 1;
 			heap_push(s, &s->pool_q[pl], i);
 			continue;
 		}
-		job = pool_job_get(&s->pool);
-		if (start(s, i, job) <= 0)
-			pool_job_put(job);
+		start(s, i);
 	}
 }
 
@@ -793,7 +588,7 @@ on_retry(uv_timer_t *t)
 static void
 retry_later(struct sched *s, uint32_t i)
 {
-	const struct task *t = task_of(s, i);
+	const struct task *t = sched_task_of(s, i);
 	struct retry *rt = xcalloc(1, sizeof(*rt));
 	int64_t delay = t->retry_delay_ms;
 	int k;
@@ -811,89 +606,35 @@ retry_later(struct sched *s, uint32_t i)
 		0);
 }
 
-/* A command that exited 0: move its temporary output into place. */
+/*
+ * Did a successful attempt leave its target?  A command with a temporary
+ * target must have been published by the executor; one that writes in
+ * place must have written it.
+ */
 static int
-publish(struct sched *s, uint32_t i, struct running *r, struct err *e)
+check_target(struct sched *s, uint32_t i, const struct running *r,
+	const struct exec_result *res, struct err *e)
 {
-	const struct task *t = task_of(s, i);
 	const char *target = s->g->inst[i].target;
-	struct stat st;
-	char *path, *succ;
-	int fd;
 
-	if (!target)
+	if (!target || !sched_task_of(s, i)->kind->command_field)
 		return 0;
-	if (!r->tmp) {
-		/* It writes its target itself (see start_command). */
-		if (target_now(s, i))
-			return 0;
-		return err_set(e, -ENOENT, "the command exited 0 but did not "
-			"write its target '%s'", target);
-	}
-	/*
-	 * It names {target} but left it unwritten: a failure even when an
-	 * old target exists (--force), which would otherwise pass for the
-	 * new one.
-	 */
-	if (lstat(r->tmp, &st) < 0)
-		return err_set(e, -ENOENT, "the command exited 0 but did not "
-			"write {target} (the temporary name of '%s')", target);
-	if (t->target_type == TARGET_DIR) {
-		succ = xasprintf("%s/_SUCCESS", r->tmp);
-		fd = open(succ, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		free(succ);
-		if (fd < 0)
-			return err_set(e, -errno, "cannot write _SUCCESS in "
-				"'%s': %s", r->tmp, strerror(errno));
-		if (s->o->fsync)
-			fsync(fd);
-		close(fd);
-		path = xstrndup(target, strlen(target) - 1);
-		/* An incomplete earlier directory (no _SUCCESS) gives way. */
-		if (lstat(path, &st) == 0)
-			remove_tree(path);
-	} else {
-		path = xstrdup(target);
-		if (s->o->fsync && (fd = open(r->tmp, O_RDONLY | O_CLOEXEC)) >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-	}
-	if (rename(r->tmp, path) < 0) {
-		err_set(e, -errno, "cannot rename '%s' to '%s': %s", r->tmp,
-			path, strerror(errno));
-		free(path);
-		return e->code;
-	}
-	if (s->o->fsync)
-		fsync_parent(path);
-	free(path);
-	free(r->tmp);
-	r->tmp = NULL;
-	return 0;
-}
-
-static char *
-failure_text(const struct pool_job *job, int64_t timeout_ms)
-{
-	if (job->timed_out)
-		return xasprintf("timed out after %lld ms",
-			(long long)timeout_ms);
-	if (job->report && job->report->rc < 0)
-		return xstrdup(job->report->msg);
-	if (job->signal)
-		return xasprintf("killed by signal %d (%s)", job->signal,
-			strsignal(job->signal));
-	return xasprintf("exit status %d", job->exit_code);
+	if (r->has_tmp)
+		return res->published ? 0 : err_set(e, -EPROTO, "the target "
+			"'%s' was not published", target);
+	if (target_now(s, i))
+		return 0;
+	return err_set(e, -ENOENT, "the command exited 0 but did not write "
+		"its target '%s'", target);
 }
 
 static void
-on_job_exit(struct pool_job *job)
+on_result(struct executor *x, const struct exec_result *res)
 {
-	struct sched *s = job->pool->data;
-	struct running *r = job->data;
+	struct sched *s = x->data;
+	struct running *r = res->token;
 	uint32_t i = r->inst;
-	const struct task *t = task_of(s, i);
+	const struct task *t = sched_task_of(s, i);
 	const char *state = "done";
 	char *error = NULL;
 	struct err e;
@@ -908,34 +649,28 @@ on_job_exit(struct pool_job *job)
 		s->si[q].queued = 0;
 		make_ready(s, q);
 	}
-	ok = job->exit_code == 0 && !job->signal && !job->timed_out;
-	if (ok && !t->kind->command_field && (!job->report ||
-	    job->report->rc < 0))
-		ok = 0;
-	if (ok && publish(s, i, r, &e) < 0) {
+	ok = exec_result_ok(res);
+	if (ok && check_target(s, i, r, res, &e) < 0) {
 		ok = 0;
 		error = xstrdup(e.msg);
 	}
 	if (!ok && !error)
-		error = failure_text(job, t->timeout_ms);
-	remove_tmp(r);
+		error = exec_result_failure(res, t->timeout_ms);
 	if (!ok) {
-		if (s->interrupted && !job->timed_out)
+		if (s->interrupted && !res->timed_out)
 			state = "interrupted";
 		else
-			state = job->timed_out ? "timeout" : "failed";
+			state = res->timed_out ? "timeout" : "failed";
 		if (r->log_fd >= 0)
 			dprintf(r->log_fd, "dag-cli: %s %s attempt %d: %s\n",
-				t->name, part_of(s, i), s->si[i].attempt, error);
+				t->name, sched_part_of(s, i), s->si[i].attempt, error);
 		if (!s->interrupted && s->si[i].tries <= t->retries)
 			final = 0;
 	}
 	if (r->log_fd >= 0)
 		close(r->log_fd);
-	r->log_fd = -1;
-	free(r->child);
-	r->child = NULL;
-	record(s, i, job, r, state, error, final);
+	record(s, i, res, r, state, error, final);
+	free(r);
 	if (ok) {
 		done_inst(s, i);
 	} else if (!final) {
@@ -984,7 +719,7 @@ on_heartbeat(uv_timer_t *t)
 	struct sched *s = t->data;
 
 	flush(s);
-	state_run_heartbeat(s->st, wall_ms());
+	state_run_heartbeat(s->st, now_ms(s));
 }
 
 static void
@@ -995,7 +730,7 @@ on_signal(uv_signal_t *h, int signum)
 
 	if (s->interrupted) {
 		/* A second signal: no more grace. */
-		pool_stop_all(&s->pool, SIGKILL);
+		s->x.ops->cancel_all(&s->x, SIGKILL);
 		return;
 	}
 	s->interrupted = signum;
@@ -1009,7 +744,7 @@ on_signal(uv_signal_t *h, int signum)
 		uv_close((uv_handle_t *)&rt->timer, on_closed_free);
 	}
 	s->n_retries = 0;
-	pool_stop_all(&s->pool, SIGTERM);
+	s->x.ops->cancel_all(&s->x, SIGTERM);
 }
 
 /* external-check with poll: look again until its timeout. */
@@ -1017,7 +752,7 @@ static int
 probe_now(struct sched *s, uint32_t i)
 {
 	struct instance *in = &s->g->inst[i];
-	const struct task *t = task_of(s, i);
+	const struct task *t = sched_task_of(s, i);
 	const struct partition *p = &s->g->parts[in->part];
 	struct partition_info info;
 	struct resolve_env env;
@@ -1028,7 +763,7 @@ probe_now(struct sched *s, uint32_t i)
 
 	err_clear(&e);
 	graph_resolve_env(s->g, &env);
-	env.now = cli_now();
+	env.now = s->now;
 	if (dag_resolve(s->dag, in->task, p, &env, &fields, NULL, &e) < 0)
 		return -EINVAL;
 	dag_partition_info(s->dag, p, &info);
@@ -1065,7 +800,7 @@ on_poll(uv_timer_t *tm)
 
 	for (k = 0; k < s->polls.n; k++) {
 		uint32_t i = s->polls.v[k];
-		const struct task *t = task_of(s, i);
+		const struct task *t = sched_task_of(s, i);
 
 		if (probe_now(s, i) > 0) {
 			s->si[i].touched = 1;
@@ -1139,97 +874,6 @@ seed(struct sched *s)
 	}
 }
 
-static void
-json_str(FILE *fp, const char *v)
-{
-	fputc('"', fp);
-	for (; *v; v++) {
-		if (*v == '"' || *v == '\\')
-			fprintf(fp, "\\%c", *v);
-		else if ((unsigned char)*v < 0x20)
-			fprintf(fp, "\\u%04x", *v);
-		else
-			fputc(*v, fp);
-	}
-	fputc('"', fp);
-}
-
-static void
-summary(struct sched *s, int status)
-{
-	size_t i, n_wait = 0, n_ran = 0;
-	int first = 1;
-	FILE *fp = stdout;
-
-	for (i = 0; i < s->g->n_inst; i++) {
-		uint8_t st = s->g->inst[i].state;
-
-		if (s->si[i].tries)
-			n_ran++;
-		if (st == INST_WAITING || st == INST_BLOCKED)
-			n_wait++;
-	}
-	if (s->o->json) {
-		fprintf(fp, "{\"dag\": ");
-		json_str(fp, s->dag->name);
-		fprintf(fp, ", \"exit\": %d, \"done\": %zu, \"failed\": %zu, "
-			"\"upstream_failed\": %zu, \"waiting\": %zu, "
-			"\"instances\": [", status, s->n_done, s->n_failed,
-			s->n_upstream, n_wait);
-		for (i = 0; i < s->g->n_inst; i++) {
-			const struct instance *in = &s->g->inst[i];
-			char *log;
-
-			if (!s->si[i].touched && in->state != INST_WAITING &&
-			    in->state != INST_BLOCKED)
-				continue;
-			fprintf(fp, "%s{\"task\": ", first ? "" : ", ");
-			first = 0;
-			json_str(fp, task_of(s, (uint32_t)i)->name);
-			fprintf(fp, ", \"partition\": ");
-			json_str(fp, part_of(s, (uint32_t)i));
-			fprintf(fp, ", \"state\": \"%s\", \"attempts\": %d",
-				inst_state_name(in->state),
-				(int)s->si[i].tries);
-			if (s->si[i].tries) {
-				log = log_path(s, (uint32_t)i);
-				fprintf(fp, ", \"log\": ");
-				json_str(fp, log);
-				free(log);
-			}
-			fputc('}', fp);
-		}
-		fprintf(fp, "]}\n");
-		return;
-	}
-	if (s->o->quiet)
-		return;
-	for (i = 0; i < s->g->n_inst; i++) {
-		const struct instance *in = &s->g->inst[i];
-		char *log;
-
-		if (in->state != INST_FAILED)
-			continue;
-		log = log_path(s, (uint32_t)i);
-		fprintf(fp, "failed: %s %s (attempt %d), log: %s\n",
-			task_of(s, (uint32_t)i)->name, part_of(s, (uint32_t)i),
-			s->si[i].attempt, log);
-		free(log);
-	}
-	for (i = 0; i < s->g->n_inst; i++) {
-		const struct instance *in = &s->g->inst[i];
-
-		if (in->state == INST_WAITING && in->requested)
-			fprintf(fp, "waiting: %s %s: external input missing%s%s\n",
-				task_of(s, (uint32_t)i)->name,
-				part_of(s, (uint32_t)i), in->target ? " " : "",
-				in->target ? in->target : "");
-	}
-	fprintf(fp, "%s: %zu ran, %zu done, %zu failed, %zu upstream failed, "
-		"%zu waiting%s\n", s->dag->name, n_ran, s->n_done, s->n_failed,
-		s->n_upstream, n_wait, s->interrupted ? ", interrupted" : "");
-}
-
 static int
 exit_status(struct sched *s)
 {
@@ -1259,78 +903,86 @@ walk_close(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-int
-sched_run(const struct dag *dag, struct graph *g, struct state *st,
-	const struct sched_options *o, struct err *e)
+static int
+uv_failed(int rc, const char *what, struct err *e)
 {
-	struct sched *s = xcalloc(1, sizeof(*s));
-	size_t i, jobs = o->jobs > 0 ? (size_t)o->jobs :
-		(size_t)uv_available_parallelism();
-	int rc, status;
+	return err_set(e, rc, "cannot %s: %s", what, uv_strerror(rc));
+}
 
-	s->dag = dag;
-	s->g = g;
-	s->st = st;
-	s->o = o;
-	rc = uv_loop_init(&s->loop);
-	if (rc < 0) {
-		free(s);
-		return err_set(e, rc, "cannot start the event loop: %s",
-			uv_strerror(rc));
-	}
-	rc = pool_init(&s->pool, &s->loop, jobs, on_job_exit, e);
-	if (rc < 0)
-		goto out;
-	s->pool.data = s;
-	if (o->kill_grace_ms > 0)
-		s->pool.kill_grace_ms = o->kill_grace_ms;
-	s->run = xcalloc(jobs, sizeof(*s->run));
-	s->pool_q = xcalloc(dag->n_pools + 1, sizeof(*s->pool_q));
-	s->pool_used = xcalloc(dag->n_pools + 1, sizeof(*s->pool_used));
-	s->last_dir = xcalloc(dag->n_tasks + 1, sizeof(*s->last_dir));
-	index_graph(s);
-	for (i = 0; i < dag->n_tasks; i++) {
-		char *dir = xasprintf("%s/%s/%s", st->logs_dir, dag->name,
-			dag->tasks[i].name);
+/* The loop's timers and signal watches.  0 or a libuv error with e. */
+static int
+start_handles(struct sched *s, struct err *e)
+{
+	uv_timer_t *timers[] = { &s->flush_timer, &s->heartbeat, &s->progress,
+		&s->recheck, &s->poll_timer };
+	size_t k;
+	int rc;
 
-		mkdir_p(dir, 0777);
-		free(dir);
+	for (k = 0; k < ARRAY_LEN(timers); k++) {
+		rc = uv_timer_init(&s->loop, timers[k]);
+		if (rc < 0)
+			return uv_failed(rc, "create a timer", e);
+		timers[k]->data = s;
 	}
-	rc = state_run_begin(st, dag->name, o->args ? o->args : "", wall_ms(),
-		e);
-	if (rc < 0)
-		goto out_pool;
-	uv_timer_init(&s->loop, &s->flush_timer);
-	uv_timer_init(&s->loop, &s->heartbeat);
-	uv_timer_init(&s->loop, &s->progress);
-	uv_timer_init(&s->loop, &s->recheck);
-	uv_timer_init(&s->loop, &s->poll_timer);
-	s->flush_timer.data = s->heartbeat.data = s->progress.data = s;
-	s->recheck.data = s->poll_timer.data = s;
-	uv_timer_start(&s->heartbeat, on_heartbeat, STATE_HEARTBEAT_MS,
+	rc = uv_timer_start(&s->heartbeat, on_heartbeat, STATE_HEARTBEAT_MS,
 		STATE_HEARTBEAT_MS);
+	if (rc < 0)
+		return uv_failed(rc, "start the heartbeat", e);
 	uv_unref((uv_handle_t *)&s->heartbeat);
 	uv_unref((uv_handle_t *)&s->flush_timer);
-	if (o->progress && !o->json) {
-		uv_timer_start(&s->progress, on_progress, PROGRESS_MS,
+	if (s->o->progress && !s->o->json) {
+		rc = uv_timer_start(&s->progress, on_progress, PROGRESS_MS,
 			PROGRESS_MS);
+		if (rc < 0)
+			return uv_failed(rc, "start the progress line", e);
 		uv_unref((uv_handle_t *)&s->progress);
 	}
-	uv_signal_init(&s->loop, &s->sigint);
-	uv_signal_init(&s->loop, &s->sigterm);
+	if ((rc = uv_signal_init(&s->loop, &s->sigint)) < 0 ||
+	    (rc = uv_signal_init(&s->loop, &s->sigterm)) < 0)
+		return uv_failed(rc, "watch signals", e);
 	s->sigint.data = s->sigterm.data = s;
-	uv_signal_start(&s->sigint, on_signal, SIGINT);
-	uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+	if ((rc = uv_signal_start(&s->sigint, on_signal, SIGINT)) < 0 ||
+	    (rc = uv_signal_start(&s->sigterm, on_signal, SIGTERM)) < 0)
+		return uv_failed(rc, "watch signals", e);
 	uv_unref((uv_handle_t *)&s->sigint);
 	uv_unref((uv_handle_t *)&s->sigterm);
+	return 0;
+}
+
+static int
+open_executor(struct sched *s, size_t jobs, struct err *e)
+{
+	const struct sched_options *o = s->o;
+	int rc;
+
+	s->x.ops = o->executor ? o->executor : &exec_local;
+	s->x.loop = &s->loop;
+	s->x.slots = jobs;
+	s->x.kill_grace_ms = o->kill_grace_ms;
+	s->x.on_result = on_result;
+	s->x.data = s;
+	s->x.arg = o->executor_arg;
+	rc = s->x.ops->open(&s->x, e);
+	if (rc == 0)
+		s->x_open = 1;
+	return rc;
+}
+
+/* Run the loop until nothing is left to do, then settle the outcome. */
+static int
+run_loop(struct sched *s, struct err *e)
+{
+	int rc, status;
+
 	s->t0_ms = (int64_t)uv_now(&s->loop);
 	seed(s);
 	fill(s);
-	uv_run(&s->loop, UV_RUN_DEFAULT);
+	rc = uv_run(&s->loop, UV_RUN_DEFAULT);
+	(void)rc;	/* non-zero only when stopped, which nothing does */
 	/* Polls that timed out leave their dependants blocked. */
 	block_waiting(s);
 	flush(s);
-	if (o->progress && !o->json)
+	if (s->o->progress && !s->o->json)
 		show_progress(s, 1);
 	status = exit_status(s);
 	if (s->failed_db) {
@@ -1339,25 +991,23 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 	} else {
 		rc = status;
 	}
-	state_run_end(st, status, wall_ms());
-	summary(s, status);
-out_pool:
-	pool_close(&s->pool, NULL);
-	uv_walk(&s->loop, walk_close, NULL);
-	uv_run(&s->loop, UV_RUN_DEFAULT);
-	uv_loop_close(&s->loop);
-	goto done;
-out:
-	uv_loop_close(&s->loop);
-done:
-	for (i = 0; s->last_dir && i < dag->n_tasks; i++)
+	state_run_end(s->st, status, now_ms(s));
+	sched_summary(s, status);
+	return rc;
+}
+
+static void
+sched_free(struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; s->last_dir && i < s->dag->n_tasks; i++)
 		free(s->last_dir[i]);
-	for (i = 0; s->pool_q && i < dag->n_pools; i++)
+	for (i = 0; s->pool_q && i < s->dag->n_pools; i++)
 		free(s->pool_q[i].v);
 	free(s->last_dir);
 	free(s->pool_q);
 	free(s->pool_used);
-	free(s->run);
 	free(s->si);
 	free(s->roff);
 	free(s->rdeps);
@@ -1366,108 +1016,55 @@ done:
 	free(s->held.v);
 	free(s->polls.v);
 	free(s);
-	return rc;
-}
-
-/* ---- one instance as JSON: the remote-executor seam ---- */
-
-static void
-map_str(struct node *m, const char *k, const char *v)
-{
-	if (v)
-		node_map_set(m, k, node_new_scalar(v));
-}
-
-char *
-sched_instance_json(const struct dag *dag, struct graph *g, size_t inst,
-	struct err *e)
-{
-	const struct instance *in = &g->inst[inst];
-	const struct task *t = &dag->tasks[in->task];
-	const struct partition *p = &g->parts[in->part];
-	struct partition_info info;
-	struct resolve_env env;
-	struct node *fields = NULL, *m;
-	char *database, *json, num[32];
-
-	graph_resolve_env(g, &env);
-	env.now = cli_now();
-	if (dag_resolve(dag, in->task, p, &env, &fields, NULL, e) < 0)
-		return NULL;
-	database = dag_resolve_database(dag, in->task, p, &env, e);
-	dag_partition_info(dag, p, &info);
-	m = node_new_map();
-	map_str(m, "dag", dag->name);
-	map_str(m, "task", t->name);
-	map_str(m, "kind", t->kind->name);
-	map_str(m, "partition", p->id);
-	map_str(m, "date", info.date);
-	map_str(m, "hour", info.hour);
-	snprintf(num, sizeof(num), "%lld", (long long)p->start);
-	map_str(m, "start", num);
-	snprintf(num, sizeof(num), "%lld", (long long)p->end);
-	map_str(m, "end", num);
-	map_str(m, "start_iso", info.start_iso);
-	map_str(m, "end_iso", info.end_iso);
-	map_str(m, "database", database);
-	node_map_set(m, "definition", node_clone(t->def));
-	node_map_set(m, "fields", fields);
-	json = node_to_json(m);
-	node_free(m);
-	free(database);
-	return json;
 }
 
 int
-sched_run_instance_json(const char *text, struct err *e)
+sched_run(const struct dag *dag, struct graph *g, struct state *st,
+	const struct sched_options *o, struct err *e)
 {
-	static const char *const need[] = { "dag", "task", "kind", "partition",
-		"date", "hour", "start", "end", "start_iso", "end_iso" };
-	const struct task_kind *kind;
-	struct pool_report rep;
-	struct task_run run;
-	struct node *m = NULL;
-	const struct node *fields;
-	size_t i;
-	int status;
+	struct sched *s = xcalloc(1, sizeof(*s));
+	size_t i, jobs = o->jobs > 0 ? (size_t)o->jobs :
+		(size_t)uv_available_parallelism();
+	int rc;
 
-	if (node_from_json(text, &m, e) < 0)
-		return -EINVAL;
-	for (i = 0; i < ARRAY_LEN(need); i++)
-		if (!node_get_str(m, need[i])) {
-			node_free(m);
-			return err_set(e, -EINVAL, "the instance has no '%s'",
-				need[i]);
-		}
-	fields = node_get(m, "fields");
-	kind = task_kind_find(node_get_str(m, "kind"));
-	if (!kind || kind->command_field || !fields) {
-		err_set(e, -EINVAL, kind ? "the instance has no built-in kind "
-			"or no fields" : "unknown task kind '%s'",
-			node_get_str(m, "kind"));
-		node_free(m);
-		return -EINVAL;
+	s->dag = dag;
+	s->g = g;
+	s->st = st;
+	s->o = o;
+	s->now = o->now ? o->now(o->clock_arg) : (int64_t)(wall_ms() / 1000);
+	rc = uv_loop_init(&s->loop);
+	if (rc < 0) {
+		free(s);
+		return uv_failed(rc, "start the event loop", e);
 	}
-	memset(&run, 0, sizeof(run));
-	memset(&rep, 0, sizeof(rep));
-	run.dag = node_get_str(m, "dag");
-	run.task = node_get_str(m, "task");
-	run.partition = node_get_str(m, "partition");
-	run.date = node_get_str(m, "date");
-	run.hour = node_get_str(m, "hour");
-	run.start_iso = node_get_str(m, "start_iso");
-	run.end_iso = node_get_str(m, "end_iso");
-	run.start = strtoll(node_get_str(m, "start"), NULL, 10);
-	run.end = strtoll(node_get_str(m, "end"), NULL, 10);
-	run.database = node_get_str(m, "database");
-	run.fields = fields;
-	run.log = stderr;
-	status = sched_exec_builtin(kind, node_get(m, "definition"), NULL,
-		&run, &rep);
-	printf("{\"rc\": %d, \"records_in\": %lld, \"records_out\": %lld, "
-		"\"records_rejected\": %lld}\n", rep.rc,
-		(long long)rep.records_in, (long long)rep.records_out,
-		(long long)rep.records_rejected);
-	node_free(m);
-	return status;
+	s->pool_q = xcalloc(dag->n_pools + 1, sizeof(*s->pool_q));
+	s->pool_used = xcalloc(dag->n_pools + 1, sizeof(*s->pool_used));
+	s->last_dir = xcalloc(dag->n_tasks + 1, sizeof(*s->last_dir));
+	index_graph(s);
+	rc = open_executor(s, jobs, e);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < dag->n_tasks; i++) {
+		char *dir = xasprintf("%s/%s/%s", st->logs_dir, dag->name,
+			dag->tasks[i].name);
+
+		mkdir_p(dir, 0777);
+		free(dir);
+	}
+	rc = start_handles(s, e);
+	if (rc < 0)
+		goto out;
+	rc = state_run_begin(st, dag->name, o->args ? o->args : "",
+		now_ms(s), e);
+	if (rc == 0)
+		rc = run_loop(s, e);
+out:
+	if (s->x_open)
+		s->x.ops->close(&s->x);
+	uv_walk(&s->loop, walk_close, NULL);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&s->loop) < 0 && rc >= 0)
+		rc = err_set(e, -EBUSY, "the event loop did not close");
+	sched_free(s);
+	return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * The scheduler: runs an instance graph on the process pool, one libuv
+ * The scheduler: runs an instance graph through an executor (the local
+ * process pool unless told otherwise, engine/executor.h) on one libuv
  * loop, recording every attempt in the state database.  (Named
  * scheduler.h: a sched.h on the include path would hide the system header
  * that pthread.h and uv.h include.)  Ready instances
@@ -18,9 +19,7 @@ struct dag;
 struct graph;
 struct state;
 struct node;
-struct task_kind;
-struct task_run;
-struct pool_report;
+struct exec_ops;
 
 struct sched_options {
 	int jobs;		/* worker slots (-j); 0: the number of CPUs */
@@ -32,6 +31,18 @@ struct sched_options {
 	int64_t kill_grace_ms;	/* SIGTERM to SIGKILL; 0: POOL_KILL_GRACE_MS */
 	int64_t recheck_ms;	/* re-look at instances leased elsewhere; 0: 500 */
 	const char *args;	/* the command line, for the history */
+	/*
+	 * The clock, an input like the loop: now() is the calendar's "now"
+	 * (unix seconds: 'today' in templates), read once when the run
+	 * starts; wall_ms() stamps the history and the leases (unix ms).
+	 * NULL: the system clock.  clock_arg is handed to both.
+	 */
+	int64_t (*now)(void *clock_arg);
+	int64_t (*wall_ms)(void *clock_arg);
+	void *clock_arg;
+	/* Where instances run: NULL for exec_local; executor_arg its setup. */
+	const struct exec_ops *executor;
+	void *executor_arg;
 };
 
 /*
@@ -43,23 +54,5 @@ struct sched_options {
  */
 int sched_run(const struct dag *dag, struct graph *g, struct state *st,
 	const struct sched_options *o, struct err *e);
-
-/*
- * Run a built-in kind on a resolved instance in this process: prepare,
- * run, release; the outcome goes into rep.  Both the forked worker and
- * "dag-cli __run-instance" come through here.  Returns the process exit
- * status for the worker (0 or 1).
- */
-int sched_exec_builtin(const struct task_kind *kind, const struct node *def,
-	void *prepared, struct task_run *run, struct pool_report *rep);
-
-/*
- * The resolved instance (task at partition id) as JSON, the input of
- * "dag-cli __run-instance".  Caller frees.  NULL with e filled on error.
- */
-char *sched_instance_json(const struct dag *dag, struct graph *g,
-	size_t inst, struct err *e);
-/* Run one instance given as JSON (see above); returns the exit status. */
-int sched_run_instance_json(const char *text, struct err *e);
 
 #endif

@@ -1,0 +1,333 @@
+/*
+ * One instance as data and run from data.  instance_node resolves an
+ * instance of the graph into a self-contained map (everything a task
+ * kind reads: partition bounds, database, the definition, the fields
+ * with every template expanded), so the side that runs it needs neither
+ * the DAG file nor the graph.  instance_run_json is the other end: it
+ * runs a built-in kind in this process, or a command under /bin/sh -c
+ * followed by the publication of its temporary target, and writes the
+ * result as the executor interface's message (exec_result_to_json).
+ */
+#include "config.h"
+#include "instance.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "dag.h"
+#include "executor.h"
+#include "graph.h"
+#include "node.h"
+#include "publish.h"
+#include "task_kind.h"
+
+static void
+map_str(struct node *m, const char *k, const char *v)
+{
+	if (v)
+		node_map_set(m, k, node_new_scalar(v));
+}
+
+static void
+map_int(struct node *m, const char *k, int64_t v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	map_str(m, k, num);
+}
+
+struct node *
+instance_node(const struct dag *dag, struct graph *g, size_t inst,
+	int64_t now, const char *tmp_target, struct err *e)
+{
+	const struct instance *in = &g->inst[inst];
+	const struct task *t = &dag->tasks[in->task];
+	const struct partition *p = &g->parts[in->part];
+	struct partition_info info;
+	struct resolve_env env;
+	struct node *fields = NULL, *m;
+	char *database;
+
+	graph_resolve_env(g, &env);
+	env.now = now;
+	env.tmp_target = tmp_target;
+	if (dag_resolve(dag, in->task, p, &env, &fields, NULL, e) < 0)
+		return NULL;
+	database = dag_resolve_database(dag, in->task, p, &env, e);
+	dag_partition_info(dag, p, &info);
+	m = node_new_map();
+	map_str(m, "dag", dag->name);
+	map_str(m, "task", t->name);
+	map_str(m, "kind", t->kind->name);
+	map_str(m, "partition", p->id);
+	map_str(m, "date", info.date);
+	map_str(m, "hour", info.hour);
+	map_int(m, "start", p->start);
+	map_int(m, "end", p->end);
+	map_str(m, "start_iso", info.start_iso);
+	map_str(m, "end_iso", info.end_iso);
+	map_str(m, "database", database);
+	node_map_set(m, "definition", node_clone(t->def));
+	node_map_set(m, "fields", fields);
+	free(database);
+	return m;
+}
+
+char *
+instance_json(const struct dag *dag, struct graph *g, size_t inst,
+	int64_t now, struct err *e)
+{
+	struct node *m = instance_node(dag, g, inst, now, NULL, e);
+	char *json;
+
+	if (!m)
+		return NULL;
+	json = node_to_json(m);
+	node_free(m);
+	return json;
+}
+
+int
+instance_exec_builtin(const struct task_kind *kind, const struct node *def,
+	void *prepared, struct task_run *run, struct exec_result *res)
+{
+	void *own = NULL;
+	struct err e;
+	int rc = 0;
+
+	err_clear(&e);
+	if (!run->log)
+		run->log = stdout;
+	run->records_in = run->records_out = run->records_rejected = -1;
+	if (!prepared && def && kind->prepare) {
+		rc = kind->prepare(def, &own, &e);
+		prepared = own;
+	}
+	run->prepared = prepared;
+	if (rc == 0)
+		rc = kind->run ? kind->run(run, &e) :
+			err_set(&e, -ENOTSUP, "kind '%s' cannot be run",
+				kind->name);
+	if (own && kind->release)
+		kind->release(own);
+	res->rc = rc;
+	res->records_in = run->records_in;
+	res->records_out = run->records_out;
+	res->records_rejected = run->records_rejected;
+	if (rc < 0) {
+		snprintf(res->error, sizeof(res->error), "%s", e.msg[0] ? e.msg :
+			strerror(-rc));
+		fprintf(run->log, "dag-cli: ");
+		err_print(&e, run->log);
+	}
+	fflush(run->log);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+instance_run(const struct dag *dag, struct graph *g, size_t inst,
+	int64_t now, FILE *log, struct exec_result *res)
+{
+	const struct instance *in = &g->inst[inst];
+	const struct task *t = &dag->tasks[in->task];
+	const struct partition *p = &g->parts[in->part];
+	struct partition_info info;
+	struct resolve_env env;
+	struct node *fields = NULL;
+	struct task_run run;
+	char *database = NULL;
+	struct err e;
+	int status;
+
+	err_clear(&e);
+	graph_resolve_env(g, &env);
+	env.now = now;
+	if (dag_resolve(dag, in->task, p, &env, &fields, NULL, &e) < 0) {
+		res->rc = e.code ? e.code : -EINVAL;
+		snprintf(res->error, sizeof(res->error), "%s", e.msg);
+		fprintf(log, "dag-cli: %s\n", e.msg);
+		return 1;
+	}
+	database = dag_resolve_database(dag, in->task, p, &env, &e);
+	dag_partition_info(dag, p, &info);
+	dag_task_run_init(&run, dag, in->task, p, &info, fields, database);
+	run.log = log;
+	status = instance_exec_builtin(t->kind, NULL, t->prepared, &run, res);
+	node_free(fields);
+	free(database);
+	return status;
+}
+
+/* ---- running from JSON ---- */
+
+static int
+run_builtin_json(const struct task_kind *kind, const struct node *m,
+	struct exec_result *res)
+{
+	struct task_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.dag = node_get_str(m, "dag");
+	run.task = node_get_str(m, "task");
+	run.partition = node_get_str(m, "partition");
+	run.date = node_get_str(m, "date");
+	run.hour = node_get_str(m, "hour");
+	run.start_iso = node_get_str(m, "start_iso");
+	run.end_iso = node_get_str(m, "end_iso");
+	run.start = strtoll(node_get_str(m, "start"), NULL, 10);
+	run.end = strtoll(node_get_str(m, "end"), NULL, 10);
+	run.database = node_get_str(m, "database");
+	run.fields = node_get(m, "fields");
+	run.log = stderr;
+	return instance_exec_builtin(kind, node_get(m, "definition"), NULL,
+		&run, res);
+}
+
+static int
+flag(const struct node *m, const char *k)
+{
+	const char *v = node_get_str(m, k);
+
+	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+}
+
+/*
+ * A command instance: /bin/sh -c with its output on stderr (stdout may
+ * carry the result), then publication of the temporary target.
+ */
+static int
+run_command_json(const struct node *m, struct exec_result *res,
+	struct err *e)
+{
+	const char *cmd = node_get_str(m, "command");
+	const char *target = node_get_str(m, "target");
+	const char *tmp = node_get_str(m, "tmp_target");
+	int is_dir = flag(m, "target_dir"), status;
+	struct rusage ru;
+	pid_t pid;
+
+	if (!cmd)
+		return err_set(e, -EINVAL, "the instance has no 'command'");
+	if (tmp && !target)
+		return err_set(e, -EINVAL, "the instance has a 'tmp_target' "
+			"but no 'target'");
+	if (tmp && publish_prepare(tmp, is_dir, e) < 0) {
+		res->rc = e->code;
+		snprintf(res->error, sizeof(res->error), "%s", e->msg);
+		err_clear(e);
+		return 1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return err_set(e, -errno, "cannot fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(2, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (wait4(pid, &status, 0, &ru) < 0)
+		if (errno != EINTR)
+			return err_set(e, -errno, "cannot wait for /bin/sh: %s",
+				strerror(errno));
+	res->max_rss_kb = ru.ru_maxrss;
+	if (WIFSIGNALED(status)) {
+		res->exit_code = -1;
+		res->signal = WTERMSIG(status);
+	} else {
+		res->exit_code = WEXITSTATUS(status);
+	}
+	if (exec_result_ok(res) && tmp) {
+		struct err pe;
+
+		err_clear(&pe);
+		if (publish_target(target, tmp, is_dir, flag(m, "fsync"),
+		    &pe) < 0) {
+			res->rc = pe.code;
+			snprintf(res->error, sizeof(res->error), "%s", pe.msg);
+		} else {
+			res->published = 1;
+		}
+	}
+	if (tmp && !res->published)
+		publish_discard(tmp);
+	return exec_result_ok(res) ? 0 : 1;
+}
+
+static int
+write_result(const struct node *m, const struct exec_result *res,
+	struct err *e)
+{
+	const char *path = node_get_str(m, "result_file");
+	char *json = exec_result_to_json(res);
+	struct atomic_file af;
+	size_t n = strlen(json);
+	int rc = 0;
+
+	if (!path) {
+		printf("%s\n", json);
+		fflush(stdout);
+		free(json);
+		return 0;
+	}
+	rc = atomic_open(&af, path, e);
+	if (rc == 0 && (write(af.fd, json, n) != (ssize_t)n ||
+	    write(af.fd, "\n", 1) != 1)) {
+		rc = err_set(e, -errno, "cannot write '%s': %s", af.tmp,
+			strerror(errno));
+		atomic_abort(&af);
+	} else if (rc == 0) {
+		rc = atomic_commit(&af, e);
+	}
+	free(json);
+	return rc;
+}
+
+int
+instance_run_json(const char *text, struct err *e)
+{
+	static const char *const need[] = { "dag", "task", "kind", "partition",
+		"date", "hour", "start", "end", "start_iso", "end_iso" };
+	const struct task_kind *kind;
+	struct exec_result res;
+	struct node *m = NULL;
+	int64_t t0 = wall_ms();
+	size_t i;
+	int status = -EINVAL;
+
+	if (node_from_json(text, &m, e) < 0)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_LEN(need); i++)
+		if (!node_get_str(m, need[i])) {
+			err_set(e, -EINVAL, "the instance has no '%s'", need[i]);
+			goto out;
+		}
+	kind = task_kind_find(node_get_str(m, "kind"));
+	if (!kind || !node_get(m, "fields")) {
+		err_set(e, -EINVAL, kind ? "the instance has no fields" :
+			"unknown task kind '%s'", node_get_str(m, "kind"));
+		goto out;
+	}
+	exec_result_init(&res);
+	res.started_ms = t0;
+	if (kind->command_field)
+		status = run_command_json(m, &res, e);
+	else
+		status = run_builtin_json(kind, m, &res);
+	if (status < 0)
+		goto out;
+	res.duration_ms = wall_ms() - t0;
+	if (write_result(m, &res, e) < 0)
+		status = e->code;
+out:
+	node_free(m);
+	return status;
+}

@@ -1,0 +1,62 @@
+/*
+ * One instance on its own: resolved into data (JSON) and run from it.
+ * The scheduler's executors and "dag-cli __run-instance" share these, so
+ * an instance runs the same code in a forked child, a worker process or
+ * a batch job on another machine.
+ */
+#ifndef DAG_INSTANCE_H
+#define DAG_INSTANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "util.h"
+
+struct dag;
+struct graph;
+struct node;
+struct task_kind;
+struct task_run;
+struct exec_result;
+
+/*
+ * The resolved instance (g->inst[inst]) as a map: dag, task, kind,
+ * partition and its bounds, database, the definition and the resolved
+ * fields; now is the run's clock (unix seconds) and tmp_target, when not
+ * NULL, what {target} expands to.  Caller frees with node_free; NULL with
+ * e filled.
+ */
+struct node *instance_node(const struct dag *dag, struct graph *g,
+	size_t inst, int64_t now, const char *tmp_target, struct err *e);
+/* The same as JSON text, the input of "dag-cli __run-instance".  Caller frees. */
+char *instance_json(const struct dag *dag, struct graph *g, size_t inst,
+	int64_t now, struct err *e);
+
+/*
+ * Run a built-in kind on a resolved instance in this process: prepare
+ * (when prepared is NULL and def is given), run, release; rc, error and
+ * counts go into res.  Returns the process exit status (0 or 1).
+ */
+int instance_exec_builtin(const struct task_kind *kind, const struct node *def,
+	void *prepared, struct task_run *run, struct exec_result *res);
+/*
+ * Resolve built-in instance inst of g at clock now and run it in this
+ * process (the forked child's body), with its output on log.  Returns
+ * the exit status (0 or 1); res gets rc, error and counts.
+ */
+int instance_run(const struct dag *dag, struct graph *g, size_t inst,
+	int64_t now, FILE *log, struct exec_result *res);
+
+/*
+ * Run one instance given as JSON (instance_json; a command instance also
+ * carries "command", "target", "tmp_target", "target_dir" and "fsync",
+ * see exec_request_json).  A built-in kind runs in this process; a
+ * command runs under /bin/sh -c and its temporary target is published
+ * here.  The result (exec_result_to_json) goes to the file named by
+ * "result_file" when there is one (written atomically), else to stdout.
+ * Returns the exit status (0 or 1), or negative errno with e filled
+ * when the JSON is not an instance.
+ */
+int instance_run_json(const char *text, struct err *e);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * The scheduler's private state, shared by the files of the scheduler
+ * (engine/scheduler.c runs the loop, engine/sched_summary.c prints the
+ * run's summary).  Not for other modules: they see engine/scheduler.h.
+ */
+#ifndef DAG_SCHED_PRIV_H
+#define DAG_SCHED_PRIV_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "dag.h"
+#include "executor.h"
+#include "graph.h"
+#include "scheduler.h"
+#include "state.h"
+
+/* Per-instance scheduling data, parallel to g->inst. */
+struct sinst {
+	uint32_t unmet;		/* needs not done yet */
+	uint16_t attempt;	/* attempt number in the state database */
+	uint8_t tries;		/* attempts made by this run */
+	uint8_t touched;	/* this run did something with it */
+	uint8_t held;		/* leased by another run when last tried */
+	uint8_t queued;		/* in the ready heap or a pool's queue */
+};
+
+struct heap {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct retry {
+	uv_timer_t timer;
+	struct sched *s;
+	uint32_t inst;
+	struct retry *next;
+};
+
+struct sched {
+	const struct dag *dag;
+	struct graph *g;
+	struct state *st;
+	const struct sched_options *o;
+	uv_loop_t loop;
+	struct executor x;
+	int x_open;		/* x was opened: close it */
+	struct sinst *si;
+	uint32_t *roff;		/* reverse edges: dependants of i are */
+	uint32_t *rdeps;	/* rdeps[roff[i] .. roff[i+1]] */
+	struct heap ready;
+	struct heap *pool_q;	/* per pool limit: ready but over the limit */
+	int *pool_used;
+	char **last_dir;	/* per task: the last target directory made */
+	uint64_t tmp_seq;
+	int64_t now;		/* the calendar's now (unix s), from the options */
+	/* Attempts waiting to be written. */
+	struct { struct attempt_rec *v; size_t n, cap; } pending;
+	uv_timer_t flush_timer, heartbeat, progress, recheck;
+	uv_signal_t sigint, sigterm;
+	struct retry *retries;	/* pending retry timers */
+	size_t n_retries;
+	struct { uint32_t *v; size_t n, cap; } held;
+	struct { uint32_t *v; size_t n, cap; } polls;
+	uv_timer_t poll_timer;
+	int64_t poll_start_ms;
+	int interrupted;	/* the signal that stops the run, or 0 */
+	int failed_db;		/* a state write failed: stop starting */
+	struct err db_err;
+	/* Counts for progress and the summary. */
+	size_t n_todo, n_done, n_failed, n_running, n_upstream;
+	int64_t t0_ms;
+	int progress_shown;
+};
+
+/* The task and partition id of instance i. */
+static inline const struct task *
+sched_task_of(const struct sched *s, uint32_t i)
+{
+	return &s->dag->tasks[s->g->inst[i].task];
+}
+
+static inline const char *
+sched_part_of(const struct sched *s, uint32_t i)
+{
+	return s->g->parts[s->g->inst[i].part].id;
+}
+
+/* The log path of instance i's current attempt.  Caller frees. */
+static inline char *
+sched_log_path(const struct sched *s, uint32_t i)
+{
+	return state_log_path(s->st, s->dag->name, sched_task_of(s, i)->name,
+		sched_part_of(s, i), s->si[i].attempt);
+}
+
+/*
+ * Print the run's summary on stdout (--json: one object written with
+ * jansson; else the failed and waiting instances and a count line,
+ * nothing with --quiet).  status is the run's exit status.
+ */
+void sched_summary(struct sched *s, int status);
+
+#endif

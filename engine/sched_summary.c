@@ -1,0 +1,113 @@
+/*
+ * The summary a run prints when it ends.  With --json it is one object
+ * (the DAG, the exit status, the counts, and every instance the run
+ * touched or left waiting, with its state, attempts and log), built with
+ * jansson like every other JSON the commands print; otherwise the failed
+ * and waiting instances, one a line, and a count line.
+ */
+#include "config.h"
+#include "sched_priv.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static json_t *
+instance_obj(struct sched *s, uint32_t i)
+{
+	const struct instance *in = &s->g->inst[i];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "task",
+		json_string_nocheck(sched_task_of(s, i)->name));
+	json_object_set_new(o, "partition",
+		json_string_nocheck(sched_part_of(s, i)));
+	json_object_set_new(o, "state",
+		json_string_nocheck(inst_state_name(in->state)));
+	json_object_set_new(o, "attempts", json_integer(s->si[i].tries));
+	if (s->si[i].tries) {
+		char *log = sched_log_path(s, i);
+
+		json_object_set_new(o, "log", json_string_nocheck(log));
+		free(log);
+	}
+	return o;
+}
+
+static void
+summary_json(struct sched *s, int status, size_t n_wait)
+{
+	json_t *o = json_object(), *list = json_array();
+	size_t i;
+
+	json_object_set_new(o, "dag", json_string_nocheck(s->dag->name));
+	json_object_set_new(o, "exit", json_integer(status));
+	json_object_set_new(o, "done", json_integer((json_int_t)s->n_done));
+	json_object_set_new(o, "failed", json_integer((json_int_t)s->n_failed));
+	json_object_set_new(o, "upstream_failed",
+		json_integer((json_int_t)s->n_upstream));
+	json_object_set_new(o, "waiting", json_integer((json_int_t)n_wait));
+	for (i = 0; i < s->g->n_inst; i++) {
+		uint8_t st = s->g->inst[i].state;
+
+		if (s->si[i].touched || st == INST_WAITING ||
+		    st == INST_BLOCKED)
+			json_array_append_new(list, instance_obj(s,
+				(uint32_t)i));
+	}
+	json_object_set_new(o, "instances", list);
+	json_dumpf(o, stdout, JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+static void
+summary_text(struct sched *s, size_t n_ran, size_t n_wait)
+{
+	FILE *fp = stdout;
+	size_t i;
+
+	for (i = 0; i < s->g->n_inst; i++) {
+		char *log;
+
+		if (s->g->inst[i].state != INST_FAILED)
+			continue;
+		log = sched_log_path(s, (uint32_t)i);
+		fprintf(fp, "failed: %s %s (attempt %d), log: %s\n",
+			sched_task_of(s, (uint32_t)i)->name,
+			sched_part_of(s, (uint32_t)i), s->si[i].attempt, log);
+		free(log);
+	}
+	for (i = 0; i < s->g->n_inst; i++) {
+		const struct instance *in = &s->g->inst[i];
+
+		if (in->state == INST_WAITING && in->requested)
+			fprintf(fp, "waiting: %s %s: external input missing%s%s\n",
+				sched_task_of(s, (uint32_t)i)->name,
+				sched_part_of(s, (uint32_t)i),
+				in->target ? " " : "",
+				in->target ? in->target : "");
+	}
+	fprintf(fp, "%s: %zu ran, %zu done, %zu failed, %zu upstream failed, "
+		"%zu waiting%s\n", s->dag->name, n_ran, s->n_done, s->n_failed,
+		s->n_upstream, n_wait, s->interrupted ? ", interrupted" : "");
+}
+
+void
+sched_summary(struct sched *s, int status)
+{
+	size_t i, n_wait = 0, n_ran = 0;
+
+	for (i = 0; i < s->g->n_inst; i++) {
+		uint8_t st = s->g->inst[i].state;
+
+		if (s->si[i].tries)
+			n_ran++;
+		if (st == INST_WAITING || st == INST_BLOCKED)
+			n_wait++;
+	}
+	if (s->o->json)
+		summary_json(s, status, n_wait);
+	else if (!s->o->quiet)
+		summary_text(s, n_ran, n_wait);
+}
