@@ -33,10 +33,19 @@ extern const struct cli_command cli_commands[];
 void cli_usage(const char *name, FILE *fp);
 
 /* Every option of every command; each command takes those it lists. */
+/* The values of a repeatable option, in order (borrowed from argv). */
+struct cli_list {
+	const char **v;
+	size_t n, cap;
+};
+
 struct cli_opts {
 	const char *dags, *state, *date, *from, *to, *days_back, *jobs;
 	const char *attempt, *format;
-	struct { const char **v; size_t n, cap; } force;	/* --force TASK... */
+	struct cli_list force;		/* --force TASK... */
+	/* Where instances run (engine/exec_slurm.h). */
+	const char *executor, *partition, *account;
+	struct cli_list sbatch_options;	/* --sbatch-option OPT... */
 	int json, reverse, yes, downstream, fsync, help, print;
 	char **args;		/* the operands, in order */
 	int n_args;

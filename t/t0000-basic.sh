@@ -101,6 +101,9 @@ args_for() {
 		--days-back|--attempt|-j|--jobs) echo "$o 1" ;;
 		--force) echo "$o a" ;;
 		--format) echo "$o json" ;;
+		--executor) echo "$o local" ;;
+		--partition|--account) echo "$o p" ;;
+		--sbatch-option) echo "$o --quiet" ;;
 		*) echo "$o" ;;
 		esac
 	done
