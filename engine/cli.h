@@ -1,7 +1,7 @@
 /*
  * The command line: one function per subcommand, each in the module that
  * owns its concern, all dispatched from main.c.  A command returns the
- * process exit status (SPEC §4): 0 done, 1 an instance failed, 2 usage or
+ * process exit status (dag-cli(1), EXIT STATUS): 0 done, 1 an instance failed, 2 usage or
  * definition error, 3 external inputs still missing.
  */
 #ifndef DAG_CLI_H

@@ -95,7 +95,12 @@ struct dag {
 	struct task *tasks;	/* in file order */
 	size_t n_tasks;
 	size_t *topo;		/* task indexes, needs before needers */
-	void *params;		/* the loader's resolved params (opaque) */
+	/*
+	 * The loader's private half, a struct dag_priv (dag_priv.h): the
+	 * time zone, the params, and every task's compiled templates and
+	 * patterns.  Filled by dag_load, freed by dag_free; opaque here.
+	 */
+	void *params;
 	/*
 	 * What is legal but probably unintended (a command that writes its
 	 * target in place), positioned like errors; the commands that act on

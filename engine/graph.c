@@ -14,6 +14,7 @@
 #include "config.h"
 #include "graph.h"
 #include "dag_priv.h"
+#include "hash.h"
 #include "target.h"
 #include "task_kind.h"
 
@@ -26,10 +27,7 @@ struct build {
 	const struct graph_options *opt;
 	struct graph *g;
 	struct err *e;
-	/* partitions: start -> index + 1, open addressing */
-	int64_t *pkeys;
-	uint32_t *pvals;
-	size_t pcap;
+	struct hash parts;	/* partition start (8 bytes) -> index in g->parts */
 	size_t parts_cap;
 	/* (part, task) -> instance index + 1 */
 	uint32_t *slot;
@@ -53,61 +51,30 @@ inst_state_name(enum inst_state s)
 	return "unknown";
 }
 
-static size_t
-phash(int64_t k, size_t cap)
-{
-	uint64_t h = (uint64_t)k * 0x9E3779B97F4A7C15ULL;
-
-	return (size_t)(h >> 17) & (cap - 1);
-}
-
 static int
 part_find(const struct build *b, int64_t start)
 {
-	size_t i;
+	const struct hash_entry *h = hash_find(&b->parts, &start, sizeof(start));
 
-	if (!b->pcap)
-		return -1;
-	for (i = phash(start, b->pcap); b->pvals[i]; i = (i + 1) & (b->pcap - 1))
-		if (b->pkeys[i] == start)
-			return (int)b->pvals[i] - 1;
-	return -1;
-}
-
-static void
-part_index_put(struct build *b, int64_t start, uint32_t idx)
-{
-	size_t i;
-
-	for (i = phash(start, b->pcap); b->pvals[i]; i = (i + 1) & (b->pcap - 1))
-		;
-	b->pkeys[i] = start;
-	b->pvals[i] = idx + 1;
+	return h ? (int)h->num : -1;
 }
 
 static uint32_t
 part_add(struct build *b, const struct partition *p)
 {
 	struct graph *g = b->g;
-	int found = part_find(b, p->start);
-	size_t i, n_tasks = b->dag->n_tasks;
+	size_t n_tasks = b->dag->n_tasks;
+	struct hash_entry *h;
+	int added;
 
-	if (found >= 0)
-		return (uint32_t)found;
-	if ((g->n_parts + 1) * 2 > b->pcap) {
-		int64_t *ok = b->pkeys;
-		uint32_t *ov = b->pvals;
-		size_t ocap = b->pcap;
-
-		b->pcap = b->pcap ? b->pcap * 2 : 1024;
-		b->pkeys = xcalloc(b->pcap, sizeof(*b->pkeys));
-		b->pvals = xcalloc(b->pcap, sizeof(*b->pvals));
-		for (i = 0; i < ocap; i++)
-			if (ov[i])
-				part_index_put(b, ok[i], ov[i] - 1);
-		free(ok);
-		free(ov);
-	}
+	/*
+	 * Never full: a partition costs an instance slot per task, and
+	 * instance numbers are 32 bits like the table's entry numbers.
+	 */
+	h = hash_add(&b->parts, &p->start, sizeof(p->start), &added);
+	if (!added)
+		return (uint32_t)h->num;
+	h->num = (int64_t)g->n_parts;
 	if (g->n_parts == b->parts_cap) {
 		b->parts_cap = b->parts_cap ? b->parts_cap * 2 : 64;
 		g->parts = xrealloc(g->parts, b->parts_cap * sizeof(*g->parts));
@@ -120,7 +87,6 @@ part_add(struct build *b, const struct partition *p)
 		b->slot_cap = ncap;
 	}
 	g->parts[g->n_parts] = *p;
-	part_index_put(b, p->start, (uint32_t)g->n_parts);
 	return (uint32_t)g->n_parts++;
 }
 
@@ -559,6 +525,7 @@ graph_build(const struct dag *dag, const struct partition *parts,
 	g->cache = target_cache_new();
 	g->built_ms = wall_ms();
 	b.g = g;
+	hash_init(&b.parts, NULL);
 	b.forced = xcalloc(dag->n_tasks + 1, 1);
 	for (i = 0; opt && i < opt->n_force; i++) {
 		int t = dag_task_index(dag, opt->force[i]);
@@ -597,8 +564,7 @@ graph_build(const struct dag *dag, const struct partition *parts,
 	sort_all(g);
 out:
 	free(queue);
-	free(b.pkeys);
-	free(b.pvals);
+	hash_release(&b.parts);
 	free(b.slot);
 	free(b.forced);
 	if (rc < 0) {

@@ -2,7 +2,8 @@
  * The instance graph: task x partition for a requested range, the needs
  * between instances, and what is already complete.  plan prints it; the
  * scheduler runs it.  Built by walking from the requested instances: a
- * complete instance stops the walk (its needs are not examined, SPEC §2);
+ * complete instance stops the walk (its needs are not examined: dag-cli(1),
+ * DEPENDENCIES);
  * an incomplete one pulls in its needs, even from outside the range, and a
  * need before the DAG's start is satisfied.  An external check whose input
  * is missing is complete too when it has dependants and all of them are

@@ -47,8 +47,9 @@ struct sched_options {
 
 /*
  * Run every runnable instance of g (built by graph_build for dag) and
- * print the summary.  Returns the exit status (SPEC §4: 0 every requested
- * target exists, 1 an instance failed, 3 external inputs still missing,
+ * print the summary.  Returns the exit status (dag-cli(1), EXIT STATUS:
+ * 0 every requested target exists, 1 an instance failed, 3 external
+ * inputs still missing,
  * 130/143 interrupted by SIGINT/SIGTERM), or a negative errno with e
  * filled when the run could not be carried out at all.
  */

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "hash.h"
 #include "node.h"
 #include "util.h"
 
@@ -78,59 +79,11 @@ void wh_canon_column(struct strbuf *sb, struct sqlite3_stmt *st, int i);
 /* The declared SQL type of a column ("INTEGER", "date", ...) as our type; text when unknown. */
 enum wh_type wh_type_from_sql(const char *decl);
 
-/* FNV-1a, 64 bits: a hash that is the same on every machine and run. */
-uint64_t wh_hash64(const void *data, size_t len);
-
 /*
- * A hash map from byte strings to a pointer and an integer, for the
- * natural-key and by-key maps.  Lookups dominate a fact load (two per
- * fact), so a lookup touches two cache lines at most: a compact index of
- * 8-byte slots (hash tag and entry number), then the entry, which holds
- * keys of up to WH_MAP_INLINE bytes itself.  Entries are dense, in the
- * order they were added: iterate entries[0..n).
+ * Report that a task's key table h is full (hash_add returned NULL):
+ * -E2BIG, with the limit in the message.
  */
-#define WH_MAP_INLINE 32
-
-struct wh_map_slot {
-	uint64_t hash;
-	void *ptr;
-	int64_t num;
-	size_t len;
-	union {
-		char inl[WH_MAP_INLINE];	/* len <= WH_MAP_INLINE */
-		const char *ext;		/* longer keys, in the map's chunks */
-	} k;
-};
-
-struct wh_map {
-	uint64_t *index;	/* 0: empty; else hash tag << 32 | entry + 1 */
-	size_t cap;		/* index slots, a power of two */
-	struct wh_map_slot *entries;
-	size_t n, entries_cap;
-	char *chunk;		/* long keys: chunks linked by their first word */
-	size_t chunk_used, chunk_cap;
-};
-
-void wh_map_init(struct wh_map *m);
-/* Frees the map's own memory, not what ptr values point to. */
-void wh_map_release(struct wh_map *m);
-/* Make room for n keys at once (a known count saves rehashing). */
-void wh_map_reserve(struct wh_map *m, size_t n);
-/* The entry of key, or NULL. */
-struct wh_map_slot *wh_map_find(const struct wh_map *m, const void *key,
-	size_t len);
-/*
- * The entry of key, added (ptr NULL, num 0) when absent; *added says which.
- * An add may move entries: earlier entry pointers do not survive it.
- */
-struct wh_map_slot *wh_map_add(struct wh_map *m, const void *key, size_t len,
-	int *added);
-/* An entry's key bytes (len of them). */
-static inline const char *
-wh_map_key(const struct wh_map_slot *s)
-{
-	return s->len <= WH_MAP_INLINE ? s->k.inl : s->k.ext;
-}
+int wh_too_many_keys(struct err *e, const char *task, const struct hash *h);
 
 /* A column name or table name we accept: [A-Za-z_][A-Za-z0-9_]*, at most 64 bytes. */
 int wh_ident_ok(const char *s);

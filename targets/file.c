@@ -10,6 +10,7 @@
 #include "config.h"
 #include "target.h"
 #include "target_cache.h"
+#include "hash.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,140 +22,46 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* An open-addressing hash map from strings to small values. */
-struct strmap {
-	char **keys;
-	void **vals;
-	size_t n, cap;		/* cap is 0 or a power of two */
-};
-
 struct dir_entry {
 	int asked;		/* paths in it answered by stat so far */
 	int listed;		/* names holds its listing */
 	int missing;		/* the directory does not exist */
-	struct strmap names;
+	struct hash names;	/* name -> (void *)1 */
 };
 
 struct target_cache {
-	struct strmap paths;	/* path -> (void *)1 exists, (void *)2 missing */
-	struct strmap dirs;	/* directory -> struct dir_entry */
-	struct strmap markers;	/* "database\ntable" -> struct strmap of partitions */
+	struct hash paths;	/* path -> (void *)1 exists, (void *)2 missing */
+	struct hash dirs;	/* directory -> struct dir_entry */
+	struct hash markers;	/* "database\ntable" -> struct hash of partitions */
 };
 
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
+static void dir_free(void *p);
+static void set_free(void *p);
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	/* FNV's low bits mix poorly; the table indexes by them. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
+static const struct hash_type dir_type = { .name = "directories",
+	.val_free = dir_free };
+static const struct hash_type set_type = { .name = "marker tables",
+	.val_free = set_free };
 
-static size_t
-map_slot(const struct strmap *m, const char *key)
-{
-	size_t i = (size_t)hash_str(key) & (m->cap - 1);
-
-	while (m->keys[i] && strcmp(m->keys[i], key))
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
+/* The value of string key in h, or NULL. */
 static void *
-map_get(const struct strmap *m, const char *key)
+get(const struct hash *h, const char *key)
 {
-	size_t i;
+	const struct hash_entry *x = hash_find(h, key, strlen(key));
 
-	if (!m->cap)
-		return NULL;
-	i = map_slot(m, key);
-	return m->keys[i] ? m->vals[i] : NULL;
+	return x ? x->ptr : NULL;
 }
 
-static void map_put(struct strmap *m, const char *key, void *val);
-
+/*
+ * Set string key to val.  Never full: a cache holds what one process
+ * asked, far below the table's 2^32 keys.
+ */
 static void
-map_grow(struct strmap *m)
+put(struct hash *h, const char *key, void *val)
 {
-	struct strmap old = *m;
-	size_t i;
+	int added;
 
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->n = 0;
-	m->keys = xcalloc(m->cap, sizeof(*m->keys));
-	m->vals = xcalloc(m->cap, sizeof(*m->vals));
-	for (i = 0; i < old.cap; i++) {
-		if (!old.keys[i])
-			continue;
-		m->keys[map_slot(m, old.keys[i])] = old.keys[i];
-		m->vals[map_slot(m, old.keys[i])] = old.vals[i];
-		m->n++;
-	}
-	free(old.keys);
-	free(old.vals);
-}
-
-static void
-map_put(struct strmap *m, const char *key, void *val)
-{
-	size_t i;
-
-	if ((m->n + 1) * 2 > m->cap)
-		map_grow(m);
-	i = map_slot(m, key);
-	if (!m->keys[i]) {
-		m->keys[i] = xstrdup(key);
-		m->n++;
-	}
-	m->vals[i] = val;
-}
-
-/* Remove key (backward-shift deletion keeps probe chains intact). */
-static void *
-map_del(struct strmap *m, const char *key)
-{
-	size_t i, j;
-	void *val;
-
-	if (!m->cap)
-		return NULL;
-	i = map_slot(m, key);
-	if (!m->keys[i])
-		return NULL;
-	val = m->vals[i];
-	free(m->keys[i]);
-	m->keys[i] = NULL;
-	m->n--;
-	for (j = (i + 1) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1)) {
-		char *k = m->keys[j];
-		void *v = m->vals[j];
-		m->keys[j] = NULL;
-		m->keys[map_slot(m, k)] = k;
-		m->vals[map_slot(m, k)] = v;
-	}
-	return val;
-}
-
-static void
-map_release(struct strmap *m, void (*free_val)(void *))
-{
-	size_t i;
-
-	for (i = 0; i < m->cap; i++) {
-		if (!m->keys[i])
-			continue;
-		free(m->keys[i]);
-		if (free_val)
-			free_val(m->vals[i]);
-	}
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
+	hash_add(h, key, strlen(key), &added)->ptr = val;
 }
 
 static void
@@ -164,18 +71,18 @@ dir_free(void *p)
 
 	if (!d)
 		return;
-	map_release(&d->names, NULL);
+	hash_release(&d->names);
 	free(d);
 }
 
 static void
 set_free(void *p)
 {
-	struct strmap *set = p;
+	struct hash *set = p;
 
 	if (!set)
 		return;
-	map_release(set, NULL);
+	hash_release(set);
 	free(set);
 }
 
@@ -183,31 +90,37 @@ int
 target_cache_marker(struct target_cache *c, const char *key,
 	const char *partition)
 {
-	struct strmap *set = map_get(&c->markers, key);
+	struct hash *set = get(&c->markers, key);
 
 	if (!set)
 		return -1;
-	return map_get(set, partition) != NULL;
+	return get(set, partition) != NULL;
 }
 
 void
 target_cache_marker_add(struct target_cache *c, const char *key,
 	const char *partition)
 {
-	struct strmap *set = map_get(&c->markers, key);
+	struct hash *set = get(&c->markers, key);
 
 	if (!set) {
-		set = xcalloc(1, sizeof(*set));
-		map_put(&c->markers, key, set);
+		set = xmalloc(sizeof(*set));
+		hash_init(set, NULL);
+		put(&c->markers, key, set);
 	}
 	if (partition)
-		map_put(set, partition, (void *)1);
+		put(set, partition, (void *)1);
 }
 
 struct target_cache *
 target_cache_new(void)
 {
-	return xcalloc(1, sizeof(struct target_cache));
+	struct target_cache *c = xmalloc(sizeof(*c));
+
+	hash_init(&c->paths, NULL);
+	hash_init(&c->dirs, &dir_type);
+	hash_init(&c->markers, &set_type);
+	return c;
 }
 
 void
@@ -215,9 +128,9 @@ target_cache_free(struct target_cache *c)
 {
 	if (!c)
 		return;
-	map_release(&c->paths, NULL);
-	map_release(&c->dirs, dir_free);
-	map_release(&c->markers, set_free);
+	hash_release(&c->paths);
+	hash_release(&c->dirs);
+	hash_release(&c->markers);
 	free(c);
 }
 
@@ -248,9 +161,9 @@ target_cache_forget(struct target_cache *c, const char *path)
 		return;
 	if (len && path[len - 1] == '/')
 		path = full = xasprintf("%s_SUCCESS", path);
-	map_del(&c->paths, path);
+	hash_del(&c->paths, path, strlen(path), NULL);
 	dir = split(path, &base);
-	dir_free(map_del(&c->dirs, dir));
+	hash_del(&c->dirs, dir, strlen(dir), NULL);
 	free(dir);
 	free(full);
 }
@@ -271,7 +184,7 @@ list_dir(const char *dir, struct dir_entry *d, struct err *e)
 	}
 	while ((ent = readdir(dp)))
 		if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
-			map_put(&d->names, ent->d_name, (void *)1);
+			put(&d->names, ent->d_name, (void *)1);
 	closedir(dp);
 	d->listed = 1;
 	return 0;
@@ -298,13 +211,14 @@ cached_exists(struct target_cache *c, const char *path, struct err *e)
 	void *known;
 	int rc;
 
-	if ((known = map_get(&c->paths, path)))
+	if ((known = get(&c->paths, path)))
 		return known == (void *)1;
 	dir = split(path, &base);
-	d = map_get(&c->dirs, dir);
+	d = get(&c->dirs, dir);
 	if (!d) {
 		d = xcalloc(1, sizeof(*d));
-		map_put(&c->dirs, dir, d);
+		hash_init(&d->names, NULL);
+		put(&c->dirs, dir, d);
 	}
 	if (!d->listed && !d->missing && d->asked >= 1) {
 		rc = list_dir(dir, d, e);
@@ -314,12 +228,12 @@ cached_exists(struct target_cache *c, const char *path, struct err *e)
 	if (d->missing)
 		rc = 0;
 	else if (d->listed)
-		rc = map_get(&d->names, base) != NULL;
+		rc = get(&d->names, base) != NULL;
 	else {
 		rc = stat_exists(path, e);
 		if (rc >= 0) {
 			d->asked++;
-			map_put(&c->paths, path, rc ? (void *)1 : (void *)2);
+			put(&c->paths, path, rc ? (void *)1 : (void *)2);
 		}
 	}
 out:

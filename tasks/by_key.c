@@ -99,7 +99,7 @@ bykey_file_name(struct strbuf *out, const char *v, size_t len)
 			keep -= 2;
 		out->len = start + keep;
 		out->buf[out->len] = '\0';
-		sb_addf(out, "~%016llx", (unsigned long long)wh_hash64(v, len));
+		sb_addf(out, "~%016llx", (unsigned long long)hash_bytes(v, len));
 	}
 	sb_adds(out, ".csv");
 }
@@ -165,7 +165,7 @@ bykey_value_of_name(const char *name, struct strbuf *out)
 size_t
 bykey_bucket(const char *v, size_t len, size_t n)
 {
-	return n ? (size_t)(wh_hash64(v, len) % n) : 0;
+	return n ? (size_t)(hash_bytes(v, len) % n) : 0;
 }
 
 /* One output file. */
@@ -181,7 +181,7 @@ struct bykey {
 	struct task_run *run;
 	struct atomic_dir dir;
 	int dirfd;
-	struct wh_map keys;	/* value -> struct part (per-value mode) */
+	struct hash keys;	/* value -> struct part (per-value mode) */
 	struct { struct part **v; size_t n, cap; } parts;
 	size_t nbuckets;
 	int key_col;
@@ -359,12 +359,14 @@ new_part(struct bykey *b, const char *name)
 static struct part *
 part_for(struct bykey *b, const char *v, size_t len)
 {
-	struct wh_map_slot *s;
+	struct hash_entry *s;
 	int added;
 
 	if (b->nbuckets)
 		return b->parts.v[bykey_bucket(v, len, b->nbuckets)];
-	s = wh_map_add(&b->keys, v, len, &added);
+	s = hash_add(&b->keys, v, len, &added);
+	if (!s)
+		return NULL;
 	if (added) {
 		sb_reset(&b->name);
 		bykey_file_name(&b->name, v, len);
@@ -399,8 +401,11 @@ add_record(void *ctx, const struct record *rec, struct err *e)
 	struct bykey *b = ctx;
 	struct part *p = part_for(b, rec->fields[b->key_col],
 		rec->lens[b->key_col]);
-	size_t cap = p->buf.cap;
+	size_t cap;
 
+	if (!p)
+		return wh_too_many_keys(e, b->run->task, &b->keys);
+	cap = p->buf.cap;
 	encode_record(b, &p->buf, rec);
 	b->buffered += (int64_t)(p->buf.cap - cap);
 	if (b->buffered > b->budget)
@@ -532,7 +537,7 @@ bykey_release(struct bykey *b)
 		free(p);
 	}
 	free(b->parts.v);
-	wh_map_release(&b->keys);
+	hash_release(&b->keys);
 	free(b->proj);
 	sb_release(&b->header);
 	sb_release(&b->name);
@@ -561,7 +566,7 @@ bykey_run(struct task_run *run, struct err *e)
 	memset(&b, 0, sizeof(b));
 	b.run = run;
 	b.dirfd = -1;
-	wh_map_init(&b.keys);
+	hash_init(&b.keys, NULL);
 	sb_init(&b.header);
 	sb_init(&b.name);
 	b.budget = size_field(run, "memory", BYKEY_DEFAULT_MEMORY);

@@ -64,7 +64,7 @@ struct dim_load {
 	size_t ncols, nnk;
 	sqlite3 *db;
 	sqlite3_stmt *ins, *upd, *close_st;
-	struct wh_map cur;	/* canonical natural key -> current version */
+	struct hash cur;	/* canonical natural key -> current version */
 	int64_t next_sk;
 	char stamp[32];		/* the partition's start, UTC */
 	struct strbuf key, val;	/* scratch: canonical key and values */
@@ -76,6 +76,12 @@ struct dim_ver {
 	int fresh;		/* valid from this partition: update in place */
 	size_t len;
 	char vals[];
+};
+
+/* Natural keys to their current version, which the table owns. */
+static const struct hash_type current_versions = {
+	.name = "natural keys",
+	.val_free = free,
 };
 
 static int
@@ -228,7 +234,7 @@ out:
 }
 
 static void
-put_version(struct dim_load *d, struct wh_map_slot *s, int64_t sk, int fresh)
+put_version(struct dim_load *d, struct hash_entry *s, int64_t sk, int fresh)
 {
 	struct dim_ver *v = s->ptr;
 
@@ -272,7 +278,7 @@ load_current(struct dim_load *d, struct err *e)
 	if (rc < 0)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct wh_map_slot *s;
+		struct hash_entry *s;
 		const char *from;
 
 		sb_reset(&d->key);
@@ -280,14 +286,20 @@ load_current(struct dim_load *d, struct err *e)
 		for (i = 0; i < d->ncols; i++)
 			wh_canon_column(i < d->nnk ? &d->key : &d->val, st,
 				(int)i + 1);
-		s = wh_map_add(&d->cur, d->key.buf ? d->key.buf : "",
+		s = hash_add(&d->cur, d->key.buf ? d->key.buf : "",
 			d->key.len, &added);
+		if (!s) {
+			rc = wh_too_many_keys(e, d->run->task, &d->cur);
+			break;
+		}
 		from = d->scd2 ? (const char *)sqlite3_column_text(st,
 			(int)d->ncols + 1) : NULL;
 		put_version(d, s, sqlite3_column_int64(st, 0),
 			from && !strcmp(from, d->stamp));
 	}
 	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
 	if (rc != SQLITE_DONE)
 		return err_set(e, -EIO, "task '%s': cannot read '%s': %s",
 			d->run->task, d->table, sqlite3_errmsg(d->db));
@@ -442,13 +454,15 @@ static int
 apply_record(void *ctx, const struct record *rec, struct err *e)
 {
 	struct dim_load *d = ctx;
-	struct wh_map_slot *s;
+	struct hash_entry *s;
 	struct dim_ver *v;
 	int added, rc;
 	int64_t sk;
 
-	s = wh_map_add(&d->cur, d->key.buf ? d->key.buf : "", d->key.len,
+	s = hash_add(&d->cur, d->key.buf ? d->key.buf : "", d->key.len,
 		&added);
+	if (!s)
+		return wh_too_many_keys(e, d->run->task, &d->cur);
 	v = s->ptr;
 	if (!added && v->len == d->val.len &&
 	    !memcmp(v->vals, d->val.buf ? d->val.buf : "", v->len))
@@ -481,11 +495,7 @@ apply_record(void *ctx, const struct record *rec, struct err *e)
 static void
 dim_release(struct dim_load *d)
 {
-	size_t i;
-
-	for (i = 0; i < d->cur.n; i++)
-		free(d->cur.entries[i].ptr);
-	wh_map_release(&d->cur);
+	hash_release(&d->cur);
 	sqlite3_finalize(d->ins);
 	sqlite3_finalize(d->upd);
 	sqlite3_finalize(d->close_st);
@@ -520,7 +530,7 @@ dim_run(struct task_run *run, struct err *e)
 	d.table = task_run_str(run, "table");
 	d.sk = task_run_str(run, "surrogate_key");
 	d.scd2 = scd2_of(task_run_str(run, "history"));
-	wh_map_init(&d.cur);
+	hash_init(&d.cur, &current_versions);
 	sb_init(&d.key);
 	sb_init(&d.val);
 	wh_utc_stamp(run->start, d.stamp, sizeof(d.stamp));

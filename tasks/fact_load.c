@@ -61,7 +61,7 @@ struct lookup {
 	enum wh_type *types;	/* how the dimension declares each nk column */
 	int unknown;		/* on_missing: unknown */
 	int scd2;
-	struct wh_map keys;	/* canonical natural key -> surrogate key */
+	struct hash keys;	/* canonical natural key -> surrogate key */
 	int64_t misses;
 	int line, column;	/* the lookup's position in the DAG file, or 0 */
 };
@@ -144,7 +144,7 @@ parse_lookups(struct fact_load *f)
 		k->unknown = om && !strcmp(om, "unknown");
 		k->in = xcalloc(k->n, sizeof(*k->in));
 		k->types = xcalloc(k->n, sizeof(*k->types));
-		wh_map_init(&k->keys);
+		hash_init(&k->keys, NULL);
 	}
 }
 
@@ -416,18 +416,25 @@ load_lookup(struct fact_load *f, struct lookup *k, struct err *e)
 		goto out;
 	if (k->scd2)
 		sqlite3_bind_text(st, 1, f->stamp, -1, SQLITE_STATIC);
-	wh_map_reserve(&k->keys, (size_t)count_rows(f->db, k->dim));
+	hash_reserve(&k->keys, (size_t)count_rows(f->db, k->dim));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct wh_map_slot *s;
+		struct hash_entry *s;
 
 		sb_reset(&f->key);
 		for (i = 0; i < k->n; i++)
 			wh_canon_column(&f->key, st, (int)i + 1);
-		s = wh_map_add(&k->keys, f->key.buf, f->key.len, &added);
+		s = hash_add(&k->keys, f->key.buf, f->key.len, &added);
+		if (!s) {
+			rc = wh_too_many_keys(e, f->run->task, &k->keys);
+			break;
+		}
 		s->num = sqlite3_column_int64(st, 0);
 	}
-	rc = rc == SQLITE_DONE ? 0 : err_set(e, -EIO, "task '%s': cannot "
-		"read '%s': %s", f->run->task, k->dim, sqlite3_errmsg(f->db));
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = err_set(e, -EIO, "task '%s': cannot read '%s': %s",
+			f->run->task, k->dim, sqlite3_errmsg(f->db));
 	sqlite3_finalize(st);
 out:
 	wh_strv_free(names);
@@ -544,7 +551,7 @@ static int
 resolve(struct lookup *k, const struct record *rec, struct strbuf *key,
 	int64_t *sk)
 {
-	struct wh_map_slot *s;
+	struct hash_entry *s;
 	size_t i;
 
 	sb_reset(key);
@@ -552,7 +559,7 @@ resolve(struct lookup *k, const struct record *rec, struct strbuf *key,
 		if (wh_canon_text(key, k->types[i], rec->fields[k->in[i]],
 		    rec->lens[k->in[i]]) < 0)
 			return 0;
-	s = wh_map_find(&k->keys, key->buf, key->len);
+	s = hash_find(&k->keys, key->buf, key->len);
 	if (!s)
 		return 0;
 	*sk = s->num;
@@ -652,7 +659,7 @@ fact_release(struct fact_load *f)
 		free(f->lk[i].nk);
 		free(f->lk[i].in);
 		free(f->lk[i].types);
-		wh_map_release(&f->lk[i].keys);
+		hash_release(&f->lk[i].keys);
 	}
 	free(f->lk);
 	free(f->cols);

@@ -1,6 +1,6 @@
 /*
- * Unit tests of engine/warehouse (type checks, canonical forms, the hash
- * map) and of by-key's file names.
+ * Unit tests of engine/warehouse (type checks, canonical forms) and of
+ * by-key's file names.
  */
 #include "config.h"
 
@@ -95,76 +95,6 @@ UNIT_TEST(identifiers)
 	sb_release(&sb);
 }
 
-UNIT_TEST(map_many_keys)
-{
-	struct wh_map m;
-	char key[32];
-	int i, added;
-
-	wh_map_init(&m);
-	for (i = 0; i < 100000; i++) {
-		snprintf(key, sizeof(key), "LN%010d", i);
-		wh_map_add(&m, key, strlen(key), &added)->num = i;
-		CHECK(added);
-	}
-	wh_map_add(&m, "", 0, &added)->num = -1;
-	CHECK(added);
-	CHECK_INT(m.n, ==, 100001);
-	for (i = 0; i < 100000; i += 997) {
-		snprintf(key, sizeof(key), "LN%010d", i);
-		CHECK_INT(wh_map_find(&m, key, strlen(key))->num, ==, i);
-	}
-	CHECK_INT(wh_map_find(&m, "", 0)->num, ==, -1);
-	CHECK(wh_map_find(&m, "LN", 2) == NULL);
-	wh_map_add(&m, "LN0000000005", 12, &added);
-	CHECK(!added);
-	/* Entries stay in the order they were added. */
-	CHECK_INT(m.entries[7].num, ==, 7);
-	CHECK(!memcmp(wh_map_key(&m.entries[7]), "LN0000000007", 12));
-	wh_map_release(&m);
-}
-
-UNIT_TEST(map_long_and_binary_keys)
-{
-	struct wh_map m;
-	char key[200];
-	int i, added;
-
-	/* Keys on both sides of the inline limit, with NUL bytes inside. */
-	wh_map_init(&m);
-	for (i = 0; i < 5000; i++) {
-		size_t len = (size_t)(i % 90) + 1;
-
-		memset(key, 'k', sizeof(key));
-		memcpy(key, &i, sizeof(i));
-		wh_map_add(&m, key, len + sizeof(i), &added)->num = i;
-		CHECK(added);
-	}
-	for (i = 0; i < 5000; i++) {
-		size_t len = (size_t)(i % 90) + 1;
-		struct wh_map_slot *s;
-
-		memset(key, 'k', sizeof(key));
-		memcpy(key, &i, sizeof(i));
-		s = wh_map_find(&m, key, len + sizeof(i));
-		CHECK(s != NULL);
-		CHECK_INT(s->num, ==, i);
-		CHECK_INT(s->len, ==, len + sizeof(i));
-		CHECK(!memcmp(wh_map_key(s), key, s->len));
-		/* One byte shorter is another key. */
-		CHECK(wh_map_find(&m, key, len + sizeof(i) - 1) == NULL ||
-			wh_map_find(&m, key, len + sizeof(i) - 1)->num != i);
-	}
-	wh_map_reserve(&m, 100000);
-	CHECK_INT(m.n, ==, 5000);
-	memset(key, 'k', sizeof(key));
-	i = 4999;
-	memcpy(key, &i, sizeof(i));
-	CHECK_INT(wh_map_find(&m, key, (size_t)(i % 90) + 1 + sizeof(i))->num,
-		==, 4999);
-	wh_map_release(&m);
-}
-
 UNIT_TEST(file_names_round_trip)
 {
 	static const char *const values[] = { "a", "", "a/b", ".x", "a.b",
@@ -206,10 +136,10 @@ UNIT_TEST(buckets_are_stable)
 	CHECK_INT(bykey_bucket("2015550001", 10, 16), ==,
 		bykey_bucket("2015550001", 10, 16));
 	CHECK_INT(bykey_bucket("x", 1, 1), ==, 0);
-	CHECK_INT(wh_hash64("", 0), ==, wh_hash64("", 0));
-	CHECK(wh_hash64("a", 1) != wh_hash64("b", 1));
+	CHECK_INT(hash_bytes("", 0), ==, hash_bytes("", 0));
+	CHECK(hash_bytes("a", 1) != hash_bytes("b", 1));
 }
 
 UNIT_MAIN(types_parse, values_fit_types, canonical_forms, identifiers,
-	map_many_keys, map_long_and_binary_keys, file_names_round_trip,
+	file_names_round_trip,
 	buckets_are_stable)

@@ -1,0 +1,178 @@
+/*
+ * Unit tests of engine/hash: many keys, keys on both sides of the inline
+ * limit, deletion that keeps every other key findable, a full table that
+ * says so instead of aborting, and a hash whose values do not change
+ * (by-key's file names and shard numbers are made from it).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "unit.h"
+
+UNIT_TEST(many_keys)
+{
+	struct hash m;
+	char key[32];
+	int i, added;
+
+	hash_init(&m, NULL);
+	for (i = 0; i < 100000; i++) {
+		snprintf(key, sizeof(key), "LN%010d", i);
+		hash_add(&m, key, strlen(key), &added)->num = i;
+		CHECK(added);
+	}
+	hash_add(&m, "", 0, &added)->num = -1;
+	CHECK(added);
+	CHECK_INT(m.n, ==, 100001);
+	for (i = 0; i < 100000; i += 997) {
+		snprintf(key, sizeof(key), "LN%010d", i);
+		CHECK_INT(hash_find(&m, key, strlen(key))->num, ==, i);
+	}
+	CHECK_INT(hash_find(&m, "", 0)->num, ==, -1);
+	CHECK(hash_find(&m, "LN", 2) == NULL);
+	hash_add(&m, "LN0000000005", 12, &added);
+	CHECK(!added);
+	/* Entries stay in the order they were added. */
+	CHECK_INT(m.entries[7].num, ==, 7);
+	CHECK(!memcmp(hash_key(&m.entries[7]), "LN0000000007", 12));
+	hash_release(&m);
+}
+
+UNIT_TEST(long_and_binary_keys)
+{
+	struct hash m;
+	char key[200];
+	int i, added;
+
+	/* Keys on both sides of the inline limit, with NUL bytes inside. */
+	hash_init(&m, NULL);
+	for (i = 0; i < 5000; i++) {
+		size_t len = (size_t)(i % 90) + 1;
+
+		memset(key, 'k', sizeof(key));
+		memcpy(key, &i, sizeof(i));
+		hash_add(&m, key, len + sizeof(i), &added)->num = i;
+		CHECK(added);
+	}
+	for (i = 0; i < 5000; i++) {
+		size_t len = (size_t)(i % 90) + 1;
+		struct hash_entry *s;
+
+		memset(key, 'k', sizeof(key));
+		memcpy(key, &i, sizeof(i));
+		s = hash_find(&m, key, len + sizeof(i));
+		CHECK(s != NULL);
+		CHECK_INT(s->num, ==, i);
+		CHECK_INT(s->len, ==, len + sizeof(i));
+		CHECK(!memcmp(hash_key(s), key, s->len));
+		/* One byte shorter is another key. */
+		CHECK(hash_find(&m, key, len + sizeof(i) - 1) == NULL ||
+			hash_find(&m, key, len + sizeof(i) - 1)->num != i);
+	}
+	hash_reserve(&m, 100000);
+	CHECK_INT(m.n, ==, 5000);
+	memset(key, 'k', sizeof(key));
+	i = 4999;
+	memcpy(key, &i, sizeof(i));
+	CHECK_INT(hash_find(&m, key, (size_t)(i % 90) + 1 + sizeof(i))->num,
+		==, 4999);
+	hash_release(&m);
+}
+
+static int freed;
+
+static void
+count_free(void *p)
+{
+	freed++;
+	free(p);
+}
+
+UNIT_TEST(delete_keeps_the_rest)
+{
+	static const struct hash_type owned = { .name = "things",
+		.val_free = count_free };
+	struct hash m;
+	char key[64];
+	int i, added;
+	void *ptr;
+
+	/* Long and short keys, deleted in an order that breaks chains. */
+	hash_init(&m, &owned);
+	for (i = 0; i < 3000; i++) {
+		struct hash_entry *x;
+
+		snprintf(key, sizeof(key), i % 2 ? "%d" :
+			"a-long-key-beyond-the-inline-limit-%d", i);
+		x = hash_add(&m, key, strlen(key), &added);
+		x->num = i;
+		x->ptr = malloc(1);
+	}
+	for (i = 0; i < 3000; i += 3) {
+		snprintf(key, sizeof(key), i % 2 ? "%d" :
+			"a-long-key-beyond-the-inline-limit-%d", i);
+		CHECK_INT(hash_del(&m, key, strlen(key), NULL), ==, 1);
+		CHECK_INT(hash_del(&m, key, strlen(key), NULL), ==, 0);
+	}
+	CHECK_INT(freed, ==, 1000);
+	CHECK_INT(m.n, ==, 2000);
+	for (i = 0; i < 3000; i++) {
+		struct hash_entry *x;
+
+		snprintf(key, sizeof(key), i % 2 ? "%d" :
+			"a-long-key-beyond-the-inline-limit-%d", i);
+		x = hash_find(&m, key, strlen(key));
+		if (i % 3 == 0)
+			CHECK(x == NULL);
+		else {
+			CHECK(x != NULL);
+			CHECK_INT(x->num, ==, i);
+		}
+	}
+	snprintf(key, sizeof(key), "%d", 1);
+	CHECK_INT(hash_del(&m, key, strlen(key), &ptr), ==, 1);
+	CHECK_INT(freed, ==, 1000);	/* handed back, not freed */
+	free(ptr);
+	hash_release(&m);
+	CHECK_INT(freed, ==, 2999);
+	CHECK_INT(m.n, ==, 0);
+	CHECK(hash_find(&m, "2", 1) == NULL);
+}
+
+UNIT_TEST(full_table_is_an_answer)
+{
+	static const struct hash_type small = { .name = "keys", .max = 3 };
+	struct hash m;
+	int added;
+
+	hash_init(&m, &small);
+	CHECK(hash_add(&m, "a", 1, &added) != NULL);
+	CHECK(hash_add(&m, "b", 1, &added) != NULL);
+	CHECK(hash_add(&m, "c", 1, &added) != NULL);
+	CHECK(hash_add(&m, "d", 1, &added) == NULL);
+	CHECK(!added);
+	/* A key already there is still found. */
+	CHECK(hash_add(&m, "b", 1, &added) != NULL);
+	CHECK(!added);
+	CHECK_INT(hash_max(&m), ==, 3);
+	hash_release(&m);
+	hash_init(&m, NULL);
+	CHECK(hash_max(&m) == HASH_MAX);
+	hash_release(&m);
+}
+
+UNIT_TEST(hash_values_are_fixed)
+{
+	/* FNV-1a 64 with the MurmurHash3 finalizer, on every machine. */
+	CHECK(hash_bytes("", 0) == 0xefd01f60ba992926ULL);
+	CHECK(hash_bytes("2015550001", 10) == 0x4366c3583cfed216ULL);
+	CHECK(hash_bytes("a", 1) != hash_bytes("b", 1));
+	CHECK(hash_bytes("ab", 2) != hash_bytes("ba", 2));
+}
+
+UNIT_MAIN(many_keys, long_and_binary_keys, delete_keeps_the_rest,
+	full_table_is_an_answer, hash_values_are_fixed)
