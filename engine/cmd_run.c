@@ -943,9 +943,10 @@ cmd_run_instance(int argc, char **argv)
 	if (o.help || (o.print ? o.n_args != 2 || !o.date : o.n_args != 1)) {
 		fprintf(o.help ? stdout : stderr, "usage: dag-cli __run-instance "
 			"FILE.json\n       dag-cli __run-instance --print DAG TASK "
-			"--date D\n\nRuns one resolved built-in instance in this "
-			"process (the worker a remote\nexecutor starts); --print "
-			"writes that JSON for an instance.\n");
+			"--date D\n\nRuns one resolved instance (a built-in kind in "
+			"this process, a command\nunder /bin/sh -c, publishing its "
+			"target): what a remote executor or a\nworker starts.  "
+			"--print writes that JSON for an instance.\n");
 		rc = o.help ? EXIT_OK : EXIT_USAGE;
 		goto out;
 	}

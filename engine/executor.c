@@ -54,14 +54,6 @@ exec_request_json(const struct exec_request *rq, struct err *e)
 		e);
 	if (!m)
 		return NULL;
-	if (rq->command)
-		node_map_set(m, "command", node_new_scalar(rq->command));
-	if (rq->target)
-		node_map_set(m, "target", node_new_scalar(rq->target));
-	if (rq->tmp_target)
-		node_map_set(m, "tmp_target", node_new_scalar(rq->tmp_target));
-	node_map_set(m, "target_dir", node_new_scalar(rq->target_dir ?
-		"true" : "false"));
 	node_map_set(m, "fsync", node_new_scalar(rq->fsync ? "true" :
 		"false"));
 	snprintf(num, sizeof(num), "%d", rq->attempt);

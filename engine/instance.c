@@ -26,6 +26,7 @@
 #include "graph.h"
 #include "node.h"
 #include "publish.h"
+#include "target.h"
 #include "task_kind.h"
 
 static void
@@ -77,6 +78,15 @@ instance_node(const struct dag *dag, struct graph *g, size_t inst,
 	map_str(m, "database", database);
 	node_map_set(m, "definition", node_clone(t->def));
 	node_map_set(m, "fields", fields);
+	if (t->kind->command_field) {
+		/* A command needs no definition to run: say it outright. */
+		map_str(m, "command", node_get_str(fields,
+			t->kind->command_field));
+		map_str(m, "target", in->target);
+		map_str(m, "tmp_target", tmp_target);
+		map_str(m, "target_dir", t->target_type == TARGET_DIR ?
+			"true" : "false");
+	}
 	free(database);
 	return m;
 }

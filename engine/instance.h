@@ -22,8 +22,9 @@ struct exec_result;
 /*
  * The resolved instance (g->inst[inst]) as a map: dag, task, kind,
  * partition and its bounds, database, the definition and the resolved
- * fields; now is the run's clock (unix seconds) and tmp_target, when not
- * NULL, what {target} expands to.  Caller frees with node_free; NULL with
+ * fields; a command kind also its "command", "target", "target_dir" and
+ * (when tmp_target is not NULL) "tmp_target".  now is the run's clock
+ * (unix seconds); tmp_target, when not NULL, what {target} expands to.  Caller frees with node_free; NULL with
  * e filled.
  */
 struct node *instance_node(const struct dag *dag, struct graph *g,
