@@ -102,6 +102,7 @@ struct slurm {
 	int polling;
 	int handles;		/* open handles, for close */
 	int warned;		/* squeue failed: said so once */
+	int no_arrays;		/* an array was refused: one job each */
 };
 
 /* ---- running Slurm's commands ---- */
@@ -561,8 +562,19 @@ submit(struct slurm *sl, struct sjob **v, size_t n)
 	sb_init(&errb);
 	rc = run_tool(a.v, &out, &errb);
 	args_free(&a);
+	if ((rc != 0 || !out.buf || parse_id(out.buf, &id, &k) < 0 || !id) &&
+	    n > 1) {
+		/*
+		 * A cluster may limit or refuse arrays (MaxArraySize): from
+		 * now on, one job per attempt.
+		 */
+		sl->no_arrays = 1;
+		for (i = 0; i < n; i++)
+			submit(sl, v + i, 1);
+		goto out;
+	}
 	if (rc != 0 || !out.buf || parse_id(out.buf, &id, &k) < 0 || !id) {
-		char *msg = errb.buf ? errb.buf : out.buf ? out.buf : "";
+		char *msg = errb.len ? errb.buf : out.len ? out.buf : "";
 		size_t len = strlen(msg);
 
 		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
@@ -626,7 +638,8 @@ on_flush(uv_timer_t *t)
 			i++;
 			continue;
 		}
-		while (i + m < n && m < ARRAY_MAX && !v[i + m]->cancel_sig &&
+		while (i + m < n && m < ARRAY_MAX && !sl->no_arrays &&
+		    !v[i + m]->cancel_sig &&
 		    v[i + m]->timeout_ms == v[i]->timeout_ms &&
 		    v[i + m]->seq == v[i]->seq + m &&
 		    !strcmp(v[i + m]->name, v[i]->name))

@@ -203,4 +203,39 @@ test_expect_success 'an unknown executor is an error at its position' '
 	test_grep "unknown executor .nope." run.err
 '
 
+test_expect_success 'a cluster that refuses job arrays gets one job per attempt' '
+	mkdir -p bin &&
+	cat >bin/sbatch <<-EOF &&
+	#!/bin/sh
+	# sbatch of a cluster with MaxArraySize=0.
+	for a; do
+		case \$a in --array=*)
+			echo array >>$TRASH/sbatch.log
+			echo "sbatch: error: Batch job submission failed: Invalid job array specification" >&2
+			exit 1 ;;
+		esac
+	done
+	echo single >>$TRASH/sbatch.log
+	exec /usr/bin/sbatch "\$@"
+	EOF
+	chmod +x bin/sbatch &&
+	cat >t3802g.yaml <<-\EOF &&
+	dag: t3802g
+	schedule: daily
+	start: 2026-03-01
+	tasks:
+	  one:
+	    kind: command
+	    target: o/one/{date}
+	    run: "echo {date} >{target}"
+	EOF
+	PATH=$TRASH/bin:$PATH dag-cli backfill t3802g.yaml --from 2026-03-01 \
+		--to 2026-03-04 --executor slurm >run.out 2>run.err &&
+	cat o/one/* >got &&
+	printf "2026-03-0%s\n" 1 2 3 4 >expect &&
+	test_cmp expect got &&
+	printf "%s\n" array single single single single >expect &&
+	test_cmp expect sbatch.log
+'
+
 test_done
