@@ -167,10 +167,10 @@ test_expect_success 'executor: in the DAG picks Slurm, its partition, its sbatch
 	    kind: command
 	    target: out/where/{date}
 	    timeout: 90s
-	    run: "echo $SLURM_JOB_PARTITION $T3802_VIA $(squeue -h -j $SLURM_JOB_ID -o %l) >{target}"
+	    run: "echo p=$SLURM_JOB_PARTITION v=$T3802_VIA t=$(test -z \"$SLURM_JOB_ID\" || squeue -h -j $SLURM_JOB_ID -o %l) >{target}"
 	EOF
 	dag-cli run t3802e.yaml --date 2026-03-01 >run.out 2>run.err &&
-	echo "other sbatch-option 2:00" >expect &&
+	echo "p=other v=sbatch-option t=2:00" >expect &&
 	test_cmp expect out/where/2026-03-01
 '
 
@@ -178,11 +178,11 @@ test_expect_success 'the command line overrides the DAG' '
 	rm -rf out/where &&
 	dag-cli run t3802e.yaml --date 2026-03-01 --partition debug \
 		--sbatch-option=--export=ALL,T3802_VIA=cli >run.out 2>run.err &&
-	echo "debug cli 2:00" >expect &&
+	echo "p=debug v=cli t=2:00" >expect &&
 	test_cmp expect out/where/2026-03-01 &&
 	rm -rf out/where &&
 	dag-cli run t3802e.yaml --date 2026-03-01 --executor local >run.out 2>run.err &&
-	echo >expect &&
+	echo "p= v= t=" >expect &&
 	test_cmp expect out/where/2026-03-01
 '
 
