@@ -58,11 +58,12 @@ until [ "$(ls floor | wc -l)" -ge "$n" ] && [ -z "$(squeue -h -n benchfloor -t P
 	sleep 0.2
 done
 t_floor=$(secs "$t0" "$(now)")
+echo "floor: $(rate "$n" "$t_floor")" >&2
 
 run_dag() {
 	rm -rf out .dag-state
 	t0=$(now)
-	"$dag_cli" backfill bench.yaml --from "$first" --to "$last" --quiet "$@" >/dev/null
+	"$dag_cli" backfill bench.yaml --from "$first" --to "$last" "$@" >/dev/null
 	t=$(secs "$t0" "$(now)")
 	[ "$(ls out | wc -l)" -eq "$n" ] || { echo "bench/slurm.sh: a run left targets missing" >&2; exit 1; }
 	echo "$t"

@@ -72,6 +72,7 @@ struct sjob {
 	int cancel_sig;		/* cancelled with this signal, or 0 */
 	int scancelled;		/* scancel was sent */
 	char seen[24];		/* the state squeue last gave, or "" */
+	int held;		/* pending, held by the controller */
 	int64_t missing_ms;	/* first poll that did not list it, or 0 */
 	int64_t ended_ms;	/* first poll that said it ended, or 0 */
 };
@@ -424,8 +425,9 @@ report_ended(struct slurm *sl, struct sjob *j, const char *what, int lost)
 	} else if (lost) {
 		r.rc = -EIO;
 		r.lost = 1;
-		snprintf(r.error, sizeof(r.error), "the Slurm job %s left the "
-			"queue without a result (lost)", id);
+		snprintf(r.error, sizeof(r.error), "the Slurm job %s %s without "
+			"a result (lost)", id, *what ? "stayed held by the "
+			"controller" : "left the queue");
 	} else {
 		r.rc = -EIO;
 		snprintf(r.error, sizeof(r.error), "the Slurm job %s ended %s "
@@ -703,8 +705,10 @@ query(struct slurm *sl)
 		if (!b->live)
 			continue;
 		for (i = 0; i < b->n; i++)
-			if (b->jobs[i])
+			if (b->jobs[i]) {
 				b->jobs[i]->seen[0] = '\0';
+				b->jobs[i]->held = 0;
+			}
 		sb_addf(&ids, "%s%lu", n ? "," : "", b->id);
 		n++;
 	}
@@ -716,7 +720,7 @@ query(struct slurm *sl)
 	arg_add(&a, xstrdup("--noheader"));
 	arg_add(&a, xstrdup("--array"));
 	arg_add(&a, xstrdup("--states=all"));
-	arg_add(&a, xstrdup("--format=%i %T"));
+	arg_add(&a, xstrdup("--format=%i %T %r"));
 	arg_add(&a, xasprintf("--jobs=%s", ids.buf));
 	sb_release(&ids);
 	sb_init(&out);
@@ -741,23 +745,34 @@ query(struct slurm *sl)
 			unsigned long id;
 			struct sjob *j;
 			long k;
+			int held, at = 0;
 
 			nl = strchr(line, '\n');
 			nl = nl ? nl + 1 : line + strlen(line);
-			if (sscanf(line, "%63s %23s", id_s, st) != 2 ||
+			if (sscanf(line, "%63s %23s %n", id_s, st, &at) != 2 ||
 			    parse_id(id_s, &id, &k) < 0)
 				continue;
+			/*
+			 * A launch that failed (slurmd too slow to confirm it)
+			 * requeues the job held: it would wait forever.
+			 */
+			held = at > 0 && (!strncmp(line + at, "JobHeldAdmin", 12) ||
+			    !strncmp(line + at, "launch failed", 13));
 			if (k == -2) {
 				for (b = sl->batches; b && b->id != id; b = b->next)
 					;
 				for (i = 0; b && i < b->n; i++)
-					if (b->jobs[i] && !b->jobs[i]->seen[0])
+					if (b->jobs[i] && !b->jobs[i]->seen[0]) {
 						snprintf(b->jobs[i]->seen,
 							sizeof(b->jobs[i]->seen), "%s", st);
+						b->jobs[i]->held = held;
+					}
 				continue;
 			}
-			if ((j = find_job(sl, id, k)))
+			if ((j = find_job(sl, id, k))) {
 				snprintf(j->seen, sizeof(j->seen), "%s", st);
+				j->held = held;
+			}
 		}
 	}
 out:
@@ -772,11 +787,11 @@ settle(struct slurm *sl, struct sjob *j, int64_t now)
 {
 	if (take_result(sl, j))
 		return 1;
-	if (j->seen[0] && !ended(j->seen)) {
+	if (j->seen[0] && !ended(j->seen) && !j->held) {
 		j->missing_ms = 0;
 		return 0;
 	}
-	if (j->seen[0]) {
+	if (j->seen[0] && !j->held) {
 		/* Ended: the result file may lag behind on a network file system. */
 		if (!j->ended_ms)
 			j->ended_ms = now;
@@ -786,7 +801,7 @@ settle(struct slurm *sl, struct sjob *j, int64_t now)
 		}
 		return 0;
 	}
-	/* Not listed: gone from the queue. */
+	/* Not listed (gone from the queue), or held for good. */
 	if (!j->missing_ms)
 		j->missing_ms = now;
 	if (j->cancel_sig) {
@@ -800,7 +815,7 @@ settle(struct slurm *sl, struct sjob *j, int64_t now)
 		/* Wherever it is, it must not publish after its retry. */
 		job_id(j, one, sizeof(one));
 		cancel_ids(sl, ids, 1);
-		report_ended(sl, j, "", 1);
+		report_ended(sl, j, j->held ? "held" : "", 1);
 		return 1;
 	}
 	return 0;

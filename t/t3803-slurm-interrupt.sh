@@ -99,6 +99,32 @@ test_expect_success 'a job that leaves the queue without a result is lost, then 
 	test_grep "left the queue without a result (lost)" log
 '
 
+test_expect_success 'a job the controller keeps held is given up as lost, then retried' '
+	rm -rf .dag-state hide &&
+	cat >bin/squeue <<-EOF &&
+	#!/bin/sh
+	# squeue showing the job named in ./hide held, as after a failed launch.
+	/usr/bin/squeue "\$@" | if test -s "$TRASH/hide"; then
+		sed "s/^\$(cat "$TRASH/hide") .*/\$(cat "$TRASH/hide") PENDING JobHeldAdmin/"
+	else
+		cat
+	fi
+	EOF
+	PATH=$TRASH/bin:$PATH DAG_SLURM_LOST_MS=2000 \
+		dag-cli run t3803b.yaml --date 2026-03-02 --executor slurm \
+		>run.out 2>run.err &&
+	echo ok >expect &&
+	test_cmp expect o/once/2026-03-02 &&
+	statuses >got &&
+	cat >expect <<-\EOF &&
+	once|2026-03-02|1|lost
+	once|2026-03-02|2|done
+	EOF
+	test_cmp expect got &&
+	dag-cli logs t3803b.yaml once --date 2026-03-02 --attempt 1 >log &&
+	test_grep "stayed held by the controller without a result (lost)" log
+'
+
 test_expect_success 'kill -9 of the scheduler, then a rerun: the orphans finish, nothing runs twice' '
 	rm -rf .dag-state &&
 	cat >t3803c.yaml <<-EOF &&
