@@ -7,6 +7,7 @@
 #include "config.h"
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -286,4 +287,52 @@ cli_state_path(const char *opt)
 	if (env && *env)
 		return env;
 	return ".dag-state/state.db";
+}
+
+int
+cli_parse_count(const char *cmd, const char *opt, const char *v, long min,
+	long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || end == v) {
+		fprintf(stderr, "dag-cli %s: %s expects a whole number, not '%s'\n",
+			cmd, opt, v);
+		return -1;
+	}
+	if (n < min) {
+		fprintf(stderr, "dag-cli %s: %s needs at least %ld, not '%s'\n",
+			cmd, opt, min, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int
+cli_one_partition(const char *cmd, const struct dag *dag, const char *date,
+	struct partition *out)
+{
+	struct partition *parts = NULL;
+	size_t n = 0;
+	struct err e;
+
+	err_clear(&e);
+	if (dag_partitions(dag, date, date, cli_now(), &parts, &n, &e) < 0) {
+		fprintf(stderr, "dag-cli %s: ", cmd);
+		err_print(&e, stderr);
+		return -1;
+	}
+	if (n != 1) {
+		fprintf(stderr, "dag-cli %s: '%s' names %zu partitions of an "
+			"hourly DAG; give one hour (YYYY-MM-DDTHH)\n", cmd, date, n);
+		free(parts);
+		return -1;
+	}
+	*out = parts[0];
+	free(parts);
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 struct dag;
+struct partition;
 
 #define EXIT_OK		0
 #define EXIT_FAILED	1
@@ -92,6 +93,32 @@ const char *cli_state_path(const char *opt);
 #include <stdint.h>
 int64_t cli_now(void);
 
+/*
+ * Parse the value v of option opt as a whole number of at least min into
+ * *out.  Anything else (not a number, trailing text, too small) prints
+ * "dag-cli CMD: ..." quoting v and returns -1, leaving *out alone.
+ */
+int cli_parse_count(const char *cmd, const char *opt, const char *v, long min,
+	long *out);
+
+/*
+ * The one partition that date names in dag (today, a day, or one hour of
+ * an hourly DAG) into *out; -1, with a message printed, otherwise.
+ */
+int cli_one_partition(const char *cmd, const struct dag *dag, const char *date,
+	struct partition *out);
+
+/* backfill --days-back N: today - n days in dag's zone as YYYY-MM-DD. */
+struct err;
+int cli_days_back(const struct dag *dag, long n, int64_t now, char *buf,
+	size_t len, struct err *e);
+
+/*
+ * run and backfill: parse, load, build the graph over the range and run
+ * it (engine/cmd_run.c).  Returns the exit status.
+ */
+int cli_run_range(const char *cmd, int argc, char **argv);
+
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
@@ -101,7 +128,7 @@ int cmd_status(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_kinds(int argc, char **argv);
-/* Hidden worker mode: one resolved built-in instance (engine/cmd_run.c). */
+/* Hidden worker mode: one resolved built-in instance (engine/cmd_run_instance.c). */
 int cmd_run_instance(int argc, char **argv);
 
 #endif

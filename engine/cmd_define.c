@@ -18,6 +18,7 @@
 #include "dag.h"
 #include "graph.h"
 #include "range.h"
+#include "status.h"
 #include "task_kind.h"
 #include "util.h"
 
@@ -95,107 +96,6 @@ cmd_validate(int argc, char **argv)
 
 /* ---- plan ---- */
 
-static const char *
-plan_state(const struct instance *in)
-{
-	switch (in->state) {
-	case INST_DONE: return "done";
-	case INST_TODO: return "run";
-	case INST_WAITING: return "waiting";
-	case INST_BLOCKED: return "blocked";
-	}
-	return inst_state_name(in->state);
-}
-
-static void
-what(const struct graph *g, const struct instance *in, struct strbuf *sb)
-{
-	const struct task *t = &g->dag->tasks[in->task];
-	const char *pat, *dir;
-	struct node *fields = NULL;
-	struct resolve_env env;
-	struct err e;
-
-	if (in->target) {
-		sb_adds(sb, in->target);
-		return;
-	}
-	if (t->target_type == TARGET_TABLE) {
-		sb_addf(sb, "table %s, partition %s", t->table,
-			g->parts[in->part].id);
-		return;
-	}
-	/* A pattern check: say what it looks for, expanded. */
-	graph_resolve_env((struct graph *)g, &env);
-	if (dag_resolve(g->dag, in->task, &g->parts[in->part], &env, &fields,
-	    NULL, &e) < 0)
-		return;
-	pat = node_get_str(fields, "pattern");
-	dir = node_get_str(fields, "dir");
-	if (pat)
-		sb_addf(sb, "a file matching '%s' in %s", pat, dir ? dir : ".");
-	node_free(fields);
-}
-
-/* The reason, the way a build tool's dry run says it. */
-static void
-reason(const struct graph *g, const struct instance *in, struct strbuf *sb)
-{
-	const struct task *t = &g->dag->tasks[in->task];
-	uint32_t k;
-
-	switch (in->state) {
-	case INST_DONE:
-		if (in->consumed) {
-			sb_adds(sb, "input consumed: every instance that needs it "
-				"is complete (");
-			what(g, in, sb);
-			sb_adds(sb, " is gone)");
-			return;
-		}
-		if (in->inputs && in->inputs->type == NODE_SEQ && in->inputs->n) {
-			size_t i;
-			sb_adds(sb, "input found:");
-			for (i = 0; i < in->inputs->n && i < 3; i++)
-				sb_addf(sb, " %s", node_str(in->inputs->items[i]) ?
-					node_str(in->inputs->items[i]) : "");
-			if (in->inputs->n > 3)
-				sb_addf(sb, " (+%zu more)", in->inputs->n - 3);
-			return;
-		}
-		sb_adds(sb, "complete: ");
-		what(g, in, sb);
-		return;
-	case INST_WAITING:
-		sb_adds(sb, "waiting for an external input: ");
-		what(g, in, sb);
-		return;
-	case INST_BLOCKED:
-		for (k = 0; k < in->n_deps; k++) {
-			const struct instance *d = &g->inst[g->deps[in->dep_off + k]];
-			if (d->state != INST_WAITING && d->state != INST_BLOCKED)
-				continue;
-			sb_addf(sb, "blocked by a need: %s %s (%s)",
-				g->dag->tasks[d->task].name, g->parts[d->part].id,
-				plan_state(d));
-			return;
-		}
-		sb_adds(sb, "blocked by a need");
-		return;
-	default:
-		if (in->forced)
-			sb_adds(sb, "forced: ");
-		else if (t->kind->probe)
-			sb_adds(sb, "will poll for an external input: ");
-		else if (t->target_type == TARGET_NONE)
-			sb_adds(sb, "no target: runs every time");
-		else
-			sb_adds(sb, "target missing: ");
-		what(g, in, sb);
-		return;
-	}
-}
-
 struct counts {
 	size_t n[4];	/* done, run, waiting, blocked */
 };
@@ -240,11 +140,11 @@ plan_text(const struct graph *g, const char *from, const char *to)
 		const struct instance *in = &g->inst[i];
 
 		sb_reset(&sb);
-		reason(g, in, &sb);
+		status_graph_reason(g, i, &sb);
 		if (!in->requested)
 			sb_adds(&sb, " (needed from outside the range)");
 		printf("%-*s  %-*s  %-7s  %s\n", pw, g->parts[in->part].id, (int)w,
-			dag->tasks[in->task].name, plan_state(in), sb.buf);
+			dag->tasks[in->task].name, status_plan_label(in->state), sb.buf);
 		c[in->task].n[state_col(in)]++;
 		total.n[state_col(in)]++;
 	}
@@ -261,53 +161,88 @@ plan_text(const struct graph *g, const char *from, const char *to)
 	free(c);
 }
 
+/*
+ * Print v as an element of an array at depth 2 of plan_json's document:
+ * jansson's own indented form, shifted right by four spaces.
+ */
+static void
+put_element(json_t *v, int first)
+{
+	char *s = json_dumps(v, JSON_PRESERVE_ORDER | JSON_INDENT(2)), *p;
+
+	fputs(first ? "\n    " : ",\n    ", stdout);
+	/* JSON strings hold no raw line feed: each one is a line break. */
+	for (p = s; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			fputs("    ", stdout);
+	}
+	free(s);
+	json_decref(v);
+}
+
+/* A JSON string, as jansson writes it. */
+static void
+put_string(const char *s)
+{
+	json_t *v = json_string(s);
+	char *d = json_dumps(v, JSON_ENCODE_ANY);
+
+	fputs(d, stdout);
+	free(d);
+	json_decref(v);
+}
+
+/*
+ * The plan as JSON, written as it goes: a plan of two centuries of hours
+ * holds millions of instances, and a tree of them in memory before the
+ * first byte would cost gigabytes.  The text is what json_dumps with an
+ * indent of 2 makes of the whole document.
+ */
 static void
 plan_json(const struct graph *g, const char *from, const char *to)
 {
 	const struct dag *dag = g->dag;
-	json_t *root = json_object(), *list = json_array(), *sum = json_array();
 	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
 	struct strbuf sb;
-	char *s;
 	size_t i;
 
+	fputs("{\n  \"dag\": ", stdout);
+	put_string(dag->name);
+	fputs(",\n  \"from\": ", stdout);
+	put_string(from);
+	fputs(",\n  \"to\": ", stdout);
+	put_string(to);
+	fputs(",\n  \"instances\": [", stdout);
 	sb_init(&sb);
 	for (i = 0; i < g->n_inst; i++) {
 		const struct instance *in = &g->inst[i];
-		json_t *o = json_object();
 
 		sb_reset(&sb);
-		reason(g, in, &sb);
-		json_object_set_new(o, "task",
-			json_string(dag->tasks[in->task].name));
-		json_object_set_new(o, "partition",
-			json_string(g->parts[in->part].id));
-		json_object_set_new(o, "state", json_string(plan_state(in)));
-		json_object_set_new(o, "requested", json_boolean(in->requested));
-		json_object_set_new(o, "target",
-			in->target ? json_string(in->target) : json_null());
-		json_object_set_new(o, "reason", json_string(sb.buf ? sb.buf : ""));
-		json_array_append_new(list, o);
+		status_graph_reason(g, i, &sb);
+		put_element(json_pack("{s:s,s:s,s:s,s:b,s:o,s:s}",
+			"task", dag->tasks[in->task].name,
+			"partition", g->parts[in->part].id,
+			"state", status_plan_label(in->state),
+			"requested", in->requested,
+			"target", in->target ? json_string(in->target) :
+			json_null(),
+			"reason", sb.buf ? sb.buf : ""), i == 0);
 		c[in->task].n[state_col(in)]++;
 	}
 	sb_release(&sb);
+	fputs(g->n_inst ? "\n  ],\n  \"summary\": [" : "],\n  \"summary\": [",
+		stdout);
 	for (i = 0; i < dag->n_tasks; i++) {
 		size_t t = dag->topo[i];
-		json_array_append_new(sum, json_pack("{s:s,s:I,s:I,s:I,s:I}",
+
+		put_element(json_pack("{s:s,s:I,s:I,s:I,s:I}",
 			"task", dag->tasks[t].name,
 			"done", (json_int_t)c[t].n[0], "run", (json_int_t)c[t].n[1],
 			"waiting", (json_int_t)c[t].n[2],
-			"blocked", (json_int_t)c[t].n[3]));
+			"blocked", (json_int_t)c[t].n[3]), i == 0);
 	}
-	json_object_set_new(root, "dag", json_string(dag->name));
-	json_object_set_new(root, "from", json_string(from));
-	json_object_set_new(root, "to", json_string(to));
-	json_object_set_new(root, "instances", list);
-	json_object_set_new(root, "summary", sum);
-	s = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(2));
-	printf("%s\n", s);
-	free(s);
-	json_decref(root);
+	fputs(dag->n_tasks ? "\n  ]\n}\n" : "]\n}\n", stdout);
 	free(c);
 }
 

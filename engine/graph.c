@@ -36,19 +36,21 @@ struct build {
 	char *forced;		/* per task */
 };
 
+/* One name per state; INST_BLOCKED waits on a waiting need, so it reads "waiting". */
+static const char *const inst_state_names[INST__COUNT] = {
+	[INST_DONE] = "done",
+	[INST_TODO] = "missing",
+	[INST_WAITING] = "waiting",
+	[INST_BLOCKED] = "waiting",
+	[INST_RUNNING] = "running",
+	[INST_FAILED] = "failed",
+	[INST_UPSTREAM_FAILED] = "upstream_failed",
+};
+
 const char *
 inst_state_name(enum inst_state s)
 {
-	switch (s) {
-	case INST_DONE: return "done";
-	case INST_TODO: return "missing";
-	case INST_WAITING: return "waiting";
-	case INST_BLOCKED: return "waiting";	/* on a waiting need */
-	case INST_RUNNING: return "running";
-	case INST_FAILED: return "failed";
-	case INST_UPSTREAM_FAILED: return "upstream_failed";
-	}
-	return "unknown";
+	return (unsigned)s < INST__COUNT ? inst_state_names[s] : "unknown";
 }
 
 static int
@@ -166,43 +168,34 @@ complete(struct build *b, struct instance *in, const struct partition *p,
 	const struct dag *dag = b->dag;
 	const struct task *t = &dag->tasks[in->task];
 	const struct task_priv *tp = &dag_priv(dag)->tp[in->task];
-	char *db;
+	struct target_ref ref;
 	int rc;
 
-	switch (t->target_type) {
-	case TARGET_FILE:
-	case TARGET_DIR:
-		rc = dag_resolve_target(dag, in->task, p, NULL, &in->target, e);
-		if (rc < 0)
-			return rc;
-		/*
-		 * An external check of one plain path without min_size is
-		 * exactly "the file exists": the cache answers it (a listing
-		 * per directory) and its one input is that path.  Anything
-		 * subtler goes to the kind's probe.
-		 */
-		if (tp->probe_target && node_get(t->def, "min_size"))
-			return probe(b, in->task, p, in, e);
-		rc = target_file_exists(b->g->cache, in->target, e);
-		if (rc > 0 && tp->probe_target) {
-			in->inputs = node_new_seq();
-			node_seq_push(in->inputs, node_new_scalar(in->target));
-		}
-		return rc;
-	case TARGET_TABLE:
-		db = dag_resolve_database(dag, in->task, p, NULL, e);
-		if (!db)
-			return err_set(e, -EINVAL, "task '%s' has a table target "
-				"but no 'database'", t->name);
-		rc = target_table_exists(b->g->cache, db, t->table, p->id, e);
-		free(db);
-		return rc;
-	case TARGET_NONE:
-		if (tp->probe_target)
-			return probe(b, in->task, p, in, e);
-		return 0;
+	if (!target_kind_of(dag, in->task))
+		return tp->probe_target ? probe(b, in->task, p, in, e) : 0;
+	rc = target_resolve(dag, in->task, p, NULL, &ref, e);
+	if (rc < 0)
+		goto out;
+	/*
+	 * An external check of one plain path without min_size is exactly
+	 * "the file exists": the cache answers it (a listing per directory)
+	 * and its one input is that path.  Anything subtler goes to the
+	 * kind's probe.
+	 */
+	if (tp->probe_target && node_get(t->def, "min_size"))
+		rc = probe(b, in->task, p, in, e);
+	else
+		rc = ref.kind->exists(b->g->cache, &ref, e);
+	if (rc > 0 && tp->probe_target && ref.path &&
+	    !node_get(t->def, "min_size")) {
+		in->inputs = node_new_seq();
+		node_seq_push(in->inputs, node_new_scalar(ref.path));
 	}
-	return 0;
+	in->target = ref.path;
+	ref.path = NULL;
+out:
+	target_ref_release(&ref);
+	return rc;
 }
 
 static int

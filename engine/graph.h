@@ -26,10 +26,14 @@ enum inst_state {
 	INST_BLOCKED,		/* a need is waiting (so this cannot run yet) */
 	INST_RUNNING,
 	INST_FAILED,
-	INST_UPSTREAM_FAILED,
+	INST_UPSTREAM_FAILED,	/* a need failed (status: or its need did) */
+	INST__COUNT
 };
 
-/* Name of a state as status --json spells it ("done", "failed", ...). */
+/*
+ * Name of a state as status and status --json spell it ("done",
+ * "missing", "failed", ...); plan names its verdicts itself.
+ */
 const char *inst_state_name(enum inst_state s);
 
 struct instance {

@@ -1,7 +1,7 @@
 /*
  * Calendar arithmetic and time zones, for the loader (engine/dag.c,
  * engine/range.c) and the commands that print or compare partition times
- * (engine/cmd_define.c, engine/cmd_run.c); not part of dag.h.  A struct zone answers
+ * (engine/cmd_define.c, engine/cmd_backfill.c); not part of dag.h.  A struct zone answers
  * "what is the UTC offset at t" from the system tz database; everything
  * else is integer arithmetic on civil days, so no code path depends on the
  * process's TZ.

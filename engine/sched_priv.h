@@ -98,6 +98,34 @@ sched_log_path(const struct sched *s, uint32_t i)
 		sched_part_of(s, i), s->si[i].attempt);
 }
 
+/* unix ms from the run's clock (sched_options.wall_ms). */
+int64_t sched_now_ms(const struct sched *s);
+/* Instance i is done: release the dependants whose last need it was. */
+void sched_done_inst(struct sched *s, uint32_t i);
+/* Start ready instances while the executor has room. */
+void sched_fill(struct sched *s);
+
+/*
+ * Queue a finished attempt for the state database (engine/sched_history.c);
+ * res is NULL for one that never started.  Takes ownership of error.
+ */
+void sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
+	int64_t started_ms, enum attempt_state state, char *error, int final);
+/* Write the queued attempts in one transaction now. */
+void sched_flush(struct sched *s);
+
+/*
+ * Start polling the external checks in s->polls (engine/sched_poll.c);
+ * after the loop, sched_block_waiting marks the dependants of the
+ * instances that stayed waiting as blocked.
+ */
+void sched_poll_start(struct sched *s);
+void sched_block_waiting(struct sched *s);
+
+/* The progress line on stderr; last clears it (engine/sched_summary.c). */
+void sched_progress(struct sched *s, int last);
+void sched_on_progress(uv_timer_t *t);
+
 /*
  * Print the run's summary on stdout (--json: one object written with
  * jansson; else the failed and waiting instances and a count line,

@@ -3,7 +3,8 @@
  * (the DAG, the exit status, the counts, and every instance the run
  * touched or left waiting, with its state, attempts and log), built with
  * jansson like every other JSON the commands print; otherwise the failed
- * and waiting instances, one a line, and a count line.
+ * and waiting instances, one a line, and a count line.  Also the
+ * progress line a run keeps on a terminal's stderr.
  */
 #include "config.h"
 #include "sched_priv.h"
@@ -111,3 +112,31 @@ sched_summary(struct sched *s, int status)
 	else if (!s->o->quiet)
 		summary_text(s, n_ran, n_wait);
 }
+
+void
+sched_progress(struct sched *s, int last)
+{
+	int64_t el = (int64_t)uv_now(&s->loop) - s->t0_ms;
+	size_t finished = s->n_done + s->n_failed + s->n_upstream;
+	size_t left = s->n_todo > finished + s->n_running ?
+		s->n_todo - finished - s->n_running : 0;
+	double rate = el > 0 ? (double)finished * 1000.0 / (double)el : 0;
+	long eta = rate > 0 ? (long)((double)left / rate) : 0;
+
+	if (last) {
+		if (s->progress_shown)
+			fprintf(stderr, "\r\033[K");
+		return;
+	}
+	fprintf(stderr, "\r\033[Kdone %zu  running %zu  failed %zu  left %zu"
+		"  %.1f/s  ETA %ld:%02ld", s->n_done, s->n_running,
+		s->n_failed + s->n_upstream, left, rate, eta / 60, eta % 60);
+	s->progress_shown = 1;
+}
+
+void
+sched_on_progress(uv_timer_t *t)
+{
+	sched_progress(t->data, 0);
+}
+

@@ -46,8 +46,6 @@
 #include "target.h"
 #include "task_kind.h"
 
-#define FLUSH_MS 250
-#define FLUSH_MAX 512
 #define PROGRESS_MS 250
 
 /* A started instance: the executor's token. */
@@ -58,7 +56,6 @@ struct running {
 	int64_t started_ms;	/* unix ms */
 };
 
-static void fill(struct sched *s);
 
 /*
  * Heap order: higher priority first, then the older partition (the newer
@@ -189,8 +186,8 @@ fail_downstream(struct sched *s, uint32_t i)
 	free(stack.v);
 }
 
-static void
-done_inst(struct sched *s, uint32_t i)
+void
+sched_done_inst(struct sched *s, uint32_t i)
 {
 	uint32_t k;
 
@@ -204,75 +201,10 @@ done_inst(struct sched *s, uint32_t i)
 	}
 }
 
-/* Write the pending attempts in one transaction. */
-static void
-flush(struct sched *s)
-{
-	struct err e;
-	size_t i;
-	int rc;
-
-	if (!s->pending.n)
-		return;
-	err_clear(&e);
-	rc = state_begin(s->st, &e);
-	for (i = 0; i < s->pending.n && rc == 0; i++)
-		rc = state_attempt_finish(s->st, s->dag->name, &s->pending.v[i],
-			&e);
-	if (rc == 0)
-		rc = state_commit(s->st, &e);
-	else
-		state_commit(s->st, NULL);
-	if (rc < 0 && !s->failed_db) {
-		s->failed_db = 1;
-		s->db_err = e;
-	}
-	for (i = 0; i < s->pending.n; i++) {
-		free((char *)s->pending.v[i].log_path);
-		free((char *)s->pending.v[i].error);
-	}
-	s->pending.n = 0;
-}
-
-static void
-on_flush_timer(uv_timer_t *t)
-{
-	flush(t->data);
-}
-
-static int64_t
-now_ms(const struct sched *s)
+int64_t
+sched_now_ms(const struct sched *s)
 {
 	return s->o->wall_ms ? s->o->wall_ms(s->o->clock_arg) : wall_ms();
-}
-
-static void
-record(struct sched *s, uint32_t i, const struct exec_result *res,
-	const struct running *r, const char *state, char *error, int final)
-{
-	struct attempt_rec a;
-
-	memset(&a, 0, sizeof(a));
-	a.task = sched_task_of(s, i)->name;
-	a.partition = sched_part_of(s, i);
-	a.attempt = s->si[i].attempt;
-	a.state = state;
-	a.exit_code = res ? res->exit_code : -1;
-	a.signal = res ? res->signal : 0;
-	a.started_ms = r->started_ms;
-	a.duration_ms = res ? res->duration_ms : 0;
-	a.max_rss_kb = res ? res->max_rss_kb : -1;
-	a.records_in = res ? res->records_in : -1;
-	a.records_out = res ? res->records_out : -1;
-	a.records_rejected = res ? res->records_rejected : -1;
-	a.log_path = sched_log_path(s, i);
-	a.error = error;
-	a.final = final;
-	VEC_PUSH(s->pending, a);
-	if (s->pending.n >= FLUSH_MAX)
-		flush(s);
-	else if (!uv_is_active((uv_handle_t *)&s->flush_timer))
-		uv_timer_start(&s->flush_timer, on_flush_timer, FLUSH_MS, 0);
 }
 
 /* Make the directory for a target, remembering the last one per task. */
@@ -378,30 +310,16 @@ command_request(struct sched *s, uint32_t i, struct exec_request *rq,
 static int
 target_now(struct sched *s, uint32_t i)
 {
-	const struct task *t = sched_task_of(s, i);
 	const struct instance *in = &s->g->inst[i];
+	struct target_ref ref;
 	struct err e;
-	char *db;
-	int rc;
+	int rc = 0;
 
-	/* One call: the target kinds' table will answer it. */
-	switch (t->target_type) {
-	case TARGET_FILE:
-	case TARGET_DIR:
-		return in->target ? target_file_exists(NULL, in->target, &e) > 0 :
-			0;
-	case TARGET_TABLE:
-		db = dag_resolve_database(s->dag, in->task,
-			&s->g->parts[in->part], NULL, &e);
-		if (!db)
-			return 0;
-		rc = target_table_exists(NULL, db, t->table, sched_part_of(s, i), &e);
-		free(db);
-		return rc > 0;
-	case TARGET_NONE:
-		break;
-	}
-	return 0;
+	if (target_resolve(s->dag, in->task, &s->g->parts[in->part], NULL,
+	    &ref, &e) == 0 && ref.kind)
+		rc = ref.kind->exists(NULL, &ref, &e) > 0;
+	target_ref_release(&ref);
+	return rc;
 }
 
 static void
@@ -418,12 +336,12 @@ on_recheck(uv_timer_t *t)
 			break;
 		if (!s->g->inst[i].forced && target_now(s, i)) {
 			s->si[i].held = 0;
-			done_inst(s, i);
+			sched_done_inst(s, i);
 			continue;
 		}
 		make_ready(s, i);
 	}
-	fill(s);
+	sched_fill(s);
 }
 
 static void
@@ -446,7 +364,8 @@ start_failed(struct sched *s, uint32_t i, struct running *r,
 		dprintf(r->log_fd, "dag-cli: %s\n", e->msg);
 		close(r->log_fd);
 	}
-	record(s, i, NULL, r, "failed", xstrdup(e->msg), 1);
+	sched_record(s, i, NULL, r->started_ms, ATTEMPT_FAILED,
+		xstrdup(e->msg), 1);
 	free(r);
 	s->g->inst[i].state = INST_FAILED;
 	s->n_failed++;
@@ -503,7 +422,7 @@ start(struct sched *s, uint32_t i)
 
 	err_clear(&e);
 	rc = state_lease_claim(s->st, s->dag->name, t->name, sched_part_of(s, i),
-		now_ms(s), &c, &e);
+		sched_now_ms(s), &c, &e);
 	if (rc < 0) {
 		s->failed_db = 1;
 		s->db_err = e;
@@ -525,9 +444,9 @@ start(struct sched *s, uint32_t i)
 	if (!s->g->inst[i].forced && (c.took_over ||
 	    c.last_update >= s->g->built_ms - 1000) && target_now(s, i)) {
 		state_lease_abandon(s->st, s->dag->name, t->name, sched_part_of(s, i),
-			"done");
+			ATTEMPT_DONE);
 		s->si[i].held = 0;
-		done_inst(s, i);
+		sched_done_inst(s, i);
 		return 0;
 	}
 	s->si[i].held = 0;
@@ -535,7 +454,7 @@ start(struct sched *s, uint32_t i)
 	s->si[i].tries++;
 	r = xcalloc(1, sizeof(*r));
 	r->inst = i;
-	r->started_ms = now_ms(s);
+	r->started_ms = sched_now_ms(s);
 	r->log_fd = open_log(s, i, &e);
 	rc = r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
 	if (rc < 0) {
@@ -549,9 +468,8 @@ start(struct sched *s, uint32_t i)
 	return 1;
 }
 
-/* Start ready instances while the executor has room. */
-static void
-fill(struct sched *s)
+void
+sched_fill(struct sched *s)
 {
 	while (s->ready.n && !s->interrupted && !s->failed_db) {
 		uint32_t i;
@@ -588,7 +506,7 @@ on_retry(uv_timer_t *t)
 	s->g->inst[rt->inst].state = INST_TODO;
 	make_ready(s, rt->inst);
 	uv_close((uv_handle_t *)&rt->timer, on_closed_free);
-	fill(s);
+	sched_fill(s);
 }
 
 static void
@@ -641,7 +559,7 @@ on_result(struct executor *x, const struct exec_result *res)
 	struct running *r = res->token;
 	uint32_t i = r->inst;
 	const struct task *t = sched_task_of(s, i);
-	const char *state = "done";
+	enum attempt_state state = ATTEMPT_DONE;
 	char *error = NULL;
 	struct err e;
 	int ok, final = 1;
@@ -664,11 +582,11 @@ on_result(struct executor *x, const struct exec_result *res)
 		error = exec_result_failure(res, t->timeout_ms);
 	if (!ok) {
 		if (s->interrupted && !res->timed_out)
-			state = "interrupted";
+			state = ATTEMPT_INTERRUPTED;
 		else if (res->lost)
-			state = "lost";
+			state = ATTEMPT_LOST;
 		else
-			state = res->timed_out ? "timeout" : "failed";
+			state = res->timed_out ? ATTEMPT_TIMEOUT : ATTEMPT_FAILED;
 		if (r->log_fd >= 0)
 			dprintf(r->log_fd, "dag-cli: %s %s attempt %d: %s\n",
 				t->name, sched_part_of(s, i), s->si[i].attempt, error);
@@ -683,10 +601,10 @@ on_result(struct executor *x, const struct exec_result *res)
 	}
 	if (r->log_fd >= 0)
 		close(r->log_fd);
-	record(s, i, res, r, state, error, final);
+	sched_record(s, i, res, r->started_ms, state, error, final);
 	free(r);
 	if (ok) {
-		done_inst(s, i);
+		sched_done_inst(s, i);
 	} else if (!final && res->lost) {
 		s->g->inst[i].state = INST_TODO;
 		make_ready(s, i);
@@ -700,34 +618,7 @@ on_result(struct executor *x, const struct exec_result *res)
 		s->n_failed++;
 		fail_downstream(s, i);
 	}
-	fill(s);
-}
-
-static void
-show_progress(struct sched *s, int last)
-{
-	int64_t el = (int64_t)uv_now(&s->loop) - s->t0_ms;
-	size_t finished = s->n_done + s->n_failed + s->n_upstream;
-	size_t left = s->n_todo > finished + s->n_running ?
-		s->n_todo - finished - s->n_running : 0;
-	double rate = el > 0 ? (double)finished * 1000.0 / (double)el : 0;
-	long eta = rate > 0 ? (long)((double)left / rate) : 0;
-
-	if (last) {
-		if (s->progress_shown)
-			fprintf(stderr, "\r\033[K");
-		return;
-	}
-	fprintf(stderr, "\r\033[Kdone %zu  running %zu  failed %zu  left %zu"
-		"  %.1f/s  ETA %ld:%02ld", s->n_done, s->n_running,
-		s->n_failed + s->n_upstream, left, rate, eta / 60, eta % 60);
-	s->progress_shown = 1;
-}
-
-static void
-on_progress(uv_timer_t *t)
-{
-	show_progress(t->data, 0);
+	sched_fill(s);
 }
 
 static void
@@ -735,8 +626,8 @@ on_heartbeat(uv_timer_t *t)
 {
 	struct sched *s = t->data;
 
-	flush(s);
-	state_run_heartbeat(s->st, now_ms(s));
+	sched_flush(s);
+	state_run_heartbeat(s->st, sched_now_ms(s));
 }
 
 static void
@@ -764,108 +655,9 @@ on_signal(uv_signal_t *h, int signum)
 	s->x.ops->cancel_all(&s->x, SIGTERM);
 }
 
-/* external-check with poll: look again until its timeout. */
-static int
-probe_now(struct sched *s, uint32_t i)
-{
-	struct instance *in = &s->g->inst[i];
-	const struct task *t = sched_task_of(s, i);
-	const struct partition *p = &s->g->parts[in->part];
-	struct partition_info info;
-	struct resolve_env env;
-	struct node *fields = NULL, *inputs = NULL;
-	struct task_run run;
-	struct err e;
-	int rc;
-
-	err_clear(&e);
-	graph_resolve_env(s->g, &env);
-	env.now = s->now;
-	if (dag_resolve(s->dag, in->task, p, &env, &fields, NULL, &e) < 0)
-		return -EINVAL;
-	dag_partition_info(s->dag, p, &info);
-	dag_task_run_init(&run, s->dag, in->task, p, &info, fields, NULL);
-	rc = t->kind->probe(&run, &inputs, &e);
-	node_free(fields);
-	if (rc > 0) {
-		node_free(in->inputs);
-		in->inputs = inputs;
-	} else {
-		node_free(inputs);
-	}
-	return rc;
-}
-
-static int64_t
-poll_interval(const struct task *t)
-{
-	const char *v = node_get_str(t->def, "poll");
-	int64_t ms = 0;
-
-	if (!v || duration_parse(v, &ms) < 0 || ms <= 0)
-		ms = 60000;
-	return ms;
-}
-
-static void
-on_poll(uv_timer_t *tm)
-{
-	struct sched *s = tm->data;
-	int64_t el = (int64_t)uv_now(&s->loop) - s->poll_start_ms;
-	int64_t next = INT64_MAX;
-	size_t k, n = 0;
-
-	for (k = 0; k < s->polls.n; k++) {
-		uint32_t i = s->polls.v[k];
-		const struct task *t = sched_task_of(s, i);
-
-		if (probe_now(s, i) > 0) {
-			s->si[i].touched = 1;
-			done_inst(s, i);
-			continue;
-		}
-		if (t->timeout_ms > 0 && el >= t->timeout_ms) {
-			s->g->inst[i].state = INST_WAITING;
-			s->si[i].touched = 1;
-			continue;
-		}
-		s->polls.v[n++] = i;
-		if (poll_interval(t) < next)
-			next = poll_interval(t);
-	}
-	s->polls.n = n;
-	if (n)
-		uv_timer_start(&s->poll_timer, on_poll, (uint64_t)next, 0);
-	fill(s);
-}
-
-/* Dependants of instances that stayed waiting are blocked, not run. */
-static void
-block_waiting(struct sched *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->g->n_inst; i++) {
-		struct instance *in = &s->g->inst[i];
-		uint32_t k;
-
-		if (in->state != INST_TODO)
-			continue;
-		for (k = 0; k < in->n_deps; k++) {
-			uint8_t d = s->g->inst[s->g->deps[in->dep_off + k]].state;
-
-			if (d == INST_WAITING || d == INST_BLOCKED) {
-				in->state = INST_BLOCKED;
-				break;
-			}
-		}
-	}
-}
-
 static void
 seed(struct sched *s)
 {
-	int64_t first_poll = INT64_MAX;
 	size_t i;
 
 	for (i = 0; i < s->g->n_inst; i++) {
@@ -878,17 +670,12 @@ seed(struct sched *s)
 		/* A probed kind still missing has poll: (else it is waiting). */
 		if (t->kind->probe) {
 			VEC_PUSH(s->polls, (uint32_t)i);
-			if (poll_interval(t) < first_poll)
-				first_poll = poll_interval(t);
 			continue;
 		}
 		if (s->si[i].unmet == 0)
 			make_ready(s, (uint32_t)i);
 	}
-	if (s->polls.n) {
-		s->poll_start_ms = (int64_t)uv_now(&s->loop);
-		uv_timer_start(&s->poll_timer, on_poll, (uint64_t)first_poll, 0);
-	}
+	sched_poll_start(s);
 }
 
 static int
@@ -948,7 +735,7 @@ start_handles(struct sched *s, struct err *e)
 	uv_unref((uv_handle_t *)&s->heartbeat);
 	uv_unref((uv_handle_t *)&s->flush_timer);
 	if (s->o->progress && !s->o->json) {
-		rc = uv_timer_start(&s->progress, on_progress, PROGRESS_MS,
+		rc = uv_timer_start(&s->progress, sched_on_progress, PROGRESS_MS,
 			PROGRESS_MS);
 		if (rc < 0)
 			return uv_failed(rc, "start the progress line", e);
@@ -993,14 +780,14 @@ run_loop(struct sched *s, struct err *e)
 
 	s->t0_ms = (int64_t)uv_now(&s->loop);
 	seed(s);
-	fill(s);
+	sched_fill(s);
 	rc = uv_run(&s->loop, UV_RUN_DEFAULT);
 	(void)rc;	/* non-zero only when stopped, which nothing does */
 	/* Polls that timed out leave their dependants blocked. */
-	block_waiting(s);
-	flush(s);
+	sched_block_waiting(s);
+	sched_flush(s);
 	if (s->o->progress && !s->o->json)
-		show_progress(s, 1);
+		sched_progress(s, 1);
 	status = exit_status(s);
 	if (s->failed_db) {
 		*e = s->db_err;
@@ -1008,7 +795,7 @@ run_loop(struct sched *s, struct err *e)
 	} else {
 		rc = status;
 	}
-	state_run_end(s->st, status, now_ms(s));
+	state_run_end(s->st, status, sched_now_ms(s));
 	sched_summary(s, status);
 	return rc;
 }
@@ -1072,7 +859,7 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 	if (rc < 0)
 		goto out;
 	rc = state_run_begin(st, dag->name, o->args ? o->args : "",
-		now_ms(s), e);
+		sched_now_ms(s), e);
 	if (rc == 0)
 		rc = run_loop(s, e);
 out:

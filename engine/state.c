@@ -31,6 +31,33 @@
 /* How long a writer waits for another process holding the database. */
 #define STATE_BUSY_TIMEOUT_MS 30000
 
+/* The names the tables store; 'running' is also spelt in ST_INST_BUMP. */
+static const char *const attempt_state_names[ATTEMPT__COUNT] = {
+	[ATTEMPT_RUNNING] = "running",
+	[ATTEMPT_DONE] = "done",
+	[ATTEMPT_FAILED] = "failed",
+	[ATTEMPT_TIMEOUT] = "timeout",
+	[ATTEMPT_INTERRUPTED] = "interrupted",
+	[ATTEMPT_LOST] = "lost",
+};
+
+const char *
+attempt_state_name(enum attempt_state s)
+{
+	return s >= 0 && s < ATTEMPT__COUNT ? attempt_state_names[s] : "unknown";
+}
+
+enum attempt_state
+attempt_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < ATTEMPT__COUNT; i++)
+		if (!strcmp(attempt_state_names[i], name))
+			return (enum attempt_state)i;
+	return ATTEMPT_UNKNOWN;
+}
+
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_LEASE_GET] = "SELECT run_id FROM leases WHERE dag=?1 AND task=?2 "
 		"AND partition=?3",
@@ -475,7 +502,8 @@ interrupted_attempt(struct state *s, const char *dag, const char *task,
 	sqlite3_bind_text(st, 3, task, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, partition, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, attempt);
-	sqlite3_bind_text(st, 6, "interrupted", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, attempt_state_name(ATTEMPT_INTERRUPTED), -1,
+		SQLITE_STATIC);
 	sqlite3_bind_text(st, 16, "its scheduler died", -1, SQLITE_STATIC);
 	return step_done(s, st, e, "cannot record an interrupted attempt");
 }
@@ -570,7 +598,7 @@ state_lease_release(struct state *s, const char *dag, const char *task,
 
 int
 state_lease_abandon(struct state *s, const char *dag, const char *task,
-	const char *partition, const char *state)
+	const char *partition, enum attempt_state state)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -581,7 +609,7 @@ state_lease_abandon(struct state *s, const char *dag, const char *task,
 	if (rc != SQLITE_OK)
 		return -EIO;
 	bind_inst(st, dag, task, partition);
-	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, attempt_state_name(state), -1, SQLITE_STATIC);
 	rc = step_done(s, st, NULL, "cannot record an instance");
 	sqlite3_finalize(st);
 	if (rc < 0)
@@ -611,7 +639,8 @@ state_attempt_finish(struct state *s, const char *dag,
 	sqlite3_bind_text(st, 3, a->task, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, a->partition, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, a->attempt);
-	sqlite3_bind_text(st, 6, a->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, attempt_state_name(a->state), -1,
+		SQLITE_STATIC);
 	if (a->signal)
 		sqlite3_bind_null(st, 7);
 	else
@@ -633,7 +662,8 @@ state_attempt_finish(struct state *s, const char *dag,
 		return rc;
 	st = s->st[ST_INST_FINISH];
 	bind_inst(st, dag, a->task, a->partition);
-	sqlite3_bind_text(st, 4, a->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, attempt_state_name(a->state), -1,
+		SQLITE_STATIC);
 	bind_count(st, 5, a->records_in);
 	bind_count(st, 6, a->records_out);
 	bind_count(st, 7, a->records_rejected);
@@ -696,7 +726,8 @@ state_instances(struct state *s, const char *dag, const char *from,
 		memset(&r, 0, sizeof(r));
 		r.task = col_dup(st, 0);
 		r.partition = col_dup(st, 1);
-		r.state = col_dup(st, 2);
+		r.state = attempt_state_parse(
+			(const char *)sqlite3_column_text(st, 2));
 		r.attempts = sqlite3_column_int(st, 3);
 		r.records_in = col_count(st, 4);
 		r.records_out = col_count(st, 5);
@@ -725,7 +756,6 @@ state_inst_recs_free(struct inst_rec *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].task);
 		free(v[i].partition);
-		free(v[i].state);
 	}
 	free(v);
 }

@@ -27,6 +27,28 @@ struct sqlite3_stmt;
 /* How often a running scheduler refreshes its heartbeat (ms). */
 #define STATE_HEARTBEAT_MS 10000
 
+/*
+ * What an attempt came to, as the attempts and instances tables record
+ * it.  The database stores the names (status_state_name spells them),
+ * so the numbers are free to change; a name this build does not know
+ * reads as ATTEMPT_UNKNOWN.
+ */
+enum attempt_state {
+	ATTEMPT_UNKNOWN = -1,	/* a name from a newer build */
+	ATTEMPT_RUNNING,	/* instances only: the latest attempt started */
+	ATTEMPT_DONE,
+	ATTEMPT_FAILED,		/* exited non-zero, was killed, or could not start */
+	ATTEMPT_TIMEOUT,	/* killed for running past its timeout */
+	ATTEMPT_INTERRUPTED,	/* its scheduler was stopped or died */
+	ATTEMPT_LOST,		/* its batch job vanished without a result */
+	ATTEMPT__COUNT
+};
+
+/* "running", "done", "failed", "timeout", "interrupted", "lost" ("unknown"). */
+const char *attempt_state_name(enum attempt_state s);
+/* The state name spells; ATTEMPT_UNKNOWN for any other string or NULL. */
+enum attempt_state attempt_state_parse(const char *name);
+
 enum state_stmt {
 	ST_LEASE_GET,
 	ST_LEASE_PUT,
@@ -109,14 +131,14 @@ int state_lease_release(struct state *s, const char *dag, const char *task,
  * instance is recorded as state.
  */
 int state_lease_abandon(struct state *s, const char *dag, const char *task,
-	const char *partition, const char *state);
+	const char *partition, enum attempt_state state);
 
 /* One finished attempt. */
 struct attempt_rec {
 	const char *task;
 	const char *partition;
 	int attempt;		/* 1-based */
-	const char *state;	/* done, failed, timeout, interrupted */
+	enum attempt_state state;	/* done, failed, timeout, interrupted */
 	int exit_code;		/* -1 when killed by a signal */
 	int signal;		/* 0 when it exited */
 	int64_t started_ms;	/* unix ms */
@@ -142,7 +164,7 @@ int state_attempt_finish(struct state *s, const char *dag,
 struct inst_rec {
 	char *task;
 	char *partition;
-	char *state;		/* as last recorded */
+	enum attempt_state state;	/* as last recorded */
 	int attempts;
 	int64_t records_in, records_out, records_rejected;
 	double duration_s;	/* of the last attempt */

@@ -291,3 +291,43 @@ target_file_remove(const char *path)
 		return -errno;
 	return 0;
 }
+
+static int
+kind_exists(struct target_cache *c, const struct target_ref *t, struct err *e)
+{
+	return target_file_exists(c, t->path, e);
+}
+
+static int
+kind_remove(const struct target_ref *t, struct err *e)
+{
+	int rc = target_file_remove(t->path);
+
+	if (rc < 0)
+		return err_set(e, rc, "cannot remove '%s': %s", t->path,
+			strerror(-rc));
+	return 0;
+}
+
+static void
+kind_describe(const struct target_ref *t, struct strbuf *sb)
+{
+	sb_adds(sb, t->path);
+}
+
+/* A path: complete when the file exists. */
+const struct target_kind target_file_kind = {
+	.name = "file",
+	.exists = kind_exists,
+	.remove = kind_remove,
+	.describe = kind_describe,
+};
+
+/* A path ending in '/': complete when it holds _SUCCESS (the same calls
+   tell the two apart by that slash). */
+const struct target_kind target_dir_kind = {
+	.name = "directory",
+	.exists = kind_exists,
+	.remove = kind_remove,
+	.describe = kind_describe,
+};

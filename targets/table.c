@@ -169,3 +169,29 @@ target_table_remove(const char *database, const char *table,
 	sqlite3_close(db);
 	return rc;
 }
+
+static int
+kind_exists(struct target_cache *c, const struct target_ref *t, struct err *e)
+{
+	return target_table_exists(c, t->database, t->table, t->partition, e);
+}
+
+static int
+kind_remove(const struct target_ref *t, struct err *e)
+{
+	return target_table_remove(t->database, t->table, t->partition, e);
+}
+
+static void
+kind_describe(const struct target_ref *t, struct strbuf *sb)
+{
+	sb_addf(sb, "table %s in %s", t->table, t->database);
+}
+
+/* {table: NAME}: complete when the database's marker table says so. */
+const struct target_kind target_table_kind = {
+	.name = "table",
+	.exists = kind_exists,
+	.remove = kind_remove,
+	.describe = kind_describe,
+};

@@ -201,7 +201,7 @@ UNIT_TEST(attempts_are_recorded_in_batches)
 	a.task = "t";
 	a.partition = "2026-01-02";
 	a.attempt = c.attempt;
-	a.state = "failed";
+	a.state = ATTEMPT_FAILED;
 	a.exit_code = 1;
 	a.duration_ms = 1500;
 	a.records_in = a.records_out = a.records_rejected = -1;
@@ -216,7 +216,7 @@ UNIT_TEST(attempts_are_recorded_in_batches)
 		==, 1);
 	CHECK_INT(c.attempt, ==, 2);
 	a.attempt = 2;
-	a.state = "done";
+	a.state = ATTEMPT_DONE;
 	a.exit_code = 0;
 	a.records_out = 7;
 	a.final = 1;
@@ -226,7 +226,7 @@ UNIT_TEST(attempts_are_recorded_in_batches)
 	CHECK_INT(state_instances(&s, "d", NULL, NULL, 3000, &recs, &n, &e),
 		==, 0);
 	CHECK_INT(n, ==, 1);
-	CHECK_STR(recs[0].state, "done");
+	CHECK_INT(recs[0].state, ==, ATTEMPT_DONE);
 	CHECK_INT(recs[0].attempts, ==, 2);
 	CHECK_INT(recs[0].records_out, ==, 7);
 	CHECK_INT(recs[0].records_in, ==, -1);

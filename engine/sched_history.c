@@ -1,0 +1,82 @@
+/*
+ * The scheduler's history: finished attempts queue in memory and are
+ * written to the state database in one transaction every FLUSH_MS or
+ * FLUSH_MAX attempts (the lease of a finished instance goes with its
+ * batch).  One short transaction per batch instead of one per attempt
+ * keeps a backfill of small instances from waiting on the database; a
+ * crash loses at most the last batch of history, never a target.
+ */
+#include "config.h"
+#include "sched_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FLUSH_MS 250
+#define FLUSH_MAX 512
+
+/* Write the pending attempts in one transaction. */
+void
+sched_flush(struct sched *s)
+{
+	struct err e;
+	size_t i;
+	int rc;
+
+	if (!s->pending.n)
+		return;
+	err_clear(&e);
+	rc = state_begin(s->st, &e);
+	for (i = 0; i < s->pending.n && rc == 0; i++)
+		rc = state_attempt_finish(s->st, s->dag->name, &s->pending.v[i],
+			&e);
+	if (rc == 0)
+		rc = state_commit(s->st, &e);
+	else
+		state_commit(s->st, NULL);
+	if (rc < 0 && !s->failed_db) {
+		s->failed_db = 1;
+		s->db_err = e;
+	}
+	for (i = 0; i < s->pending.n; i++) {
+		free((char *)s->pending.v[i].log_path);
+		free((char *)s->pending.v[i].error);
+	}
+	s->pending.n = 0;
+}
+
+static void
+on_flush_timer(uv_timer_t *t)
+{
+	sched_flush(t->data);
+}
+
+void
+sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
+	int64_t started_ms, enum attempt_state state, char *error, int final)
+{
+	struct attempt_rec a;
+
+	memset(&a, 0, sizeof(a));
+	a.task = sched_task_of(s, i)->name;
+	a.partition = sched_part_of(s, i);
+	a.attempt = s->si[i].attempt;
+	a.state = state;
+	a.exit_code = res ? res->exit_code : -1;
+	a.signal = res ? res->signal : 0;
+	a.started_ms = started_ms;
+	a.duration_ms = res ? res->duration_ms : 0;
+	a.max_rss_kb = res ? res->max_rss_kb : -1;
+	a.records_in = res ? res->records_in : -1;
+	a.records_out = res ? res->records_out : -1;
+	a.records_rejected = res ? res->records_rejected : -1;
+	a.log_path = sched_log_path(s, i);
+	a.error = error;
+	a.final = final;
+	VEC_PUSH(s->pending, a);
+	if (s->pending.n >= FLUSH_MAX)
+		sched_flush(s);
+	else if (!uv_is_active((uv_handle_t *)&s->flush_timer))
+		uv_timer_start(&s->flush_timer, on_flush_timer, FLUSH_MS, 0);
+}
+

@@ -1,0 +1,390 @@
+/*
+ * The status of instances: the graph's verdict from the targets (done,
+ * missing, waiting on an external input) joined with the state
+ * database's history (the last attempt failed or timed out; a live run
+ * holds the lease; the counts).  Precedence follows what a user can act
+ * on: a live lease wins (someone is making it now), then an existing
+ * target (the truth of completeness, whatever the history says), then
+ * waiting, then a recorded failure, then a failed need.
+ *
+ * Instances are sorted by partition and, within one, in topological task
+ * order, so one pass in index order sees a need of the same or an earlier
+ * partition before its dependant: upstream_failed spreads in that pass.
+ * A history row finds its instance by a binary search on the sorted
+ * partition ids and a scan of that partition's few instances.
+ */
+#include "config.h"
+#include "status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dag.h"
+#include "node.h"
+#include "state.h"
+#include "task_kind.h"
+#include "util.h"
+
+/* first[p]: the first instance of partition p (n_inst when it has none). */
+static size_t *
+part_index(const struct graph *g)
+{
+	size_t *first = xcalloc(g->n_parts + 1, sizeof(*first));
+	size_t i;
+
+	for (i = 0; i <= g->n_parts; i++)
+		first[i] = g->n_inst;
+	for (i = g->n_inst; i-- > 0;)
+		first[g->inst[i].part] = i;
+	return first;
+}
+
+static long
+find_part(const struct graph *g, const char *id)
+{
+	size_t lo = 0, hi = g->n_parts;
+
+	/* Partition ids sort like their starts (a repeated hour's 'b' too). */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(g->parts[mid].id, id);
+
+		if (!c)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static long
+find_inst(const struct status *s, long p, int t)
+{
+	const struct graph *g = s->g;
+	size_t k;
+
+	if (p < 0 || t < 0)
+		return -1;
+	for (k = s->part_first[p]; k < g->n_inst &&
+	    g->inst[k].part == (uint32_t)p; k++)
+		if (g->inst[k].task == (uint32_t)t)
+			return (long)k;
+	return -1;
+}
+
+long
+status_find(const struct status *s, const char *task, const char *partition)
+{
+	return find_inst(s, find_part(s->g, partition),
+		dag_task_index(s->g->dag, task));
+}
+
+/* One instance's state from its graph verdict, history and needs. */
+static void
+judge(struct status *s, size_t i)
+{
+	const struct graph *g = s->g;
+	const struct instance *in = &g->inst[i];
+	struct status_inst *si = &s->inst[i];
+	const struct inst_rec *r = si->rec;
+	uint32_t k;
+
+	si->cause = STATUS_NO_CAUSE;
+	si->state = INST_TODO;
+	if (r && r->running) {
+		si->state = INST_RUNNING;
+	} else if (in->state == INST_DONE || in->state == INST_WAITING ||
+	    in->state == INST_BLOCKED) {
+		si->state = in->state;
+	} else if (r && (r->state == ATTEMPT_FAILED ||
+	    r->state == ATTEMPT_TIMEOUT || r->state == ATTEMPT_LOST)) {
+		si->state = INST_FAILED;
+	} else {
+		for (k = 0; k < in->n_deps; k++) {
+			uint32_t d = g->deps[in->dep_off + k];
+			const struct status_inst *ds = &s->inst[d];
+
+			if (ds->state != INST_FAILED &&
+			    ds->state != INST_UPSTREAM_FAILED)
+				continue;
+			si->state = INST_UPSTREAM_FAILED;
+			if (si->cause == STATUS_NO_CAUSE)
+				si->cause = ds->state == INST_FAILED ? d :
+					ds->cause;
+		}
+	}
+	if (si->state == INST_BLOCKED)
+		for (k = 0; k < in->n_deps && si->cause == STATUS_NO_CAUSE; k++) {
+			uint32_t d = g->deps[in->dep_off + k];
+
+			if (g->inst[d].state == INST_WAITING ||
+			    g->inst[d].state == INST_BLOCKED)
+				si->cause = d;
+		}
+}
+
+int
+status_build(struct status *s, const struct graph *g, struct state *db,
+	int64_t now_ms, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->g = g;
+	s->inst = xcalloc(g->n_inst + 1, sizeof(*s->inst));
+	s->part_first = part_index(g);
+	if (db) {
+		rc = state_instances(db, g->dag->name, NULL, NULL, now_ms,
+			&s->recs, &s->n_recs, e);
+		if (rc < 0)
+			return rc;
+	}
+	for (i = 0; i < s->n_recs; i++) {
+		long k = status_find(s, s->recs[i].task, s->recs[i].partition);
+
+		if (k >= 0)
+			s->inst[k].rec = &s->recs[i];
+	}
+	for (i = 0; i < g->n_inst; i++) {
+		judge(s, i);
+		if (g->inst[i].requested)
+			s->count[s->inst[i].state]++;
+	}
+	return 0;
+}
+
+void
+status_release(struct status *s)
+{
+	if (!s)
+		return;
+	state_inst_recs_free(s->recs, s->n_recs);
+	free(s->inst);
+	free(s->part_first);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *
+status_plan_label(enum inst_state st)
+{
+	switch (st) {
+	case INST_DONE: return "done";
+	case INST_TODO: return "run";
+	case INST_WAITING: return "waiting";
+	case INST_BLOCKED: return "blocked";
+	default: return inst_state_name(st);
+	}
+}
+
+/* What instance in makes or looks for: its path, table, or pattern. */
+static void
+what(const struct graph *g, const struct instance *in, struct strbuf *sb)
+{
+	const struct task *t = &g->dag->tasks[in->task];
+	const char *pat, *dir;
+	struct node *fields = NULL;
+	struct resolve_env env;
+	struct err e;
+
+	if (in->target) {
+		sb_adds(sb, in->target);
+		return;
+	}
+	if (t->target_type == TARGET_TABLE) {
+		sb_addf(sb, "table %s, partition %s", t->table,
+			g->parts[in->part].id);
+		return;
+	}
+	/* A pattern check: say what it looks for, expanded. */
+	graph_resolve_env((struct graph *)g, &env);
+	if (dag_resolve(g->dag, in->task, &g->parts[in->part], &env, &fields,
+	    NULL, &e) < 0)
+		return;
+	pat = node_get_str(fields, "pattern");
+	dir = node_get_str(fields, "dir");
+	if (pat)
+		sb_addf(sb, "a file matching '%s' in %s", pat, dir ? dir : ".");
+	node_free(fields);
+}
+
+static void
+done_reason(const struct graph *g, const struct instance *in,
+	struct strbuf *sb)
+{
+	size_t i;
+
+	if (in->consumed) {
+		sb_adds(sb, "input consumed: every instance that needs it is "
+			"complete (");
+		what(g, in, sb);
+		sb_adds(sb, " is gone)");
+		return;
+	}
+	if (in->inputs && in->inputs->type == NODE_SEQ && in->inputs->n) {
+		sb_adds(sb, "input found:");
+		for (i = 0; i < in->inputs->n && i < 3; i++)
+			sb_addf(sb, " %s", node_str(in->inputs->items[i]) ?
+				node_str(in->inputs->items[i]) : "");
+		if (in->inputs->n > 3)
+			sb_addf(sb, " (+%zu more)", in->inputs->n - 3);
+		return;
+	}
+	sb_adds(sb, "complete: ");
+	what(g, in, sb);
+}
+
+void
+status_graph_reason(const struct graph *g, size_t i, struct strbuf *sb)
+{
+	const struct instance *in = &g->inst[i];
+	const struct task *t = &g->dag->tasks[in->task];
+	uint32_t k;
+
+	switch (in->state) {
+	case INST_DONE:
+		done_reason(g, in, sb);
+		return;
+	case INST_WAITING:
+		sb_adds(sb, "waiting for an external input: ");
+		what(g, in, sb);
+		return;
+	case INST_BLOCKED:
+		for (k = 0; k < in->n_deps; k++) {
+			const struct instance *d = &g->inst[g->deps[in->dep_off + k]];
+
+			if (d->state != INST_WAITING && d->state != INST_BLOCKED)
+				continue;
+			sb_addf(sb, "blocked by a need: %s %s (%s)",
+				g->dag->tasks[d->task].name, g->parts[d->part].id,
+				status_plan_label(d->state));
+			return;
+		}
+		sb_adds(sb, "blocked by a need");
+		return;
+	default:
+		if (in->forced)
+			sb_adds(sb, "forced: ");
+		else if (t->kind->probe)
+			sb_adds(sb, "will poll for an external input: ");
+		else if (t->target_type == TARGET_NONE)
+			sb_adds(sb, "no target: runs every time");
+		else
+			sb_adds(sb, "target missing: ");
+		what(g, in, sb);
+		return;
+	}
+}
+
+void
+status_reason(const struct status *s, size_t i, struct strbuf *sb)
+{
+	const struct graph *g = s->g;
+	const struct status_inst *si = &s->inst[i];
+	const struct inst_rec *r = si->rec;
+	const struct instance *c;
+
+	switch (si->state) {
+	case INST_RUNNING:
+		sb_addf(sb, "attempt %d running: a live run holds its lease",
+			r ? r->attempts : 0);
+		return;
+	case INST_FAILED:
+		sb_addf(sb, "attempt %d %s", r ? r->attempts : 0,
+			r && r->state == ATTEMPT_TIMEOUT ? "timed out" :
+			r && r->state == ATTEMPT_LOST ? "lost" : "failed");
+		return;
+	case INST_UPSTREAM_FAILED:
+		if (si->cause == STATUS_NO_CAUSE) {
+			sb_adds(sb, "a need failed");
+			return;
+		}
+		c = &g->inst[si->cause];
+		sb_addf(sb, "needs %s %s, which failed",
+			g->dag->tasks[c->task].name, g->parts[c->part].id);
+		return;
+	case INST_TODO:
+		if (r && r->state == ATTEMPT_INTERRUPTED) {
+			sb_addf(sb, "attempt %d was interrupted; ", r->attempts);
+		}
+		status_graph_reason(g, i, sb);
+		return;
+	default:
+		status_graph_reason(g, i, sb);
+		return;
+	}
+}
+
+static json_t *
+count_json(int64_t v)
+{
+	return v < 0 ? json_null() : json_integer(v);
+}
+
+json_t *
+status_inst_json(const struct status *s, size_t i, unsigned flags)
+{
+	const struct graph *g = s->g;
+	const struct instance *in = &g->inst[i];
+	const struct inst_rec *r = s->inst[i].rec;
+	json_t *o = json_object();
+	struct strbuf sb;
+
+	json_object_set_new(o, "task", json_string(g->dag->tasks[in->task].name));
+	json_object_set_new(o, "partition", json_string(g->parts[in->part].id));
+	json_object_set_new(o, "state",
+		json_string(inst_state_name(s->inst[i].state)));
+	json_object_set_new(o, "attempts", json_integer(r ? r->attempts : 0));
+	json_object_set_new(o, "records_in", count_json(r ? r->records_in : -1));
+	json_object_set_new(o, "records_out",
+		count_json(r ? r->records_out : -1));
+	json_object_set_new(o, "records_rejected",
+		count_json(r ? r->records_rejected : -1));
+	json_object_set_new(o, "duration_s", r && r->attempts &&
+		r->state != ATTEMPT_RUNNING ? json_real(r->duration_s) :
+		json_null());
+	if (!(flags & STATUS_JSON_REASON))
+		return o;
+	sb_init(&sb);
+	status_reason(s, i, &sb);
+	json_object_set_new(o, "reason", json_string(sb.buf ? sb.buf : ""));
+	sb_release(&sb);
+	return o;
+}
+
+size_t
+status_runs(const struct status *s, size_t task, size_t part_from,
+	size_t max_parts, struct status_run **out, size_t *next_part)
+{
+	const struct graph *g = s->g;
+	struct { struct status_run *v; size_t n, cap; } runs = { 0 };
+	size_t p, end = g->n_parts;
+
+	if (max_parts && part_from < end && max_parts < end - part_from)
+		end = part_from + max_parts;
+	for (p = part_from; p < end; p++) {
+		long k = find_inst(s, (long)p, (int)task);
+		struct status_run *last = runs.n ? &runs.v[runs.n - 1] : NULL;
+		uint8_t st;
+
+		if (k < 0 || !g->inst[k].requested)
+			continue;
+		st = s->inst[k].state;
+		if (last && last->state == st) {
+			last->last = (uint32_t)p;
+			last->count++;
+			continue;
+		}
+		VEC_GROW(runs, runs.n + 1);
+		runs.v[runs.n].task = (uint32_t)task;
+		runs.v[runs.n].first = runs.v[runs.n].last = (uint32_t)p;
+		runs.v[runs.n].count = 1;
+		runs.v[runs.n].state = st;
+		runs.n++;
+	}
+	*next_part = end;
+	*out = runs.v;
+	return runs.n;
+}
