@@ -138,6 +138,22 @@ static const char *const migrations[] = {
 	" since INTEGER NOT NULL,"
 	" PRIMARY KEY (dag, task, partition)) WITHOUT ROWID;"
 	"CREATE INDEX leases_run ON leases(run_id);",
+	/*
+	 * 1 -> 2: what `dag-cli scheduler` decided to start, one row per
+	 * partition, written in the transaction that makes the decision.
+	 */
+	"CREATE TABLE schedule ("
+	" dag TEXT NOT NULL,"
+	" partition TEXT NOT NULL,"
+	" due INTEGER NOT NULL,"		/* unix ms it fell due */
+	" state TEXT NOT NULL,"		/* queued running waiting done failed gave_up */
+	" tries INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER,"		/* unix ms of the latest try */
+	" next_try INTEGER,"		/* waiting: unix ms of the next */
+	" finished INTEGER,"
+	" exit_code INTEGER,"
+	" pid INTEGER,"			/* of the latest try's run */
+	" PRIMARY KEY (dag, partition)) WITHOUT ROWID;",
 };
 
 static int

@@ -20,7 +20,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 1
+#define STATE_SCHEMA_VERSION 2
 
 /* A lease whose owner has not beaten for this long is taken over (ms). */
 #define STATE_LEASE_TTL_MS 60000
