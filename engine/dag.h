@@ -76,6 +76,17 @@ struct pool_limit {
 	int limit;		/* instances of this pool running at once */
 };
 
+/*
+ * The DAG's executor: field (engine/exec_slurm.h), each member pointing
+ * into dag->root; NULL where not given.
+ */
+struct dag_executor {
+	const char *name;		/* "local" or "slurm" */
+	const char *partition;		/* Slurm's --partition */
+	const char *account;		/* Slurm's --account */
+	const struct node *options;	/* a list of sbatch options */
+};
+
 struct dag {
 	char *path;		/* the file, as given */
 	char *name;
@@ -87,6 +98,7 @@ struct dag {
 	struct node *root;	/* the parsed file */
 	struct pool_limit *pools;
 	size_t n_pools;
+	struct dag_executor executor;
 	struct task *tasks;	/* in file order */
 	size_t n_tasks;
 	size_t *topo;		/* task indexes, needs before needers */
@@ -157,7 +169,12 @@ struct partition {
  */
 int dag_partitions(const struct dag *dag, const char *from, const char *to,
 	int64_t now, struct partition **out, size_t *n, struct err *e);
-/* The partition k steps from p (k may be negative); 0, or -ERANGE before start. */
+/*
+ * The partition k steps from p (k may be negative): k days by the calendar
+ * on a daily DAG, k partitions on an hourly one.  0; -ERANGE before the
+ * start; -ENOENT when the day does not exist (the clocks skipped it).  out
+ * is filled either way (its id names the day).
+ */
 int dag_partition_step(const struct dag *dag, const struct partition *p,
 	int k, struct partition *out);
 /* The partition that holds the unix time t. */
