@@ -31,13 +31,15 @@ struct status_inst {
 					   (owned by struct status) */
 	uint32_t cause;		/* upstream_failed: the failed instance it
 				   traces back to (graph->inst index);
-				   waiting: the waiting need; else
+				   waiting: the waiting need; stale: the
+				   stale need it traces back to; else
 				   STATUS_NO_CAUSE */
 	uint8_t state;		/* enum inst_state: INST_DONE, INST_TODO
 				   (shown as missing), INST_WAITING,
 				   INST_BLOCKED (waiting on a need),
 				   INST_RUNNING, INST_FAILED,
-				   INST_UPSTREAM_FAILED */
+				   INST_UPSTREAM_FAILED, INST_STALE */
+	char *why;		/* stale: the reason (owned), else NULL */
 };
 
 struct status {
@@ -90,7 +92,8 @@ const char *status_plan_label(enum inst_state st);
  * Instance i as a JSON object: task, partition, state, attempts, the
  * record counts (null where none), duration_s (null before a finished
  * attempt) -- the fields status --json prints -- and, with
- * STATUS_JSON_REASON, reason.  A new reference.
+ * STATUS_JSON_REASON or when the instance is stale, reason.  A new
+ * reference.
  */
 json_t *status_inst_json(const struct status *s, size_t i, unsigned flags);
 
