@@ -127,7 +127,8 @@ finish(const struct dag *dag, struct writers *w, struct errs *errs)
 	/* One report per pair of tasks: the first partition shows it. */
 	uint8_t *told = xcalloc(nt * nt + 1, 1);
 
-	qsort(w->v, w->n, sizeof(*w->v), cmp);
+	if (w->n > 1)
+		qsort(w->v, w->n, sizeof(*w->v), cmp);
 	for (i = 1; i < w->n; i++) {
 		const struct writer *a = &w->v[i - 1], *b = &w->v[i];
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "node.h"
+#include "status.h"
 #include "task_kind.h"
 
 #define FLUSH_MS 250
@@ -51,6 +52,7 @@ sched_flush(struct sched *s)
 		for (k = 0; k < a->n_consumed; k++)
 			free(a->consumed[k].input);
 		free(a->consumed);
+		free((char *)a->def);
 	}
 	s->pending.n = 0;
 }
@@ -132,8 +134,13 @@ sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	a.log_path = sched_log_path(s, i);
 	a.error = error;
 	a.final = final;
-	if (state == ATTEMPT_DONE)
+	if (state == ATTEMPT_DONE) {
+		const struct instance *in = &s->g->inst[i];
+
 		a.consumed = consumed_of(s, i, &a.n_consumed);
+		a.def = status_def_digest(s->dag, in->task,
+			&s->g->parts[in->part]);
+	}
 	VEC_PUSH(s->pending, a);
 	if (s->pending.n >= FLUSH_MAX)
 		sched_flush(s);

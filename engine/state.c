@@ -75,7 +75,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"RETURNING attempts",
 	[ST_INST_FINISH] = "UPDATE instances SET state=?4, records_in=?5, "
 		"records_out=?6, records_rejected=?7, duration_s=?8, "
-		"updated=?9, made=CASE WHEN ?4='done' THEN ?10 ELSE made END "
+		"updated=?9, made=CASE WHEN ?4='done' THEN ?10 ELSE made END, "
+		"def=CASE WHEN ?4='done' THEN ?11 ELSE def END "
 		"WHERE dag=?1 AND task=?2 AND partition=?3",
 	[ST_ATTEMPT_ADD] = "INSERT OR IGNORE INTO attempts(run_id, dag, task, "
 		"partition, attempt, state, exit_code, signal, started, "
@@ -146,10 +147,12 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (dag, task, partition)) WITHOUT ROWID;"
 	"CREATE INDEX leases_run ON leases(run_id);",
 	/*
-	 * 1 -> 2: data staleness.  made: the attempt whose output is the
-	 * target now; consumed: what each done attempt consumed.
+	 * 1 -> 2: staleness.  made: the attempt whose output is the
+	 * target now; def: the digest of the definition it ran; consumed:
+	 * what each done attempt consumed.
 	 */
 	"ALTER TABLE instances ADD COLUMN made INTEGER;"
+	"ALTER TABLE instances ADD COLUMN def TEXT;"
 	"CREATE TABLE consumed ("
 	" dag TEXT NOT NULL,"
 	" task TEXT NOT NULL,"
@@ -731,6 +734,8 @@ state_attempt_finish(struct state *s, const char *dag,
 	sqlite3_bind_double(st, 8, dur);
 	sqlite3_bind_int64(st, 9, a->started_ms + a->duration_ms);
 	sqlite3_bind_int(st, 10, a->attempt);
+	if (a->def)
+		sqlite3_bind_text(st, 11, a->def, -1, SQLITE_STATIC);
 	rc = step_done(s, st, e, "cannot record an instance");
 	if (rc == 0 && a->state == ATTEMPT_DONE)
 		rc = consumed_add(s, dag, a, e);
@@ -765,17 +770,21 @@ state_instances(struct state *s, const char *dag, const char *from,
 {
 	struct { struct inst_rec *v; size_t n, cap; } recs = { 0 };
 	sqlite3_stmt *st;
+	char *sql;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(s->db, "SELECT i.task, i.partition, i.state, "
+	sql = xasprintf("SELECT i.task, i.partition, i.state, "
 		"i.attempts, i.records_in, i.records_out, i.records_rejected, "
-		"i.duration_s, l.run_id FROM instances i LEFT JOIN leases l "
+		"i.duration_s, l.run_id, %s FROM instances i LEFT JOIN leases l "
 		"ON l.dag=i.dag AND l.task=i.task AND l.partition=i.partition "
 		"WHERE i.dag=?1 AND (?2 IS NULL OR i.partition >= ?2) AND "
 		"(?3 IS NULL OR i.partition <= ?3 || 'z') "
-		"ORDER BY i.partition, i.task", -1, &st, NULL);
+		"ORDER BY i.partition, i.task",
+		s->version >= 2 ? "i.def" : "NULL");
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
 	if (rc != SQLITE_OK)
 		return db_err(s, e, "cannot read instances");
 	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
@@ -800,6 +809,8 @@ state_instances(struct state *s, const char *dag, const char *from,
 		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
 			r.running = run_alive(s, sqlite3_column_int64(st, 8),
 				now, &pid);
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+			r.def = col_dup(st, 9);
 		VEC_PUSH(recs, r);
 	}
 	sqlite3_finalize(st);
@@ -890,6 +901,7 @@ state_inst_recs_free(struct inst_rec *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].task);
 		free(v[i].partition);
+		free(v[i].def);
 	}
 	free(v);
 }

@@ -167,6 +167,8 @@ struct attempt_rec {
 	int final;		/* no retry follows: release the lease */
 	struct consumed_rec *consumed;	/* a done attempt's inputs (the
 					   caller's), recorded with it */
+	const char *def;	/* a done attempt's definition digest
+				   (status_def_digest), or NULL */
 	size_t n_consumed;
 };
 
@@ -210,6 +212,8 @@ struct inst_rec {
 	int64_t records_in, records_out, records_rejected;
 	double duration_s;	/* of the last attempt */
 	int running;		/* a live run holds its lease now */
+	char *def;		/* the digest of the definition that made its
+				   target (status_def_digest), or NULL */
 };
 
 /*

@@ -19,7 +19,10 @@
  * gone when it finished (its consumer moved it away) and is there again:
  * a delivery again.  What needs a stale instance is stale too.  The
  * targets still decide what is complete; stale is shown, and redone only
- * when asked (run --rerun-stale).
+ * when asked (run --rerun-stale).  Code staleness: each done attempt
+ * records a digest of its resolved definition (status_def_digest); a
+ * done instance whose definition digests differently now is stale, and
+ * the reason names the fields that changed.
  */
 #include "config.h"
 #include "status.h"
@@ -31,6 +34,7 @@
 #include <time.h>
 
 #include "dag.h"
+#include "hash.h"
 #include "node.h"
 #include "state.h"
 #include "task_kind.h"
@@ -136,6 +140,138 @@ judge(struct status *s, size_t i)
 		}
 }
 
+/* Fields that do not shape what an instance makes. */
+static int
+ignored(const char *field)
+{
+	static const char *const names[] = { "description", "needs",
+		"retries", "retry_delay", "timeout", "priority", "pool", "poll",
+		NULL };
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(names[i], field))
+			return 1;
+	return 0;
+}
+
+/* A hash of v's canonical JSON (sorted keys, no spaces), as 16 hex digits. */
+static void
+field_hash(const struct node *v, char out[17])
+{
+	char *text = node_to_json(v), *canon = NULL;
+	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+
+	if (j)
+		canon = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT |
+			JSON_ENCODE_ANY);
+	snprintf(out, 17, "%016llx", (unsigned long long)hash_bytes(
+		canon ? canon : (text ? text : ""),
+		strlen(canon ? canon : (text ? text : ""))));
+	free(canon);
+	json_decref(j);
+	free(text);
+}
+
+char *
+status_def_digest(const struct dag *dag, size_t task,
+	const struct partition *p)
+{
+	const struct task *t = &dag->tasks[task];
+	struct resolve_env env;
+	struct node *fields = NULL;
+	struct err e;
+	json_t *o;
+	char h[17], *text;
+	size_t i;
+
+	memset(&env, 0, sizeof(env));
+	err_clear(&e);
+	if (dag_resolve(dag, task, p, &env, &fields, NULL, &e) < 0 ||
+	    !fields || fields->type != NODE_MAP) {
+		node_free(fields);
+		return NULL;
+	}
+	o = json_object();
+	for (i = 0; i < fields->n; i++) {
+		if (ignored(fields->keys[i]->str))
+			continue;
+		field_hash(fields->items[i], h);
+		json_object_set_new(o, fields->keys[i]->str, json_string(h));
+	}
+	snprintf(h, sizeof(h), "%016llx", (unsigned long long)hash_bytes(
+		t->kind->name, strlen(t->kind->name)));
+	json_object_set_new(o, "kind", json_string(h));
+	text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(o);
+	node_free(fields);
+	return text;
+}
+
+/*
+ * Why the definition that made rec's target differs from now's, or NULL
+ * when it does not (or either cannot be told).
+ */
+static char *
+code_why(const char *then, const char *now)
+{
+	json_t *a, *b, *v;
+	const char *k;
+	struct strbuf sb;
+
+	if (!then || !now || !strcmp(then, now))
+		return NULL;
+	a = json_loads(then, 0, NULL);
+	b = json_loads(now, 0, NULL);
+	sb_init(&sb);
+	json_object_foreach(b, k, v) {
+		json_t *w = json_object_get(a, k);
+
+		if (!w || !json_equal(v, w))
+			sb_addf(&sb, "%s%s", sb.len ? ", " : "", k);
+	}
+	json_object_foreach(a, k, v)
+		if (!json_object_get(b, k))
+			sb_addf(&sb, "%s%s (removed)", sb.len ? ", " : "", k);
+	json_decref(a);
+	json_decref(b);
+	if (!sb.len) {
+		sb_release(&sb);
+		return NULL;
+	}
+	{
+		char *why = xasprintf("its definition changed since it ran: %s",
+			sb.buf);
+
+		sb_release(&sb);
+		return why;
+	}
+}
+
+/* Done instances whose definition now digests differently. */
+static void
+judge_code(struct status *s)
+{
+	const struct graph *g = s->g;
+	size_t i;
+
+	for (i = 0; i < g->n_inst; i++) {
+		struct status_inst *si = &s->inst[i];
+		char *now, *why;
+
+		if (si->state != INST_DONE || !si->rec || !si->rec->def)
+			continue;
+		now = status_def_digest(g->dag, g->inst[i].task,
+			&g->parts[g->inst[i].part]);
+		why = code_why(si->rec->def, now);
+		free(now);
+		if (!why)
+			continue;
+		si->state = INST_STALE;
+		si->why = why;
+	}
+}
+
 static void
 iso_utc(int64_t ms, char *buf, size_t len)
 {
@@ -202,6 +338,7 @@ judge_stale(struct status *s, struct state *db, struct err *e)
 		s->inst[k].state = INST_STALE;
 		s->inst[k].why = why;
 	}
+	judge_code(s);
 	while (changed) {
 		changed = 0;
 		for (i = 0; i < n; i++) {

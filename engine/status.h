@@ -18,6 +18,8 @@
 #include "graph.h"
 
 struct state;
+struct dag;
+struct partition;
 struct inst_rec;
 struct strbuf;
 struct err;
@@ -61,6 +63,19 @@ struct status {
 int status_build(struct status *s, const struct graph *g, struct state *db,
 	int64_t now_ms, struct err *e);
 void status_release(struct status *s);
+
+/*
+ * The digest of task's definition at p, for code staleness: a compact
+ * JSON object from each field that shapes the output (its kind, and the
+ * fields after template expansion, but not description, needs, retries,
+ * timeouts, pools, priority or poll) to a hash of its canonical JSON
+ * (keys sorted), so key order, comments and whitespace in the file do
+ * not count and a change names its field.  NULL when the fields cannot
+ * be resolved outside a run ({needs.X.files}, an unset {env.X}).
+ * Caller frees.
+ */
+char *status_def_digest(const struct dag *dag, size_t task,
+	const struct partition *p);
 
 /* The graph index of (task, partition id), or -1 when not in the graph. */
 long status_find(const struct status *s, const char *task,
