@@ -193,55 +193,90 @@ plan_text(const struct graph *g, const struct status *hist, const char *from,
 	free(c);
 }
 
+/*
+ * Print v as an element of an array at depth 2 of plan_json's document:
+ * jansson's own indented form, shifted right by four spaces.
+ */
+static void
+put_element(json_t *v, int first)
+{
+	char *s = json_dumps(v, JSON_PRESERVE_ORDER | JSON_INDENT(2)), *p;
+
+	fputs(first ? "\n    " : ",\n    ", stdout);
+	/* JSON strings hold no raw line feed: each one is a line break. */
+	for (p = s; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			fputs("    ", stdout);
+	}
+	free(s);
+	json_decref(v);
+}
+
+/* A JSON string, as jansson writes it. */
+static void
+put_string(const char *s)
+{
+	json_t *v = json_string(s);
+	char *d = json_dumps(v, JSON_ENCODE_ANY);
+
+	fputs(d, stdout);
+	free(d);
+	json_decref(v);
+}
+
+/*
+ * The plan as JSON, written as it goes: a plan of two centuries of hours
+ * holds millions of instances, and a tree of them in memory before the
+ * first byte would cost gigabytes.  The text is what json_dumps with an
+ * indent of 2 makes of the whole document.
+ */
 static void
 plan_json(const struct graph *g, const struct status *hist, const char *from,
 	const char *to)
 {
 	const struct dag *dag = g->dag;
-	json_t *root = json_object(), *list = json_array(), *sum = json_array();
 	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
 	struct strbuf sb;
-	char *s;
 	size_t i;
 
+	fputs("{\n  \"dag\": ", stdout);
+	put_string(dag->name);
+	fputs(",\n  \"from\": ", stdout);
+	put_string(from);
+	fputs(",\n  \"to\": ", stdout);
+	put_string(to);
+	fputs(",\n  \"instances\": [", stdout);
 	sb_init(&sb);
 	for (i = 0; i < g->n_inst; i++) {
 		const struct instance *in = &g->inst[i];
-		json_t *o = json_object();
 		const char *word;
 
 		sb_reset(&sb);
 		word = verdict(g, i, hist, &sb);
-		json_object_set_new(o, "task",
-			json_string(dag->tasks[in->task].name));
-		json_object_set_new(o, "partition",
-			json_string(g->parts[in->part].id));
-		json_object_set_new(o, "state", json_string(word));
-		json_object_set_new(o, "requested", json_boolean(in->requested));
-		json_object_set_new(o, "target",
-			in->target ? json_string(in->target) : json_null());
-		json_object_set_new(o, "reason", json_string(sb.buf ? sb.buf : ""));
-		json_array_append_new(list, o);
+		put_element(json_pack("{s:s,s:s,s:s,s:b,s:o,s:s}",
+			"task", dag->tasks[in->task].name,
+			"partition", g->parts[in->part].id,
+			"state", word,
+			"requested", in->requested,
+			"target", in->target ? json_string(in->target) :
+			json_null(),
+			"reason", sb.buf ? sb.buf : ""), i == 0);
 		c[in->task].n[state_col(in)]++;
 	}
 	sb_release(&sb);
+	fputs(g->n_inst ? "\n  ],\n  \"summary\": [" : "],\n  \"summary\": [",
+		stdout);
 	for (i = 0; i < dag->n_tasks; i++) {
 		size_t t = dag->topo[i];
-		json_array_append_new(sum, json_pack("{s:s,s:I,s:I,s:I,s:I}",
+
+		put_element(json_pack("{s:s,s:I,s:I,s:I,s:I}",
 			"task", dag->tasks[t].name,
 			"done", (json_int_t)c[t].n[0], "run", (json_int_t)c[t].n[1],
 			"waiting", (json_int_t)c[t].n[2],
-			"blocked", (json_int_t)c[t].n[3]));
+			"blocked", (json_int_t)c[t].n[3]), i == 0);
 	}
-	json_object_set_new(root, "dag", json_string(dag->name));
-	json_object_set_new(root, "from", json_string(from));
-	json_object_set_new(root, "to", json_string(to));
-	json_object_set_new(root, "instances", list);
-	json_object_set_new(root, "summary", sum);
-	s = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(2));
-	printf("%s\n", s);
-	free(s);
-	json_decref(root);
+	fputs(dag->n_tasks ? "\n  ]\n}\n" : "]\n}\n", stdout);
 	free(c);
 }
 

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "util.h"
 
 enum rec_format {
@@ -67,6 +68,14 @@ void rec_reader_prepare(struct rec_reader *r,
 	void *ctx, size_t n);
 /* Bytes of input consumed so far (compressed), for progress. */
 uint64_t rec_reader_offset(const struct rec_reader *r);
+/*
+ * Blank lines skipped so far (an empty line after a file's header is no
+ * record); final once rec_reader_next has returned 0.
+ */
+uint64_t rec_reader_blank_lines(const struct rec_reader *r);
+/* Say on log (NULL: nowhere) how many blank lines task's input skipped. */
+void rec_reader_log_blank(const struct rec_reader *r, FILE *log,
+	const char *task);
 void rec_reader_free(struct rec_reader *r);
 
 struct rec_writer;

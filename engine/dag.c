@@ -9,20 +9,14 @@
  */
 #include "config.h"
 #include "dag.h"
-#include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
 #include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void lerr_at(struct load *L, int line, int column, const char *fmt,
 	va_list ap) __attribute__((format(printf, 4, 0)));
@@ -250,11 +244,16 @@ load_params(struct load *L)
 	if (!v)
 		return;
 	priv->params = xcalloc(v->n ? v->n : 1, sizeof(*priv->params));
+	hash_reserve(&priv->param_index, v->n);
 	for (i = 0; i < v->n; i++) {
 		struct param *p = &priv->params[priv->n_params++];
+		int added;
 
 		p->name = xstrdup(v->keys[i]->str);
 		p->node = v->items[i];
+		/* Keys are unique (the YAML layer says so): never full. */
+		hash_add(&priv->param_index, p->name, strlen(p->name),
+			&added)->num = (int64_t)i;
 		if (!param_name(p->name))
 			lerr(L, v->keys[i], "bad param name '%s'; expected letters, "
 				"digits and '_'", p->name);
@@ -281,6 +280,7 @@ load_tree(const char *path, int rc, struct node *root, struct dag **out,
 	dag = xcalloc(1, sizeof(*dag));
 	L.dag = dag;
 	L.priv = xcalloc(1, sizeof(*L.priv));
+	hash_init(&L.priv->param_index, NULL);
 	dag->params = L.priv;
 	dag->path = xstrdup(path);
 	dag->root = root;
@@ -294,6 +294,8 @@ load_tree(const char *path, int rc, struct node *root, struct dag **out,
 	load_top(&L);
 	load_params(&L);
 	check_param_cycles(&L);
+	if (!L.failed)
+		check_param_sizes(&L);
 	check_defaults(&L);
 	load_tasks(&L);
 	if (L.failed)
@@ -369,6 +371,7 @@ dag_free(struct dag *dag)
 			template_free(priv->params[i].t);
 		}
 		free(priv->params);
+		hash_release(&priv->param_index);
 		free(priv->tp);
 		zone_free(priv->zone);
 		free(priv);

@@ -7,21 +7,11 @@
  * which walks the bound templates.
  */
 #include "config.h"
-#include "dag.h"
-#include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
-#include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- templates ---- */
 
@@ -58,12 +48,10 @@ struct bind {
 static int
 param_index(const struct dag_priv *priv, const char *name)
 {
-	size_t i;
+	const struct hash_entry *x = hash_find(&priv->param_index, name,
+		strlen(name));
 
-	for (i = 0; i < priv->n_params; i++)
-		if (!strcmp(priv->params[i].name, name))
-			return (int)i;
-	return -1;
+	return x ? (int)x->num : -1;
 }
 
 int
@@ -253,6 +241,53 @@ ttree_build(struct load *L, const struct node *v, unsigned flags,
 	tt->kids = xcalloc(v->n ? v->n : 1, sizeof(*tt->kids));
 	for (i = 0; i < v->n; i++)
 		ttree_build(L, v->items[i], flags, task, &tt->kids[i]);
+}
+
+/* ---- shell commands ---- */
+
+/*
+ * A command's template is shell text with references in it.  Walking its
+ * literal parts with the shell's quoting rules (single quotes end only at
+ * a quote; in double quotes and outside, a backslash escapes the next
+ * byte) tells where each reference stands, so its value can be quoted for
+ * that place: a file name holding "$(...)" or a space stays one word of
+ * data.  Not a shell parser: $(...) and here-documents are not followed,
+ * so a reference inside one is quoted as for the quotes around it.
+ */
+void
+mark_shell_quotes(struct task *t, struct task_priv *tp)
+{
+	struct template *tm;
+	enum tquote st = TQ_WORD;
+	int k;
+	size_t i, j;
+
+	if (!t->kind || !t->kind->command_field)
+		return;
+	k = key_index(t->def, t->kind->command_field);
+	if (k < 0 || (size_t)k >= tp->n_fields || !(tm = tp->fields[k].t))
+		return;
+	for (i = 0; i < tm->n; i++) {
+		const char *s = tm->parts[i].text;
+
+		if (!s) {
+			tm->parts[i].ref.quote = tm->parts[i].ref.raw ?
+				TQ_NONE : st;
+			continue;
+		}
+		for (j = 0; j < tm->parts[i].len; j++) {
+			if (st == TQ_SINGLE) {
+				if (s[j] == '\'')
+					st = TQ_WORD;
+			} else if (s[j] == '\\') {
+				j++;
+			} else if (s[j] == '"') {
+				st = st == TQ_DOUBLE ? TQ_WORD : TQ_DOUBLE;
+			} else if (s[j] == '\'' && st == TQ_WORD) {
+				st = TQ_SINGLE;
+			}
+		}
+	}
 }
 
 /* ---- warnings ---- */

@@ -74,6 +74,89 @@ check_param_cycles(struct load *L)
 	free(c.path);
 }
 
+/*
+ * What one reference other than a param may add: dates and names are
+ * short, and a format can at most multiply its own length.
+ */
+static uint64_t
+ref_bytes(const struct tref *r)
+{
+	return 64 + (r->fmt ? 16 * (uint64_t)strlen(r->fmt) : 0);
+}
+
+/*
+ * The bytes param v expands to at most, once the params it names are
+ * known (size[j] set); capped just past the limit, so no sum overflows.
+ */
+static uint64_t
+param_bytes(const struct dag_priv *priv, size_t v, const uint64_t *size)
+{
+	const struct template *t = priv->params[v].t;
+	uint64_t n = 0;
+	size_t k;
+
+	for (k = 0; t && k < t->n && n <= PARAM_MAX_BYTES; k++) {
+		const struct tpart *part = &t->parts[k];
+
+		if (part->text)
+			n += part->len;
+		else if (part->ref.kind == REF_PARAM)
+			n += size[part->ref.idx];
+		else
+			n += ref_bytes(&part->ref);
+	}
+	return n > PARAM_MAX_BYTES ? PARAM_MAX_BYTES + 1 : n;
+}
+
+void
+check_param_sizes(struct load *L)
+{
+	const struct dag_priv *priv = L->priv;
+	size_t n = priv->n_params, s, k;
+	uint64_t *size = xcalloc(n + 1, sizeof(*size));
+	char *state = xcalloc(n + 1, 1);	/* 0 new, 1 open, 2 sized */
+	struct { size_t *v; size_t n, cap; } st = { 0 };
+
+	/* Depth-first without recursion: a param is sized after those it names. */
+	for (s = 0; s < n; s++) {
+		if (state[s])
+			continue;
+		VEC_PUSH(st, s);
+		while (st.n) {
+			size_t v = st.v[st.n - 1];
+			const struct template *t = priv->params[v].t;
+
+			if (state[v] == 2) {
+				st.n--;
+				continue;
+			}
+			if (state[v] == 1) {
+				size[v] = param_bytes(priv, v, size);
+				state[v] = 2;
+				st.n--;
+				continue;
+			}
+			state[v] = 1;
+			for (k = 0; t && k < t->n; k++)
+				if (!t->parts[k].text &&
+				    t->parts[k].ref.kind == REF_PARAM &&
+				    !state[t->parts[k].ref.idx])
+					VEC_PUSH(st, (size_t)t->parts[k].ref.idx);
+		}
+	}
+	for (s = 0; s < n; s++)
+		if (size[s] > PARAM_MAX_BYTES) {
+			lerr(L, priv->params[s].node, "param '%s' expands to more "
+				"than %llu MiB: params that repeat other params "
+				"grow exponentially", priv->params[s].name,
+				(unsigned long long)(PARAM_MAX_BYTES >> 20));
+			break;
+		}
+	free(size);
+	free(state);
+	free(st.v);
+}
+
 /* ---- the task graph ---- */
 
 /* An edge that links instances of the same partition. */

@@ -62,6 +62,12 @@ struct template *compile_at(struct load *L, const struct node *v,
 void ttree_build(struct load *L, const struct node *v, unsigned flags,
 	struct task *task, struct ttree *tt);
 void ttree_release(struct ttree *tt);
+/*
+ * In the command field of t (its kind's command_field), set each
+ * reference's quote (enum tquote) from the shell quotes of the literal
+ * text before it.
+ */
+void mark_shell_quotes(struct task *t, struct task_priv *tp);
 /* Warn about (and mark) commands that write their target in place. */
 void warn_target_writers(struct load *L);
 
@@ -76,6 +82,14 @@ void load_tasks(struct load *L);
 /* dag_check.c */
 /* Report params that refer to each other in a cycle. */
 void check_param_cycles(struct load *L);
+/*
+ * Report a param whose expansion would exceed PARAM_MAX_BYTES (params
+ * that repeat each other grow exponentially).  Only without cycles.
+ */
+void check_param_sizes(struct load *L);
+
+/* The most bytes one param may expand to. */
+#define PARAM_MAX_BYTES ((uint64_t)1 << 20)
 /* Report needs that form a cycle, within a partition or across. */
 void check_cycles(struct load *L);
 /* Fill dag->topo: needs before needers, file order among equals. */

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include "dag.h"
+#include "hash.h"
 #include "node.h"
 #include "template.h"
 
@@ -55,6 +56,7 @@ struct dag_priv {
 	struct zone *zone;
 	struct param *params;
 	size_t n_params;
+	struct hash param_index;	/* name -> index in params */
 	struct task_priv *tp;	/* parallel to dag->tasks */
 };
 

@@ -6,21 +6,13 @@
  * definition becomes the values its instance runs with.
  */
 #include "config.h"
-#include "dag.h"
-#include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
 #include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- expansion ---- */
 
@@ -129,12 +121,13 @@ resolve_target_str(struct rctx *c, size_t task, const struct partition *p,
 
 /*
  * Each partition of need nd from c's partition (those before the start
- * are satisfied and skipped), through fn, joined by spaces.
+ * are satisfied and skipped), through fn, joined by spaces into out, or,
+ * with words, each pushed onto that list.
  */
 static int
 each_need_part(struct rctx *c, const struct need *nd,
 	int (*fn)(struct rctx *, const struct need *, const struct partition *,
-	struct strbuf *), struct strbuf *out)
+	struct strbuf *), struct strbuf *out, struct node *words)
 {
 	struct strbuf one;
 	int k, rc = 0, any = 0;
@@ -151,6 +144,10 @@ each_need_part(struct rctx *c, const struct need *nd,
 			break;
 		if (!one.len)
 			continue;
+		if (words) {
+			node_seq_push(words, node_new_scalar(one.buf));
+			continue;
+		}
 		if (any++)
 			sb_addc(out, ' ');
 		sb_add(out, one.buf, one.len);
@@ -251,11 +248,78 @@ expand_ref(struct rctx *c, const struct tref *r, struct strbuf *out)
 		}
 		return resolve_target_str(c, c->task, c->p, out);
 	case REF_NEED_TARGET:
-		return each_need_part(c, &t->needs[r->idx], need_target_one, out);
+		return each_need_part(c, &t->needs[r->idx], need_target_one, out,
+			NULL);
 	case REF_NEED_FILES:
-		return each_need_part(c, &t->needs[r->idx], need_files_one, out);
+		return each_need_part(c, &t->needs[r->idx], need_files_one, out,
+			NULL);
 	}
 	return err_set(c->e, -EINVAL, "unbound name '%s'", r->name);
+}
+
+static struct node *files_node(struct rctx *c, const struct tref *r);
+
+/* Append s[0..n) quoted for q (enum tquote). */
+static void
+put_quoted(struct strbuf *out, const char *s, size_t n, int q)
+{
+	size_t i;
+
+	if (q == TQ_WORD)
+		sb_addc(out, '\'');
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\'' && q != TQ_DOUBLE)
+			sb_adds(out, "'\\''");	/* close, a quote, reopen */
+		else if (q == TQ_DOUBLE && strchr("$`\"\\", s[i]))
+			sb_addc(out, '\\');
+		if (s[i] != '\'' || q == TQ_DOUBLE)
+			sb_addc(out, s[i]);
+	}
+	if (q == TQ_WORD)
+		sb_addc(out, '\'');
+}
+
+/*
+ * A reference in a shell command, quoted for where it stands (r->quote):
+ * a list (the targets or files of a need) as one word each, anything
+ * else as one word, whatever it holds.
+ */
+static int
+expand_quoted(struct rctx *c, const struct tref *r, struct strbuf *out)
+{
+	struct node *words = NULL;
+	struct strbuf one;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (r->kind == REF_NEED_FILES) {
+		words = files_node(c, r);
+		if (!words)
+			return -EINVAL;
+	} else if (r->kind == REF_NEED_TARGET) {
+		words = node_new_seq();
+		rc = each_need_part(c, &c->dag->tasks[c->task].needs[r->idx],
+			need_target_one, NULL, words);
+	}
+	if (words) {
+		for (i = 0; rc == 0 && i < words->n; i++) {
+			const struct node *w = words->items[i];
+
+			if (w->type != NODE_SCALAR || !*w->str)
+				continue;
+			if (n++)
+				sb_addc(out, ' ');
+			put_quoted(out, w->str, strlen(w->str), r->quote);
+		}
+		node_free(words);
+		return rc;
+	}
+	sb_init(&one);
+	rc = expand_ref(c, r, &one);
+	if (rc == 0)
+		put_quoted(out, one.buf ? one.buf : "", one.len, r->quote);
+	sb_release(&one);
+	return rc;
 }
 
 static int
@@ -271,7 +335,10 @@ expand(struct rctx *c, const struct template *t, struct strbuf *out)
 			sb_add(out, t->parts[i].text, t->parts[i].len);
 			continue;
 		}
-		rc = expand_ref(c, &t->parts[i].ref, out);
+		if (t->parts[i].ref.quote)
+			rc = expand_quoted(c, &t->parts[i].ref, out);
+		else
+			rc = expand_ref(c, &t->parts[i].ref, out);
 		if (rc < 0)
 			return rc;
 	}

@@ -6,21 +6,14 @@
  * validate hook sees the task.
  */
 #include "config.h"
-#include "dag.h"
 #include "cycle.h"
-#include "dag_priv.h"
 #include "dag_load.h"
-#include "range.h"
 #include "task_kind.h"
-#include "template.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- field tables ---- */
 
@@ -792,6 +785,7 @@ load_tasks(struct load *L)
 		load_needs(L, t);
 		load_target(L, t);
 		compile_fields(L, t, tp);
+		mark_shell_quotes(t, tp);
 		check_target_refs(L, t, tp);
 		tp->probe_target = is_external(t);
 		tp->has_poll = node_get(t->def, "poll") != NULL;

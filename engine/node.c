@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "node.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -134,12 +135,40 @@ fail:
 	return NULL;
 }
 
+/*
+ * The index of key among map n's keys, or n->n: a scan while the map is
+ * small, then a hash (seen, kept in step with n's keys), so a map of
+ * forty thousand params costs no more per key than one of four.
+ */
+static size_t
+key_seen(const struct node *n, struct hash *seen, const char *key)
+{
+	const struct hash_entry *x;
+	size_t i;
+	int added;
+
+	if (n->n < 16) {
+		for (i = 0; i < n->n; i++)
+			if (!strcmp(n->keys[i]->str, key))
+				return i;
+		return n->n;
+	}
+	/* Keys of one map: far below the table's limit, never full. */
+	for (i = seen->n; i < n->n; i++)
+		hash_add(seen, n->keys[i]->str, strlen(n->keys[i]->str),
+			&added)->num = (int64_t)i;
+	x = hash_find(seen, key, strlen(key));
+	return x ? (size_t)x->num : n->n;
+}
+
 static struct node *
 parse_map(struct parse *p, yaml_event_t *start)
 {
 	struct node *n = node_at(NODE_MAP, &start->start_mark);
+	struct hash seen;
 	yaml_event_t ev;
 
+	hash_init(&seen, NULL);
 	for (;;) {
 		struct node *key, *value;
 		size_t i;
@@ -148,6 +177,7 @@ parse_map(struct parse *p, yaml_event_t *start)
 			goto fail;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
+			hash_release(&seen);
 			return n;
 		}
 		key = parse_node(p, &ev);
@@ -172,9 +202,8 @@ parse_map(struct parse *p, yaml_event_t *start)
 			node_free(value);
 			continue;
 		}
-		for (i = 0; i < n->n; i++) {
-			if (strcmp(n->keys[i]->str, key->str))
-				continue;
+		i = key_seen(n, &seen, key->str);
+		if (i < n->n) {
 			struct err e;
 
 			err_clear(&e);
@@ -187,9 +216,6 @@ parse_map(struct parse *p, yaml_event_t *start)
 				n->keys[i]->line);
 			errs_add(p->errs, &e);
 			p->failed = 1;
-			break;
-		}
-		if (i < n->n) {
 			node_free(key);
 			node_free(value);
 			continue;
@@ -197,6 +223,7 @@ parse_map(struct parse *p, yaml_event_t *start)
 		push_item(n, key, value);
 	}
 fail:
+	hash_release(&seen);
 	node_free(n);
 	return NULL;
 }

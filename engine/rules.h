@@ -16,7 +16,6 @@
 #include "util.h"
 
 struct rules;
-struct json_t;
 
 /*
  * Check the shape of a rules: list (every rule's keys and types, every
@@ -56,24 +55,5 @@ const char *const *rules_out_header(const struct rules *rs);
  */
 int rules_apply(struct rules *rs, char *const *fields, const size_t *lens,
 	char ***out, size_t **out_lens, const char **reason, struct err *e);
-
-/*
- * Append the text a JSON value stands for: a string its text, a number or
- * boolean its JSON text, an object or array its compact JSON, null nothing.
- */
-void rules_json_text(const struct json_t *v, struct strbuf *sb);
-
-/*
- * Route jansson's allocations to a bump arena while a data task runs:
- * parsing a small JSON object costs a dozen mallocs, more than the
- * parse.  jansson's allocator is process-wide, so begin/end bracket the
- * task; reset (between records, when no JSON value is alive) recycles
- * the arena.  end restores the previous allocator.  Only the thread that
- * called begin uses the arena; call begin before starting other threads
- * that use jansson (a reader), and end after they stopped.
- */
-void rules_json_arena_begin(void);
-void rules_json_arena_reset(void);
-void rules_json_arena_end(void);
 
 #endif

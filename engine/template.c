@@ -88,6 +88,10 @@ parse_ref(const char *s, size_t pos, struct tref *r, size_t *end,
 		r->offset = neg ? -v : v;
 		r->unit = s[i++];
 	}
+	if (!strncmp(s + i, "|raw", 4) && (s[i + 4] == '}' || s[i + 4] == ':')) {
+		r->raw = 1;
+		i += 4;
+	}
 	if (s[i] == ':') {
 		size_t st = ++i;
 		while (s[i] && s[i] != '}')
@@ -106,8 +110,8 @@ bad:
 	r->name = r->fmt = NULL;
 	*err_pos = pos;
 	return err_set(e, -EINVAL, "bad reference '%.*s' in template; expected "
-		"{name}, {name+1d} or {name:%%Y%%m%%d} (write '{{' for a literal "
-		"brace)", (int)(close - (s + pos) + 1), s + pos);
+		"{name}, {name+1d}, {name:%%Y%%m%%d} or {name|raw} (write '{{' "
+		"for a literal brace)", (int)(close - (s + pos) + 1), s + pos);
 }
 
 int

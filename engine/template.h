@@ -21,6 +21,22 @@ struct tref {
 	char *fmt;	/* strftime format after ':', or NULL */
 	int kind;	/* what name refers to, set by the loader */
 	long idx;	/* a param, task or need index, by kind */
+	int raw;	/* written {name|raw}: spliced into a command as is */
+	int quote;	/* in a shell command: enum tquote, set by the loader */
+};
+
+/*
+ * How a reference's value goes into a shell command (the command kind's
+ * run), from the quotes of the literal text before it: outside quotes each
+ * value is one single-quoted word (a list, several), inside double or
+ * single quotes it is escaped for them.  TQ_NONE: not a shell command, or
+ * {name|raw}.
+ */
+enum tquote {
+	TQ_NONE,
+	TQ_WORD,
+	TQ_DOUBLE,
+	TQ_SINGLE,
 };
 
 struct tpart {

@@ -829,5 +829,7 @@ wh_each_record(struct task_run *run, struct rec_reader *r,
 			return rc;
 		run->records_out++;
 	}
+	if (rc == 0)
+		rec_reader_log_blank(r, run->log, run->task);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "node.h"
+#include "jtext.h"
 #include "rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -104,7 +105,7 @@ json_oracle(struct rules *rs, const char *v, size_t n)
 	if (rc != 0)
 		abort();
 	sb_init(&sb);
-	rules_json_text(json_is_object(root) ? json_object_get(root, "k") :
+	jtext_value(json_is_object(root) ? json_object_get(root, "k") :
 		NULL, &sb);
 	if (sb.len != ol[3] || memcmp(sb.buf ? sb.buf : "", out[3], sb.len))
 		abort();

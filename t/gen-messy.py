@@ -9,7 +9,8 @@ breaks inside quotes, empty fields, non-ASCII text.  About one in ten is
 malformed in one of these ways: a field too few or too many, an empty
 line, a quote inside an unquoted field, characters after a closing
 quote, an unterminated quote, invalid UTF-8, a NUL byte.  TRUTH.txt gets
-one line per malformed record: its starting physical line and its kind.
+one line per malformed record: its starting physical line and its kind
+("blank" for an empty line, which readers skip: no record, no reject).
 """
 import gzip
 import random
@@ -37,7 +38,7 @@ def main():
         text = ",".join(field(x) for x in rec)
         kind = None
         if rng.random() < 0.1:
-            kind = rng.choice(["col_short", "col_extra", "empty", "quote_inside",
+            kind = rng.choice(["col_short", "col_extra", "blank", "quote_inside",
                                "after_quote", "unterminated", "bad_utf8", "nul"])
             # A malformed record stays on one physical line: a parser
             # resynchronises at line granularity.
@@ -47,7 +48,7 @@ def main():
                 text = ",".join(field(x) for x in rec[:-1])
             elif kind == "col_extra":
                 text = text + ",extra"
-            elif kind == "empty":
+            elif kind == "blank":
                 text = ""
             elif kind == "quote_inside":
                 text = str(i) + 'x"y,' + text.split(",", 1)[1]

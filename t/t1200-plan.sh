@@ -93,7 +93,7 @@ test_expect_success 'needs outside the range are pulled in; complete ones stop t
 
 test_expect_success 'a need resolves to the files its check found' '
 	helper dag resolve shop.yaml report 2026-01-01 >out &&
-	test_grep "\"run\":\"cat data/in/events_20260101_1.csv data/in/events_20260101_2.csv data/archive/orders_2026-01-01.csv > data/report/2026-01-01.txt\"" out
+	test_grep "\"run\":\"cat '\''data/in/events_20260101_1.csv'\'' '\''data/in/events_20260101_2.csv'\'' '\''data/archive/orders_2026-01-01.csv'\'' > '\''data/report/2026-01-01.txt'\''\"" out
 '
 
 test_expect_success 'a field that is only {needs.X.files} becomes the list of files' '

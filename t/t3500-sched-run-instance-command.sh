@@ -19,7 +19,7 @@ test_expect_success 'setup: a command task' '
 test_expect_success '--print describes a command instance with its command and target' '
 	dag-cli __run-instance --print c.yaml greet --date 2026-03-02 >inst.json &&
 	test_grep "\"kind\": *\"command\"" inst.json &&
-	test_grep "\"command\": *\"echo hello 2026-03-02 > out/2026-03-02.txt\"" inst.json &&
+	test_grep "\"command\": *\"echo hello '\''2026-03-02'\'' > '\''out/2026-03-02.txt'\''\"" inst.json &&
 	test_grep "\"target\": *\"out/2026-03-02.txt\"" inst.json
 '
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "jtext.h"
 #include "rules.h"
 #include "task_kind.h"
 
@@ -143,7 +144,7 @@ clean_loop(struct clean_ctx *c, struct err *e)
 	while ((rc = rec_reader_next(c->rd, &rec, e)) > 0) {
 		c->in++;
 		/* No JSON value outlives the previous record. */
-		rules_json_arena_reset();
+		jtext_arena_reset();
 		why = rec.reject;
 		if (!why) {
 			rc = rules_apply(c->rs, rec.fields, rec.lens, &vals,
@@ -170,6 +171,8 @@ clean_loop(struct clean_ctx *c, struct err *e)
 			fflush(c->run->log);
 		}
 	}
+	if (rc == 0)
+		rec_reader_log_blank(c->rd, c->run->log, c->run->task);
 	return rc;
 }
 
@@ -227,7 +230,7 @@ clean_run(struct task_run *run, struct err *e)
 	if (rc < 0)
 		goto out;
 	/* Before the reader's threads start, ended after they stop. */
-	rules_json_arena_begin();
+	jtext_arena_begin();
 	rc = rec_reader_open(&c.rd, paths, npaths, fmt, e);
 	if (rc < 0)
 		goto out;
@@ -276,7 +279,7 @@ out:
 	}
 	rec_writer_abort(c.w);
 	rec_reader_free(c.rd);
-	rules_json_arena_end();
+	jtext_arena_end();
 	rules_free(own);
 	fprintf(run->log, "clean: %llu records read, %llu written, %lld "
 		"rejected in %.2f s%s\n", (unsigned long long)c.in,

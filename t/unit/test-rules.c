@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "unit.h"
 #include "node.h"
+#include "jtext.h"
 #include "rules.h"
 #include "util.h"
 
@@ -43,7 +44,7 @@ by_jansson(const char *text, const char *const *path)
 	for (; v && *path; path++)
 		v = json_is_object(v) ? json_object_get(v, *path) : NULL;
 	sb_init(&sb);
-	rules_json_text(v, &sb);
+	jtext_value(v, &sb);
 	json_decref(root);
 	return sb_detach(&sb);
 }
@@ -147,7 +148,7 @@ UNIT_TEST(reals_print_shortest)
 		struct strbuf sb;
 
 		sb_init(&sb);
-		rules_json_text(v, &sb);
+		jtext_value(v, &sb);
 		CHECK_STR(sb.buf, cases[i].s);
 		sb_release(&sb);
 		json_decref(v);

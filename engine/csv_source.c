@@ -1,0 +1,320 @@
+/*
+ * The reader's input files: plain files read in large chunks, gzip
+ * (recognised by its magic bytes, members concatenated) inflated a few
+ * blocks ahead in a second thread, and the reader's buffer refilled from
+ * either.
+ */
+#include "config.h"
+#include "csv_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+/*
+ * gzip is inflated in a second thread, a few blocks ahead of the parser:
+ * inflate is about a third of clean's work, and the machine has another
+ * core.  The blocks are a fixed ring, so memory stays bounded.
+ */
+#define ZP_BLOCKS 4
+#define ZP_BLOCK (4u << 20)
+
+struct zblock {
+	char *data;
+	size_t len, off;
+	uint64_t consumed;	/* the source's consumed count after it */
+};
+
+struct zpipe {
+	pthread_t th;
+	struct bqueue q;	/* of b[] */
+	struct zblock b[ZP_BLOCKS];
+	long held;		/* the block the consumer reads, or -1 */
+	int rc;			/* the producer's error, or 0, once closed */
+	struct err e;
+};
+
+/* ---------------------------------------------------------------- input */
+
+int
+src_open(struct src *s, const char *path, struct err *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0)
+		return err_set(e, -errno, "cannot open '%s': %s", path,
+			strerror(errno));
+	posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	s->zin = xmalloc(READ_CHUNK);
+	return 0;
+}
+
+static void zp_stop(struct src *s);
+
+void
+src_close(struct src *s)
+{
+	zp_stop(s);
+	if (s->zinit)
+		inflateEnd(&s->zs);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->zin);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+static int
+src_read_raw(struct src *s, unsigned char *dst, size_t n, struct err *e)
+{
+	ssize_t got;
+
+	do
+		got = read(s->fd, dst, n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return err_set(e, -errno, "cannot read '%s': %s", s->path,
+			strerror(errno));
+	if (got == 0)
+		s->feof = 1;
+	s->consumed += (uint64_t)got;
+	return (int)got;
+}
+
+/*
+ * Decompress (or copy) up to n bytes into dst.  Returns the count, 0 at the
+ * end of the file, or -errno.  A gzip stream that ends before its trailer
+ * is an error: a truncated download must not look like a short file.
+ */
+static long
+src_inflate(struct src *s, char *dst, size_t n, struct err *e)
+{
+	int rc;
+
+	s->zs.next_out = (unsigned char *)dst;
+	s->zs.avail_out = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
+	while (s->zs.avail_out > 0) {
+		if (s->zs.avail_in == 0 && !s->feof) {
+			rc = src_read_raw(s, s->zin, READ_CHUNK, e);
+			if (rc < 0)
+				return rc;
+			s->zs.next_in = s->zin;
+			s->zs.avail_in = (unsigned)rc;
+		}
+		if (s->zend) {
+			/* Concatenated members are one stream (gzip -c a b). */
+			if (s->zs.avail_in == 0 && s->feof)
+				break;
+			if (s->zs.avail_in == 0)
+				continue;
+			if (s->zs.next_in[0] == 0) {
+				/* Zero padding after the last member, as tar leaves. */
+				while (s->zs.avail_in && *s->zs.next_in == 0) {
+					s->zs.next_in++;
+					s->zs.avail_in--;
+				}
+				continue;
+			}
+			inflateReset(&s->zs);
+			s->zend = 0;
+		}
+		if (s->zs.avail_in == 0 && s->feof)
+			return err_set(e, -EIO, "'%s': truncated gzip stream "
+				"(the file ends before the gzip trailer)", s->path);
+		rc = inflate(&s->zs, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END)
+			s->zend = 1;
+		else if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return err_set(e, -EIO, "'%s': corrupt gzip data: %s",
+				s->path, s->zs.msg ? s->zs.msg : "inflate failed");
+	}
+	return (long)(s->zs.next_out - (unsigned char *)dst);
+}
+
+static void *
+zp_main(void *arg)
+{
+	struct src *s = arg;
+	struct zpipe *zp = s->zp;
+	long i;
+
+	while ((i = bq_wait_free(&zp->q)) >= 0) {
+		struct zblock *b = &zp->b[i];
+		long got = src_inflate(s, b->data, ZP_BLOCK, &zp->e);
+
+		if (got <= 0) {
+			zp->rc = (int)got;
+			bq_close(&zp->q);
+			break;
+		}
+		b->len = (size_t)got;
+		b->off = 0;
+		b->consumed = s->consumed;
+		bq_publish(&zp->q);
+	}
+	return NULL;
+}
+
+static int
+zp_start(struct src *s, struct err *e)
+{
+	struct zpipe *zp = xcalloc(1, sizeof(*zp));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ZP_BLOCKS; i++)
+		zp->b[i].data = xmalloc(ZP_BLOCK);
+	bq_init(&zp->q, ZP_BLOCKS);
+	zp->held = -1;
+	s->zp = zp;
+	rc = pthread_create(&zp->th, NULL, zp_main, s);
+	if (rc) {
+		s->zp = NULL;
+		for (i = 0; i < ZP_BLOCKS; i++)
+			free(zp->b[i].data);
+		bq_destroy(&zp->q);
+		free(zp);
+		/* Inflate inline instead: slower, not wrong. */
+		(void)e;
+	}
+	return 0;
+}
+
+static void
+zp_stop(struct src *s)
+{
+	struct zpipe *zp = s->zp;
+	size_t i;
+
+	if (!zp)
+		return;
+	bq_stop(&zp->q);
+	pthread_join(zp->th, NULL);
+	for (i = 0; i < ZP_BLOCKS; i++)
+		free(zp->b[i].data);
+	bq_destroy(&zp->q);
+	free(zp);
+	s->zp = NULL;
+}
+
+/* Take up to n bytes from the inflating thread's blocks. */
+static long
+zp_take(struct src *s, char *dst, size_t n, struct err *e)
+{
+	struct zpipe *zp = s->zp;
+	struct zblock *b;
+	size_t take;
+
+	if (zp->held < 0 && (zp->held = bq_wait_full(&zp->q)) < 0) {
+		/* Closed and drained: rc was set before the close. */
+		if (zp->rc < 0 && e)
+			*e = zp->e;
+		return zp->rc;
+	}
+	/* The held block is ours until we release it: no lock. */
+	b = &zp->b[zp->held];
+	take = b->len - b->off < n ? b->len - b->off : n;
+	memcpy(dst, b->data + b->off, take);
+	b->off += take;
+	s->shown = b->consumed;
+	if (b->off == b->len) {
+		zp->held = -1;
+		bq_release(&zp->q);
+	}
+	return (long)take;
+}
+
+/*
+ * Fill dst with up to n bytes of text; the count, 0 at the end, or
+ * -errno.  Fills as much as is at hand, so fewer, larger refills.
+ */
+static long
+src_fill(struct src *s, char *dst, size_t n, struct err *e)
+{
+	long got, total = 0;
+
+	if (!s->gz) {
+		got = src_read_raw(s, (unsigned char *)dst, n > INT32_MAX ?
+			INT32_MAX : n, e);
+		s->shown = s->consumed;
+		return got;
+	}
+	if (!s->zp)
+		return src_inflate(s, dst, n, e);
+	while ((size_t)total < n) {
+		got = zp_take(s, dst + total, n - total, e);
+		if (got < 0)
+			return got;
+		if (got == 0)
+			break;
+		total += got;
+	}
+	return total;
+}
+
+/* Peek at the first bytes to tell gzip from plain text. */
+int
+src_detect(struct src *s, struct rec_reader *r, struct err *e)
+{
+	int rc = src_read_raw(s, s->zin, READ_CHUNK, e);
+
+	if (rc < 0)
+		return rc;
+	if (rc >= 2 && s->zin[0] == 0x1f && s->zin[1] == 0x8b) {
+		s->gz = 1;
+		if (inflateInit2(&s->zs, 15 + 16) != Z_OK)
+			return err_set(e, -ENOMEM, "cannot start gzip for '%s'",
+				s->path);
+		s->zinit = 1;
+		s->zs.next_in = s->zin;
+		s->zs.avail_in = (unsigned)rc;
+		return zp_start(s, e);
+	}
+	/* Plain: the peeked bytes are data. */
+	if ((size_t)rc > r->cap - r->end) {
+		r->cap = r->end + rc;
+		r->buf = xrealloc(r->buf, r->cap + 1);
+	}
+	memcpy(r->buf + r->end, s->zin, rc);
+	r->end += rc;
+	return 0;
+}
+
+/*
+ * Make room and read more into buf, keeping buf[pos..end).  Returns bytes
+ * added, 0 at the end of the file (sets eof), or -errno.
+ */
+long
+reader_fill(struct rec_reader *r, struct err *e)
+{
+	long got;
+
+	if (r->eof)
+		return 0;
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+		r->end -= r->pos;
+		r->pos = 0;
+	}
+	if (r->cap - r->end < r->cap / 2) {
+		if (r->end >= REC_MAX)
+			return err_set(e, -E2BIG, "'%s':%llu: a record longer "
+				"than %zu MiB", r->src.path,
+				(unsigned long long)r->line, REC_MAX >> 20);
+		r->cap *= 2;
+		/* One spare byte so a field at the very end can be NUL-ended. */
+		r->buf = xrealloc(r->buf, r->cap + 1);
+	}
+	got = src_fill(&r->src, r->buf + r->end, r->cap - r->end, e);
+	if (got < 0)
+		return got;
+	if (got == 0)
+		r->eof = 1;
+	r->end += got;
+	return got;
+}
+
