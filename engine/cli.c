@@ -39,10 +39,15 @@ struct opt_spec {
 
 /* The one process-wide switch, like a log level: see cli_set_load_warnings. */
 static int load_warnings;
+/*
+ * The --param values of the options being used (see cli_opts_parse):
+ * borrowed from those options, cleared when they are released.
+ */
+static const struct cli_list *load_params;
 
 static const struct opt_spec opt_specs[] = {
 	{ "dags", "--dags", NULL, OPT_VALUE, OFF(dags),
-		"DIR: where DAG names are looked up as NAME.yaml (./dags)" },
+		"DIR: where DAG names are looked up as NAME.yaml ($DAG_DAGS, ./dags)" },
 	{ "state", "--state", NULL, OPT_VALUE, OFF(state),
 		"PATH: the state database ($DAG_STATE, .dag-state/state.db)" },
 	{ "date", "--date", NULL, OPT_VALUE, OFF(date),
@@ -57,6 +62,8 @@ static const struct opt_spec opt_specs[] = {
 		"N: instances running at once (the number of CPUs)" },
 	{ "force", "--force", NULL, OPT_LIST, OFF(force),
 		"TASK: rerun this task although its target exists (repeatable)" },
+	{ "param", "--param", NULL, OPT_LIST, OFF(params),
+		"NAME=VALUE: override a param of the DAG (repeatable)" },
 	{ "attempt", "--attempt", NULL, OPT_VALUE, OFF(attempt),
 		"N: which attempt (the last)" },
 	{ "format", "--format", NULL, OPT_VALUE, OFF(format),
@@ -204,17 +211,27 @@ cli_opts_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
 		if (s->kind == OPT_VALUE)
 			*(const char **)(void *)field = value;
 		else
-			VEC_PUSH(o->force, value);
+			VEC_PUSH(*(struct cli_list *)(void *)field, value);
+		if (!strcmp(s->name, "param") && !strchr(value, '=')) {
+			fprintf(stderr, "dag-cli %s: --param '%s': expected "
+				"NAME=VALUE\n", cmd, value);
+			return -1;
+		}
 	}
+	load_params = &o->params;
 	return 0;
 }
 
 void
 cli_opts_release(struct cli_opts *o)
 {
+	if (load_params == &o->params)
+		load_params = NULL;
 	free(o->force.v);
+	free(o->params.v);
 	free(o->args);
 	o->force.v = NULL;
+	o->params.v = NULL;
 	o->args = NULL;
 }
 
@@ -246,7 +263,8 @@ cli_load_dag(const char *arg, const char *dags_dir)
 
 	if (!path)
 		return NULL;
-	if (dag_load(path, &dag, &errs) < 0) {
+	if (dag_load_params(path, load_params ? load_params->v : NULL,
+	    load_params ? load_params->n : 0, &dag, &errs) < 0) {
 		errs_print(&errs, stderr);
 	} else if (collide_check_dag(dag, &errs)) {
 		/* Two instances, one target: as much an error as a bad field. */
@@ -265,19 +283,49 @@ char *
 cli_dag_path(const char *arg, const char *dags_dir)
 {
 	struct stat st;
-	char *p;
+	char *p, *abs;
 
+	dags_dir = cli_dags_dir(dags_dir);
 	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
 		return xstrdup(arg);
 	if (!strchr(arg, '/')) {
-		p = xasprintf("%s/%s.yaml", dags_dir ? dags_dir : "dags", arg);
+		p = xasprintf("%s/%s.yaml", dags_dir, arg);
 		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
 			return p;
 		free(p);
 	}
+	p = xasprintf("%s/%s.yaml", dags_dir, arg);
+	abs = path_abs(p);
 	fprintf(stderr, "dag-cli: no DAG file '%s' (looked for the path, and for "
-		"%s/%s.yaml)\n", arg, dags_dir ? dags_dir : "dags", arg);
+		"%s)\n", arg, abs);
+	free(abs);
+	free(p);
 	return NULL;
+}
+
+const char *
+cli_dags_dir(const char *opt)
+{
+	const char *env = getenv("DAG_DAGS");
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return "dags";
+}
+
+const char *
+cli_command_nearest(const char *name)
+{
+	const char *names[64];
+	const struct cli_command *c;
+	size_t n = 0;
+
+	for (c = cli_commands; c->name && n < ARRAY_LEN(names); c++)
+		if (!c->hidden)
+			names[n++] = c->name;
+	return str_nearest(name, names, n);
 }
 
 const char *

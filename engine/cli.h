@@ -34,11 +34,18 @@ extern const struct cli_command cli_commands[];
 /* Print "usage: dag-cli NAME USAGE", the summary and the options to fp. */
 void cli_usage(const char *name, FILE *fp);
 
+/* A repeatable option's values, in order (borrowed from argv). */
+struct cli_list {
+	const char **v;
+	size_t n, cap;
+};
+
 /* Every option of every command; each command takes those it lists. */
 struct cli_opts {
 	const char *dags, *state, *date, *from, *to, *days_back, *jobs;
 	const char *attempt, *format;
-	struct { const char **v; size_t n, cap; } force;	/* --force TASK... */
+	struct cli_list force;	/* --force TASK... */
+	struct cli_list params;	/* --param NAME=VALUE... */
 	int json, reverse, yes, downstream, fsync, help, print, rerun_stale;
 	char **args;		/* the operands, in order */
 	int n_args;
@@ -47,15 +54,18 @@ struct cli_opts {
 /*
  * Parse cmd's options into o (which the caller releases).  An option the
  * command does not take, or one missing its value, prints a message and
- * returns -1.  --help sets o->help and stops.
+ * returns -1.  --help sets o->help and stops.  The --param values also
+ * become what cli_load_dag applies until cli_opts_release: each command
+ * parses its options once, before it loads its DAG.
  */
 int cli_opts_parse(const char *cmd, int argc, char **argv, struct cli_opts *o);
 void cli_opts_release(struct cli_opts *o);
 
 /*
- * Load the DAG named by arg (see cli_dag_path), printing every error, and
- * its warnings when cli_set_load_warnings turned them on.  Returns NULL
- * when it cannot be found or has errors.
+ * Load the DAG named by arg (see cli_dag_path) with the --param overrides
+ * of the options last parsed, printing every error, and its warnings when
+ * cli_set_load_warnings turned them on.  Returns NULL when it cannot be
+ * found or has errors.
  */
 struct dag *cli_load_dag(const char *arg, const char *dags_dir);
 
@@ -69,10 +79,19 @@ void cli_set_load_warnings(int on);
 
 /*
  * Resolve a DAG argument: an existing file path, else NAME.yaml in
- * dags_dir (NULL means ./dags).  Returns a new string, or NULL when
- * neither exists (a message has been printed).
+ * dags_dir (NULL means cli_dags_dir(NULL)).  Returns a new string, or NULL
+ * when neither exists (a message has been printed).
  */
 char *cli_dag_path(const char *arg, const char *dags_dir);
+
+/* The DAG directory: --dags, else $DAG_DAGS, else ./dags. */
+const char *cli_dags_dir(const char *opt);
+
+/*
+ * The name of a command near enough to name to be a typo ("stauts"), or
+ * NULL.  Hidden commands are never suggested.
+ */
+const char *cli_command_nearest(const char *name);
 
 /* The state database path: --state, else $DAG_STATE, else .dag-state/state.db. */
 const char *cli_state_path(const char *opt);
@@ -140,6 +159,8 @@ int cmd_status(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_kinds(int argc, char **argv);
+/* The long-running scheduler (engine/cmd_scheduler.c). */
+int cmd_scheduler(int argc, char **argv);
 /* Hidden worker mode: one resolved built-in instance (engine/cmd_run_instance.c). */
 int cmd_run_instance(int argc, char **argv);
 

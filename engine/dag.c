@@ -82,23 +82,11 @@ lerr_pos(struct load *L, const struct node *at, size_t pos, const char *fmt,
 
 /* ---- names and suggestions ---- */
 
-/* The candidate nearest to name, when near enough to be a typo; or NULL. */
+/* The loader's name for the helper every command shares (util.h). */
 const char *
 nearest(const char *name, const char *const *cand, size_t n)
 {
-	const char *best = NULL;
-	int bestd = 1 << 30;
-	size_t i;
-	int len = (int)strlen(name), limit = (len + 2) / 3;
-
-	for (i = 0; i < n; i++) {
-		int d = edit_distance(name, cand[i]);
-		if (d < bestd) {
-			bestd = d;
-			best = cand[i];
-		}
-	}
-	return bestd <= limit && bestd < len ? best : NULL;
+	return str_nearest(name, cand, n);
 }
 
 int
@@ -129,7 +117,8 @@ param_name(const char *s)
 
 static const char *const top_keys[] = {
 	"dag", "description", "schedule", "timezone", "start", "params",
-	"defaults", "pools", "tasks",
+	"defaults", "pools", "tasks", "delay", "give_up_after", "recheck",
+	"catchup", "catchup_max",
 };
 
 const struct node *
@@ -175,7 +164,8 @@ load_top(struct load *L)
 		else
 			lerr(L, root->keys[i], "unknown top-level key '%s'; expected "
 				"dag, description, schedule, timezone, start, params, "
-				"defaults, pools or tasks", k);
+				"defaults, pools, tasks, delay, give_up_after, "
+				"recheck, catchup or catchup_max", k);
 	}
 	if ((v = top_get(L, "dag", NODE_SCALAR, 1))) {
 		if (!valid_name(v->str))
@@ -231,6 +221,58 @@ load_top(struct load *L)
 			else
 				p->limit = (int)lim;
 		}
+	}
+}
+
+/* A top-level duration for the scheduler, or dflt when absent. */
+static int64_t
+top_duration(struct load *L, const char *key, int64_t dflt)
+{
+	const struct node *v = top_get(L, key, NODE_SCALAR, 0);
+	int64_t ms;
+
+	if (!v)
+		return dflt;
+	if (!isdigit((unsigned char)v->str[0]) ||
+	    duration_parse(v->str, &ms) < 0) {
+		lerr(L, v, "bad %s '%s'; expected a duration such as 30s, 15m, "
+			"2h or 1d", key, v->str);
+		return dflt;
+	}
+	return ms;
+}
+
+/* delay, recheck, give_up_after, catchup and catchup_max (`scheduler`). */
+static void
+load_scheduling(struct load *L)
+{
+	struct dag *dag = L->dag;
+	const struct node *v;
+	long long n;
+
+	dag->delay_ms = top_duration(L, "delay", 0);
+	dag->recheck_ms = top_duration(L, "recheck", 5 * 60 * 1000);
+	dag->give_up_ms = top_duration(L, "give_up_after",
+		24 * 60 * 60 * 1000);
+	if ((v = node_get(dag->root, "recheck")) && dag->recheck_ms < 1000)
+		lerr(L, v, "recheck '%s' is under a second", v->str);
+	dag->catchup = CATCHUP_LATEST;
+	if ((v = top_get(L, "catchup", NODE_SCALAR, 0))) {
+		if (!strcmp(v->str, "none"))
+			dag->catchup = CATCHUP_NONE;
+		else if (!strcmp(v->str, "all"))
+			dag->catchup = CATCHUP_ALL;
+		else if (strcmp(v->str, "latest"))
+			lerr(L, v, "bad catchup '%s'; expected none, latest or all",
+				v->str);
+	}
+	dag->catchup_max = 30;
+	if ((v = top_get(L, "catchup_max", NODE_SCALAR, 0))) {
+		if (parse_int(v->str, &n) < 0 || n < 1 || n > 10000)
+			lerr(L, v, "bad catchup_max '%s'; expected a number from "
+				"1 to 10000", v->str);
+		else
+			dag->catchup_max = (int)n;
 	}
 }
 
@@ -292,6 +334,7 @@ load_tree(const char *path, int rc, struct node *root, struct dag **out,
 		goto fail;
 	}
 	load_top(&L);
+	load_scheduling(&L);
 	load_params(&L);
 	check_param_cycles(&L);
 	if (!L.failed)
@@ -321,6 +364,66 @@ dag_load(const char *path, struct dag **out, struct errs *errs)
 	struct node *root = NULL;
 	int rc = node_parse_file(path, &root, errs);
 
+	return load_tree(path, rc, root, out, errs);
+}
+
+/*
+ * --param NAME=VALUE: replace a param's value in the parsed tree before it
+ * is checked, so the value is a template like the file's own (it may name
+ * other params and built-ins) and every check applies to it.  The new node
+ * has no position: its errors print as "file: message".
+ */
+static int
+override_params(const char *path, struct node *root,
+	const char *const *set, size_t n_set, struct errs *errs)
+{
+	struct node *params = (struct node *)node_get(root, "params");
+	size_t i, k;
+	int bad = 0;
+
+	for (i = 0; i < n_set; i++) {
+		const char *eq = strchr(set[i], '=');
+		char *name = xstrndup(set[i], eq ? (size_t)(eq - set[i]) : 0);
+		const char **names = NULL;
+		const char *near = NULL;
+
+		for (k = 0; params && params->type == NODE_MAP && k < params->n;
+		     k++)
+			if (!strcmp(params->keys[k]->str, name))
+				break;
+		if (eq && params && params->type == NODE_MAP && k < params->n) {
+			node_free(params->items[k]);
+			params->items[k] = node_new_scalar(eq + 1);
+			params->items[k]->quoted = 1;
+			free(name);
+			continue;
+		}
+		if (params && params->type == NODE_MAP && params->n) {
+			names = xcalloc(params->n, sizeof(*names));
+			for (k = 0; k < params->n; k++)
+				names[k] = params->keys[k]->str;
+			near = nearest(name, names, params->n);
+		}
+		errs_addf(errs, -EINVAL, path, 0, 0, "--param '%s': %s '%s'%s%s%s",
+			set[i], eq ? "the DAG has no param" : "expected NAME=VALUE, "
+			"not", eq ? name : set[i], near ? "; did you mean '" : "",
+			near ? near : "", near ? "'?" : "");
+		free(names);
+		free(name);
+		bad = 1;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+int
+dag_load_params(const char *path, const char *const *set, size_t n_set,
+	struct dag **out, struct errs *errs)
+{
+	struct node *root = NULL;
+	int rc = node_parse_file(path, &root, errs);
+
+	if (rc == 0 && root->type == NODE_MAP)
+		rc = override_params(path, root, set, n_set, errs);
 	return load_tree(path, rc, root, out, errs);
 }
 

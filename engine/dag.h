@@ -64,6 +64,13 @@ struct task {
 	int column;
 };
 
+/* What `dag-cli scheduler` does about partitions missed while it was down. */
+enum catchup {
+	CATCHUP_LATEST,		/* start only the newest (the default) */
+	CATCHUP_NONE,		/* start none: only what falls due while it runs */
+	CATCHUP_ALL,		/* start each, the newest catchup_max of them */
+};
+
 struct pool_limit {
 	char *name;
 	int limit;		/* instances of this pool running at once */
@@ -84,6 +91,17 @@ struct dag {
 	size_t n_tasks;
 	size_t *topo;		/* task indexes, needs before needers */
 	/*
+	 * For `dag-cli scheduler` (top-level keys of the same names): a
+	 * partition is due delay_ms after its end; one whose external inputs
+	 * are missing is tried again every recheck_ms until give_up_ms after
+	 * it fell due.
+	 */
+	int64_t delay_ms;
+	int64_t recheck_ms;
+	int64_t give_up_ms;
+	enum catchup catchup;
+	int catchup_max;	/* CATCHUP_ALL starts at most this many */
+	/*
 	 * The loader's private half, a struct dag_priv (dag_priv.h): the
 	 * time zone, the params, and every task's compiled templates and
 	 * patterns.  Filled by dag_load, freed by dag_free; opaque here.
@@ -103,6 +121,13 @@ struct dag {
  * the file cannot be read) and *out is NULL.  The caller owns *out.
  */
 int dag_load(const char *path, struct dag **out, struct errs *errs);
+/*
+ * dag_load with params overridden: each of set is "NAME=VALUE" (the
+ * command line's --param), replacing the value of a param the file
+ * declares.  An unknown name or a missing '=' is an error like any other.
+ */
+int dag_load_params(const char *path, const char *const *set, size_t n_set,
+	struct dag **out, struct errs *errs);
 /*
  * The same from text in memory (a file at a git revision, a fuzzer's
  * input); name stands for the file in messages and dag->path.

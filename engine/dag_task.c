@@ -27,6 +27,9 @@ static const struct field_spec common_fields[] = {
 	{ "pool", FIELD_STRING, 0, "a named limit from pools:" },
 	{ "priority", FIELD_INT, 0, "higher runs first" },
 	{ "description", FIELD_STRING, 0, "free text" },
+	{ "on_success", FIELD_STRING, 0, "a shell command run when an attempt succeeds" },
+	{ "on_retry", FIELD_STRING, 0, "a shell command run when a failed attempt will be retried" },
+	{ "on_failure", FIELD_STRING, 0, "a shell command run when the last attempt fails" },
 	{ NULL, 0, 0, NULL },
 };
 

@@ -81,13 +81,17 @@ summary_text(struct sched *s, size_t n_ran, size_t n_wait)
 	}
 	for (i = 0; i < s->g->n_inst; i++) {
 		const struct instance *in = &s->g->inst[i];
+		char *abs;
 
-		if (in->state == INST_WAITING && in->requested)
-			fprintf(fp, "waiting: %s %s: external input missing%s%s\n",
-				sched_task_of(s, (uint32_t)i)->name,
-				sched_part_of(s, (uint32_t)i),
-				in->target ? " " : "",
-				in->target ? in->target : "");
+		if (in->state != INST_WAITING || !in->requested)
+			continue;
+		/* Absolute: a relative path depends on where dag-cli ran. */
+		abs = in->target ? path_abs(in->target) : NULL;
+		fprintf(fp, "waiting: %s %s: external input missing%s%s\n",
+			sched_task_of(s, (uint32_t)i)->name,
+			sched_part_of(s, (uint32_t)i), abs ? " " : "",
+			abs ? abs : "");
+		free(abs);
 	}
 	fprintf(fp, "%s: %zu ran, %zu done, %zu failed, %zu upstream failed, "
 		"%zu waiting%s\n", s->dag->name, n_ran, s->n_done, s->n_failed,

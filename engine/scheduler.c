@@ -40,6 +40,7 @@
 #include "cli.h"		/* the exit statuses (EXIT_*) only */
 #include "dag.h"
 #include "graph.h"
+#include "hooks.h"
 #include "node.h"
 #include "executor.h"
 #include "state.h"
@@ -546,6 +547,42 @@ check_target(struct sched *s, uint32_t i, const struct running *r,
 		"its target '%s'", target);
 }
 
+/*
+ * Run the task's hook for this event (field: on_success, on_retry,
+ * on_failure; NULL for none), detached; a hook that cannot even start is
+ * said on stderr and changes nothing else.
+ */
+static void
+fire_hook(struct sched *s, uint32_t i, const char *field, const char *state,
+	const char *error)
+{
+	const struct task *t = sched_task_of(s, i);
+	const char *cmd = field ? node_get_str(t->def, field) : NULL;
+	struct hook_event ev;
+	char *log, *rel;
+	int rc;
+
+	if (!cmd || !*cmd)
+		return;
+	rel = sched_log_path(s, i);
+	log = path_abs(rel);
+	free(rel);
+	memset(&ev, 0, sizeof(ev));
+	ev.field = field;
+	ev.dag = s->dag->name;
+	ev.task = t->name;
+	ev.partition = sched_part_of(s, i);
+	ev.attempt = s->si[i].attempt;
+	ev.state = state;
+	ev.error = error;
+	ev.log = log;
+	rc = hook_run(cmd, &ev);
+	if (rc < 0)
+		fprintf(stderr, "dag-cli: %s %s: cannot start the %s hook: %s\n",
+			t->name, ev.partition, field, strerror(-rc));
+	free(log);
+}
+
 static void
 on_result(struct executor *x, const struct exec_result *res)
 {
@@ -589,6 +626,9 @@ on_result(struct executor *x, const struct exec_result *res)
 		close(r->log_fd);
 	sched_record(s, i, res, r->started_ms, state, error, final);
 	free(r);
+	fire_hook(s, i, ok ? "on_success" : !final ? "on_retry" :
+		s->interrupted ? NULL : "on_failure", attempt_state_name(state),
+		error);
 	if (ok) {
 		sched_done_inst(s, i);
 	} else if (!final) {

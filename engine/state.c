@@ -147,7 +147,23 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (dag, task, partition)) WITHOUT ROWID;"
 	"CREATE INDEX leases_run ON leases(run_id);",
 	/*
-	 * 1 -> 2: staleness.  made: the attempt whose output is the
+	 * 1 -> 2: what `dag-cli scheduler` decided to start, one row per
+	 * partition, written in the transaction that makes the decision.
+	 */
+	"CREATE TABLE schedule ("
+	" dag TEXT NOT NULL,"
+	" partition TEXT NOT NULL,"
+	" due INTEGER NOT NULL,"		/* unix ms it fell due */
+	" state TEXT NOT NULL,"		/* queued running waiting done failed gave_up */
+	" tries INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER,"		/* unix ms of the latest try */
+	" next_try INTEGER,"		/* waiting: unix ms of the next */
+	" finished INTEGER,"
+	" exit_code INTEGER,"
+	" pid INTEGER,"			/* of the latest try's run */
+	" PRIMARY KEY (dag, partition)) WITHOUT ROWID;",
+	/*
+	 * 2 -> 3: staleness.  made: the attempt whose output is the
 	 * target now; def: the digest of the definition it ran; consumed:
 	 * what each done attempt consumed.
 	 */
@@ -782,7 +798,7 @@ state_instances(struct state *s, const char *dag, const char *from,
 		"WHERE i.dag=?1 AND (?2 IS NULL OR i.partition >= ?2) AND "
 		"(?3 IS NULL OR i.partition <= ?3 || 'z') "
 		"ORDER BY i.partition, i.task",
-		s->version >= 2 ? "i.def" : "NULL");
+		s->version >= 3 ? "i.def" : "NULL");
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
@@ -833,7 +849,7 @@ state_consumed(struct state *s, const char *dag, struct consumed_row **out,
 
 	*out = NULL;
 	*n = 0;
-	if (s->version < 2)
+	if (s->version < 3)
 		return 0;
 	rc = sqlite3_prepare_v2(s->db, "SELECT c.task, c.partition, "
 		"c.need_task, c.need_partition, c.need_attempt, n.made, "

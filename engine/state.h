@@ -20,7 +20,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 
 /* A lease whose owner has not beaten for this long is taken over (ms). */
 #define STATE_LEASE_TTL_MS 60000
@@ -196,7 +196,7 @@ struct consumed_row {
 };
 
 /*
- * Every consumed_row of dag (none from a database older than schema 2).
+ * Every consumed_row of dag (none from a database older than schema 3).
  * *out is the caller's, freed with state_consumed_free.
  */
 int state_consumed(struct state *s, const char *dag,

@@ -423,18 +423,27 @@ status_plan_label(enum inst_state st)
 	}
 }
 
-/* What instance in makes or looks for: its path, table, or pattern. */
+/*
+ * What instance in makes or looks for: its path, table, or pattern.  A
+ * missing input is named by its absolute path (abs): the relative one
+ * depends on where dag-cli ran, the first thing to doubt when an input
+ * that exists is reported missing.
+ */
 static void
-what(const struct graph *g, const struct instance *in, struct strbuf *sb)
+what(const struct graph *g, const struct instance *in, int abs,
+	struct strbuf *sb)
 {
 	const struct task *t = &g->dag->tasks[in->task];
 	const char *pat, *dir;
 	struct node *fields = NULL;
 	struct resolve_env env;
 	struct err e;
+	char *p;
 
 	if (in->target) {
-		sb_adds(sb, in->target);
+		p = abs ? path_abs(in->target) : xstrdup(in->target);
+		sb_adds(sb, p);
+		free(p);
 		return;
 	}
 	if (t->target_type == TARGET_TABLE) {
@@ -449,8 +458,10 @@ what(const struct graph *g, const struct instance *in, struct strbuf *sb)
 		return;
 	pat = node_get_str(fields, "pattern");
 	dir = node_get_str(fields, "dir");
+	p = abs ? path_abs(dir ? dir : ".") : xstrdup(dir ? dir : ".");
 	if (pat)
-		sb_addf(sb, "a file matching '%s' in %s", pat, dir ? dir : ".");
+		sb_addf(sb, "a file matching '%s' in %s", pat, p);
+	free(p);
 	node_free(fields);
 }
 
@@ -463,7 +474,7 @@ done_reason(const struct graph *g, const struct instance *in,
 	if (in->consumed) {
 		sb_adds(sb, "input consumed: every instance that needs it is "
 			"complete (");
-		what(g, in, sb);
+		what(g, in, 0, sb);
 		sb_adds(sb, " is gone)");
 		return;
 	}
@@ -477,7 +488,7 @@ done_reason(const struct graph *g, const struct instance *in,
 		return;
 	}
 	sb_adds(sb, "complete: ");
-	what(g, in, sb);
+	what(g, in, 0, sb);
 }
 
 void
@@ -493,7 +504,7 @@ status_graph_reason(const struct graph *g, size_t i, struct strbuf *sb)
 		return;
 	case INST_WAITING:
 		sb_adds(sb, "waiting for an external input: ");
-		what(g, in, sb);
+		what(g, in, 1, sb);
 		return;
 	case INST_BLOCKED:
 		for (k = 0; k < in->n_deps; k++) {
@@ -517,7 +528,7 @@ status_graph_reason(const struct graph *g, size_t i, struct strbuf *sb)
 			sb_adds(sb, "no target: runs every time");
 		else
 			sb_adds(sb, "target missing: ");
-		what(g, in, sb);
+		what(g, in, 0, sb);
 		return;
 	}
 }

@@ -413,6 +413,39 @@ edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+const char *
+str_nearest(const char *name, const char *const *cand, size_t n)
+{
+	const char *best = NULL;
+	int bestd = 1 << 30;
+	size_t i;
+	int len = (int)strlen(name), limit = (len + 2) / 3;
+
+	for (i = 0; i < n; i++) {
+		int d = edit_distance(name, cand[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = cand[i];
+		}
+	}
+	return bestd <= limit && bestd < len ? best : NULL;
+}
+
+char *
+path_abs(const char *path)
+{
+	char *cwd;
+	char *out;
+
+	if (path[0] == '/' || !(cwd = getcwd(NULL, 0)))
+		return xstrdup(path);
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	out = xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "", path);
+	free(cwd);
+	return out;
+}
+
 int
 mkdir_p(const char *path, int mode)
 {

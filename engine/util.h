@@ -124,6 +124,19 @@ int size_parse(const char *s, uint64_t *bytes);
 
 /* Edit distance, for "did you mean" suggestions. */
 int edit_distance(const char *a, const char *b);
+/*
+ * The candidate nearest to name, when near enough to be a typo (at most a
+ * third of its length away); or NULL.  Returns one of cand (borrowed).
+ */
+const char *str_nearest(const char *name, const char *const *cand, size_t n);
+
+/*
+ * path made absolute against the working directory (unchanged when it
+ * already is, or when the directory cannot be read): what a message about
+ * a missing file shows, since a relative path depends on where dag-cli ran.
+ * Caller frees.
+ */
+char *path_abs(const char *path);
 
 /* Create every missing directory of path (like mkdir -p); 0 or -errno. */
 int mkdir_p(const char *path, int mode);

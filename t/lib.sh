@@ -13,7 +13,7 @@ ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 export ASAN_OPTIONS UBSAN_OPTIONS
 # Tests never depend on the user's environment or clock zone.
-unset DAG_STATE
+unset DAG_STATE DAG_DAGS DAG_NOW
 TZ=UTC
 LC_ALL=C
 export TZ LC_ALL

@@ -50,12 +50,12 @@ help_opts() {
 
 test_expect_success 'run and backfill list only what they accept' '
 	help_opts run &&
-	printf "%s\n" --dags --state --date -j --jobs --force --json \
+	printf "%s\n" --dags --state --date -j --jobs --force --param --json \
 		--rerun-stale --fsync >expect &&
 	test_cmp expect opts-run &&
 	help_opts backfill &&
 	printf "%s\n" --dags --state --from --to --days-back -j --jobs --force \
-		--json --rerun-stale --reverse --fsync >expect &&
+		--param --json --rerun-stale --reverse --fsync >expect &&
 	test_cmp expect opts-backfill &&
 	test_expect_code 2 dag-cli run x.yaml --from 2026-01-01 2>err &&
 	test_grep "^dag-cli run: unknown option .--from.$" err &&
@@ -69,7 +69,7 @@ test_expect_success 'every option --help lists is accepted, every other one refu
 		help_opts $c || return 1
 	done &&
 	cat opts-* | sort -u >all-opts &&
-	test $(wc -l <all-opts) = 18 &&
+	test $(wc -l <all-opts) = 19 &&
 	for c in $cmds; do
 		for o in $(cat all-opts); do
 			# Alone, an accepted option fails later: it lacks its
@@ -101,6 +101,7 @@ args_for() {
 		--to) echo "$o 2026-01-02" ;;
 		--days-back|--attempt|-j|--jobs) echo "$o 1" ;;
 		--force) echo "$o a" ;;
+		--param) echo "$o out=out" ;;
 		--format) echo "$o json" ;;
 		*) echo "$o" ;;
 		esac
@@ -111,8 +112,9 @@ test_expect_success 'run and backfill take every option their --help lists, at o
 	cat >one.yaml <<-\EOF &&
 	dag: one
 	start: 2026-01-01
+	params: {out: nowhere}
 	tasks:
-	  a: {kind: command, run: "echo x > {target}", target: "out-{date}.txt"}
+	  a: {kind: command, run: "echo x > {target}", target: "{out}-{date}.txt"}
 	EOF
 	dag-cli run one.yaml $(args_for run) >out 2>err &&
 	test_cmp /dev/null err &&

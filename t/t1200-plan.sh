@@ -38,7 +38,7 @@ test_expect_success 'setup' '
 
 test_expect_success 'plan prints every instance with its state and reason' '
 	dag-cli plan shop.yaml --from 2026-01-01 --to 2026-01-03 >out &&
-	cat >expect <<-\EOF &&
+	cat >expect <<-EOF &&
 	plan for shop (daily, UTC): 2026-01-01 .. 2026-01-03, 12 instances requested, 12 in the plan
 
 	2026-01-01  orders_in  done     input found: data/in/orders_20260101.csv
@@ -49,8 +49,8 @@ test_expect_success 'plan prints every instance with its state and reason' '
 	2026-01-02  events_in  done     input found: data/in/events_20260102_1.csv
 	2026-01-02  archive    run      target missing: data/archive/orders_2026-01-02.csv
 	2026-01-02  report     run      target missing: data/report/2026-01-02.txt
-	2026-01-03  orders_in  waiting  waiting for an external input: data/in/orders_20260103.csv
-	2026-01-03  events_in  waiting  waiting for an external input: a file matching '\''^events_20260103_\d+\.csv$'\'' in data/in
+	2026-01-03  orders_in  waiting  waiting for an external input: $PWD/data/in/orders_20260103.csv
+	2026-01-03  events_in  waiting  waiting for an external input: a file matching '\''^events_20260103_\d+\.csv$'\'' in $PWD/data/in
 	2026-01-03  archive    blocked  blocked by a need: orders_in 2026-01-03 (waiting)
 	2026-01-03  report     blocked  blocked by a need: archive 2026-01-03 (blocked)
 
@@ -141,10 +141,10 @@ test_expect_success 'plan --json holds the same, with a summary per task' '
 	    print(s["task"], s["done"], s["run"], s["waiting"], s["blocked"])
 	EOF
 	python3 check.py out.json >out &&
-	cat >expect <<-\EOF &&
+	cat >expect <<-EOF &&
 	shop 2026-01-03 2026-01-03 9
-	orders_in 2026-01-03 waiting data/in/orders_20260103.csv waiting for an external input: data/in/orders_20260103.csv
-	events_in 2026-01-03 waiting None waiting for an external input: a file matching '\''^events_20260103_\d+\.csv$'\'' in data/in
+	orders_in 2026-01-03 waiting data/in/orders_20260103.csv waiting for an external input: $PWD/data/in/orders_20260103.csv
+	events_in 2026-01-03 waiting None waiting for an external input: a file matching '\''^events_20260103_\d+\.csv$'\'' in $PWD/data/in
 	archive 2026-01-03 blocked data/archive/orders_2026-01-03.csv blocked by a need: orders_in 2026-01-03 (waiting)
 	report 2026-01-03 blocked data/report/2026-01-03.txt blocked by a need: archive 2026-01-03 (blocked)
 	orders_in 1 0 1 0

@@ -26,8 +26,8 @@ test_expect_success 'setup' '
 
 test_expect_success 'a missing external input: exit 3, its dependants wait, the rest runs' '
 	test_expect_code 3 dag-cli run ext.yaml --date 2026-01-02 >out &&
-	cat >expect <<-\EOF &&
-	waiting: arrived 2026-01-02: external input missing incoming/2026-01-02.csv
+	cat >expect <<-EOF &&
+	waiting: arrived 2026-01-02: external input missing $PWD/incoming/2026-01-02.csv
 	ext: 1 ran, 1 done, 0 failed, 0 upstream failed, 2 waiting
 	EOF
 	test_cmp expect out &&
@@ -72,7 +72,7 @@ test_expect_success 'setup: the same input with poll' '
 '
 
 test_expect_success 'poll: the input appears while the run waits' '
-	(sleep 0.5 && echo "id" >incoming/2026-01-03.csv) &
+	(sleep 0.5 && echo "id" >incoming/.part && mv incoming/.part incoming/2026-01-03.csv) &
 	dag-cli run poll.yaml --date 2026-01-03 -j 1 >out &&
 	test_grep "poll: 1 ran, 2 done, 0 failed" out &&
 	test_cmp incoming/2026-01-03.csv copied/2026-01-03.csv

@@ -87,8 +87,8 @@ test_expect_success 'a later consumer missing: the check is done, the consumer r
 test_expect_success 'the direct consumer missing and the input gone: still waiting, exit 3' '
 	rm archive/2026-01-05.csv &&
 	test_expect_code 3 dag-cli run mv.yaml --date 2026-01-05 >out &&
-	cat >expect <<-\EOF &&
-	waiting: arrived 2026-01-05: external input missing incoming/2026-01-05.csv
+	cat >expect <<-EOF &&
+	waiting: arrived 2026-01-05: external input missing $PWD/incoming/2026-01-05.csv
 	mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 2 waiting
 	EOF
 	test_cmp expect out &&
@@ -112,8 +112,8 @@ test_expect_success 'a check nothing needs keeps the plain rule: exit 3' '
 	    target: "incoming/lone-{date}.csv"
 	EOF
 	test_expect_code 3 dag-cli run lone.yaml --date 2026-01-05 >out &&
-	cat >expect <<-\EOF &&
-	waiting: arrived 2026-01-05: external input missing incoming/lone-2026-01-05.csv
+	cat >expect <<-EOF &&
+	waiting: arrived 2026-01-05: external input missing $PWD/incoming/lone-2026-01-05.csv
 	lone: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting
 	EOF
 	test_cmp expect out
@@ -138,8 +138,8 @@ test_expect_success 'a consumer of the day before counts: its partition decides'
 	mkdir in-prev &&
 	echo a >in-prev/2026-01-05.csv &&
 	test_expect_code 3 dag-cli run prev.yaml --date 2026-01-06 >out &&
-	cat >expect <<-\EOF &&
-	waiting: arrived 2026-01-06: external input missing in-prev/2026-01-06.csv
+	cat >expect <<-EOF &&
+	waiting: arrived 2026-01-06: external input missing $PWD/in-prev/2026-01-06.csv
 	prev: 1 ran, 1 done, 0 failed, 0 upstream failed, 1 waiting
 	EOF
 	test_cmp expect out &&
@@ -157,8 +157,8 @@ test_expect_success 'a consumer of the day before counts: its partition decides'
 test_expect_success 'that consumer missing: the check waits again' '
 	rm out-prev/2026-01-06.csv &&
 	test_expect_code 3 dag-cli run prev.yaml --date 2026-01-05 >out &&
-	cat >expect <<-\EOF &&
-	waiting: arrived 2026-01-05: external input missing in-prev/2026-01-05.csv
+	cat >expect <<-EOF &&
+	waiting: arrived 2026-01-05: external input missing $PWD/in-prev/2026-01-05.csv
 	prev: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting
 	EOF
 	test_cmp expect out

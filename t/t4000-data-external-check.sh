@@ -54,7 +54,7 @@ test_expect_success 'a missing directory or no match is missing, not an error' '
 test_expect_success 'run (in a worker) fails naming what is missing' '
 	printf "dir: drop\npattern: ^zzz\n" >t.yaml &&
 	test_expect_code 1 helper run-kind external-check t.yaml >out 2>err &&
-	test_grep "^error: no file in .drop. matches .\^zzz.$" out &&
+	test_grep "^error: no file in .$PWD/drop. matches .\^zzz.$" out &&
 	printf "target: in/events.csv\n" >t.yaml &&
 	helper run-kind external-check t.yaml >out 2>err &&
 	test_grep "found .in/events.csv." err

@@ -233,10 +233,17 @@ check_run(struct task_run *run, struct err *e)
 	if (rc == 0) {
 		const char *what = task_run_str(run, "pattern");
 
-		return what ? err_set(e, -ENOENT, "no file in '%s' matches "
-			"'%s'", task_run_str(run, "dir"), what) :
+		char *p = path_abs(what ? task_run_str(run, "dir") :
+			task_run_str(run, "target"));
+
+		if (what)
+			err_set(e, -ENOENT, "no file in '%s' matches '%s'", p,
+				what);
+		else
 			err_set(e, -ENOENT, "'%s' does not exist (or is smaller "
-			"than min_size)", task_run_str(run, "target"));
+				"than min_size)", p);
+		free(p);
+		return -ENOENT;
 	}
 	for (i = 0; i < inputs->n; i++)
 		fprintf(run->log, "external-check: found '%s'\n",

@@ -80,19 +80,16 @@ UNIT_TEST(a_newer_schema_is_refused)
 	char *path = db_path();
 	struct state s;
 	struct err e;
+	char want[96];
 
 	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
 	CHECK_INT(sqlite3_exec(s.db, "PRAGMA user_version=99", NULL, NULL,
 		NULL), ==, SQLITE_OK);
 	state_release(&s);
 	CHECK_INT(state_open(&s, path, 0, &e), ==, -EPROTO);
-	{
-		char *want = xasprintf("has schema version 99; this dag-cli "
-			"knows up to %d", STATE_SCHEMA_VERSION);
-
-		CHECK(strstr(e.msg, want) != NULL);
-		free(want);
-	}
+	snprintf(want, sizeof(want), "has schema version 99; this dag-cli "
+		"knows up to %d", STATE_SCHEMA_VERSION);
+	CHECK(strstr(e.msg, want) != NULL);
 	state_release(&s);
 	cleanup(path);
 }

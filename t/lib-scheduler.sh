@@ -1,0 +1,64 @@
+# t/lib-scheduler.sh: starting, waiting for and stopping `dag-cli scheduler`
+# in tests.  Sourced after t/lib.sh.
+
+# A scheduler a failed step left running is killed when the script ends.
+trap 'test -f "$TRASH/sched.pids" && kill -9 $(cat "$TRASH/sched.pids") 2>/dev/null' EXIT
+
+# start_scheduler NOW [ARGS...]: start it in the background with its clock
+# at NOW (ISO 8601), logging to sched.log; its pid goes to sched.pid.
+start_scheduler() {
+	now=$1
+	shift
+	DAG_NOW=$now dag-cli scheduler --state st/state.db "$@" \
+		>>sched.log 2>&1 &
+	echo $! >sched.pid
+	echo $! >>"$TRASH/sched.pids"
+}
+
+# wait_for CMD [SECONDS]: run CMD every 0.1 s until it succeeds; fail
+# (showing the scheduler's log) after SECONDS (30).
+wait_for() {
+	n=$(( ${2:-30} * 10 ))
+	while ! eval "$1" >/dev/null 2>&1; do
+		n=$((n - 1))
+		if test $n -le 0; then
+			echo "timed out waiting for: $1"
+			cat sched.log
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# wait_log PATTERN [SECONDS]: wait until the log has a line matching it.
+wait_log() {
+	wait_for "grep -q -e \"$1\" sched.log" "$2"
+}
+
+# stop_scheduler: SIGTERM, and wait until it has exited; its exit status
+# must be 0 (it drained).  Started by an earlier step (another subshell),
+# it is not our child: then wait until it is gone and has said it drained.
+stop_scheduler() {
+	pid=$(cat sched.pid) &&
+	kill -TERM "$pid" &&
+	{ wait "$pid" 2>/dev/null; st=$?; } &&
+	if test $st = 127; then
+		wait_for "! kill -0 $pid" &&
+		wait_log "drained; exiting"
+	else
+		return $st
+	fi
+}
+
+# kill9_scheduler: SIGKILL, as a crash would.
+kill9_scheduler() {
+	pid=$(cat sched.pid) &&
+	kill -KILL "$pid" &&
+	{ wait "$pid" || true; }
+}
+
+# schedule_rows: the schedule table, one "dag partition state tries" a line.
+schedule_rows() {
+	sqlite3 st/state.db "SELECT dag, partition, state, tries FROM schedule \
+		ORDER BY dag, due" | tr '|' ' '
+}

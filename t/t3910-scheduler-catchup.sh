@@ -1,0 +1,132 @@
+#!/bin/sh
+test_description='scheduler: catch-up after downtime, inputs that arrive late, giving up'
+. "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/t/lib-scheduler.sh"
+
+# dag NAME CATCHUP [EXTRA]: an hourly DAG writing what ran to ran-NAME.txt.
+dag() {
+	cat >dags/$1.yaml <<-EOF
+	dag: $1
+	schedule: hourly
+	start: 2026-01-01
+	catchup: $2
+	$3
+	tasks:
+	  stamp:
+	    kind: command
+	    run: "echo {partition} >> ran-$1.txt && echo x > {target}"
+	    target: "out/$1-{partition}.txt"
+	EOF
+}
+
+test_expect_success 'first start: latest starts the newest due partition only' '
+	mkdir dags &&
+	dag latest latest &&
+	dag none none &&
+	dag all all "catchup_max: 3" &&
+	start_scheduler 2026-01-01T05:30:00Z --dags dags &&
+	wait_log "latest 2026-01-01T04: done" &&
+	wait_for "test \$(grep -c \"all 2026-01-01T0[2-4]: done\" sched.log) = 3" &&
+	stop_scheduler &&
+	echo 2026-01-01T04 >expect &&
+	test_cmp expect ran-latest.txt &&
+	! test -e ran-none.txt &&
+	test_grep "none: 2026-01-01T04 and earlier fell due while the scheduler was not running; not started (catchup: none)" sched.log &&
+	printf "2026-01-01T02\n2026-01-01T03\n2026-01-01T04\n" >expect &&
+	sort ran-all.txt >got &&
+	test_cmp expect got &&
+	test_grep "all: 2026-01-01T01 and earlier fell due while the scheduler was not running; not started (catchup: all, catchup_max reached)" sched.log
+'
+
+test_expect_success 'after downtime: none starts nothing, latest the newest, all each (capped)' '
+	: >sched.log && rm -f ran-*.txt &&
+	# down from 05:30 to 10:30: 05 .. 09 fell due meanwhile
+	start_scheduler 2026-01-01T10:30:00Z --dags dags &&
+	wait_log "latest 2026-01-01T09: done" &&
+	wait_for "test \$(grep -c \"all 2026-01-01T0[5-9]: done\" sched.log) = 3" &&
+	wait_log "none: next partition" &&
+	stop_scheduler &&
+	echo 2026-01-01T09 >expect &&
+	test_cmp expect ran-latest.txt &&
+	! test -e ran-none.txt &&
+	printf "2026-01-01T07\n2026-01-01T08\n2026-01-01T09\n" >expect &&
+	sort ran-all.txt >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'what falls due while it runs starts whatever the policy' '
+	: >sched.log && rm -f ran-*.txt &&
+	start_scheduler 2026-01-01T10:59:58Z --dags dags &&
+	wait_log "none 2026-01-01T10: done" &&
+	wait_log "latest 2026-01-01T10: done" &&
+	wait_log "all 2026-01-01T10: done" &&
+	stop_scheduler &&
+	for n in none latest all; do
+		echo 2026-01-01T10 >expect &&
+		test_cmp expect ran-$n.txt || return 1
+	done
+'
+
+test_expect_success 'setup: a daily DAG waiting for an input' '
+	rm -rf dags/* out ran-*.txt st sched.log &&
+	cat >dags/late.yaml <<-\EOF
+	dag: late
+	start: 2026-01-01
+	catchup: latest
+	recheck: 1s
+	give_up_after: 1d
+	tasks:
+	  arrived: {kind: external-check, target: "in/{date}.csv"}
+	  copy:
+	    kind: command
+	    needs: [arrived]
+	    run: "cp {needs.arrived.target} {target}"
+	    target: "out/{date}.csv"
+	EOF
+'
+
+test_expect_success 'inputs not there yet: tried again every recheck, then done' '
+	start_scheduler 2026-01-03T06:00:00Z --dags dags &&
+	wait_log "late 2026-01-02: external inputs missing (try 2); next try at" &&
+	mkdir -p in && echo a >in/2026-01-02.csv &&
+	wait_log "late 2026-01-02: done" &&
+	stop_scheduler &&
+	test_cmp in/2026-01-02.csv out/2026-01-02.csv &&
+	echo "late 2026-01-02 done" >expect &&
+	sqlite3 st/state.db "SELECT dag, partition, state FROM schedule" |
+		tr "|" " " >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'an input that never comes: given up after give_up_after' '
+	: >sched.log &&
+	sed -i "s/give_up_after: 1d/give_up_after: 3s/" dags/late.yaml &&
+	# 2026-01-03 falls due at 2026-01-04T00:00Z; give up 3 s later.
+	start_scheduler 2026-01-03T23:59:59Z --dags dags &&
+	wait_log "late 2026-01-03: gave up: external inputs still missing" &&
+	stop_scheduler &&
+	echo "late 2026-01-03 gave_up" >expect &&
+	sqlite3 st/state.db "SELECT dag, partition, state FROM schedule \
+		WHERE partition = '\''2026-01-03'\''" | tr "|" " " >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'a failed run is recorded failed, and not started again' '
+	rm -rf dags/* st sched.log &&
+	cat >dags/bad.yaml <<-\EOF &&
+	dag: bad
+	start: 2026-01-01
+	tasks:
+	  boom: {kind: command, run: "exit 7", target: "out/boom-{date}"}
+	EOF
+	start_scheduler 2026-01-02T00:00:01Z --dags dags &&
+	wait_log "bad 2026-01-01: failed (exit 1, try 1)" &&
+	stop_scheduler &&
+	: >sched.log &&
+	start_scheduler 2026-01-02T00:00:02Z --dags dags &&
+	wait_log "bad: next partition" &&
+	stop_scheduler &&
+	! grep -q "bad 2026-01-01: started" sched.log
+'
+
+test_done
