@@ -155,7 +155,8 @@ load_top(struct load *L)
 		for (j = 0; j < ARRAY_LEN(top_keys); j++)
 			if (!strcmp(k, top_keys[j]))
 				break;
-		if (j < ARRAY_LEN(top_keys))
+		/* x-NAME: free for the user, a place to anchor shared settings. */
+		if (j < ARRAY_LEN(top_keys) || !strncmp(k, "x-", 2))
 			continue;
 		near = nearest(k, top_keys, ARRAY_LEN(top_keys));
 		if (near)

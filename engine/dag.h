@@ -157,7 +157,12 @@ struct partition {
  */
 int dag_partitions(const struct dag *dag, const char *from, const char *to,
 	int64_t now, struct partition **out, size_t *n, struct err *e);
-/* The partition k steps from p (k may be negative); 0, or -ERANGE before start. */
+/*
+ * The partition k steps from p (k may be negative): k days by the calendar
+ * on a daily DAG, k partitions on an hourly one.  0; -ERANGE before the
+ * start; -ENOENT when the day does not exist (the clocks skipped it).  out
+ * is filled either way (its id names the day).
+ */
 int dag_partition_step(const struct dag *dag, const struct partition *p,
 	int k, struct partition *out);
 /* The partition that holds the unix time t. */

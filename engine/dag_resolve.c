@@ -26,20 +26,14 @@ struct rctx {
 
 static int expand(struct rctx *c, const struct template *t, struct strbuf *out);
 
-/* t moved by offset units: hours and less are absolute, days are local. */
+/* t moved by offset units of hours and less (days: zone_tm_days). */
 static int64_t
-shift(const struct dag *dag, int64_t t, long off, char unit)
+shift(int64_t t, long off, char unit)
 {
-	struct zone *z = dag_priv(dag)->zone;
-
 	switch (unit) {
 	case 's': return t + off;
 	case 'm': return t + off * 60;
 	case 'h': return t + off * 3600;
-	case 'd':
-	case 'w':
-		return zone_to_utc(z, t + zone_offset(z, t) +
-			(int64_t)off * 86400 * (unit == 'w' ? 7 : 1));
 	}
 	return t;
 }
@@ -61,13 +55,18 @@ expand_date(struct rctx *c, const struct tref *r, struct strbuf *out)
 {
 	const struct dag *dag = c->dag;
 	struct zone *z = dag_priv(dag)->zone;
-	int64_t t = shift(dag, c->p->start, r->offset, r->unit);
+	int64_t t;
 	struct partition q;
 	struct tm tm;
 	char buf[64];
 
+	/* Days and weeks are calendar arithmetic: the day may not exist. */
+	if (r->unit == 'd' || r->unit == 'w')
+		t = zone_tm_days(z, c->p->start, (int64_t)r->offset *
+			(r->unit == 'w' ? 7 : 1), &tm);
+	else
+		zone_tm(z, t = shift(c->p->start, r->offset, r->unit), &tm);
 	if (r->fmt) {
-		zone_tm(z, t, &tm);
 		add_time(out, r->fmt, &tm);
 		return 0;
 	}
@@ -77,17 +76,21 @@ expand_date(struct rctx *c, const struct tref *r, struct strbuf *out)
 			sb_add(out, c->p->id, 10);
 			return 0;
 		}
-		zone_tm(z, t, &tm);
 		sb_addf(out, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
 			tm.tm_mday);
 		return 0;
 	case REF_HOUR:
-		zone_tm(z, t, &tm);
 		sb_addf(out, "%02d", tm.tm_hour);
 		return 0;
 	case REF_PARTITION:
 		if (!r->unit) {
 			sb_adds(out, c->p->id);
+			return 0;
+		}
+		if (dag->schedule == SCHEDULE_DAILY && r->unit != 'h' &&
+		    r->unit != 'm' && r->unit != 's') {
+			sb_addf(out, "%04d-%02d-%02d", tm.tm_year + 1900,
+				tm.tm_mon + 1, tm.tm_mday);
 			return 0;
 		}
 		dag_partition_at(dag, t, &q);

@@ -223,11 +223,7 @@ run_command_json(const struct node *m, struct exec_result *res,
 	struct rusage ru;
 	pid_t pid;
 
-	if (!cmd)
-		return err_set(e, -EINVAL, "the instance has no 'command'");
-	if (tmp && !target)
-		return err_set(e, -EINVAL, "the instance has a 'tmp_target' "
-			"but no 'target'");
+	/* instance_parse_json checked that cmd is set, and target with tmp. */
 	if (tmp && publish_prepare(tmp, is_dir, e) < 0) {
 		res->rc = e->code;
 		snprintf(res->error, sizeof(res->error), "%s", e->msg);
@@ -302,30 +298,57 @@ write_result(const struct node *m, const struct exec_result *res,
 }
 
 int
-instance_run_json(const char *text, struct err *e)
+instance_parse_json(const char *text, struct node **out,
+	const struct task_kind **kind, struct err *e)
 {
 	static const char *const need[] = { "dag", "task", "kind", "partition",
 		"date", "hour", "start", "end", "start_iso", "end_iso" };
-	const struct task_kind *kind;
-	struct exec_result res;
 	struct node *m = NULL;
-	int64_t t0 = wall_ms();
 	size_t i;
-	int status = -EINVAL;
 
+	*out = NULL;
 	if (node_from_json(text, &m, e) < 0)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_LEN(need); i++)
 		if (!node_get_str(m, need[i])) {
 			err_set(e, -EINVAL, "the instance has no '%s'", need[i]);
-			goto out;
+			goto fail;
 		}
-	kind = task_kind_find(node_get_str(m, "kind"));
-	if (!kind || !node_get(m, "fields")) {
-		err_set(e, -EINVAL, kind ? "the instance has no fields" :
+	*kind = task_kind_find(node_get_str(m, "kind"));
+	if (!*kind || !node_get(m, "fields")) {
+		err_set(e, -EINVAL, *kind ? "the instance has no fields" :
 			"unknown task kind '%s'", node_get_str(m, "kind"));
-		goto out;
+		goto fail;
 	}
+	if ((*kind)->command_field) {
+		if (!node_get_str(m, "command")) {
+			err_set(e, -EINVAL, "the instance has no 'command'");
+			goto fail;
+		}
+		if (node_get_str(m, "tmp_target") && !node_get_str(m, "target")) {
+			err_set(e, -EINVAL, "the instance has a 'tmp_target' "
+				"but no 'target'");
+			goto fail;
+		}
+	}
+	*out = m;
+	return 0;
+fail:
+	node_free(m);
+	return -EINVAL;
+}
+
+int
+instance_run_json(const char *text, struct err *e)
+{
+	const struct task_kind *kind;
+	struct exec_result res;
+	struct node *m = NULL;
+	int64_t t0 = wall_ms();
+	int status;
+
+	if (instance_parse_json(text, &m, &kind, e) < 0)
+		return -EINVAL;
 	exec_result_init(&res);
 	res.started_ms = t0;
 	if (kind->command_field)

@@ -59,5 +59,12 @@ int instance_run(const struct dag *dag, struct graph *g, size_t inst,
  * when the JSON is not an instance.
  */
 int instance_run_json(const char *text, struct err *e);
+/*
+ * The parsing and checking half of instance_run_json, running nothing:
+ * *out gets the instance as a map (the caller frees it) and *kind its
+ * kind.  0, or -EINVAL with e filled when the JSON is not an instance.
+ */
+int instance_parse_json(const char *text, struct node **out,
+	const struct task_kind **kind, struct err *e);
 
 #endif

@@ -2,8 +2,15 @@
  * YAML to struct node with libyaml's event parser.  We keep positions from
  * libyaml's marks (0-based, so +1) and reject what a pipeline file must not
  * contain: duplicate keys (YAML says they are an error, libyaml does not
- * check), tabs in indentation, anchors and aliases (one file should read
- * top to bottom), and keys that are not scalars.
+ * check), tabs in indentation, and keys that are not scalars.
+ *
+ * Anchors, aliases and YAML 1.1 merge keys (`<<: *defaults`, `<<: [*a, *b]`)
+ * are expanded here, so the rest of the program sees a plain tree: an alias
+ * is a copy of its anchor's node, positions and all (an error inside it
+ * points at the anchored text).  Two bounds keep hostile input from
+ * exhausting the stack or memory: nesting deeper than NODE_MAX_DEPTH, and
+ * aliases expanding to more than NODE_MAX_ALIAS_NODES nodes in all (an
+ * alias bomb), are positioned errors.
  */
 #include "config.h"
 #include "node.h"
@@ -16,11 +23,21 @@
 #include <string.h>
 #include <yaml.h>
 
+struct anchor {
+	char *name;
+	struct node *node;	/* a copy, owned here */
+	size_t size;		/* nodes in it */
+	int height;		/* levels in it (a scalar is 1) */
+};
+
 struct parse {
 	yaml_parser_t parser;
 	const char *name;
 	struct errs *errs;
 	int failed;
+	int depth;		/* collections open around the current event */
+	size_t expanded;	/* nodes copied by aliases so far */
+	struct { struct anchor *v; size_t n, cap; } anchors;
 };
 
 static void perr(struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
@@ -103,9 +120,6 @@ parse_scalar(struct parse *p, yaml_event_t *ev)
 		ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
 		ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
 		ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
-	if (ev->data.scalar.anchor)
-		perr(p, &ev->start_mark, "anchors are not supported ('&%s')",
-			(const char *)ev->data.scalar.anchor);
 	return n;
 }
 
@@ -161,10 +175,71 @@ key_seen(const struct node *n, struct hash *seen, const char *key)
 	return x ? (size_t)x->num : n->n;
 }
 
+static int
+is_merge_key(const struct node *key)
+{
+	return key->type == NODE_SCALAR && !key->quoted && !strcmp(key->str, "<<");
+}
+
+/*
+ * A merge key's value: a map, or a list of maps (earlier ones win).  Its
+ * pairs join n after n's own keys are known, so explicit keys win wherever
+ * they are written.  0, or -1 when value is neither (reported).
+ */
+static int
+merge_check(struct parse *p, const struct node *value)
+{
+	size_t i;
+	const struct node *bad = NULL;
+
+	if (value->type == NODE_SEQ) {
+		for (i = 0; i < value->n && !bad; i++)
+			if (value->items[i]->type != NODE_MAP)
+				bad = value->items[i];
+	} else if (value->type != NODE_MAP) {
+		bad = value;
+	}
+	if (!bad)
+		return 0;
+	yaml_mark_t m = { 0, (size_t)(bad->line > 0 ? bad->line - 1 : 0),
+		(size_t)(bad->column > 0 ? bad->column - 1 : 0) };
+	perr(p, &m, "a merge key ('<<') takes a map or a list of maps, not %s",
+		node_type_name(bad));
+	return -1;
+}
+
+static void
+merge_into(struct node *n, struct hash *seen, struct node *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++) {
+		if (key_seen(n, seen, src->keys[i]->str) < n->n)
+			continue;
+		push_item(n, src->keys[i], src->items[i]);
+		src->keys[i] = src->items[i] = NULL;
+	}
+}
+
+static void
+merge_apply(struct node *n, struct hash *seen, struct node *value)
+{
+	size_t i;
+
+	if (value->type == NODE_MAP) {
+		merge_into(n, seen, value);
+		return;
+	}
+	for (i = 0; i < value->n; i++)
+		merge_into(n, seen, value->items[i]);
+}
+
 static struct node *
 parse_map(struct parse *p, yaml_event_t *start)
 {
 	struct node *n = node_at(NODE_MAP, &start->start_mark);
+	struct node *merge = NULL;
+	int merge_line = 0;
 	struct hash seen;
 	yaml_event_t ev;
 
@@ -177,6 +252,11 @@ parse_map(struct parse *p, yaml_event_t *start)
 			goto fail;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
+			if (merge) {
+				/* What merge_apply moved out is NULL there now. */
+				merge_apply(n, &seen, merge);
+				node_free(merge);
+			}
 			hash_release(&seen);
 			return n;
 		}
@@ -202,6 +282,23 @@ parse_map(struct parse *p, yaml_event_t *start)
 			node_free(value);
 			continue;
 		}
+		if (is_merge_key(key)) {
+			if (merge) {
+				yaml_mark_t m = { 0, (size_t)key->line - 1,
+					(size_t)key->column - 1 };
+				perr(p, &m, "duplicate key '<<' (first at line %d); "
+					"merge several maps with '<<: [*a, *b]'",
+					merge_line);
+				node_free(value);
+			} else if (merge_check(p, value) < 0) {
+				node_free(value);
+			} else {
+				merge = value;
+				merge_line = key->line;
+			}
+			node_free(key);
+			continue;
+		}
 		i = key_seen(n, &seen, key->str);
 		if (i < n->n) {
 			struct err e;
@@ -223,35 +320,134 @@ parse_map(struct parse *p, yaml_event_t *start)
 		push_item(n, key, value);
 	}
 fail:
+	node_free(merge);
 	hash_release(&seen);
 	node_free(n);
 	return NULL;
 }
 
+static void
+measure(const struct node *n, size_t *size, int *height)
+{
+	size_t i;
+	int h = 0;
+
+	*size += 1;
+	for (i = 0; i < n->n; i++) {
+		int hi = 0;
+
+		if (n->keys)
+			*size += 1;
+		measure(n->items[i], size, &hi);
+		if (hi > h)
+			h = hi;
+	}
+	*height = h + 1;
+}
+
+static void
+anchor_set(struct parse *p, const char *name, const struct node *n)
+{
+	struct anchor a = { 0 };
+	size_t i;
+
+	a.node = node_clone(n);
+	measure(n, &a.size, &a.height);
+	for (i = 0; i < p->anchors.n; i++) {
+		if (!strcmp(p->anchors.v[i].name, name)) {
+			/* YAML lets a later anchor of the same name replace it. */
+			node_free(p->anchors.v[i].node);
+			a.name = p->anchors.v[i].name;
+			p->anchors.v[i] = a;
+			return;
+		}
+	}
+	a.name = xstrdup(name);
+	VEC_PUSH(p->anchors, a);
+}
+
+static struct node *
+parse_alias(struct parse *p, yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	const struct anchor *a = NULL;
+	size_t i;
+
+	for (i = p->anchors.n; i > 0; i--) {
+		if (!strcmp(p->anchors.v[i - 1].name, name)) {
+			a = &p->anchors.v[i - 1];
+			break;
+		}
+	}
+	if (!a) {
+		perr(p, &ev->start_mark, "unknown alias '*%s'; an alias names an "
+			"anchor ('&%s') defined before it", name, name);
+		return NULL;
+	}
+	if (p->depth + a->height > NODE_MAX_DEPTH) {
+		perr(p, &ev->start_mark, "alias '*%s' nests deeper than %d "
+			"levels", name, NODE_MAX_DEPTH);
+		return NULL;
+	}
+	if (a->size > NODE_MAX_ALIAS_NODES - p->expanded) {
+		perr(p, &ev->start_mark, "aliases expand to more than %d nodes "
+			"at '*%s'; is this an alias bomb?", NODE_MAX_ALIAS_NODES,
+			name);
+		return NULL;
+	}
+	p->expanded += a->size;
+	return node_clone(a->node);
+}
+
 static struct node *
 parse_node(struct parse *p, yaml_event_t *ev)
 {
+	const char *anchor = NULL;
+	struct node *n;
+
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		return parse_scalar(p, ev);
+		anchor = (const char *)ev->data.scalar.anchor;
+		n = parse_scalar(p, ev);
+		break;
 	case YAML_SEQUENCE_START_EVENT:
-		if (ev->data.sequence_start.anchor)
-			perr(p, &ev->start_mark, "anchors are not supported ('&%s')",
-				(const char *)ev->data.sequence_start.anchor);
-		return parse_seq(p, ev);
 	case YAML_MAPPING_START_EVENT:
-		if (ev->data.mapping_start.anchor)
-			perr(p, &ev->start_mark, "anchors are not supported ('&%s')",
-				(const char *)ev->data.mapping_start.anchor);
-		return parse_map(p, ev);
+		if (p->depth >= NODE_MAX_DEPTH) {
+			perr(p, &ev->start_mark, "nesting deeper than %d levels",
+				NODE_MAX_DEPTH);
+			return NULL;
+		}
+		p->depth++;
+		if (ev->type == YAML_SEQUENCE_START_EVENT) {
+			anchor = (const char *)ev->data.sequence_start.anchor;
+			n = parse_seq(p, ev);
+		} else {
+			anchor = (const char *)ev->data.mapping_start.anchor;
+			n = parse_map(p, ev);
+		}
+		p->depth--;
+		break;
 	case YAML_ALIAS_EVENT:
-		perr(p, &ev->start_mark, "aliases are not supported ('*%s')",
-			(const char *)ev->data.alias.anchor);
-		return node_new_scalar("");
+		return parse_alias(p, ev);
 	default:
 		perr(p, &ev->start_mark, "unexpected YAML event");
 		return NULL;
 	}
+	if (n && anchor)
+		anchor_set(p, anchor, n);
+	return n;
+}
+
+static void
+anchors_release(struct parse *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->anchors.n; i++) {
+		free(p->anchors.v[i].name);
+		node_free(p->anchors.v[i].node);
+	}
+	free(p->anchors.v);
 }
 
 /*
@@ -333,6 +529,7 @@ node_parse_string(const char *text, size_t len, const char *name,
 		rc = 0;
 out:
 	yaml_parser_delete(&p.parser);
+	anchors_release(&p);
 	if (rc < 0 || p.failed) {
 		node_free(root);
 		return -EINVAL;

@@ -27,10 +27,17 @@ struct node {
 	struct node **keys;	/* NODE_MAP keys (scalars), parallel to items */
 };
 
+/* Deepest nesting of maps and lists a YAML file may have. */
+#define NODE_MAX_DEPTH 1000
+/* Most nodes all the aliases of one file may copy (alias bombs). */
+#define NODE_MAX_ALIAS_NODES 100000
+
 /*
- * Parse a YAML file (one document) into *out.  Syntax errors, duplicate
- * keys, tabs in indentation, anchors and non-scalar keys are appended to
- * errs with positions; the result is -EINVAL if any were found (and *out is
+ * Parse a YAML file (one document) into *out; anchors, aliases and merge
+ * keys are expanded (an alias is a copy with the anchor's positions).
+ * Syntax errors, duplicate keys, tabs in indentation, non-scalar keys,
+ * unknown aliases, nesting deeper than NODE_MAX_DEPTH and aliases copying
+ * more than NODE_MAX_ALIAS_NODES nodes are appended to errs with positions; the result is -EINVAL if any were found (and *out is
  * NULL), -errno if the file cannot be read.  An empty file gives -EINVAL.
  * The caller owns *out.
  */

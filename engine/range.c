@@ -8,10 +8,15 @@
  * integer arithmetic, so a 10-year plan never touches TZ again and the
  * process's own zone is left as it was.
  *
- * Repeated hours: when the clocks go back, the local hour that occurs
- * twice gets the id YYYY-MM-DDTHH for its first occurrence and
- * YYYY-MM-DDTHHb for the second, which sorts right after the first.  A
- * skipped hour (spring forward) has no partition, so that date holds 23.
+ * An hourly partition is a local wall-clock hour: it starts on :00 local
+ * time or where a change of offset begins a new local hour.  When the
+ * clocks go back, the hour that occurs again gets the id YYYY-MM-DDTHH for
+ * its first occurrence and YYYY-MM-DDTHHb for the second, which sorts
+ * right after the first, even when the repeat is 30 minutes long.  A
+ * skipped hour (spring forward) has no partition, so that date holds 23;
+ * a skipped half hour shortens its hour.  A daily partition runs from the
+ * first instant at or after local midnight to the next one's, so a day the
+ * clocks skip (Pacific/Apia 2011-12-30) is empty: no partition.
  */
 #include "config.h"
 #include "dag.h"
@@ -230,13 +235,16 @@ zone_chunk(struct zone *z, int64_t t)
 }
 
 static const struct zseg *
-zone_seg(struct zone *z, int64_t t)
+zone_seg(struct zone *z, int64_t t, int64_t *next)
 {
 	const struct zchunk *c = zone_chunk(z, t);
 	size_t i = c->n - 1;
 
 	while (i > 0 && c->seg[i].at > t)
 		i--;
+	if (next)
+		*next = i + 1 < c->n ? c->seg[i + 1].at :
+			(c->idx + 1) * ((int64_t)1 << CHUNK_SHIFT);
 	return &c->seg[i];
 }
 
@@ -245,7 +253,22 @@ zone_offset(struct zone *z, int64_t t)
 {
 	if (z->utc)
 		return 0;
-	return zone_seg(z, t)->off;
+	return zone_seg(z, t, NULL)->off;
+}
+
+int
+zone_span(struct zone *z, int64_t t, int64_t *from, int64_t *to)
+{
+	const struct zseg *s;
+
+	if (z->utc) {
+		*from = INT64_MIN / 2;
+		*to = INT64_MAX / 2;
+		return 0;
+	}
+	s = zone_seg(z, t, to);
+	*from = s->at;
+	return s->off;
 }
 
 const char *
@@ -253,51 +276,42 @@ zone_abbr(struct zone *z, int64_t t)
 {
 	if (z->utc)
 		return "UTC";
-	return zone_seg(z, t)->abbr;
+	return zone_seg(z, t, NULL)->abbr;
 }
+
+/* No zone is, or was, this far from UTC: a window that holds every answer. */
+#define MAX_OFFSET (26 * 3600)
 
 int64_t
 zone_to_utc(struct zone *z, int64_t local)
 {
-	int oa, ob;
-	int64_t ta, tb, lo, hi;
+	int64_t t = local - MAX_OFFSET;
 
 	if (z->utc)
 		return local;
-	/* At most one change lies within a day of any instant. */
-	oa = zone_offset(z, local - 86400);
-	ob = zone_offset(z, local + 86400);
-	ta = local - oa;
-	tb = local - ob;
-	if (zone_offset(z, ta) == oa) {
-		if (zone_offset(z, tb) == ob && tb < ta)
-			return tb;
-		return ta;
+	/*
+	 * The first instant whose local time is at or after local: walk the
+	 * spans of constant offset in order; in each, local time grows with t.
+	 */
+	for (;;) {
+		int64_t a, b, c;
+		int o = zone_span(z, t, &a, &b);
+
+		c = local - o > t ? local - o : t;
+		if (c < b)
+			return c;
+		t = b;
 	}
-	if (zone_offset(z, tb) == ob)
-		return tb;
-	/* Skipped: the clocks jumped over local; find the jump. */
-	lo = tb < ta ? tb : ta;
-	hi = tb < ta ? ta : tb;
-	while (hi - lo > 1) {
-		int64_t mid = lo + (hi - lo) / 2;
-		if (zone_offset(z, mid) == oa)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return hi;
 }
 
-void
-zone_tm(struct zone *z, int64_t t, struct tm *tm)
+/* The civil fields of tm from local seconds since 1970-01-01T00:00. */
+static void
+fill_civil(struct tm *tm, int64_t local)
 {
-	int off = zone_offset(z, t);
-	int64_t local = t + off, days = floor_div(local, 86400), y;
+	int64_t days = floor_div(local, 86400), y;
 	int64_t secs = local - days * 86400;
 	int m, d;
 
-	memset(tm, 0, sizeof(*tm));
 	civil_from_days(days, &y, &m, &d);
 	tm->tm_year = (int)(y - 1900);
 	tm->tm_mon = m - 1;
@@ -307,9 +321,30 @@ zone_tm(struct zone *z, int64_t t, struct tm *tm)
 	tm->tm_sec = (int)(secs % 60);
 	tm->tm_wday = (int)((days % 7 + 11) % 7);	/* 1970-01-01 was a Thursday */
 	tm->tm_yday = (int)(days - civil_days(y, 1, 1));
+}
+
+void
+zone_tm(struct zone *z, int64_t t, struct tm *tm)
+{
+	int off = zone_offset(z, t);
+
+	memset(tm, 0, sizeof(*tm));
+	fill_civil(tm, t + off);
 	tm->tm_gmtoff = off;
 	tm->tm_zone = zone_abbr(z, t);
 	tm->tm_isdst = 0;
+}
+
+int64_t
+zone_tm_days(struct zone *z, int64_t t, int64_t days, struct tm *tm)
+{
+	int64_t local = t + zone_offset(z, t) + days * 86400;
+	int64_t u = zone_to_utc(z, local);
+
+	/* zone_tm of the civil time itself, as if at offset 0, then the zone. */
+	zone_tm(z, u, tm);
+	fill_civil(tm, local);
+	return u;
 }
 
 void
@@ -382,7 +417,12 @@ dag_zone(const struct dag *dag)
 	return ((struct dag_priv *)dag->params)->zone;
 }
 
-static void
+/*
+ * The local day days: from the first instant whose local time is at or
+ * after its midnight to the same for the next day.  A day the clocks skip
+ * entirely (Pacific/Apia 2011-12-30) comes out empty: 0 if it exists.
+ */
+static int
 daily_part(const struct dag *dag, int64_t days, struct partition *p)
 {
 	struct zone *z = dag_zone(dag);
@@ -393,66 +433,188 @@ daily_part(const struct dag *dag, int64_t days, struct partition *p)
 	p->start = zone_to_utc(z, days * 86400);
 	p->end = zone_to_utc(z, (days + 1) * 86400);
 	snprintf(p->id, sizeof(p->id), "%04d-%02d-%02d", (int)y, m, d);
+	return p->start < p->end ? 0 : -ENOENT;
 }
 
-/* The hour partition starting at t (t on a local hour boundary). */
+static int64_t
+local_at(struct zone *z, int64_t t)
+{
+	return t + zone_offset(z, t);
+}
+
+/*
+ * Hour boundaries.  Inside a span of constant offset an hour starts where
+ * local time is on :00.  Where the offset changes (at s), a new hour starts
+ * when the local hour's name changes or local time goes back; a change
+ * that keeps both (30 minutes forward inside one hour) is no boundary.
+ */
+static int
+is_boundary(struct zone *z, int64_t s)
+{
+	int64_t now = local_at(z, s), before = local_at(z, s - 1);
+
+	return now <= before || floor_div(now, 3600) != floor_div(before, 3600);
+}
+
+/* The start of the hourly partition holding t. */
+static int64_t
+hour_start(struct zone *z, int64_t t)
+{
+	for (;;) {
+		int64_t a, b, c;
+		int o = zone_span(z, t, &a, &b);
+
+		c = t - (t + o - floor_div(t + o, 3600) * 3600);
+		if (c >= a)
+			return c;
+		if (is_boundary(z, a))
+			return a;
+		t = a - 1;
+	}
+}
+
+/* The start of the hourly partition after the one starting at t. */
+static int64_t
+hour_next(struct zone *z, int64_t t)
+{
+	for (;;) {
+		int64_t a, b, c;
+		int o = zone_span(z, t, &a, &b);
+
+		c = t + 3600 - (t + o - floor_div(t + o, 3600) * 3600);
+		if (c < b)
+			return c;
+		if (is_boundary(z, b))
+			return b;
+		t = b;
+	}
+}
+
+/*
+ * Whether local hour h (hours since 1970-01-01T00 local) already occurred
+ * in the two days before t: then the partition starting at t repeats it.
+ * Local time only goes back by less than a day, so two days are enough.
+ */
+static int
+hour_seen(struct zone *z, int64_t t, int64_t h)
+{
+	int64_t end = t, u = t - 1;
+
+	for (;;) {
+		int64_t a, b;
+		int o = zone_span(z, u, &a, &b);
+
+		if (a + o < (h + 1) * 3600 && end + o > h * 3600)
+			return 1;
+		if (a <= t - 2 * 86400)
+			return 0;
+		end = a;
+		u = a - 1;
+	}
+}
+
+/* The hour partition starting at t (t a boundary). */
 static void
 hourly_part(const struct dag *dag, int64_t t, struct partition *p)
 {
 	struct zone *z = dag_zone(dag);
-	int64_t local = t + zone_offset(z, t);
-	int64_t prev = t - 3600 + zone_offset(z, t - 3600);
-	int64_t days = floor_div(local, 86400), y;
-	int m, d, h = (int)((local - days * 86400) / 3600);
+	int64_t a, b, local, days, y;
+	int o = zone_span(z, t, &a, &b), m, d, h, seen;
 
+	local = t + o;
+	days = floor_div(local, 86400);
+	h = (int)((local - days * 86400) / 3600);
 	civil_from_days(days, &y, &m, &d);
 	p->start = t;
-	p->end = t + 3600;
+	/* Fast path: no change of offset for two days before nor in the hour. */
+	if (local % 3600 == 0 && t - 2 * 86400 >= a && t + 3600 < b) {
+		p->end = t + 3600;
+		seen = 0;
+	} else {
+		p->end = hour_next(z, t);
+		seen = hour_seen(z, t, floor_div(local, 3600));
+	}
 	snprintf(p->id, sizeof(p->id), "%04d-%02d-%02dT%02d%s", (int)y, m, d, h,
-		floor_div(prev, 3600) == floor_div(local, 3600) ? "b" : "");
+		seen ? "b" : "");
 }
 
-/* Start of the local hour holding t. */
+/* The start of the partition k hourly partitions after (before) t. */
 static int64_t
-hour_floor(const struct dag *dag, int64_t t)
+hour_step(struct zone *z, int64_t t, int k)
 {
-	int64_t local = t + zone_offset(dag_zone(dag), t);
+	int64_t a, b, u = t + (int64_t)k * 3600;
+	int o = zone_span(z, t, &a, &b);
 
-	return t - (local - floor_div(local, 3600) * 3600);
+	/* Inside one span of constant offset, hours are 3600 s apart. */
+	if ((t + o) % 3600 == 0 && u >= a && u < b)
+		return u;
+	for (; k > 0; k--)
+		t = hour_next(z, t);
+	for (; k < 0; k++)
+		t = hour_start(z, t - 1);
+	return t;
 }
 
 static int64_t
 local_days(const struct dag *dag, int64_t t)
 {
-	return floor_div(t + zone_offset(dag_zone(dag), t), 86400);
+	return floor_div(local_at(dag_zone(dag), t), 86400);
 }
 
 int
 dag_partition_at(const struct dag *dag, int64_t t, struct partition *out)
 {
-	if (dag->schedule == SCHEDULE_DAILY)
-		daily_part(dag, local_days(dag, t), out);
-	else
-		hourly_part(dag, hour_floor(dag, t), out);
+	int64_t days;
+
+	if (dag->schedule == SCHEDULE_HOURLY) {
+		hourly_part(dag, hour_start(dag_zone(dag), t), out);
+		return 0;
+	}
+	/* Local time can go back across midnight: t may lie in a later day. */
+	days = local_days(dag, t);
+	while (daily_part(dag, days, out) < 0 || out->end <= t)
+		days++;
 	return 0;
+}
+
+/* The partition after p (a skipped day is no partition). */
+static void
+next_part(const struct dag *dag, const struct partition *p,
+	struct partition *out)
+{
+	if (dag->schedule == SCHEDULE_HOURLY) {
+		hourly_part(dag, p->end, out);
+		return;
+	}
+	dag_partition_at(dag, p->end, out);
+}
+
+static int64_t
+id_days(const char *s)
+{
+	int y, m, d;
+
+	/* Ids are ours, YYYY-MM-DD: read the digits directly (hot path). */
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+		(s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	return civil_days(y, m, d);
 }
 
 int
 dag_partition_step(const struct dag *dag, const struct partition *p, int k,
 	struct partition *out)
 {
-	if (dag->schedule == SCHEDULE_DAILY) {
-		const char *s = p->id;
-		int y, m, d;
+	struct zone *z = dag_zone(dag);
+	int64_t t = p->start;
 
-		/* Ids are ours, YYYY-MM-DD: read the digits directly (hot path). */
-		y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
-			(s[3] - '0');
-		m = (s[5] - '0') * 10 + (s[6] - '0');
-		d = (s[8] - '0') * 10 + (s[9] - '0');
-		daily_part(dag, civil_days(y, m, d) + k, out);
+	if (dag->schedule == SCHEDULE_DAILY) {
+		/* Calendar arithmetic: the day may not exist. */
+		if (daily_part(dag, id_days(p->id) + k, out) < 0)
+			return -ENOENT;
 	} else {
-		hourly_part(dag, p->start + (int64_t)k * 3600, out);
+		hourly_part(dag, hour_step(z, t, k), out);
 	}
 	return out->start < dag->start_epoch ? -ERANGE : 0;
 }
@@ -473,13 +635,39 @@ parse_date(const char *s, int64_t *days, const char **rest)
 }
 
 /*
+ * The hour spec names (days, hour h, repeated when b): the partition of
+ * its first occurrence, or for b the next partition of the same name.
+ */
+static int
+parse_hour(const struct dag *dag, const char *spec, int64_t days, int h,
+	int b, struct partition *out, struct err *e)
+{
+	struct zone *z = dag_zone(dag);
+	int64_t t = zone_to_utc(z, days * 86400 + h * 3600);
+
+	hourly_part(dag, hour_start(z, t), out);
+	/* A repeat follows within a day of the first occurrence. */
+	while (out->start < t + 86400) {
+		if (!strcmp(out->id, spec))
+			return 0;
+		if (!b)
+			break;
+		hourly_part(dag, out->end, out);
+	}
+	return err_set(e, -EINVAL, "hour '%s' does not exist in %s (the clocks "
+		"%s it)", spec, dag->timezone, b ? "do not repeat" : "skip");
+}
+
+/*
  * One end of a range: the first (or, with last set, the last) partition
- * that spec names.
+ * that spec names.  A day the clocks skip ends a range at the day before
+ * it and starts one at the day after it.
  */
 static int
 parse_spec(const struct dag *dag, const char *spec, int last, int64_t now,
 	struct partition *out, struct err *e)
 {
+	struct zone *z = dag_zone(dag);
 	const char *rest;
 	int64_t days;
 
@@ -490,9 +678,14 @@ parse_spec(const struct dag *dag, const char *spec, int last, int64_t now,
 		goto bad;
 	}
 	if (!*rest) {
+		int64_t t;
+
 		daily_part(dag, days, out);
+		t = last ? out->end - 1 : out->start;
 		if (dag->schedule == SCHEDULE_HOURLY)
-			hourly_part(dag, last ? out->end - 3600 : out->start, out);
+			hourly_part(dag, hour_start(z, t), out);
+		else
+			dag_partition_at(dag, t, out);
 		return 0;
 	}
 	if (dag->schedule == SCHEDULE_DAILY)
@@ -502,19 +695,10 @@ parse_spec(const struct dag *dag, const char *spec, int last, int64_t now,
 	    isdigit((unsigned char)rest[2]) && (!rest[3] ||
 	    (rest[3] == 'b' && !rest[4]))) {
 		int h = (rest[1] - '0') * 10 + (rest[2] - '0');
-		int64_t t;
 
 		if (h > 23)
 			goto bad;
-		t = zone_to_utc(dag_zone(dag), days * 86400 + h * 3600);
-		if (rest[3] == 'b')
-			t += 3600;
-		hourly_part(dag, t, out);
-		if (strcmp(out->id, spec))
-			return err_set(e, -EINVAL, "hour '%s' does not exist in %s "
-				"(the clocks %s it)", spec, dag->timezone,
-				rest[3] == 'b' ? "do not repeat" : "skip");
-		return 0;
+		return parse_hour(dag, spec, days, h, rest[3] == 'b', out, e);
 	}
 bad:
 	return err_set(e, -EINVAL, "bad date '%s'; expected YYYY-MM-DD%s, "
@@ -535,6 +719,9 @@ dag_partitions(const struct dag *dag, const char *from, const char *to,
 	if ((rc = parse_spec(dag, from, 0, now, &a, e)) < 0 ||
 	    (rc = parse_spec(dag, to, 1, now, &b, e)) < 0)
 		return rc;
+	if (b.start < a.start && !strcmp(from, to))
+		return err_set(e, -EINVAL, "day '%s' does not exist in %s (the "
+			"clocks skip it)", from, dag->timezone);
 	if (b.start < a.start)
 		return err_set(e, -EINVAL, "the range ends ('%s') before it "
 			"starts ('%s')", to, from);
@@ -549,7 +736,7 @@ dag_partitions(const struct dag *dag, const char *from, const char *to,
 			"%d partitions", from, to, MAX_PARTITIONS);
 	for (p = a; p.start <= b.start; ) {
 		VEC_PUSH(v, p);
-		dag_partition_step(dag, &p, 1, &p);
+		next_part(dag, &p, &p);
 	}
 	*out = v.v;
 	*n = v.n;

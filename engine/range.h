@@ -23,6 +23,11 @@ int zone_open(const char *name, struct zone **out, struct err *e);
 void zone_free(struct zone *z);
 /* Offset east of UTC in seconds at unix time t. */
 int zone_offset(struct zone *z, int64_t t);
+/*
+ * The offset at t, and the span [*from, *to) around t over which it holds
+ * (the span may end where the offset stays the same).
+ */
+int zone_span(struct zone *z, int64_t t, int64_t *from, int64_t *to);
 /* The zone's abbreviation at t ("CET", "EDT"); borrowed. */
 const char *zone_abbr(struct zone *z, int64_t t);
 /*
@@ -34,6 +39,12 @@ const char *zone_abbr(struct zone *z, int64_t t);
 int64_t zone_to_utc(struct zone *z, int64_t local);
 /* Fill tm with the local civil time of t (tm_gmtoff and tm_zone too). */
 void zone_tm(struct zone *z, int64_t t, struct tm *tm);
+/*
+ * Calendar arithmetic: fill tm with t's local civil time moved by days
+ * (that civil time need not exist: 2011-12-30 in Pacific/Apia); tm_gmtoff
+ * and tm_zone are those of the instant returned, the first at or after it.
+ */
+int64_t zone_tm_days(struct zone *z, int64_t t, int64_t days, struct tm *tm);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date; and back. */
 int64_t civil_days(int64_t y, int m, int d);

@@ -5,6 +5,10 @@
  *	dag step FILE PARTITION K	the partition K steps away, or "before start"
  *	dag resolve FILE TASK PARTITION	the resolved target and fields (JSON)
  *	dag graph FILE FROM TO [N]	build the graph N times; print counts
+ *	dag batch			commands from stdin, each answer ended
+ *					by a line "."; "load FILE" picks the DAG,
+ *					then "parts FROM TO", "step ID K" and
+ *					"target TASK ID" (t/tz-check.py drives it)
  *
  * DAG_NOW (unix seconds only, here) pins "now".
  */
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 
 #include "cli.h"
 #include "dag.h"
@@ -79,7 +84,9 @@ step(struct dag *dag, int argc, char **argv)
 		return 1;
 	}
 	rc = dag_partition_step(dag, &p[0], atoi(argv[2]), &q);
-	if (rc < 0)
+	if (rc == -ENOENT)
+		printf("no such day (%s)\n", q.id);
+	else if (rc < 0)
 		printf("before start (%s)\n", q.id);
 	else
 		printf("%s\n", q.id);
@@ -166,12 +173,70 @@ graph(struct dag *dag, int argc, char **argv)
 	return 0;
 }
 
+static int
+target(struct dag *dag, int argc, char **argv)
+{
+	struct partition *p = NULL;
+	char *t = NULL;
+	struct err e;
+	size_t n;
+	int task;
+
+	err_clear(&e);
+	if (argc < 3 || (task = dag_task_index(dag, argv[1])) < 0 ||
+	    dag_partitions(dag, argv[2], argv[2], now(), &p, &n, &e) < 0 ||
+	    dag_resolve_target(dag, (size_t)task, &p[0], NULL, &t, &e) < 0)
+		printf("error: %s\n", e.msg);
+	else
+		printf("%s\n", t ? t : "(none)");
+	free(t);
+	free(p);
+	return 0;
+}
+
+/* One command a line from stdin; see the top of the file. */
+static int
+batch(void)
+{
+	struct dag *dag = NULL;
+	char line[4096];
+
+	while (fgets(line, sizeof(line), stdin)) {
+		char *argv[8];
+		int argc = 0;
+		char *s = strtok(line, " \n");
+
+		while (s && argc < 8) {
+			argv[argc++] = s;
+			s = strtok(NULL, " \n");
+		}
+		if (argc == 2 && !strcmp(argv[0], "load")) {
+			dag_free(dag);
+			dag = load(argv[1]);
+		} else if (!dag || argc < 1) {
+			printf("error: no DAG loaded\n");
+		} else if (!strcmp(argv[0], "parts")) {
+			parts(dag, argc, argv);
+		} else if (!strcmp(argv[0], "step")) {
+			if (step(dag, argc, argv))
+				printf("error\n");
+		} else if (!strcmp(argv[0], "target")) {
+			target(dag, argc, argv);
+		}
+		printf(".\n");
+	}
+	dag_free(dag);
+	return 0;
+}
+
 int
 helper_loader(int argc, char **argv)
 {
 	struct dag *dag;
 	int rc = 2;
 
+	if (argc == 2 && !strcmp(argv[1], "batch"))
+		return batch();
 	if (argc < 3) {
 		fprintf(stderr, "usage: helper dag parts|step|resolve|"
 			"graph FILE ARGS\n");
