@@ -82,6 +82,14 @@ static const struct opt_spec opt_specs[] = {
 		"fsync command outputs before publishing them" },
 	{ "print", "--print", NULL, OPT_FLAG, OFF(print),
 		"print the resolved instance instead of running it" },
+	{ "executor", "--executor", NULL, OPT_VALUE, OFF(executor),
+		"local|slurm: where instances run (the DAG's executor:, local)" },
+	{ "partition", "--partition", NULL, OPT_VALUE, OFF(partition),
+		"P: the Slurm partition of the jobs" },
+	{ "account", "--account", NULL, OPT_VALUE, OFF(account),
+		"A: the Slurm account the jobs are charged to" },
+	{ "sbatch-option", "--sbatch-option", NULL, OPT_LIST,
+		OFF(sbatch_options), "OPT: one more sbatch option (repeatable)" },
 };
 
 static const struct cli_command *
@@ -229,9 +237,11 @@ cli_opts_release(struct cli_opts *o)
 		load_params = NULL;
 	free(o->force.v);
 	free(o->params.v);
+	free(o->sbatch_options.v);
 	free(o->args);
 	o->force.v = NULL;
 	o->params.v = NULL;
+	o->sbatch_options.v = NULL;
 	o->args = NULL;
 }
 

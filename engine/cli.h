@@ -46,6 +46,9 @@ struct cli_opts {
 	const char *attempt, *format;
 	struct cli_list force;	/* --force TASK... */
 	struct cli_list params;	/* --param NAME=VALUE... */
+	/* Where instances run (engine/exec_slurm.h). */
+	const char *executor, *partition, *account;
+	struct cli_list sbatch_options;	/* --sbatch-option OPT... */
 	int json, reverse, yes, downstream, fsync, help, print, rerun_stale;
 	char **args;		/* the operands, in order */
 	int n_args;

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "dag.h"
+#include "exec_slurm.h"
 #include "graph.h"
 #include "hash.h"
 #include "range.h"
@@ -69,6 +70,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	struct graph *g = NULL;
 	struct graph_options gopt = { 0 };
 	struct sched_options so;
+	struct exec_choice xc = { 0 };
 	struct state st;
 	struct err e;
 	struct hash redo;
@@ -155,6 +157,15 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	so.args = args;
 	so.now = now_of;
 	so.clock_arg = &gopt.now;
+	if (exec_choose(&xc, dag, o.executor, o.partition, o.account,
+	    o.sbatch_options.v, o.sbatch_options.n, cli_state_path(o.state),
+	    &e) < 0)
+		goto fail;
+	so.executor = xc.ops;
+	so.executor_arg = &xc.conf;
+	/* Slurm queues what it cannot start yet: keep it fed. */
+	if (xc.ops && !so.jobs)
+		so.jobs = SLURM_JOBS;
 	rc = sched_run(dag, g, &st, &so, &e);
 	if (rc < 0)
 		goto fail;
@@ -167,6 +178,7 @@ out:
 	hash_release(&redo);
 	if (st_open)
 		state_release(&st);
+	exec_choice_release(&xc);
 	free(args);
 	graph_free(g);
 	free(parts);

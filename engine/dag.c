@@ -117,7 +117,7 @@ param_name(const char *s)
 
 static const char *const top_keys[] = {
 	"dag", "description", "schedule", "timezone", "start", "params",
-	"defaults", "pools", "tasks", "delay", "give_up_after", "recheck",
+	"defaults", "pools", "executor", "tasks", "delay", "give_up_after", "recheck",
 	"catchup", "catchup_max",
 };
 
@@ -138,6 +138,72 @@ top_get(struct load *L, const char *key, enum node_type type, int required)
 		return NULL;
 	}
 	return v;
+}
+
+static const char *const executor_keys[] = {
+	"name", "partition", "account", "options",
+};
+
+/*
+ * executor: local | slurm, or a map of name, partition, account and
+ * options (a list of sbatch options).  Kept as pointers into the tree.
+ */
+static void
+load_executor(struct load *L, const struct node *v)
+{
+	struct dag_executor *x = &L->dag->executor;
+	const struct node *name = v, *f;
+	size_t i;
+
+	if (v->type == NODE_MAP) {
+		for (i = 0; i < v->n; i++) {
+			const char *k = v->keys[i]->str, *near;
+			size_t j;
+
+			for (j = 0; j < ARRAY_LEN(executor_keys); j++)
+				if (!strcmp(k, executor_keys[j]))
+					break;
+			if (j < ARRAY_LEN(executor_keys))
+				continue;
+			near = nearest(k, executor_keys, ARRAY_LEN(executor_keys));
+			lerr(L, v->keys[i], "unknown executor field '%s'; %s%s%s", k,
+				near ? "did you mean '" : "expected name, partition, "
+				"account or options", near ? near : "", near ? "'?" : "");
+		}
+		name = node_get(v, "name");
+		if (!name) {
+			lerr(L, v, "executor: needs a name (local or slurm)");
+			return;
+		}
+		if ((f = node_get(v, "partition")) && f->type == NODE_SCALAR)
+			x->partition = f->str;
+		else if (f)
+			lerr(L, f, "'partition' must be a string");
+		if ((f = node_get(v, "account")) && f->type == NODE_SCALAR)
+			x->account = f->str;
+		else if (f)
+			lerr(L, f, "'account' must be a string");
+		if ((f = node_get(v, "options"))) {
+			int ok = f->type == NODE_SEQ;
+
+			for (i = 0; ok && i < f->n; i++)
+				ok = f->items[i]->type == NODE_SCALAR;
+			if (ok)
+				x->options = f;
+			else
+				lerr(L, f, "'options' must be a list of sbatch "
+					"options");
+		}
+	}
+	if (name->type != NODE_SCALAR) {
+		lerr(L, name, "'executor' must be local, slurm or a map");
+		return;
+	}
+	if (strcmp(name->str, "local") && strcmp(name->str, "slurm"))
+		lerr(L, name, "unknown executor '%s'; expected local or slurm",
+			name->str);
+	else
+		x->name = name->str;
 }
 
 static void
@@ -165,7 +231,7 @@ load_top(struct load *L)
 		else
 			lerr(L, root->keys[i], "unknown top-level key '%s'; expected "
 				"dag, description, schedule, timezone, start, params, "
-				"defaults, pools, tasks, delay, give_up_after, "
+				"defaults, pools, executor, tasks, delay, give_up_after, "
 				"recheck, catchup or catchup_max", k);
 	}
 	if ((v = top_get(L, "dag", NODE_SCALAR, 1))) {
@@ -206,6 +272,8 @@ load_top(struct load *L)
 				civil_days(y, m, d) * 86400);
 		}
 	}
+	if ((v = node_get(root, "executor")))
+		load_executor(L, v);
 	if ((v = top_get(L, "pools", NODE_MAP, 0))) {
 		dag->pools = xcalloc(v->n ? v->n : 1, sizeof(*dag->pools));
 		for (i = 0; i < v->n; i++) {

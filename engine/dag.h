@@ -76,6 +76,17 @@ struct pool_limit {
 	int limit;		/* instances of this pool running at once */
 };
 
+/*
+ * The DAG's executor: field (engine/exec_slurm.h), each member pointing
+ * into dag->root; NULL where not given.
+ */
+struct dag_executor {
+	const char *name;		/* "local" or "slurm" */
+	const char *partition;		/* Slurm's --partition */
+	const char *account;		/* Slurm's --account */
+	const struct node *options;	/* a list of sbatch options */
+};
+
 struct dag {
 	char *path;		/* the file, as given */
 	char *name;
@@ -87,6 +98,7 @@ struct dag {
 	struct node *root;	/* the parsed file */
 	struct pool_limit *pools;
 	size_t n_pools;
+	struct dag_executor executor;
 	struct task *tasks;	/* in file order */
 	size_t n_tasks;
 	size_t *topo;		/* task indexes, needs before needers */

@@ -75,6 +75,12 @@ struct exec_result {
 	int64_t duration_ms;
 	int64_t max_rss_kb;	/* peak resident set (KiB), -1 unknown */
 	int published;		/* the temporary target was moved into place */
+	/*
+	 * The attempt vanished without a word (a batch job gone from the
+	 * queue with no result): recorded "lost" and tried again, without
+	 * counting against the task's retries.
+	 */
+	int lost;
 };
 
 /* An executor's functions; every implementation is one const table. */

@@ -12,6 +12,7 @@
 #include "instance.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,29 @@ write_result(const struct node *m, const struct exec_result *res,
 	return rc;
 }
 
+/*
+ * Output (stdout and stderr) appended to path: a worker that reports
+ * through a result file, a batch job, writes into the attempt's log.
+ */
+static int
+log_to(const char *path, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		return err_set(e, -errno, "cannot open the log '%s': %s", path,
+			strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+		close(fd);
+		return err_set(e, -errno, "cannot write the log '%s': %s",
+			path, strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
 int
 instance_parse_json(const char *text, struct node **out,
 	const struct task_kind **kind, struct err *e)
@@ -349,6 +373,10 @@ instance_run_json(const char *text, struct err *e)
 
 	if (instance_parse_json(text, &m, &kind, e) < 0)
 		return -EINVAL;
+	status = -EINVAL;
+	if (node_get_str(m, "result_file") && node_get_str(m, "log") &&
+	    log_to(node_get_str(m, "log"), e) < 0)
+		goto out;
 	exec_result_init(&res);
 	res.started_ms = t0;
 	if (kind->command_field)

@@ -23,7 +23,11 @@ struct sinst {
 	uint8_t touched;	/* this run did something with it */
 	uint8_t held;		/* leased by another run when last tried */
 	uint8_t queued;		/* in the ready heap or a pool's queue */
+	uint8_t lost;		/* attempts lost by the executor (retried) */
 };
+
+/* Lost attempts of one instance tried again before it counts as failed. */
+#define LOST_RETRIES 3
 
 struct heap {
 	uint32_t *v;

@@ -242,9 +242,15 @@ open_log(struct sched *s, uint32_t i, struct err *e)
 	char *path = sched_log_path(s, i);
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/*
+	 * O_APPEND: a remote executor's job appends to the same file through
+	 * a descriptor of its own; what the scheduler adds must follow it.
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		0644);
 	if (fd < 0 && errno == ENOENT && mkdir_parent(path) == 0)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+			O_CLOEXEC, 0644);
 	if (fd < 0)
 		err_set(e, -errno, "cannot create log '%s': %s", path,
 			strerror(errno));
@@ -614,13 +620,21 @@ on_result(struct executor *x, const struct exec_result *res)
 	if (!ok) {
 		if (s->interrupted && !res->timed_out)
 			state = ATTEMPT_INTERRUPTED;
+		else if (res->lost)
+			state = ATTEMPT_LOST;
 		else
 			state = res->timed_out ? ATTEMPT_TIMEOUT : ATTEMPT_FAILED;
 		if (r->log_fd >= 0)
 			dprintf(r->log_fd, "dag-cli: %s %s attempt %d: %s\n",
 				t->name, sched_part_of(s, i), s->si[i].attempt, error);
-		if (!s->interrupted && s->si[i].tries <= t->retries)
+		if (!s->interrupted && res->lost && s->si[i].lost < LOST_RETRIES) {
+			/* Not the task's failure: its retries stay untouched. */
+			s->si[i].lost++;
+			s->si[i].tries--;
 			final = 0;
+		} else if (!s->interrupted && s->si[i].tries <= t->retries) {
+			final = 0;
+		}
 	}
 	if (r->log_fd >= 0)
 		close(r->log_fd);
@@ -631,6 +645,9 @@ on_result(struct executor *x, const struct exec_result *res)
 		error);
 	if (ok) {
 		sched_done_inst(s, i);
+	} else if (!final && res->lost) {
+		s->g->inst[i].state = INST_TODO;
+		make_ready(s, i);
 	} else if (!final) {
 		s->g->inst[i].state = INST_TODO;
 		retry_later(s, i);

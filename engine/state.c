@@ -38,6 +38,7 @@ static const char *const attempt_state_names[ATTEMPT__COUNT] = {
 	[ATTEMPT_FAILED] = "failed",
 	[ATTEMPT_TIMEOUT] = "timeout",
 	[ATTEMPT_INTERRUPTED] = "interrupted",
+	[ATTEMPT_LOST] = "lost",
 };
 
 const char *

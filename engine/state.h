@@ -40,10 +40,11 @@ enum attempt_state {
 	ATTEMPT_FAILED,		/* exited non-zero, was killed, or could not start */
 	ATTEMPT_TIMEOUT,	/* killed for running past its timeout */
 	ATTEMPT_INTERRUPTED,	/* its scheduler was stopped or died */
+	ATTEMPT_LOST,		/* its batch job vanished without a result */
 	ATTEMPT__COUNT
 };
 
-/* "running", "done", "failed", "timeout", "interrupted" ("unknown"). */
+/* "running", "done", "failed", "timeout", "interrupted", "lost" ("unknown"). */
 const char *attempt_state_name(enum attempt_state s);
 /* The state name spells; ATTEMPT_UNKNOWN for any other string or NULL. */
 enum attempt_state attempt_state_parse(const char *name);

@@ -114,7 +114,7 @@ judge(struct status *s, size_t i)
 	    in->state == INST_BLOCKED) {
 		si->state = in->state;
 	} else if (r && (r->state == ATTEMPT_FAILED ||
-	    r->state == ATTEMPT_TIMEOUT)) {
+	    r->state == ATTEMPT_TIMEOUT || r->state == ATTEMPT_LOST)) {
 		si->state = INST_FAILED;
 	} else {
 		for (k = 0; k < in->n_deps; k++) {
@@ -551,7 +551,8 @@ status_reason(const struct status *s, size_t i, struct strbuf *sb)
 		return;
 	case INST_FAILED:
 		sb_addf(sb, "attempt %d %s", r ? r->attempts : 0,
-			r && r->state == ATTEMPT_TIMEOUT ? "timed out" : "failed");
+			r && r->state == ATTEMPT_TIMEOUT ? "timed out" :
+			r && r->state == ATTEMPT_LOST ? "lost" : "failed");
 		return;
 	case INST_UPSTREAM_FAILED:
 		if (si->cause == STATUS_NO_CAUSE) {
