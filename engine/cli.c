@@ -12,7 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "collide.h"
 #include "dag.h"
+#include "graph.h"
+#include "hash.h"
+#include "state.h"
+#include "status.h"
 #include "util.h"
 
 enum opt_kind {
@@ -71,6 +76,8 @@ static const struct opt_spec opt_specs[] = {
 		"DIR: serve the UI's files from DIR instead of the built-in copy" },
 	{ "json", "--json", NULL, OPT_FLAG, OFF(json),
 		"machine-readable output" },
+	{ "rerun-stale", "--rerun-stale", NULL, OPT_FLAG, OFF(rerun_stale),
+		"also redo stale instances (see status) and what needs them" },
 	{ "reverse", "--reverse", NULL, OPT_FLAG, OFF(reverse),
 		"newest partitions first" },
 	{ "downstream", "--downstream", NULL, OPT_FLAG, OFF(downstream),
@@ -273,10 +280,16 @@ cli_load_dag(const char *arg, const char *dags_dir)
 	if (!path)
 		return NULL;
 	if (dag_load_params(path, load_params ? load_params->v : NULL,
-	    load_params ? load_params->n : 0, &dag, &errs) < 0)
+	    load_params ? load_params->n : 0, &dag, &errs) < 0) {
 		errs_print(&errs, stderr);
-	else if (load_warnings)
+	} else if (collide_check_dag(dag, &errs)) {
+		/* Two instances, one target: as much an error as a bad field. */
+		errs_print(&errs, stderr);
+		dag_free(dag);
+		dag = NULL;
+	} else if (load_warnings) {
 		print_warnings(&dag->warnings, stderr);
+	}
 	errs_release(&errs);
 	free(path);
 	return dag;
@@ -389,4 +402,54 @@ cli_one_partition(const char *cmd, const struct dag *dag, const char *date,
 	*out = parts[0];
 	free(parts);
 	return 0;
+}
+
+int
+cli_check_collisions(const char *cmd, const struct graph *g)
+{
+	struct errs errs = { 0 };
+	size_t n = collide_check_graph(g, &errs);
+
+	(void)cmd;
+	if (n)
+		errs_print(&errs, stderr);
+	errs_release(&errs);
+	return n ? -1 : 0;
+}
+
+int
+cli_stale_redo(const struct graph *g, const char *state_path,
+	struct hash *redo, struct status *keep, struct err *e)
+{
+	struct state st;
+	struct status s;
+	size_t i, n = 0;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = state_open(&st, state_path, 1, e);
+	if (rc == -ENOENT) {
+		state_release(&st);
+		err_clear(e);
+		return 0;
+	}
+	if (rc == 0)
+		rc = status_build(&s, g, &st, cli_now() * 1000, e);
+	for (i = 0; rc == 0 && i < g->n_inst; i++) {
+		int64_t key[2];
+		int added;
+
+		if (s.inst[i].state != INST_STALE)
+			continue;
+		key[0] = g->inst[i].task;
+		key[1] = g->parts[g->inst[i].part].start;
+		hash_add(redo, key, sizeof(key), &added);
+		n++;
+	}
+	state_release(&st);
+	if (keep && rc == 0)
+		*keep = s;
+	else
+		status_release(&s);
+	return rc < 0 ? rc : (int)n;
 }

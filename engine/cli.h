@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 struct dag;
+struct err;
 struct partition;
 
 #define EXIT_OK		0
@@ -49,7 +50,7 @@ struct cli_opts {
 	/* Where instances run (engine/exec_slurm.h). */
 	const char *executor, *partition, *account;
 	struct cli_list sbatch_options;	/* --sbatch-option OPT... */
-	int json, reverse, yes, downstream, fsync, help, print;
+	int json, reverse, yes, downstream, fsync, help, print, rerun_stale;
 	char **args;		/* the operands, in order */
 	int n_args;
 };
@@ -121,6 +122,26 @@ int cli_parse_count(const char *cmd, const char *opt, const char *v, long min,
  */
 int cli_one_partition(const char *cmd, const struct dag *dag, const char *date,
 	struct partition *out);
+
+/*
+ * Two instances of g that would write one target: print each collision
+ * (file:line:column: message) and return -1; 0 when there is none.
+ */
+struct graph;
+int cli_check_collisions(const char *cmd, const struct graph *g);
+
+/*
+ * --rerun-stale: add the stale instances of g (per the state database
+ * at state_path, opened read-only; none when it does not exist yet) to
+ * redo as (task, partition start) int64_t pairs, for a second
+ * graph_build.  keep, unless NULL, receives the status that said so
+ * (the caller releases it), for the reasons.  Returns how many, or a
+ * negative errno with e filled.
+ */
+struct hash;
+struct status;
+int cli_stale_redo(const struct graph *g, const char *state_path,
+	struct hash *redo, struct status *keep, struct err *e);
 
 /* backfill --days-back N: today - n days in dag's zone as YYYY-MM-DD. */
 struct err;

@@ -18,6 +18,7 @@
 #include "dag.h"
 #include "graph.h"
 #include "range.h"
+#include "hash.h"
 #include "status.h"
 #include "task_kind.h"
 #include "util.h"
@@ -96,6 +97,35 @@ cmd_validate(int argc, char **argv)
 
 /* ---- plan ---- */
 
+/*
+ * plan's word and reason for instance i of g.  hist, when there is a
+ * history, is the status of the graph before --rerun-stale (possibly g
+ * itself): a done instance it calls stale says so and why; one that
+ * --rerun-stale redoes runs, "stale: " and why.
+ */
+static const char *
+verdict(const struct graph *g, size_t i, const struct status *hist,
+	struct strbuf *sb)
+{
+	const struct instance *in = &g->inst[i];
+	long k;
+
+	if (hist && in->redo) {
+		k = status_find(hist, g->dag->tasks[in->task].name,
+			g->parts[in->part].id);
+		sb_adds(sb, "stale: ");
+		if (k >= 0)
+			status_reason(hist, (size_t)k, sb);
+		return status_plan_label(in->state);
+	}
+	if (hist && hist->g == g && hist->inst[i].state == INST_STALE) {
+		status_reason(hist, i, sb);
+		return "stale";
+	}
+	status_graph_reason(g, i, sb);
+	return status_plan_label(in->state);
+}
+
 struct counts {
 	size_t n[4];	/* done, run, waiting, blocked */
 };
@@ -112,7 +142,8 @@ state_col(const struct instance *in)
 }
 
 static void
-plan_text(const struct graph *g, const char *from, const char *to)
+plan_text(const struct graph *g, const struct status *hist, const char *from,
+	const char *to)
 {
 	const struct dag *dag = g->dag;
 	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
@@ -138,13 +169,14 @@ plan_text(const struct graph *g, const char *from, const char *to)
 	sb_init(&sb);
 	for (i = 0; i < g->n_inst; i++) {
 		const struct instance *in = &g->inst[i];
+		const char *word;
 
 		sb_reset(&sb);
-		status_graph_reason(g, i, &sb);
+		word = verdict(g, i, hist, &sb);
 		if (!in->requested)
 			sb_adds(&sb, " (needed from outside the range)");
 		printf("%-*s  %-*s  %-7s  %s\n", pw, g->parts[in->part].id, (int)w,
-			dag->tasks[in->task].name, status_plan_label(in->state), sb.buf);
+			dag->tasks[in->task].name, word, sb.buf);
 		c[in->task].n[state_col(in)]++;
 		total.n[state_col(in)]++;
 	}
@@ -200,7 +232,8 @@ put_string(const char *s)
  * indent of 2 makes of the whole document.
  */
 static void
-plan_json(const struct graph *g, const char *from, const char *to)
+plan_json(const struct graph *g, const struct status *hist, const char *from,
+	const char *to)
 {
 	const struct dag *dag = g->dag;
 	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
@@ -217,13 +250,14 @@ plan_json(const struct graph *g, const char *from, const char *to)
 	sb_init(&sb);
 	for (i = 0; i < g->n_inst; i++) {
 		const struct instance *in = &g->inst[i];
+		const char *word;
 
 		sb_reset(&sb);
-		status_graph_reason(g, i, &sb);
+		word = verdict(g, i, hist, &sb);
 		put_element(json_pack("{s:s,s:s,s:s,s:b,s:o,s:s}",
 			"task", dag->tasks[in->task].name,
 			"partition", g->parts[in->part].id,
-			"state", status_plan_label(in->state),
+			"state", word,
 			"requested", in->requested,
 			"target", in->target ? json_string(in->target) :
 			json_null(),
@@ -252,13 +286,18 @@ cmd_plan(int argc, char **argv)
 	struct cli_opts o;
 	struct dag *dag = NULL;
 	struct partition *parts = NULL;
-	struct graph *g = NULL;
+	struct graph *g = NULL, *g2 = NULL;
+	struct status hist;
+	struct hash redo;
+	int stale;
 	struct graph_options gopt = { 0 };
 	struct err e;
 	size_t n = 0;
 	const char *from, *to;
 	int rc = EXIT_USAGE;
 
+	memset(&hist, 0, sizeof(hist));
+	hash_init(&redo, NULL);
 	err_clear(&e);
 	if (cli_opts_parse("plan", argc, argv, &o) < 0)
 		goto out;
@@ -267,8 +306,10 @@ cmd_plan(int argc, char **argv)
 		printf("\nPrints every instance of the range (and the needs it "
 			"pulls in from outside it)\nwith its state and the reason: "
 			"done (target complete), run (target missing),\nwaiting (an "
-			"external input is missing), blocked (a need is waiting);\n"
-			"then a count per task.  Nothing is run.\n");
+			"external input is missing), blocked (a need is waiting),\n"
+			"stale (done, but a need was made again or an input changed "
+			"since; with\n--rerun-stale: run);\nthen a count per task.  "
+			"Nothing is run.\n");
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -291,15 +332,35 @@ cmd_plan(int argc, char **argv)
 		err_print(&e, stderr);
 		goto out;
 	}
+	if (cli_check_collisions("plan", g) < 0)
+		goto out;
+	/* The history says which done instances are stale. */
+	stale = cli_stale_redo(g, cli_state_path(o.state), &redo, &hist, &e);
+	if (stale < 0) {
+		fprintf(stderr, "dag-cli plan: ");
+		err_print(&e, stderr);
+		goto out;
+	}
+	if (o.rerun_stale && stale > 0) {
+		gopt.redo = &redo;
+		if (graph_build(dag, parts, n, &gopt, &g2, &e) < 0) {
+			fprintf(stderr, "dag-cli plan: ");
+			err_print(&e, stderr);
+			goto out;
+		}
+	}
 	/* Show the range as partitions: "yesterday" becomes a date. */
 	from = parts[0].id;
 	to = parts[n - 1].id;
 	if (o.json)
-		plan_json(g, from, to);
+		plan_json(g2 ? g2 : g, hist.g ? &hist : NULL, from, to);
 	else
-		plan_text(g, from, to);
+		plan_text(g2 ? g2 : g, hist.g ? &hist : NULL, from, to);
 	rc = EXIT_OK;
 out:
+	status_release(&hist);
+	hash_release(&redo);
+	graph_free(g2);
 	graph_free(g);
 	free(parts);
 	dag_free(dag);

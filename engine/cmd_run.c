@@ -20,6 +20,7 @@
 #include "dag.h"
 #include "exec_slurm.h"
 #include "graph.h"
+#include "hash.h"
 #include "range.h"
 #include "scheduler.h"
 #include "state.h"
@@ -72,6 +73,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	struct exec_choice xc = { 0 };
 	struct state st;
 	struct err e;
+	struct hash redo;
 	char from_buf[16];
 	const char *from, *to;
 	size_t n = 0;
@@ -80,6 +82,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	int st_open = 0;
 	char *args = NULL;
 
+	hash_init(&redo, NULL);
 	err_clear(&e);
 	memset(&st, 0, sizeof(st));
 	memset(&so, 0, sizeof(so));
@@ -126,6 +129,23 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	if (dag_partitions(dag, from, to, gopt.now, &parts, &n, &e) < 0 ||
 	    graph_build(dag, parts, n, &gopt, &g, &e) < 0)
 		goto fail;
+	if (cli_check_collisions(cmd, g) < 0)
+		goto out;
+	if (o.rerun_stale) {
+		/* Again, with the stale instances redone wherever reached. */
+		int stale = cli_stale_redo(g, cli_state_path(o.state), &redo,
+			NULL, &e);
+
+		if (stale < 0)
+			goto fail;
+		if (stale > 0) {
+			graph_free(g);
+			g = NULL;
+			gopt.redo = &redo;
+			if (graph_build(dag, parts, n, &gopt, &g, &e) < 0)
+				goto fail;
+		}
+	}
 	if (state_open(&st, cli_state_path(o.state), 0, &e) < 0)
 		goto fail;
 	st_open = 1;
@@ -155,6 +175,7 @@ fail:
 	err_print(&e, stderr);
 	rc = e.code == -EINVAL || e.code == -ELOOP ? EXIT_USAGE : EXIT_FAILED;
 out:
+	hash_release(&redo);
 	if (st_open)
 		state_release(&st);
 	exec_choice_release(&xc);

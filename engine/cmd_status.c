@@ -54,6 +54,7 @@ static const char *const colour[INST__COUNT] = {
 	[INST_RUNNING] = "\033[36m",
 	[INST_FAILED] = "\033[31m",
 	[INST_UPSTREAM_FAILED] = "\033[35m",
+	[INST_STALE] = "\033[34m",
 };
 
 static void
@@ -116,7 +117,8 @@ status_help(void)
 	cli_usage("status", stdout);
 	printf("\nPrints each instance's state: done (target exists), "
 		"failed, missing,\nwaiting (external input), running (leased "
-		"by a live run), upstream_failed.\nWithout a range: the "
+		"by a live run), upstream_failed,\nstale (done, but a need was "
+		"made again or an input changed since).\nWithout a range: the "
 		"partitions the state database has seen.\n");
 }
 

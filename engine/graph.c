@@ -45,6 +45,7 @@ static const char *const inst_state_names[INST__COUNT] = {
 	[INST_RUNNING] = "running",
 	[INST_FAILED] = "failed",
 	[INST_UPSTREAM_FAILED] = "upstream_failed",
+	[INST_STALE] = "stale",
 };
 
 const char *
@@ -218,6 +219,12 @@ visit(struct build *b, uint32_t idx, uint32_t **queue, size_t *qn,
 	 * the plain rule, or --force would redo all history back to start.
 	 */
 	in->forced = b->forced[in->task] && in->requested;
+	if (b->opt && b->opt->redo) {
+		int64_t key[2] = { (int64_t)in->task, p.start };
+
+		in->redo = hash_find(b->opt->redo, key, sizeof(key)) != NULL;
+		in->forced |= in->redo;
+	}
 	rc = complete(b, in, &p, &e);
 	in = &g->inst[idx];
 	if (rc < 0)

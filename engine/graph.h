@@ -18,6 +18,7 @@
 #include "dag.h"
 
 struct target_cache;
+struct hash;
 
 enum inst_state {
 	INST_DONE,		/* target exists */
@@ -27,6 +28,8 @@ enum inst_state {
 	INST_RUNNING,
 	INST_FAILED,
 	INST_UPSTREAM_FAILED,	/* a need failed (status: or its need did) */
+	INST_STALE,		/* status: done, but what it consumed was made
+				   again or changed since (engine/status) */
 	INST__COUNT
 };
 
@@ -42,6 +45,7 @@ struct instance {
 	uint8_t state;		/* enum inst_state */
 	uint8_t requested;	/* in the requested range (not pulled in) */
 	uint8_t forced;		/* --force, requested only: runs though complete */
+	uint8_t redo;		/* forced by graph_options.redo (stale) */
 	uint8_t consumed;	/* external check done by its consumers, input gone */
 	uint32_t dep_off;	/* its needs: graph->deps[dep_off .. +n_deps] */
 	uint32_t n_deps;
@@ -65,6 +69,12 @@ struct graph_options {
 	int64_t now;		/* unix seconds */
 	const char *const *force;	/* task names to rerun though complete */
 	size_t n_force;
+	/*
+	 * Instances to rerun though complete, wherever the walk reaches them
+	 * (--rerun-stale): keys are int64_t[2] { task, partition start }.
+	 * NULL: none.
+	 */
+	const struct hash *redo;
 };
 
 /*

@@ -11,6 +11,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "node.h"
+#include "status.h"
+#include "task_kind.h"
 
 #define FLUSH_MS 250
 #define FLUSH_MAX 512
@@ -39,8 +44,15 @@ sched_flush(struct sched *s)
 		s->db_err = e;
 	}
 	for (i = 0; i < s->pending.n; i++) {
-		free((char *)s->pending.v[i].log_path);
-		free((char *)s->pending.v[i].error);
+		struct attempt_rec *a = &s->pending.v[i];
+		size_t k;
+
+		free((char *)a->log_path);
+		free((char *)a->error);
+		for (k = 0; k < a->n_consumed; k++)
+			free(a->consumed[k].input);
+		free(a->consumed);
+		free((char *)a->def);
 	}
 	s->pending.n = 0;
 }
@@ -49,6 +61,55 @@ static void
 on_flush_timer(uv_timer_t *t)
 {
 	sched_flush(t->data);
+}
+
+/*
+ * What instance i consumed, for data staleness: each need instance (the
+ * history fills in which attempt had made it), and each file an external
+ * check found, as it is now (gone: its consumer moved it away).
+ */
+static struct consumed_rec *
+consumed_of(struct sched *s, uint32_t i, size_t *n)
+{
+	const struct graph *g = s->g;
+	const struct instance *in = &g->inst[i];
+	struct { struct consumed_rec *v; size_t n, cap; } c = { 0 };
+	uint32_t k;
+	size_t j;
+
+	for (k = 0; k < in->n_deps; k++) {
+		uint32_t d = g->deps[in->dep_off + k];
+		const struct instance *dn = &g->inst[d];
+		struct consumed_rec r;
+
+		memset(&r, 0, sizeof(r));
+		if (!s->dag->tasks[dn->task].kind->probe) {
+			r.need_task = s->dag->tasks[dn->task].name;
+			r.need_partition = g->parts[dn->part].id;
+			VEC_PUSH(c, r);
+			continue;
+		}
+		for (j = 0; dn->inputs && dn->inputs->type == NODE_SEQ &&
+		    j < dn->inputs->n; j++) {
+			const char *path = node_str(dn->inputs->items[j]);
+			struct stat st;
+
+			if (!path)
+				continue;
+			memset(&r, 0, sizeof(r));
+			r.input = xstrdup(path);
+			r.size = -1;
+			if (stat(path, &st) == 0) {
+				r.size = (int64_t)st.st_size;
+				r.mtime_ns = (int64_t)st.st_mtim.tv_sec *
+					1000000000 + st.st_mtim.tv_nsec;
+				r.inode = (int64_t)st.st_ino;
+			}
+			VEC_PUSH(c, r);
+		}
+	}
+	*n = c.n;
+	return c.v;
 }
 
 void
@@ -73,6 +134,13 @@ sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	a.log_path = sched_log_path(s, i);
 	a.error = error;
 	a.final = final;
+	if (state == ATTEMPT_DONE) {
+		const struct instance *in = &s->g->inst[i];
+
+		a.consumed = consumed_of(s, i, &a.n_consumed);
+		a.def = status_def_digest(s->dag, in->task,
+			&s->g->parts[in->part]);
+	}
 	VEC_PUSH(s->pending, a);
 	if (s->pending.n >= FLUSH_MAX)
 		sched_flush(s);

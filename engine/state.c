@@ -76,12 +76,21 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"RETURNING attempts",
 	[ST_INST_FINISH] = "UPDATE instances SET state=?4, records_in=?5, "
 		"records_out=?6, records_rejected=?7, duration_s=?8, "
-		"updated=?9 WHERE dag=?1 AND task=?2 AND partition=?3",
+		"updated=?9, made=CASE WHEN ?4='done' THEN ?10 ELSE made END, "
+		"def=CASE WHEN ?4='done' THEN ?11 ELSE def END "
+		"WHERE dag=?1 AND task=?2 AND partition=?3",
 	[ST_ATTEMPT_ADD] = "INSERT OR IGNORE INTO attempts(run_id, dag, task, "
 		"partition, attempt, state, exit_code, signal, started, "
 		"duration_s, max_rss_kb, records_in, records_out, "
 		"records_rejected, log_path, error) VALUES(?1, ?2, ?3, ?4, ?5, "
 		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[ST_CONSUMED_ADD] = "INSERT INTO consumed(dag, task, partition, "
+		"attempt, need_task, need_partition, need_attempt, input, size, "
+		"mtime_ns, inode) VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
+		"coalesce((SELECT made FROM instances WHERE dag=?1 AND task=?5 "
+		"AND partition=?6), 0), ?7, ?8, ?9, ?10)",
+	[ST_CONSUMED_TRIM] = "DELETE FROM consumed WHERE dag=?1 AND task=?2 "
+		"AND partition=?3 AND attempt<?4",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -154,6 +163,26 @@ static const char *const migrations[] = {
 	" exit_code INTEGER,"
 	" pid INTEGER,"			/* of the latest try's run */
 	" PRIMARY KEY (dag, partition)) WITHOUT ROWID;",
+	/*
+	 * 2 -> 3: staleness.  made: the attempt whose output is the
+	 * target now; def: the digest of the definition it ran; consumed:
+	 * what each done attempt consumed.
+	 */
+	"ALTER TABLE instances ADD COLUMN made INTEGER;"
+	"ALTER TABLE instances ADD COLUMN def TEXT;"
+	"CREATE TABLE consumed ("
+	" dag TEXT NOT NULL,"
+	" task TEXT NOT NULL,"
+	" partition TEXT NOT NULL,"
+	" attempt INTEGER NOT NULL,"	/* the consumer's */
+	" need_task TEXT,"
+	" need_partition TEXT,"
+	" need_attempt INTEGER,"	/* the need's made when consumed */
+	" input TEXT,"
+	" size INTEGER,"		/* -1: the input was gone */
+	" mtime_ns INTEGER,"
+	" inode INTEGER);"
+	"CREATE INDEX consumed_by ON consumed(dag, task, partition, attempt);",
 };
 
 static int
@@ -314,8 +343,10 @@ state_open(struct state *s, const char *path, int readonly, struct err *e)
 		return err_set(e, -EPROTO, "state database '%s' has schema "
 			"version %d; this dag-cli knows up to %d", path, v,
 			STATE_SCHEMA_VERSION);
+	s->version = readonly ? v : STATE_SCHEMA_VERSION;
 	if (readonly) {
-		if (v < STATE_SCHEMA_VERSION)
+		/* An older schema is read as it is; what it lacks is empty. */
+		if (v < 1)
 			return err_set(e, -ENOENT, "state database '%s' has no "
 				"history yet", path);
 	} else {
@@ -650,6 +681,40 @@ bind_count(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_int64(st, i, v);
 }
 
+/* What a done attempt consumed, replacing what its earlier ones did. */
+static int
+consumed_add(struct state *s, const char *dag, const struct attempt_rec *a,
+	struct err *e)
+{
+	sqlite3_stmt *st = s->st[ST_CONSUMED_TRIM];
+	size_t i;
+	int rc;
+
+	bind_inst(st, dag, a->task, a->partition);
+	sqlite3_bind_int(st, 4, a->attempt);
+	rc = step_done(s, st, e, "cannot record what an attempt consumed");
+	for (i = 0; rc == 0 && i < a->n_consumed; i++) {
+		const struct consumed_rec *c = &a->consumed[i];
+
+		st = s->st[ST_CONSUMED_ADD];
+		bind_inst(st, dag, a->task, a->partition);
+		sqlite3_bind_int(st, 4, a->attempt);
+		if (c->need_task) {
+			sqlite3_bind_text(st, 5, c->need_task, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 6, c->need_partition, -1,
+				SQLITE_STATIC);
+		} else {
+			sqlite3_bind_text(st, 7, c->input, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 8, c->size);
+			sqlite3_bind_int64(st, 9, c->mtime_ns);
+			sqlite3_bind_int64(st, 10, c->inode);
+		}
+		rc = step_done(s, st, e, "cannot record what an attempt "
+			"consumed");
+	}
+	return rc;
+}
+
 int
 state_attempt_finish(struct state *s, const char *dag,
 	const struct attempt_rec *a, struct err *e)
@@ -693,7 +758,12 @@ state_attempt_finish(struct state *s, const char *dag,
 	bind_count(st, 7, a->records_rejected);
 	sqlite3_bind_double(st, 8, dur);
 	sqlite3_bind_int64(st, 9, a->started_ms + a->duration_ms);
+	sqlite3_bind_int(st, 10, a->attempt);
+	if (a->def)
+		sqlite3_bind_text(st, 11, a->def, -1, SQLITE_STATIC);
 	rc = step_done(s, st, e, "cannot record an instance");
+	if (rc == 0 && a->state == ATTEMPT_DONE)
+		rc = consumed_add(s, dag, a, e);
 	if (rc < 0 || !a->final)
 		return rc;
 	st = s->st[ST_LEASE_DEL];
@@ -725,17 +795,21 @@ state_instances(struct state *s, const char *dag, const char *from,
 {
 	struct { struct inst_rec *v; size_t n, cap; } recs = { 0 };
 	sqlite3_stmt *st;
+	char *sql;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(s->db, "SELECT i.task, i.partition, i.state, "
+	sql = xasprintf("SELECT i.task, i.partition, i.state, "
 		"i.attempts, i.records_in, i.records_out, i.records_rejected, "
-		"i.duration_s, l.run_id FROM instances i LEFT JOIN leases l "
+		"i.duration_s, l.run_id, %s FROM instances i LEFT JOIN leases l "
 		"ON l.dag=i.dag AND l.task=i.task AND l.partition=i.partition "
 		"WHERE i.dag=?1 AND (?2 IS NULL OR i.partition >= ?2) AND "
 		"(?3 IS NULL OR i.partition <= ?3 || 'z') "
-		"ORDER BY i.partition, i.task", -1, &st, NULL);
+		"ORDER BY i.partition, i.task",
+		s->version >= 3 ? "i.def" : "NULL");
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
 	if (rc != SQLITE_OK)
 		return db_err(s, e, "cannot read instances");
 	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
@@ -760,6 +834,8 @@ state_instances(struct state *s, const char *dag, const char *from,
 		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
 			r.running = run_alive(s, sqlite3_column_int64(st, 8),
 				now, &pid);
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+			r.def = col_dup(st, 9);
 		VEC_PUSH(recs, r);
 	}
 	sqlite3_finalize(st);
@@ -772,6 +848,76 @@ state_instances(struct state *s, const char *dag, const char *from,
 	return 0;
 }
 
+int
+state_consumed(struct state *s, const char *dag, struct consumed_row **out,
+	size_t *n, struct err *e)
+{
+	struct { struct consumed_row *v; size_t n, cap; } rows = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s->version < 3)
+		return 0;
+	rc = sqlite3_prepare_v2(s->db, "SELECT c.task, c.partition, "
+		"c.need_task, c.need_partition, c.need_attempt, n.made, "
+		"(SELECT a.started + a.duration_s * 1000 FROM attempts a WHERE "
+		"a.dag=n.dag AND a.task=n.task AND a.partition=n.partition AND "
+		"a.attempt=n.made), c.input, c.size, c.mtime_ns, c.inode "
+		"FROM consumed c JOIN instances me ON me.dag=c.dag AND "
+		"me.task=c.task AND me.partition=c.partition AND "
+		"me.made=c.attempt LEFT JOIN instances n ON n.dag=c.dag AND "
+		"n.task=c.need_task AND n.partition=c.need_partition "
+		"WHERE c.dag=?1 ORDER BY c.partition, c.task", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, e, "cannot read what attempts consumed");
+	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct consumed_row r;
+
+		memset(&r, 0, sizeof(r));
+		r.task = col_dup(st, 0);
+		r.partition = col_dup(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			r.need_task = col_dup(st, 2);
+			r.need_partition = col_dup(st, 3);
+		}
+		r.need_attempt = sqlite3_column_int(st, 4);
+		r.need_made = sqlite3_column_int(st, 5);
+		r.need_made_ms = (int64_t)sqlite3_column_double(st, 6);
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+			r.input = col_dup(st, 7);
+		r.size = col_count(st, 8);
+		r.mtime_ns = sqlite3_column_int64(st, 9);
+		r.inode = sqlite3_column_int64(st, 10);
+		VEC_PUSH(rows, r);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		state_consumed_free(rows.v, rows.n);
+		return db_err(s, e, "cannot read what attempts consumed");
+	}
+	*out = rows.v;
+	*n = rows.n;
+	return 0;
+}
+
+void
+state_consumed_free(struct consumed_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].task);
+		free(v[i].partition);
+		free(v[i].need_task);
+		free(v[i].need_partition);
+		free(v[i].input);
+	}
+	free(v);
+}
+
 void
 state_inst_recs_free(struct inst_rec *v, size_t n)
 {
@@ -780,6 +926,7 @@ state_inst_recs_free(struct inst_rec *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].task);
 		free(v[i].partition);
+		free(v[i].def);
 	}
 	free(v);
 }

@@ -20,7 +20,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 
 /* A lease whose owner has not beaten for this long is taken over (ms). */
 #define STATE_LEASE_TTL_MS 60000
@@ -58,6 +58,8 @@ enum state_stmt {
 	ST_INST_BUMP,
 	ST_INST_FINISH,
 	ST_ATTEMPT_ADD,
+	ST_CONSUMED_ADD,
+	ST_CONSUMED_TRIM,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -71,6 +73,8 @@ struct state {
 	int64_t run_id;		/* this process's row in runs, or 0 */
 	char host[256];
 	int readonly;
+	int version;		/* the schema version as opened (a reader may
+				   open an older one: what it lacks is empty) */
 	int in_txn;		/* a batch transaction is open */
 	int64_t lease_ttl_ms;	/* STATE_LEASE_TTL_MS unless a test says */
 	struct sqlite3_stmt *st[ST__COUNT];	/* prepared once, reused */
@@ -139,6 +143,18 @@ int state_lease_release(struct state *s, const char *dag, const char *task,
 int state_lease_abandon(struct state *s, const char *dag, const char *task,
 	const char *partition, enum attempt_state state);
 
+/*
+ * One thing a done attempt consumed: a need (the history records which
+ * attempt had made it), or an external input file as it was when the
+ * attempt finished (size -1: gone, e.g. moved away by its consumer).
+ */
+struct consumed_rec {
+	const char *need_task;		/* an upstream instance, or NULL */
+	const char *need_partition;
+	char *input;			/* or an input file's path (owned) */
+	int64_t size, mtime_ns, inode;
+};
+
 /* One finished attempt. */
 struct attempt_rec {
 	const char *task;
@@ -156,6 +172,11 @@ struct attempt_rec {
 	const char *log_path;
 	const char *error;	/* a message, or NULL */
 	int final;		/* no retry follows: release the lease */
+	struct consumed_rec *consumed;	/* a done attempt's inputs (the
+					   caller's), recorded with it */
+	const char *def;	/* a done attempt's definition digest
+				   (status_def_digest), or NULL */
+	size_t n_consumed;
 };
 
 /*
@@ -166,6 +187,29 @@ struct attempt_rec {
 int state_attempt_finish(struct state *s, const char *dag,
 	const struct attempt_rec *a, struct err *e);
 
+/*
+ * What the attempt that made an instance's target consumed, against the
+ * history now: one row per need or input of every done instance of dag.
+ */
+struct consumed_row {
+	char *task, *partition;		/* the consumer */
+	char *need_task, *need_partition;	/* or NULL for an input */
+	int need_attempt;		/* the need's attempt it consumed (0:
+					   made outside dag-cli's history) */
+	int need_made;			/* the attempt that made it since (0) */
+	int64_t need_made_ms;		/* when that attempt finished, unix ms */
+	char *input;			/* an input file, or NULL */
+	int64_t size, mtime_ns, inode;	/* as consumed; size -1: was gone */
+};
+
+/*
+ * Every consumed_row of dag (none from a database older than schema 3).
+ * *out is the caller's, freed with state_consumed_free.
+ */
+int state_consumed(struct state *s, const char *dag,
+	struct consumed_row **out, size_t *n, struct err *e);
+void state_consumed_free(struct consumed_row *v, size_t n);
+
 /* The latest record of one instance, for status. */
 struct inst_rec {
 	char *task;
@@ -175,6 +219,8 @@ struct inst_rec {
 	int64_t records_in, records_out, records_rejected;
 	double duration_s;	/* of the last attempt */
 	int running;		/* a live run holds its lease now */
+	char *def;		/* the digest of the definition that made its
+				   target (status_def_digest), or NULL */
 };
 
 /*

@@ -12,14 +12,29 @@
  * partition before its dependant: upstream_failed spreads in that pass.
  * A history row finds its instance by a binary search on the sorted
  * partition ids and a scan of that partition's few instances.
+ *
+ * Data staleness: a done instance is stale when the history says a need
+ * was made again by a later attempt than the one it consumed, or an
+ * external input file it consumed changed (size, mtime or inode), or was
+ * gone when it finished (its consumer moved it away) and is there again:
+ * a delivery again.  What needs a stale instance is stale too.  The
+ * targets still decide what is complete; stale is shown, and redone only
+ * when asked (run --rerun-stale).  Code staleness: each done attempt
+ * records a digest of its resolved definition (status_def_digest); a
+ * done instance whose definition digests differently now is stale, and
+ * the reason names the fields that changed.
  */
 #include "config.h"
 #include "status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "dag.h"
+#include "hash.h"
 #include "node.h"
 #include "state.h"
 #include "task_kind.h"
@@ -125,6 +140,229 @@ judge(struct status *s, size_t i)
 		}
 }
 
+/* Fields that do not shape what an instance makes. */
+static int
+ignored(const char *field)
+{
+	static const char *const names[] = { "description", "needs",
+		"retries", "retry_delay", "timeout", "priority", "pool", "poll",
+		NULL };
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(names[i], field))
+			return 1;
+	return 0;
+}
+
+/* A hash of v's canonical JSON (sorted keys, no spaces), as 16 hex digits. */
+static void
+field_hash(const struct node *v, char out[17])
+{
+	char *text = node_to_json(v), *canon = NULL;
+	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+
+	if (j)
+		canon = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT |
+			JSON_ENCODE_ANY);
+	snprintf(out, 17, "%016llx", (unsigned long long)hash_bytes(
+		canon ? canon : (text ? text : ""),
+		strlen(canon ? canon : (text ? text : ""))));
+	free(canon);
+	json_decref(j);
+	free(text);
+}
+
+char *
+status_def_digest(const struct dag *dag, size_t task,
+	const struct partition *p)
+{
+	const struct task *t = &dag->tasks[task];
+	struct resolve_env env;
+	struct node *fields = NULL;
+	struct err e;
+	json_t *o;
+	char h[17], *text;
+	size_t i;
+
+	memset(&env, 0, sizeof(env));
+	err_clear(&e);
+	if (dag_resolve(dag, task, p, &env, &fields, NULL, &e) < 0 ||
+	    !fields || fields->type != NODE_MAP) {
+		node_free(fields);
+		return NULL;
+	}
+	o = json_object();
+	for (i = 0; i < fields->n; i++) {
+		if (ignored(fields->keys[i]->str))
+			continue;
+		field_hash(fields->items[i], h);
+		json_object_set_new(o, fields->keys[i]->str, json_string(h));
+	}
+	snprintf(h, sizeof(h), "%016llx", (unsigned long long)hash_bytes(
+		t->kind->name, strlen(t->kind->name)));
+	json_object_set_new(o, "kind", json_string(h));
+	text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(o);
+	node_free(fields);
+	return text;
+}
+
+/*
+ * Why the definition that made rec's target differs from now's, or NULL
+ * when it does not (or either cannot be told).
+ */
+static char *
+code_why(const char *then, const char *now)
+{
+	json_t *a, *b, *v;
+	const char *k;
+	struct strbuf sb;
+
+	if (!then || !now || !strcmp(then, now))
+		return NULL;
+	a = json_loads(then, 0, NULL);
+	b = json_loads(now, 0, NULL);
+	sb_init(&sb);
+	json_object_foreach(b, k, v) {
+		json_t *w = json_object_get(a, k);
+
+		if (!w || !json_equal(v, w))
+			sb_addf(&sb, "%s%s", sb.len ? ", " : "", k);
+	}
+	json_object_foreach(a, k, v)
+		if (!json_object_get(b, k))
+			sb_addf(&sb, "%s%s (removed)", sb.len ? ", " : "", k);
+	json_decref(a);
+	json_decref(b);
+	if (!sb.len) {
+		sb_release(&sb);
+		return NULL;
+	}
+	{
+		char *why = xasprintf("its definition changed since it ran: %s",
+			sb.buf);
+
+		sb_release(&sb);
+		return why;
+	}
+}
+
+/* Done instances whose definition now digests differently. */
+static void
+judge_code(struct status *s)
+{
+	const struct graph *g = s->g;
+	size_t i;
+
+	for (i = 0; i < g->n_inst; i++) {
+		struct status_inst *si = &s->inst[i];
+		char *now, *why;
+
+		if (si->state != INST_DONE || !si->rec || !si->rec->def)
+			continue;
+		now = status_def_digest(g->dag, g->inst[i].task,
+			&g->parts[g->inst[i].part]);
+		why = code_why(si->rec->def, now);
+		free(now);
+		if (!why)
+			continue;
+		si->state = INST_STALE;
+		si->why = why;
+	}
+}
+
+static void
+iso_utc(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Why row makes its consumer stale, or NULL when it does not. */
+static char *
+stale_why(const struct consumed_row *r)
+{
+	struct stat st;
+	char when[32];
+	int64_t mtime;
+
+	if (r->need_task) {
+		if (r->need_made <= r->need_attempt)
+			return NULL;
+		iso_utc(r->need_made_ms, when, sizeof(when));
+		return xasprintf("%s %s was made again at %s, after %s consumed "
+			"it", r->need_task, r->need_partition, when, r->task);
+	}
+	if (!r->input || stat(r->input, &st) < 0)
+		return NULL;	/* gone since: consumed, not changed */
+	if (r->size < 0)
+		return xasprintf("input '%s' was delivered again after %s "
+			"consumed it", r->input, r->task);
+	mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if ((int64_t)st.st_size == r->size && mtime == r->mtime_ns &&
+	    (int64_t)st.st_ino == r->inode)
+		return NULL;
+	return xasprintf("input '%s' changed after %s consumed it (%lld bytes "
+		"then, %lld now)", r->input, r->task, (long long)r->size,
+		(long long)st.st_size);
+}
+
+/*
+ * Mark the done instances that consumed something made again or changed,
+ * then, until nothing changes, the done instances that consumed a stale
+ * one (rows name the needs: a done instance has no needs in the graph).
+ */
+static int
+judge_stale(struct status *s, struct state *db, struct err *e)
+{
+	struct consumed_row *rows = NULL;
+	size_t n = 0, i;
+	int rc, changed = 1;
+
+	rc = state_consumed(db, s->g->dag->name, &rows, &n, e);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		long k = status_find(s, rows[i].task, rows[i].partition);
+		char *why;
+
+		if (k < 0 || s->inst[k].state != INST_DONE)
+			continue;
+		why = stale_why(&rows[i]);
+		if (!why)
+			continue;
+		s->inst[k].state = INST_STALE;
+		s->inst[k].why = why;
+	}
+	judge_code(s);
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < n; i++) {
+			long k, d;
+
+			if (!rows[i].need_task)
+				continue;
+			k = status_find(s, rows[i].task, rows[i].partition);
+			d = status_find(s, rows[i].need_task,
+				rows[i].need_partition);
+			if (k < 0 || d < 0 || s->inst[k].state != INST_DONE ||
+			    s->inst[d].state != INST_STALE)
+				continue;
+			s->inst[k].state = INST_STALE;
+			s->inst[k].cause = (uint32_t)d;
+			s->inst[k].why = xasprintf("needs %s %s, which is stale",
+				rows[i].need_task, rows[i].need_partition);
+			changed = 1;
+		}
+	}
+	state_consumed_free(rows, n);
+	return 0;
+}
+
 int
 status_build(struct status *s, const struct graph *g, struct state *db,
 	int64_t now_ms, struct err *e)
@@ -148,20 +386,26 @@ status_build(struct status *s, const struct graph *g, struct state *db,
 		if (k >= 0)
 			s->inst[k].rec = &s->recs[i];
 	}
-	for (i = 0; i < g->n_inst; i++) {
+	for (i = 0; i < g->n_inst; i++)
 		judge(s, i);
+	if (db && (rc = judge_stale(s, db, e)) < 0)
+		return rc;
+	for (i = 0; i < g->n_inst; i++)
 		if (g->inst[i].requested)
 			s->count[s->inst[i].state]++;
-	}
 	return 0;
 }
 
 void
 status_release(struct status *s)
 {
+	size_t i;
+
 	if (!s)
 		return;
 	state_inst_recs_free(s->recs, s->n_recs);
+	for (i = 0; s->inst && i < s->g->n_inst; i++)
+		free(s->inst[i].why);
 	free(s->inst);
 	free(s->part_first);
 	memset(s, 0, sizeof(*s));
@@ -298,6 +542,9 @@ status_reason(const struct status *s, size_t i, struct strbuf *sb)
 	const struct instance *c;
 
 	switch (si->state) {
+	case INST_STALE:
+		sb_adds(sb, si->why ? si->why : "stale");
+		return;
 	case INST_RUNNING:
 		sb_addf(sb, "attempt %d running: a live run holds its lease",
 			r ? r->attempts : 0);
@@ -356,7 +603,7 @@ status_inst_json(const struct status *s, size_t i, unsigned flags)
 	json_object_set_new(o, "duration_s", r && r->attempts &&
 		r->state != ATTEMPT_RUNNING ? json_real(r->duration_s) :
 		json_null());
-	if (!(flags & STATUS_JSON_REASON))
+	if (!(flags & STATUS_JSON_REASON) && s->inst[i].state != INST_STALE)
 		return o;
 	sb_init(&sb);
 	status_reason(s, i, &sb);

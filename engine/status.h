@@ -18,6 +18,8 @@
 #include "graph.h"
 
 struct state;
+struct dag;
+struct partition;
 struct inst_rec;
 struct strbuf;
 struct err;
@@ -31,13 +33,15 @@ struct status_inst {
 					   (owned by struct status) */
 	uint32_t cause;		/* upstream_failed: the failed instance it
 				   traces back to (graph->inst index);
-				   waiting: the waiting need; else
+				   waiting: the waiting need; stale: the
+				   stale need it traces back to; else
 				   STATUS_NO_CAUSE */
 	uint8_t state;		/* enum inst_state: INST_DONE, INST_TODO
 				   (shown as missing), INST_WAITING,
 				   INST_BLOCKED (waiting on a need),
 				   INST_RUNNING, INST_FAILED,
-				   INST_UPSTREAM_FAILED */
+				   INST_UPSTREAM_FAILED, INST_STALE */
+	char *why;		/* stale: the reason (owned), else NULL */
 };
 
 struct status {
@@ -59,6 +63,19 @@ struct status {
 int status_build(struct status *s, const struct graph *g, struct state *db,
 	int64_t now_ms, struct err *e);
 void status_release(struct status *s);
+
+/*
+ * The digest of task's definition at p, for code staleness: a compact
+ * JSON object from each field that shapes the output (its kind, and the
+ * fields after template expansion, but not description, needs, retries,
+ * timeouts, pools, priority or poll) to a hash of its canonical JSON
+ * (keys sorted), so key order, comments and whitespace in the file do
+ * not count and a change names its field.  NULL when the fields cannot
+ * be resolved outside a run ({needs.X.files}, an unset {env.X}).
+ * Caller frees.
+ */
+char *status_def_digest(const struct dag *dag, size_t task,
+	const struct partition *p);
 
 /* The graph index of (task, partition id), or -1 when not in the graph. */
 long status_find(const struct status *s, const char *task,
@@ -90,7 +107,8 @@ const char *status_plan_label(enum inst_state st);
  * Instance i as a JSON object: task, partition, state, attempts, the
  * record counts (null where none), duration_s (null before a finished
  * attempt) -- the fields status --json prints -- and, with
- * STATUS_JSON_REASON, reason.  A new reference.
+ * STATUS_JSON_REASON or when the instance is stale, reason.  A new
+ * reference.
  */
 json_t *status_inst_json(const struct status *s, size_t i, unsigned flags);
 

@@ -29,6 +29,7 @@ web_state_index(uint8_t st)
 	case INST_RUNNING: return WS_RUNNING;
 	case INST_FAILED: return WS_FAILED;
 	case INST_UPSTREAM_FAILED: return WS_UPSTREAM;
+	case INST_STALE: return WS_STALE;
 	default: return WS_MISSING;
 	}
 }

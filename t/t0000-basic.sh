@@ -50,13 +50,14 @@ help_opts() {
 
 test_expect_success 'run and backfill list only what they accept' '
 	help_opts run &&
-	printf "%s\n" --dags --state --date -j --jobs --force --param --json --fsync \
-		--executor --partition --account --sbatch-option >expect &&
+	printf "%s\n" --dags --state --date -j --jobs --force --param --json \
+		--rerun-stale --fsync --executor --partition --account \
+		--sbatch-option >expect &&
 	test_cmp expect opts-run &&
 	help_opts backfill &&
 	printf "%s\n" --dags --state --from --to --days-back -j --jobs --force \
-		--param --json --reverse --fsync --executor --partition \
-		--account --sbatch-option >expect &&
+		--param --json --rerun-stale --reverse --fsync --executor \
+		--partition --account --sbatch-option >expect &&
 	test_cmp expect opts-backfill &&
 	test_expect_code 2 dag-cli run x.yaml --from 2026-01-01 2>err &&
 	test_grep "^dag-cli run: unknown option .--from.$" err &&
@@ -70,7 +71,7 @@ test_expect_success 'every option --help lists is accepted, every other one refu
 		help_opts $c || return 1
 	done &&
 	cat opts-* | sort -u >all-opts &&
-	test $(wc -l <all-opts) = 22 &&
+	test $(wc -l <all-opts) = 23 &&
 	for c in $cmds; do
 		for o in $(cat all-opts); do
 			# Alone, an accepted option fails later: it lacks its
