@@ -17,12 +17,13 @@
  * was made again by a later attempt than the one it consumed, or an
  * external input file it consumed changed (size, mtime or inode), or was
  * gone when it finished (its consumer moved it away) and is there again:
- * a delivery again.  What needs a stale instance is stale too.  The
- * targets still decide what is complete; stale is shown, and redone only
- * when asked (run --rerun-stale).  Code staleness: each done attempt
- * records a digest of its resolved definition (status_def_digest); a
- * done instance whose definition digests differently now is stale, and
- * the reason names the fields that changed.
+ * a delivery again; or a need it consumed is gone (cleared, or undone by
+ * an scd2 dimension's correction).  What needs a stale instance is stale
+ * too.  The targets still decide what is complete; stale is shown, and
+ * redone only when asked (run --rerun-stale).  Code staleness: each done
+ * attempt records a digest of its resolved definition
+ * (status_def_digest); a done instance whose definition digests
+ * differently now is stale, and the reason names the fields that changed.
  */
 #include "config.h"
 #include "status.h"
@@ -312,6 +313,31 @@ stale_why(const struct consumed_row *r)
 }
 
 /*
+ * Why row makes its consumer stale when the need it consumed is gone
+ * (cleared, or undone by the reload of an earlier partition of an scd2
+ * dimension, which removes the later versions that lookups used): the
+ * need's instance is in the graph and incomplete, and not merely forced.
+ * NULL when it is not.
+ */
+static char *
+gone_why(const struct status *s, const struct consumed_row *r)
+{
+	const struct instance *in;
+	long d;
+
+	if (!r->need_task)
+		return NULL;
+	d = status_find(s, r->need_task, r->need_partition);
+	if (d < 0)
+		return NULL;
+	in = &s->g->inst[d];
+	if (in->state == INST_DONE || in->forced)
+		return NULL;
+	return xasprintf("%s %s is gone since %s consumed it (it will be made "
+		"again)", r->need_task, r->need_partition, r->task);
+}
+
+/*
  * Mark the done instances that consumed something made again or changed,
  * then, until nothing changes, the done instances that consumed a stale
  * one (rows name the needs: a done instance has no needs in the graph).
@@ -333,6 +359,8 @@ judge_stale(struct status *s, struct state *db, struct err *e)
 		if (k < 0 || s->inst[k].state != INST_DONE)
 			continue;
 		why = stale_why(&rows[i]);
+		if (!why)
+			why = gone_why(s, &rows[i]);
 		if (!why)
 			continue;
 		s->inst[k].state = INST_STALE;
