@@ -17,8 +17,8 @@
  * was made again by a later attempt than the one it consumed, or an
  * external input file it consumed changed (size, mtime or inode), or was
  * gone when it finished (its consumer moved it away) and is there again:
- * a delivery again; or a need it consumed is gone (cleared, or undone by
- * an scd2 dimension's correction).  What needs a stale instance is stale
+ * a delivery again; or a table partition it consumed is gone (cleared,
+ * or undone by an scd2 dimension's correction).  What needs a stale instance is stale
  * too.  The targets still decide what is complete; stale is shown, and
  * redone only when asked (run --rerun-stale).  Code staleness: each done
  * attempt records a digest of its resolved definition
@@ -38,6 +38,7 @@
 #include "hash.h"
 #include "node.h"
 #include "state.h"
+#include "target.h"
 #include "task_kind.h"
 #include "util.h"
 
@@ -313,11 +314,14 @@ stale_why(const struct consumed_row *r)
 }
 
 /*
- * Why row makes its consumer stale when the need it consumed is gone
- * (cleared, or undone by the reload of an earlier partition of an scd2
- * dimension, which removes the later versions that lookups used): the
- * need's instance is in the graph and incomplete, and not merely forced.
- * NULL when it is not.
+ * Why row makes its consumer stale when the table partition it consumed
+ * is gone: its marker row was removed by clear, or by the reload of an
+ * earlier partition of an scd2 dimension, which deletes the later
+ * versions that lookups used.  Only tables: a marker goes only when its
+ * partition is to be loaded again, whereas a file may be deleted to save
+ * room (an old archive) while what was made from it stays good.  The
+ * need's instance must be in the graph, incomplete and not merely
+ * forced.  NULL when it is not so.
  */
 static char *
 gone_why(const struct status *s, const struct consumed_row *r)
@@ -331,9 +335,10 @@ gone_why(const struct status *s, const struct consumed_row *r)
 	if (d < 0)
 		return NULL;
 	in = &s->g->inst[d];
-	if (in->state == INST_DONE || in->forced)
+	if (in->state == INST_DONE || in->forced ||
+	    target_kind_of(s->g->dag, in->task) != &target_table_kind)
 		return NULL;
-	return xasprintf("%s %s is gone since %s consumed it (it will be made "
+	return xasprintf("%s %s is gone since %s consumed it (it will be loaded "
 		"again)", r->need_task, r->need_partition, r->task);
 }
 
