@@ -626,6 +626,7 @@ on_result(struct executor *x, const struct exec_result *res)
 	uint32_t i = r->inst;
 	const struct task *t = sched_task_of(s, i);
 	enum attempt_state state = ATTEMPT_DONE;
+	const char *perm = NULL;
 	char *error = NULL;
 	struct err e;
 	int ok, final = 1;
@@ -653,6 +654,15 @@ on_result(struct executor *x, const struct exec_result *res)
 			state = ATTEMPT_LOST;
 		else
 			state = res->timed_out ? ATTEMPT_TIMEOUT : ATTEMPT_FAILED;
+		/* A built-in kind's verdict on its own error (executor.h). */
+		perm = t->kind->command_field || res->lost ? NULL :
+			exec_result_permanent(res);
+		if (perm && !s->interrupted && s->si[i].tries <= t->retries) {
+			char *why = xasprintf("%s; not retried: %s", error, perm);
+
+			free(error);
+			error = why;
+		}
 		log_say(s, r->log_fd, "%s %s attempt %d: %s", t->name,
 			sched_part_of(s, i), s->si[i].attempt, error);
 		if (!s->interrupted && res->lost && s->si[i].lost < LOST_RETRIES) {
@@ -660,7 +670,8 @@ on_result(struct executor *x, const struct exec_result *res)
 			s->si[i].lost++;
 			s->si[i].tries--;
 			final = 0;
-		} else if (!s->interrupted && s->si[i].tries <= t->retries) {
+		} else if (!s->interrupted && !perm &&
+		    s->si[i].tries <= t->retries) {
 			final = 0;
 		}
 	} else {
