@@ -62,6 +62,47 @@ summary_json(struct sched *s, int status, size_t n_wait)
 	json_decref(o);
 }
 
+/* Not listed one a line past this many: a count says the rest. */
+#define NOT_RUN_LINES 10
+
+/* Why requested instance i is neither done, failed nor waiting. */
+static const char *
+not_run_reason(const struct sched *s, uint32_t i)
+{
+	if (s->failed_db)
+		return "the state database could not be written";
+	if (s->interrupted)
+		return "the run was interrupted";
+	if (s->si[i].held)
+		return "leased by another run";
+	return "not reached";
+}
+
+/*
+ * The requested instances this run left without an outcome, with the
+ * reason: a run that ends early must say what it did not do.
+ */
+static void
+summary_not_run(struct sched *s, FILE *fp)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->g->n_inst; i++) {
+		const struct instance *in = &s->g->inst[i];
+
+		if (!in->requested || (in->state != INST_TODO &&
+		    in->state != INST_RUNNING))
+			continue;
+		if (n++ < NOT_RUN_LINES)
+			fprintf(fp, "not run: %s %s: %s\n",
+				sched_task_of(s, (uint32_t)i)->name,
+				sched_part_of(s, (uint32_t)i),
+				not_run_reason(s, (uint32_t)i));
+	}
+	if (n > NOT_RUN_LINES)
+		fprintf(fp, "not run: %zu more\n", n - NOT_RUN_LINES);
+}
+
 static void
 summary_text(struct sched *s, size_t n_ran, size_t n_wait)
 {
@@ -93,6 +134,7 @@ summary_text(struct sched *s, size_t n_ran, size_t n_wait)
 			abs ? abs : "");
 		free(abs);
 	}
+	summary_not_run(s, fp);
 	fprintf(fp, "%s: %zu ran, %zu done, %zu failed, %zu upstream failed, "
 		"%zu waiting%s\n", s->dag->name, n_ran, s->n_done, s->n_failed,
 		s->n_upstream, n_wait, s->interrupted ? ", interrupted" : "");

@@ -469,6 +469,26 @@ start(struct sched *s, uint32_t i)
 	return 1;
 }
 
+/*
+ * Pool pl has room: send its next queued instance to the ready heap.
+ * Called whenever a pool slot frees or an instance of the pool did not
+ * take the slot it was let through for (leased elsewhere, found done,
+ * could not start), so an instance that does not run never leaves the
+ * rest of its pool's queue waiting.
+ */
+static void
+pool_next(struct sched *s, int pl)
+{
+	uint32_t q;
+
+	if (pl < 0 || s->pool_used[pl] >= s->dag->pools[pl].limit ||
+	    !s->pool_q[pl].n)
+		return;
+	q = heap_pop(s, &s->pool_q[pl]);
+	s->si[q].queued = 0;
+	make_ready(s, q);
+}
+
 void
 sched_fill(struct sched *s)
 {
@@ -488,7 +508,8 @@ sched_fill(struct sched *s)
 			heap_push(s, &s->pool_q[pl], i);
 			continue;
 		}
-		start(s, i);
+		if (start(s, i) != 1)
+			pool_next(s, pl);
 	}
 }
 
@@ -603,12 +624,9 @@ on_result(struct executor *x, const struct exec_result *res)
 
 	err_clear(&e);
 	s->n_running--;
-	if (t->pool >= 0 && s->pool_used[t->pool]-- ==
-	    s->dag->pools[t->pool].limit && s->pool_q[t->pool].n) {
-		uint32_t q = heap_pop(s, &s->pool_q[t->pool]);
-
-		s->si[q].queued = 0;
-		make_ready(s, q);
+	if (t->pool >= 0) {
+		s->pool_used[t->pool]--;
+		pool_next(s, t->pool);
 	}
 	ok = exec_result_ok(res);
 	if (ok && check_target(s, i, r, res, &e) < 0) {
