@@ -407,6 +407,34 @@ launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
 	return rc;
 }
 
+int
+sched_salvage(struct sched *s, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	rc = state_salvage(s->st, e);
+	if (rc < 0)
+		return rc;
+	/* The new database must know what this run is running. */
+	for (i = 0; i < s->g->n_inst; i++) {
+		struct lease_claim c;
+		struct err e2;
+
+		if (s->g->inst[i].state != INST_RUNNING)
+			continue;
+		err_clear(&e2);
+		rc = state_lease_claim(s->st, s->dag->name,
+			sched_task_of(s, (uint32_t)i)->name,
+			sched_part_of(s, (uint32_t)i), sched_now_ms(s), &c, &e2);
+		if (rc < 0) {
+			*e = e2;
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /*
  * Lease and start one instance.  Returns 1 started, 0 not started
  * (leased elsewhere, found done, or failed to start), negative errno on
@@ -424,6 +452,9 @@ start(struct sched *s, uint32_t i)
 	err_clear(&e);
 	rc = state_lease_claim(s->st, s->dag->name, t->name, sched_part_of(s, i),
 		sched_now_ms(s), &c, &e);
+	if (rc < 0 && sched_salvage(s, &e) == 0)
+		rc = state_lease_claim(s->st, s->dag->name, t->name,
+			sched_part_of(s, i), sched_now_ms(s), &c, &e);
 	if (rc < 0) {
 		s->failed_db = 1;
 		s->db_err = e;
