@@ -140,15 +140,15 @@ open_history(struct state *st, const char *path, struct err *e)
 }
 
 /*
- * A history that cannot be read because the database is damaged: say so
- * and go on with the targets alone (they are the truth; the next run
- * moves the file aside).  1 when that is the case, with the database
- * closed.
+ * A history that cannot be read because a page of the database is
+ * damaged: say so and go on with the targets alone (they are the truth;
+ * the next run moves the file aside).  1 when that is the case, with the
+ * database closed.  A file that is not a database at all stays an error.
  */
 static int
 history_damaged(struct state *st, const char *path, const struct err *e)
 {
-	if (!state_damaged(st))
+	if (state_damaged(st) != STATE_DAMAGED)
 		return 0;
 	fprintf(stderr, "dag-cli status: warning: state database '%s' is "
 		"damaged (%s); showing the targets only, without history (the "

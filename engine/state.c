@@ -288,23 +288,30 @@ state_damaged(struct state *s)
 {
 	sqlite3_stmt *st;
 	const unsigned char *v;
-	int rc, bad = 1;
+	int rc, bad;
 
 	if (!s->db)
-		return 0;
+		return STATE_WHOLE;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return (rc & 0xff) == SQLITE_CORRUPT ||
-			(rc & 0xff) == SQLITE_NOTADB;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		v = sqlite3_column_text(st, 0);
-		bad = !v || strcmp((const char *)v, "ok");
-	} else {
-		bad = (rc & 0xff) == SQLITE_CORRUPT ||
-			(rc & 0xff) == SQLITE_NOTADB;
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			v = sqlite3_column_text(st, 0);
+			rc = v && !strcmp((const char *)v, "ok") ? SQLITE_OK :
+				SQLITE_CORRUPT;
+		}
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+		bad = STATE_NOT_A_DB;
+		break;
+	case SQLITE_CORRUPT:
+		bad = STATE_DAMAGED;
+		break;
+	default:
+		bad = STATE_WHOLE;
+	}
 	return bad;
 }
 

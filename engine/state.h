@@ -92,10 +92,17 @@ struct state {
  * negative errno with e filled.  Release with state_release either way.
  */
 int state_open(struct state *s, const char *path, int readonly, struct err *e);
+/* What state_damaged found. */
+enum {
+	STATE_WHOLE,		/* no damage (or the check could not tell) */
+	STATE_DAMAGED,		/* a database with a malformed page */
+	STATE_NOT_A_DB,		/* not a database at all */
+};
+
 /*
- * Is the open database damaged?  Runs PRAGMA quick_check: 1 when it finds
- * a problem or cannot run (a page it needs is malformed), else 0.  For
- * after an error: a check reads every page.
+ * Is the open database damaged?  Runs PRAGMA quick_check (it reads every
+ * page: for after an error) and answers STATE_WHOLE, STATE_DAMAGED or
+ * STATE_NOT_A_DB.
  */
 int state_damaged(struct state *s);
 
