@@ -50,6 +50,9 @@ struct cli_opts {
 	/* Where instances run (engine/exec_slurm.h). */
 	const char *executor, *partition, *account;
 	struct cli_list sbatch_options;	/* --sbatch-option OPT... */
+	struct cli_list tasks;	/* status --task NAME... */
+	struct cli_list only;	/* status --only STATE... */
+	int compact;		/* status --compact */
 	int json, reverse, yes, downstream, fsync, help, print, rerun_stale;
 	char **args;		/* the operands, in order */
 	int n_args;
