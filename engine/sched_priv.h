@@ -73,6 +73,15 @@ struct sched {
 	struct err db_err;
 	/* Counts for progress and the summary. */
 	size_t n_todo, n_done, n_failed, n_running, n_upstream;
+	/*
+	 * For the summary, filled by sched_record: each instance's final
+	 * failure (its error line, owned; NULL none), allocated with the
+	 * first one; and the record counts the done attempts reported
+	 * (any_records: at least one did).
+	 */
+	char **fail_msg;
+	int64_t rec_in, rec_out, rec_rejected;
+	int any_records;
 	int64_t t0_ms;
 	int progress_shown;
 };
@@ -111,6 +120,13 @@ void sched_fill(struct sched *s);
  */
 void sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	int64_t started_ms, enum attempt_state state, char *error, int final);
+/*
+ * After a state error: when the database is damaged, replace it
+ * (state_salvage) and lease what is running again in the new one.  0
+ * when the state is usable again, else the error with e.
+ */
+int sched_salvage(struct sched *s, struct err *e);
+
 /* Write the queued attempts in one transaction now. */
 void sched_flush(struct sched *s);
 
