@@ -69,6 +69,12 @@ static const struct opt_spec opt_specs[] = {
 		"NAME=VALUE: override a param of the DAG (repeatable)" },
 	{ "at", "--at", NULL, OPT_VALUE, OFF(at),
 		"REV: load the DAG file as it was at this git revision" },
+	{ "task", "--task", NULL, OPT_LIST, OFF(tasks),
+		"NAME: only this task (repeatable)" },
+	{ "only", "--only", NULL, OPT_LIST, OFF(only),
+		"STATE: only instances in this state (repeatable, or a,b)" },
+	{ "compact", "--compact", NULL, OPT_FLAG, OFF(compact),
+		"one character an instance, a row a task" },
 	{ "attempt", "--attempt", NULL, OPT_VALUE, OFF(attempt),
 		"N: which attempt (the last)" },
 	{ "format", "--format", NULL, OPT_VALUE, OFF(format),
@@ -252,10 +258,14 @@ cli_opts_release(struct cli_opts *o)
 	free(o->force.v);
 	free(o->params.v);
 	free(o->sbatch_options.v);
+	free(o->tasks.v);
+	free(o->only.v);
 	free(o->args);
 	o->force.v = NULL;
 	o->params.v = NULL;
 	o->sbatch_options.v = NULL;
+	o->tasks.v = NULL;
+	o->only.v = NULL;
 	o->args = NULL;
 }
 
