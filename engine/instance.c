@@ -178,9 +178,9 @@ instance_run(const struct dag *dag, struct graph *g, size_t inst,
 
 /* ---- running from JSON ---- */
 
-static int
-run_builtin_json(const struct task_kind *kind, const struct node *m,
-	struct exec_result *res)
+int
+instance_run_builtin_node(const struct task_kind *kind, const struct node *m,
+	FILE *log, struct exec_result *res)
 {
 	struct task_run run;
 
@@ -196,7 +196,7 @@ run_builtin_json(const struct task_kind *kind, const struct node *m,
 	run.end = strtoll(node_get_str(m, "end"), NULL, 10);
 	run.database = node_get_str(m, "database");
 	run.fields = node_get(m, "fields");
-	run.log = stderr;
+	run.log = log;
 	return instance_exec_builtin(kind, node_get(m, "definition"), NULL,
 		&run, res);
 }
@@ -382,7 +382,7 @@ instance_run_json(const char *text, struct err *e)
 	if (kind->command_field)
 		status = run_command_json(m, &res, e);
 	else
-		status = run_builtin_json(kind, m, &res);
+		status = instance_run_builtin_node(kind, m, stderr, &res);
 	if (status < 0)
 		goto out;
 	res.duration_ms = wall_ms() - t0;
