@@ -149,6 +149,15 @@ int exec_result_ok(const struct exec_result *r);
  * side's error, the signal or the exit status.  Caller frees.
  */
 char *exec_result_failure(const struct exec_result *r, int64_t timeout_ms);
+/*
+ * Would the same attempt fail the same way again?  A built-in kind says
+ * so with rc -EINVAL: the definition or the data is wrong (an unknown
+ * column, an error in an SQL statement, a required field missing from
+ * the input), which no retry and no delay changes.  Returns the reason
+ * to record, or NULL when a retry may succeed.  Meaningless for a
+ * command's result (its rc comes from the publication, not the command).
+ */
+const char *exec_result_permanent(const struct exec_result *r);
 /* Clear r: no counts (-1), no rss (-1), exit_code 0. */
 void exec_result_init(struct exec_result *r);
 /*

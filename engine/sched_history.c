@@ -112,6 +112,27 @@ consumed_of(struct sched *s, uint32_t i, size_t *n)
 	return c.v;
 }
 
+/* What the summary needs of an attempt: its failure, its record counts. */
+static void
+note_outcome(struct sched *s, uint32_t i, const struct exec_result *res,
+	enum attempt_state state, const char *error, int final)
+{
+	if (state == ATTEMPT_DONE && res && (res->records_in >= 0 ||
+	    res->records_out >= 0 || res->records_rejected >= 0)) {
+		s->any_records = 1;
+		s->rec_in += res->records_in > 0 ? res->records_in : 0;
+		s->rec_out += res->records_out > 0 ? res->records_out : 0;
+		s->rec_rejected += res->records_rejected > 0 ?
+			res->records_rejected : 0;
+	}
+	if (!final || state == ATTEMPT_DONE || state == ATTEMPT_INTERRUPTED)
+		return;
+	if (!s->fail_msg)
+		s->fail_msg = xcalloc(s->g->n_inst + 1, sizeof(*s->fail_msg));
+	free(s->fail_msg[i]);
+	s->fail_msg[i] = xstrdup(error ? error : attempt_state_name(state));
+}
+
 void
 sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	int64_t started_ms, enum attempt_state state, char *error, int final)
@@ -141,6 +162,7 @@ sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 		a.def = status_def_digest(s->dag, in->task,
 			&s->g->parts[in->part]);
 	}
+	note_outcome(s, i, res, state, error, final);
 	VEC_PUSH(s->pending, a);
 	if (s->pending.n >= FLUSH_MAX)
 		sched_flush(s);

@@ -73,6 +73,15 @@ struct sched {
 	struct err db_err;
 	/* Counts for progress and the summary. */
 	size_t n_todo, n_done, n_failed, n_running, n_upstream;
+	/*
+	 * For the summary, filled by sched_record: each instance's final
+	 * failure (its error line, owned; NULL none), allocated with the
+	 * first one; and the record counts the done attempts reported
+	 * (any_records: at least one did).
+	 */
+	char **fail_msg;
+	int64_t rec_in, rec_out, rec_rejected;
+	int any_records;
 	int64_t t0_ms;
 	int progress_shown;
 };

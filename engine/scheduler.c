@@ -29,10 +29,12 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -259,6 +261,31 @@ open_log(struct sched *s, uint32_t i, struct err *e)
 }
 
 /*
+ * One line of dag-cli's own in an attempt's log, stamped with the run's
+ * wall clock (UTC, ms), so a log tells when its attempt started, ended
+ * and why, around whatever the command wrote.
+ */
+static void __attribute__((format(printf, 3, 4)))
+log_say(struct sched *s, int fd, const char *fmt, ...)
+{
+	int64_t ms = sched_now_ms(s);
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char stamp[32];
+	va_list ap;
+
+	if (fd < 0)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	dprintf(fd, "%s.%03dZ dag-cli: ", stamp, (int)(ms % 1000));
+	va_start(ap, fmt);
+	vdprintf(fd, fmt, ap);
+	va_end(ap);
+	dprintf(fd, "\n");
+}
+
+/*
  * A command instance's request: its command resolved with {target} naming
  * a temporary beside the target (unless it writes in place), the
  * target's directory made.  *cmd and *tmp are the caller's to free.
@@ -362,7 +389,7 @@ start_failed(struct sched *s, uint32_t i, struct running *r,
 	const struct err *e)
 {
 	if (r->log_fd >= 0) {
-		dprintf(r->log_fd, "dag-cli: %s\n", e->msg);
+		log_say(s, r->log_fd, "%s", e->msg);
 		close(r->log_fd);
 	}
 	sched_record(s, i, NULL, r->started_ms, ATTEMPT_FAILED,
@@ -457,6 +484,8 @@ start(struct sched *s, uint32_t i)
 	r->inst = i;
 	r->started_ms = sched_now_ms(s);
 	r->log_fd = open_log(s, i, &e);
+	log_say(s, r->log_fd, "%s %s attempt %d started", t->name,
+		sched_part_of(s, i), s->si[i].attempt);
 	rc = r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
 	if (rc < 0) {
 		start_failed(s, i, r, &e);
@@ -597,6 +626,7 @@ on_result(struct executor *x, const struct exec_result *res)
 	uint32_t i = r->inst;
 	const struct task *t = sched_task_of(s, i);
 	enum attempt_state state = ATTEMPT_DONE;
+	const char *perm = NULL;
 	char *error = NULL;
 	struct err e;
 	int ok, final = 1;
@@ -624,17 +654,30 @@ on_result(struct executor *x, const struct exec_result *res)
 			state = ATTEMPT_LOST;
 		else
 			state = res->timed_out ? ATTEMPT_TIMEOUT : ATTEMPT_FAILED;
-		if (r->log_fd >= 0)
-			dprintf(r->log_fd, "dag-cli: %s %s attempt %d: %s\n",
-				t->name, sched_part_of(s, i), s->si[i].attempt, error);
+		/* A built-in kind's verdict on its own error (executor.h). */
+		perm = t->kind->command_field || res->lost ? NULL :
+			exec_result_permanent(res);
+		if (perm && !s->interrupted && s->si[i].tries <= t->retries) {
+			char *why = xasprintf("%s; not retried: %s", error, perm);
+
+			free(error);
+			error = why;
+		}
+		log_say(s, r->log_fd, "%s %s attempt %d: %s", t->name,
+			sched_part_of(s, i), s->si[i].attempt, error);
 		if (!s->interrupted && res->lost && s->si[i].lost < LOST_RETRIES) {
 			/* Not the task's failure: its retries stay untouched. */
 			s->si[i].lost++;
 			s->si[i].tries--;
 			final = 0;
-		} else if (!s->interrupted && s->si[i].tries <= t->retries) {
+		} else if (!s->interrupted && !perm &&
+		    s->si[i].tries <= t->retries) {
 			final = 0;
 		}
+	} else {
+		log_say(s, r->log_fd, "%s %s attempt %d done in %.1f s", t->name,
+			sched_part_of(s, i), s->si[i].attempt,
+			(double)res->duration_ms / 1000.0);
 	}
 	if (r->log_fd >= 0)
 		close(r->log_fd);
@@ -851,6 +894,9 @@ sched_free(struct sched *s)
 		free(s->last_dir[i]);
 	for (i = 0; s->pool_q && i < s->dag->n_pools; i++)
 		free(s->pool_q[i].v);
+	for (i = 0; s->fail_msg && i < s->g->n_inst; i++)
+		free(s->fail_msg[i]);
+	free(s->fail_msg);
 	free(s->last_dir);
 	free(s->pool_q);
 	free(s->pool_used);

@@ -80,6 +80,27 @@ deny_transactions(void *flag, int action, const char *a, const char *b,
 	return SQLITE_DENY;
 }
 
+/*
+ * The errno for an SQLite failure: -EINVAL when the statement itself is
+ * wrong (a syntax error, an unknown column or table, a constraint or a
+ * type it breaks), which running it again cannot change, so the attempt
+ * is not retried (exec_result_permanent); -EIO for what may pass (a busy
+ * or locked database, a full disk, an I/O error).
+ */
+static int
+sql_errno(sqlite3 *db)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_ERROR:
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
 /* Run every statement of text; *changes gets the rows they changed. */
 static int
 run_statements(struct task_run *run, sqlite3 *db, const char *text,
@@ -98,9 +119,9 @@ run_statements(struct task_run *run, sqlite3 *db, const char *text,
 			rc = denied ? err_set(e, -EINVAL, "task '%s': statement "
 				"%d: BEGIN, COMMIT and ROLLBACK are not allowed: "
 				"sql: runs in one transaction already", run->task,
-				stmt_no + 1) : err_set(e, -EIO, "task '%s': "
-				"statement %d: %s", run->task, stmt_no + 1,
-				sqlite3_errmsg(db));
+				stmt_no + 1) : err_set(e, sql_errno(db),
+				"task '%s': statement %d: %s", run->task,
+				stmt_no + 1, sqlite3_errmsg(db));
 			break;
 		}
 		p = tail;
@@ -113,8 +134,8 @@ run_statements(struct task_run *run, sqlite3 *db, const char *text,
 		if (rc == SQLITE_DONE)
 			rc = 0;
 		else if (rc > 0)
-			rc = err_set(e, -EIO, "task '%s': statement %d: %s",
-				run->task, stmt_no, sqlite3_errmsg(db));
+			rc = err_set(e, sql_errno(db), "task '%s': statement "
+				"%d: %s", run->task, stmt_no, sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		if (rc < 0)
 			break;
