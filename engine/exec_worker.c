@@ -23,6 +23,11 @@
  * A worker dies with the scheduler (PR_SET_PDEATHSIG where there is one;
  * elsewhere at the end of its instance, when its socket reads EOF).
  *
+ * A worker keeps its warehouse connections across instances
+ * (wh_keep_connections): a connection goes back to the worker's cache
+ * only as clean as a fresh one, so an instance sees nothing of the one
+ * before (engine/warehouse.c, wh_close).
+ *
  * DAG_EXECUTOR=local runs built-ins as before, one forked child each.
  */
 #include "config.h"
@@ -48,6 +53,7 @@
 #include "instance.h"
 #include "node.h"
 #include "task_kind.h"
+#include "warehouse.h"
 
 /* The worker's end of its socket. */
 #define WORKER_FD 3
@@ -673,6 +679,7 @@ worker_main(void)
 	in = fdopen(WORKER_FD, "r");
 	if (!in || devnull < 0)
 		return 1;
+	wh_keep_connections(1);
 	while ((n = getline(&line, &cap, in)) > 0) {
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
@@ -682,6 +689,7 @@ worker_main(void)
 		if (n < 0)
 			break;
 	}
+	wh_keep_connections(0);
 	free(line);
 	fclose(in);
 	close(devnull);

@@ -208,6 +208,72 @@ test_expect_success 'a timeout kills the worker that overran; the next instance 
 	test_cmp expect actual
 '
 
+test_expect_success 'setup: instances that would see what the one before left' '
+	cat >iso.yaml <<-\EOF
+	dag: iso
+	schedule: daily
+	timezone: UTC
+	start: 2026-03-01
+	tasks:
+	  prep:
+	    kind: command
+	    needs: [{task: use, offset: -1d}]
+	    run: "sqlite3 iso.db \"DROP TABLE IF EXISTS src; CREATE TABLE src (v TEXT, w TEXT); INSERT INTO src VALUES ('"'"'{date}'"'"', 1)\" && touch {target}"
+	    target: "prep-{date}"
+	  use:
+	    kind: sql
+	    needs: [prep]
+	    database: iso.db
+	    target: {table: seen}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS seen (day TEXT, v TEXT);
+	      INSERT INTO seen SELECT :date, v FROM src;
+	  tmp:
+	    kind: sql
+	    database: iso.db
+	    target: {table: seen_tmp}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS seen_tmp (day TEXT);
+	      CREATE TEMP TABLE scratch AS SELECT :date AS d;
+	      INSERT INTO seen_tmp SELECT d FROM scratch;
+	  fail:
+	    kind: sql
+	    database: iso.db
+	    target: {table: seen_f}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS seen_f (day TEXT);
+	      INSERT INTO seen_f VALUES (:date);
+	      SELECT CASE WHEN :date = '"'"'2026-03-02'"'"' THEN json('"'"'{bad'"'"') END;
+	EOF
+	dag-cli validate iso.yaml
+'
+
+test_expect_success 'one worker: no temp table, open transaction or old schema crosses instances' '
+	rm -f trace &&
+	test_expect_code 1 env DAG_WORKER_TRACE=$PWD/trace dag-cli backfill \
+		iso.yaml --from 2026-03-01 --to 2026-03-04 -j 1 >out 2>&1 &&
+	test_grep "16 ran, 15 done, 1 failed" out &&
+	test "$(count start)" = 1 &&
+	sqlite3 iso.db "SELECT * FROM seen; SELECT * FROM seen_tmp;
+		SELECT * FROM seen_f" >actual &&
+	cat >expect <<-\EOF &&
+	2026-03-01|2026-03-01
+	2026-03-02|2026-03-02
+	2026-03-03|2026-03-03
+	2026-03-04|2026-03-04
+	2026-03-01
+	2026-03-02
+	2026-03-03
+	2026-03-04
+	2026-03-01
+	2026-03-03
+	2026-03-04
+	EOF
+	sort actual >sorted &&
+	sort expect >expect.sorted &&
+	test_cmp expect.sorted sorted
+'
+
 test_expect_success 'DAG_EXECUTOR takes workers or local, nothing else' '
 	test_expect_code 2 env DAG_EXECUTOR=remote dag-cli run spin.yaml \
 		--date 2026-02-05 >out 2>err &&
