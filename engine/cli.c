@@ -435,6 +435,15 @@ cli_stale_redo(const struct graph *g, const char *state_path,
 	}
 	if (rc == 0)
 		rc = status_build(&s, g, &st, cli_now() * 1000, e);
+	if (rc < 0 && state_damaged(&st)) {
+		/* The run moves it aside; without a history nothing is stale. */
+		fprintf(stderr, "dag-cli: warning: state database '%s' is "
+			"damaged (%s): no instance is known to be stale\n",
+			state_path, e->msg);
+		err_clear(e);
+		status_release(&s);
+		rc = status_build(&s, g, NULL, cli_now() * 1000, e);
+	}
 	for (i = 0; rc == 0 && i < g->n_inst; i++) {
 		int64_t key[2];
 		int added;

@@ -139,6 +139,24 @@ open_history(struct state *st, const char *path, struct err *e)
 	return rc < 0 ? rc : 1;
 }
 
+/*
+ * A history that cannot be read because a page of the database is
+ * damaged: say so and go on with the targets alone (they are the truth;
+ * the next run moves the file aside).  1 when that is the case, with the
+ * database closed.  A file that is not a database at all stays an error.
+ */
+static int
+history_damaged(struct state *st, const char *path, const struct err *e)
+{
+	if (state_damaged(st) != STATE_DAMAGED)
+		return 0;
+	fprintf(stderr, "dag-cli status: warning: state database '%s' is "
+		"damaged (%s); showing the targets only, without history (the "
+		"next run moves it aside)\n", path, e->msg);
+	state_release(st);
+	return 1;
+}
+
 /* A history that cannot be read is a usage-level error: exit 2. */
 static int
 history_error(const char *path, const struct err *e)
@@ -187,6 +205,10 @@ cmd_status(int argc, char **argv)
 	gopt.now = cli_now();
 	path = cli_state_path(o.state);
 	have_state = open_history(&st, path, &e);
+	if (have_state < 0 && history_damaged(&st, path, &e)) {
+		have_state = 0;
+		err_clear(&e);
+	}
 	if (have_state < 0) {
 		rc = history_error(path, &e);
 		goto out;
@@ -198,10 +220,13 @@ cmd_status(int argc, char **argv)
 		    &last, &e) == 0) {
 			from = first;
 			to = last;
-		} else if (have_state && e.code && e.code != -ENOENT) {
+		} else if (have_state && e.code && e.code != -ENOENT &&
+		    !history_damaged(&st, path, &e)) {
 			rc = history_error(path, &e);
 			goto out;
 		} else {
+			if (have_state && e.code && e.code != -ENOENT)
+				have_state = 0;
 			from = to = "today";
 		}
 		err_clear(&e);
@@ -211,8 +236,15 @@ cmd_status(int argc, char **argv)
 		goto fail;
 	if (status_build(&s, g, have_state ? &st : NULL, gopt.now * 1000,
 	    &e) < 0) {
-		rc = history_error(path, &e);
-		goto out;
+		if (!have_state || !history_damaged(&st, path, &e)) {
+			rc = history_error(path, &e);
+			goto out;
+		}
+		status_release(&s);
+		memset(&s, 0, sizeof(s));
+		err_clear(&e);
+		if (status_build(&s, g, NULL, gopt.now * 1000, &e) < 0)
+			goto fail;
 	}
 	if (o.json)
 		status_json(&s);

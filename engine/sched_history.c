@@ -20,7 +20,27 @@
 #define FLUSH_MS 250
 #define FLUSH_MAX 512
 
-/* Write the pending attempts in one transaction. */
+static int
+write_batch(struct sched *s, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	rc = state_begin(s->st, e);
+	for (i = 0; i < s->pending.n && rc == 0; i++)
+		rc = state_attempt_finish(s->st, s->dag->name, &s->pending.v[i],
+			e);
+	if (rc == 0)
+		rc = state_commit(s->st, e);
+	else
+		state_commit(s->st, NULL);
+	return rc;
+}
+
+/*
+ * Write the pending attempts in one transaction; into a new database
+ * when the old one turns out damaged.
+ */
 void
 sched_flush(struct sched *s)
 {
@@ -31,14 +51,9 @@ sched_flush(struct sched *s)
 	if (!s->pending.n)
 		return;
 	err_clear(&e);
-	rc = state_begin(s->st, &e);
-	for (i = 0; i < s->pending.n && rc == 0; i++)
-		rc = state_attempt_finish(s->st, s->dag->name, &s->pending.v[i],
-			&e);
-	if (rc == 0)
-		rc = state_commit(s->st, &e);
-	else
-		state_commit(s->st, NULL);
+	rc = write_batch(s, &e);
+	if (rc < 0 && sched_salvage(s, &e) == 0)
+		rc = write_batch(s, &e);
 	if (rc < 0 && !s->failed_db) {
 		s->failed_db = 1;
 		s->db_err = e;

@@ -120,6 +120,13 @@ void sched_fill(struct sched *s);
  */
 void sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	int64_t started_ms, enum attempt_state state, char *error, int final);
+/*
+ * After a state error: when the database is damaged, replace it
+ * (state_salvage) and lease what is running again in the new one.  0
+ * when the state is usable again, else the error with e.
+ */
+int sched_salvage(struct sched *s, struct err *e);
+
 /* Write the queued attempts in one transaction now. */
 void sched_flush(struct sched *s);
 

@@ -383,6 +383,47 @@ text_waiting(struct sched *s, FILE *fp, const size_t *count)
 	fputc('\n', fp);
 }
 
+/* Why requested instance i is neither done, failed nor waiting. */
+static const char *
+not_run_reason(const struct sched *s, uint32_t i)
+{
+	if (s->failed_db)
+		return "the state database could not be written";
+	if (s->interrupted)
+		return "the run was interrupted";
+	if (s->si[i].held)
+		return "leased by another run";
+	return "not reached";
+}
+
+/*
+ * The requested instances the run left without an outcome, with the
+ * reason ("not run: TASK PARTITION: REASON"): a run that ends early
+ * says what it did not do.
+ */
+static void
+text_not_run(struct sched *s, FILE *fp)
+{
+	size_t i, n = 0;
+	char b[32];
+
+	for (i = 0; i < s->g->n_inst; i++) {
+		const struct instance *in = &s->g->inst[i];
+
+		if (!in->requested || (in->state != INST_TODO &&
+		    in->state != INST_RUNNING))
+			continue;
+		if (n++ < SUMMARY_LINES)
+			fprintf(fp, "not run: %s %s: %s\n",
+				sched_task_of(s, (uint32_t)i)->name,
+				sched_part_of(s, (uint32_t)i),
+				not_run_reason(s, (uint32_t)i));
+	}
+	if (n > SUMMARY_LINES)
+		fprintf(fp, "  and %s more not run\n",
+			grouped(n - SUMMARY_LINES, b));
+}
+
 /* "elapsed 3.2 s", "elapsed 2 min 05 s", "elapsed 1 h 02 min". */
 static void
 text_elapsed(struct sched *s, FILE *fp, double el)
@@ -415,6 +456,7 @@ summary_text(struct sched *s, size_t n_ran, size_t n_wait, size_t n_blocked,
 
 	text_failed(s, fp, count);
 	text_waiting(s, fp, count);
+	text_not_run(s, fp);
 	fprintf(fp, "%s: %s ran, %s done, %s failed, %s upstream failed, "
 		"%s waiting, %s blocked%s\n", s->dag->name, grouped(n_ran, a),
 		grouped(s->n_done, b), grouped(s->n_failed, c),

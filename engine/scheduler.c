@@ -434,6 +434,34 @@ launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
 	return rc;
 }
 
+int
+sched_salvage(struct sched *s, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	rc = state_salvage(s->st, e);
+	if (rc < 0)
+		return rc;
+	/* The new database must know what this run is running. */
+	for (i = 0; i < s->g->n_inst; i++) {
+		struct lease_claim c;
+		struct err e2;
+
+		if (s->g->inst[i].state != INST_RUNNING)
+			continue;
+		err_clear(&e2);
+		rc = state_lease_claim(s->st, s->dag->name,
+			sched_task_of(s, (uint32_t)i)->name,
+			sched_part_of(s, (uint32_t)i), sched_now_ms(s), &c, &e2);
+		if (rc < 0) {
+			*e = e2;
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /*
  * Lease and start one instance.  Returns 1 started, 0 not started
  * (leased elsewhere, found done, or failed to start), negative errno on
@@ -451,6 +479,9 @@ start(struct sched *s, uint32_t i)
 	err_clear(&e);
 	rc = state_lease_claim(s->st, s->dag->name, t->name, sched_part_of(s, i),
 		sched_now_ms(s), &c, &e);
+	if (rc < 0 && sched_salvage(s, &e) == 0)
+		rc = state_lease_claim(s->st, s->dag->name, t->name,
+			sched_part_of(s, i), sched_now_ms(s), &c, &e);
 	if (rc < 0) {
 		s->failed_db = 1;
 		s->db_err = e;
@@ -498,6 +529,26 @@ start(struct sched *s, uint32_t i)
 	return 1;
 }
 
+/*
+ * Pool pl has room: send its next queued instance to the ready heap.
+ * Called whenever a pool slot frees or an instance of the pool did not
+ * take the slot it was let through for (leased elsewhere, found done,
+ * could not start), so an instance that does not run never leaves the
+ * rest of its pool's queue waiting.
+ */
+static void
+pool_next(struct sched *s, int pl)
+{
+	uint32_t q;
+
+	if (pl < 0 || s->pool_used[pl] >= s->dag->pools[pl].limit ||
+	    !s->pool_q[pl].n)
+		return;
+	q = heap_pop(s, &s->pool_q[pl]);
+	s->si[q].queued = 0;
+	make_ready(s, q);
+}
+
 void
 sched_fill(struct sched *s)
 {
@@ -517,7 +568,8 @@ sched_fill(struct sched *s)
 			heap_push(s, &s->pool_q[pl], i);
 			continue;
 		}
-		start(s, i);
+		if (start(s, i) != 1)
+			pool_next(s, pl);
 	}
 }
 
@@ -633,12 +685,9 @@ on_result(struct executor *x, const struct exec_result *res)
 
 	err_clear(&e);
 	s->n_running--;
-	if (t->pool >= 0 && s->pool_used[t->pool]-- ==
-	    s->dag->pools[t->pool].limit && s->pool_q[t->pool].n) {
-		uint32_t q = heap_pop(s, &s->pool_q[t->pool]);
-
-		s->si[q].queued = 0;
-		make_ready(s, q);
+	if (t->pool >= 0) {
+		s->pool_used[t->pool]--;
+		pool_next(s, t->pool);
 	}
 	ok = exec_result_ok(res);
 	if (ok && check_target(s, i, r, res, &e) < 0) {
