@@ -184,5 +184,7 @@ char *cmd_graph_json(const struct dag *dag);
 int cmd_scheduler(int argc, char **argv);
 /* Hidden worker mode: one resolved built-in instance (engine/cmd_run_instance.c). */
 int cmd_run_instance(int argc, char **argv);
+/* Hidden: a long-lived worker of the scheduler (engine/exec_worker.c). */
+int cmd_worker(int argc, char **argv);
 
 #endif

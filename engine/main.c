@@ -50,6 +50,8 @@ const struct cli_command cli_commands[] = {
 		"run each DAG's partitions as they fall due, until SIGTERM", 0, 1 },
 	{ "__run-instance", "dags state date print", cmd_run_instance, "FILE.json",
 		"run one resolved built-in instance in this process", 1 },
+	{ "__worker", "", cmd_worker, "",
+		"run built-in instances sent by the scheduler on fd 3", 1 },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0 },
 };
 
