@@ -190,6 +190,35 @@ test_expect_success 'the next run completes it, without duplicate rows' '
 	test_cmp expect actual
 '
 
+test_expect_success 'kill -9 of the scheduler mid-load: its worker dies too, nothing partial' '
+	sqlite3 spin.db "INSERT INTO ctl VALUES (\"2026-02-05\", 1)" &&
+	rm -f trace &&
+	(DAG_WORKER_TRACE=$PWD/trace dag-cli backfill spin.yaml \
+		--from 2026-02-05 --to 2026-02-05 -j 1 >out 2>&1; echo $? >rc) &
+	job=$! &&
+	wait_for_line "^run [0-9]* facts 2026-02-05\$" &&
+	pid=$(sed -n "s/^run \([0-9]*\) facts 2026-02-05\$/\1/p" trace) &&
+	sched=$(ps -o ppid= -p $pid) &&
+	kill -9 $sched &&
+	wait $job &&
+	test "$(cat rc)" = 137 &&
+	n=600 &&
+	while kill -0 $pid 2>/dev/null; do
+		n=$((n - 1)) && test $n -gt 0 && sleep 0.1 || return 1
+	done &&
+	sqlite3 spin.db "SELECT count(*) FROM facts WHERE day = \"2026-02-05\";
+		SELECT count(*) FROM _dag_loads WHERE partition = \"2026-02-05\"" >actual &&
+	printf "0\n0\n" >expect &&
+	test_cmp expect actual &&
+	sqlite3 spin.db "UPDATE ctl SET spin = 0 WHERE day = \"2026-02-05\"" &&
+	dag-cli backfill spin.yaml --from 2026-02-05 --to 2026-02-05 -j 1 >out &&
+	test_grep "1 ran, 1 done, 0 failed" out &&
+	sqlite3 spin.db "SELECT k, count(*) FROM facts WHERE day = \"2026-02-05\"
+		GROUP BY k" >actual &&
+	printf "1|1\n2|1\n3|1\n" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'a timeout kills the worker that overran; the next instance gets another' '
 	sqlite3 spin.db "UPDATE ctl SET spin = 1 WHERE day = \"2026-02-03\"" &&
 	rm -f trace &&
