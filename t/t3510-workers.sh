@@ -89,6 +89,51 @@ test_expect_success 'workers leave when the run ends' '
 	done
 '
 
+test_expect_success 'a worker killed while idle: the next instance gets another' '
+	cat >kill-worker.sh <<-\EOF &&
+	pid=$(sed -n "s/^run \([0-9]*\) a .*/\1/p" trace)
+	kill -9 $pid
+	# Until it has exited (a zombie, or reaped): its socket is closed.
+	n=3000
+	while ps -o stat= -p $pid | grep -qv Z; do
+		n=$((n - 1))
+		test $n -gt 0 || exit 1
+		sleep 0.01
+	done
+	EOF
+	cat >idle.yaml <<-\EOF &&
+	dag: idle
+	schedule: daily
+	timezone: UTC
+	start: 2026-04-01
+	tasks:
+	  a:
+	    kind: sql
+	    database: idle.db
+	    target: {table: a}
+	    sql: "CREATE TABLE IF NOT EXISTS a (day TEXT); INSERT INTO a VALUES (:date)"
+	  k:
+	    kind: command
+	    needs: [a]
+	    run: "sh kill-worker.sh && touch {target}"
+	    target: "killed-{date}"
+	  b:
+	    kind: sql
+	    needs: [k]
+	    database: idle.db
+	    target: {table: b}
+	    sql: "CREATE TABLE IF NOT EXISTS b (day TEXT); INSERT INTO b VALUES (:date)"
+	EOF
+	rm -f trace &&
+	DAG_WORKER_TRACE=$PWD/trace dag-cli run idle.yaml --date 2026-04-01 \
+		-j 1 >out 2>&1 &&
+	test_grep "3 ran, 3 done, 0 failed" out &&
+	test "$(count start)" = 2 &&
+	sqlite3 idle.db "SELECT * FROM a; SELECT * FROM b" >actual &&
+	printf "2026-04-01\n2026-04-01\n" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'a worker is retired after DAG_WORKER_MAX_INSTANCES' '
 	mkdir -p retire/out &&
 	cp -R in m.yaml retire/ &&
