@@ -597,7 +597,7 @@ dim_release(struct dim_load *d)
 	sqlite3_finalize(d->upd);
 	sqlite3_finalize(d->close_st);
 	wh_rollback(d->db);
-	sqlite3_close(d->db);
+	wh_close(d->db, 1);
 	sb_release(&d->key);
 	sb_release(&d->val);
 	free(d->cols);
@@ -737,11 +737,18 @@ dim_validate(const char *file, const struct node *task, struct errs *errs)
 	return bad ? -EINVAL : 0;
 }
 
+static int
+dim_in_order(const struct node *task)
+{
+	return scd2_of(node_get_str(task, "history"));
+}
+
 const struct task_kind task_kind_dimension_load = {
 	.name = "dimension-load",
 	.summary = "upsert a dimension table (SCD1 or SCD2) by natural key",
 	.fields = dim_fields,
 	.table_target = 1,
 	.validate = dim_validate,
+	.in_order = dim_in_order,
 	.run = dim_run,
 };
