@@ -29,6 +29,7 @@
 
 #include "atomic.h"
 #include "csv.h"
+#include "load_common.h"
 #include "warehouse.h"
 
 #define BYKEY_DEFAULT_MEMORY (128LL << 20)
@@ -554,7 +555,6 @@ bykey_run(struct task_run *run, struct err *e)
 	const char *fmt = task_run_str(run, "format");
 	char *rj_path = NULL;
 	int dir_open = 0, rc;
-	struct err e2;
 	size_t i;
 
 	static const char *const required[] = { "input", "key", "output",
@@ -601,13 +601,8 @@ bykey_run(struct task_run *run, struct err *e)
 		new_part(&b, name);
 	}
 	rc = wh_each_record(run, r, rj, NULL, add_record, &b, e);
-	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
-	    run->records_in, wh_reject_ratio(run)))
-		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
-			"rejected, more than max_reject_ratio %g allows (see "
-			"'%s')", run->task, (long long)run->records_rejected,
-			(long long)run->records_in, wh_reject_ratio(run),
-			rj_path);
+	if (rc == 0)
+		rc = load_check_reject_ratio(run, rj_path, e);
 	if (rc == 0)
 		rc = finish(&b, e);
 	if (rc == 0) {
@@ -617,8 +612,8 @@ bykey_run(struct task_run *run, struct err *e)
 		dir_open = 0;
 	}
 out:
-	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
-		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
+	/* The rejects file is written even when the split fails. */
+	rc = load_rejects_commit(rj, run, rc, e);
 	bykey_release(&b);
 	if (dir_open)
 		atomic_dir_abort(&b.dir);

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "load_common.h"
 #include "target.h"
 #include "warehouse.h"
 
@@ -60,18 +61,11 @@ static const struct field_spec dim_fields[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-struct dim_col {
-	const char *name;
-	enum wh_type type;
-	int in;			/* input column index */
-	int nk;			/* part of the natural key */
-};
-
 struct dim_load {
 	struct task_run *run;
 	const char *table, *sk;
 	int scd2;
-	struct dim_col *cols;	/* natural key columns first, then the rest */
+	struct load_column *cols; /* natural key columns first, then the rest */
 	size_t ncols, nnk;
 	sqlite3 *db;
 	sqlite3_stmt *ins, *upd, *close_st;
@@ -101,17 +95,6 @@ scd2_of(const char *history)
 	return history && !strcmp(history, "scd2");
 }
 
-static void
-add_col(struct dim_load *d, const char *name, enum wh_type t, int nk)
-{
-	d->cols = xrealloc(d->cols, (d->ncols + 1) * sizeof(*d->cols));
-	d->cols[d->ncols].name = name;
-	d->cols[d->ncols].type = t;
-	d->cols[d->ncols].in = -1;
-	d->cols[d->ncols].nk = nk;
-	d->ncols++;
-}
-
 /*
  * The table's columns: natural key columns first (typed from columns:,
  * text when not declared there), then the other declared columns.
@@ -131,7 +114,7 @@ plan_columns(struct dim_load *d)
 
 		if (ts)
 			wh_type_parse(ts, &t);
-		add_col(d, name, t, 1);
+		load_add_column(&d->cols, &d->ncols, name, t, -1);
 	}
 	d->nnk = d->ncols;
 	for (j = 0; j < cols->n; j++) {
@@ -143,7 +126,8 @@ plan_columns(struct dim_load *d)
 		if (i < d->nnk)
 			continue;
 		wh_type_parse(cols->items[j]->str, &t);
-		add_col(d, cols->keys[j]->str, t, 0);
+		load_add_column(&d->cols, &d->ncols, cols->keys[j]->str, t,
+			-1);
 	}
 }
 
@@ -157,7 +141,7 @@ map_input(struct dim_load *d, struct rec_reader *r, struct err *e)
 		if (d->cols[i].in < 0)
 			return err_set(e, -EINVAL, "task '%s': the input has no "
 				"column '%s' (named in %s)", d->run->task,
-				d->cols[i].name, d->cols[i].nk ? "natural_key"
+				d->cols[i].name, i < d->nnk ? "natural_key"
 				: "columns");
 	}
 	return 0;
@@ -171,16 +155,8 @@ create_table(struct dim_load *d, struct err *e)
 	int rc;
 
 	sb_init(&sql);
-	sb_adds(&sql, "CREATE TABLE ");
-	wh_quote_ident(&sql, d->table);
-	sb_adds(&sql, " (");
-	wh_quote_ident(&sql, d->sk);
-	sb_adds(&sql, " INTEGER PRIMARY KEY");
-	for (i = 0; i < d->ncols; i++) {
-		sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, d->cols[i].name);
-		sb_addf(&sql, " %s", wh_type_sql(d->cols[i].type));
-	}
+	load_sql_create(&sql, d->table, d->sk, "INTEGER PRIMARY KEY", d->cols,
+		d->ncols);
 	if (d->scd2)
 		sb_adds(&sql, ", valid_from TEXT NOT NULL, valid_to TEXT,"
 			" current INTEGER NOT NULL");
@@ -223,13 +199,10 @@ check_table(struct dim_load *d, struct err *e)
 			d->table, d->sk);
 		goto out;
 	}
-	for (i = 0; i < d->ncols; i++)
-		if (wh_strv_find(names, d->cols[i].name) < 0) {
-			rc = err_set(e, -EINVAL, "task '%s': table '%s' exists "
-				"but has no column '%s'", d->run->task, d->table,
-				d->cols[i].name);
-			goto out;
-		}
+	rc = load_require_columns(d->run, names, d->table, d->cols, d->ncols,
+		e);
+	if (rc < 0)
+		goto out;
 	for (i = 0; d->scd2 && i < ARRAY_LEN(scd2_cols); i++)
 		if (wh_strv_find(names, scd2_cols[i]) < 0) {
 			rc = err_set(e, -EINVAL, "task '%s': table '%s' exists "
@@ -272,10 +245,7 @@ load_current(struct dim_load *d, struct err *e)
 	sb_init(&sql);
 	sb_adds(&sql, "SELECT ");
 	wh_quote_ident(&sql, d->sk);
-	for (i = 0; i < d->ncols; i++) {
-		sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, d->cols[i].name);
-	}
+	load_sql_names(&sql, d->cols, d->ncols);
 	sb_adds(&sql, " FROM ");
 	wh_quote_ident(&sql, d->table);
 	sb_adds(&sql, " WHERE ");
@@ -435,19 +405,10 @@ prepare_statements(struct dim_load *d, struct err *e)
 	int rc;
 
 	sb_init(&sql);
-	sb_adds(&sql, "INSERT INTO ");
-	wh_quote_ident(&sql, d->table);
-	sb_adds(&sql, " (");
-	wh_quote_ident(&sql, d->sk);
-	for (i = 0; i < d->ncols; i++) {
-		sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, d->cols[i].name);
-	}
+	load_sql_insert(&sql, d->table, d->sk, d->cols, d->ncols);
 	if (d->scd2)
 		sb_adds(&sql, ", valid_from, valid_to, current");
-	sb_adds(&sql, ") VALUES (?1");
-	for (i = 0; i < d->ncols; i++)
-		sb_addf(&sql, ", ?%zu", i + 2);
+	load_sql_values(&sql, d->ncols);
 	if (d->scd2)
 		sb_addf(&sql, ", ?%zu, NULL, 1", d->ncols + 2);
 	sb_adds(&sql, ")");
@@ -527,15 +488,12 @@ check_record(void *ctx, const struct record *rec, char **why)
 	for (i = 0; i < d->ncols; i++) {
 		int in = d->cols[i].in;
 
-		if (d->cols[i].nk && rec->lens[in] == 0)
+		if (i < d->nnk && rec->lens[in] == 0)
 			empty++;
 		if (wh_canon_text(i < d->nnk ? &d->key : &d->val,
 		    d->cols[i].type, rec->fields[in], rec->lens[in]) < 0) {
-			*why = xasprintf("column '%s': '%.*s' is not %s %s",
-				d->cols[i].name, (int)(rec->lens[in] > 60 ? 60
-				: rec->lens[in]), rec->fields[in],
-				d->cols[i].type == WH_INTEGER ? "an" : "a",
-				wh_type_name(d->cols[i].type));
+			*why = load_type_mismatch(&d->cols[i],
+				rec->fields[in], rec->lens[in]);
 			return 1;
 		}
 	}
@@ -609,7 +567,6 @@ dim_run(struct task_run *run, struct err *e)
 	struct rec_reader *r = NULL;
 	struct rejects *rj = NULL;
 	char *rj_path = NULL;
-	struct err e2;
 	int rc;
 
 	static const char *const required[] = { "input", "database", "table",
@@ -638,14 +595,7 @@ dim_run(struct task_run *run, struct err *e)
 		rc = map_input(&d, r, e);
 	if (rc < 0)
 		goto out;
-	rj_path = wh_rejects_path(run, d.table);
-	rc = rejects_open(&rj, rj_path, e);
-	if (rc < 0)
-		goto out;
-	rc = wh_open(run, run->database ? run->database
-		: task_run_str(run, "database"), &d.db, e);
-	if (rc == 0)
-		rc = wh_begin(d.db, e);
+	rc = load_begin(run, d.table, &rj_path, &rj, &d.db, e);
 	if (rc == 0)
 		rc = wh_table_exists(d.db, d.table, e);
 	if (rc == 0)
@@ -661,21 +611,10 @@ dim_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = wh_each_record(run, r, rj, check_record, apply_record,
 			&d, e);
-	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
-	    run->records_in, wh_reject_ratio(run)))
-		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
-			"rejected, more than max_reject_ratio %g allows (see "
-			"'%s')", run->task, (long long)run->records_rejected,
-			(long long)run->records_in, wh_reject_ratio(run),
-			rj_path);
 	if (rc == 0)
-		rc = wh_mark(d.db, run, wh_target_table(run), run->records_out, e);
-	if (rc == 0)
-		rc = wh_commit(d.db, e);
+		rc = load_finish(d.db, run, rj_path, e);
 out:
-	/* The rejects file is written even when the load fails. */
-	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
-		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
+	rc = load_rejects_commit(rj, run, rc, e);
 	dim_release(&d);
 	rec_reader_free(r);
 	free(rj_path);

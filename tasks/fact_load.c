@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "load_common.h"
 #include "warehouse.h"
 
 static const struct field_spec fact_fields[] = {
@@ -66,19 +67,13 @@ struct lookup {
 	int line, column;	/* the lookup's position in the DAG file, or 0 */
 };
 
-struct fact_col {
-	const char *name;
-	enum wh_type type;
-	int in;			/* input index, or -1 */
-	int lookup;		/* lookup index, or -1 */
-};
-
 struct fact_load {
 	struct task_run *run;
 	const char *table, *pcol, *database;
 	struct lookup *lk;
 	size_t nlk;
-	struct fact_col *cols;
+	struct load_column *cols;	/* in: -1 for a lookup's column */
+	int *col_lookup;	/* per column: its lookup's index, or -1 */
 	size_t ncols;
 	sqlite3 *db;
 	sqlite3_stmt *ins;
@@ -178,12 +173,11 @@ static void
 add_col(struct fact_load *f, const char *name, enum wh_type t, int in,
 	int lookup)
 {
-	f->cols = xrealloc(f->cols, (f->ncols + 1) * sizeof(*f->cols));
-	f->cols[f->ncols].name = name;
-	f->cols[f->ncols].type = t;
-	f->cols[f->ncols].in = in;
-	f->cols[f->ncols].lookup = lookup;
-	f->ncols++;
+	size_t i = load_add_column(&f->cols, &f->ncols, name, t, in);
+
+	f->col_lookup = xrealloc(f->col_lookup, f->ncols *
+		sizeof(*f->col_lookup));
+	f->col_lookup[i] = lookup;
 }
 
 /*
@@ -447,7 +441,6 @@ ensure_table(struct fact_load *f, struct err *e)
 {
 	char **names = NULL, **types = NULL;
 	struct strbuf sql;
-	size_t i;
 	int rc, pk;
 
 	rc = wh_table_exists(f->db, f->table, e);
@@ -455,29 +448,19 @@ ensure_table(struct fact_load *f, struct err *e)
 		return rc;
 	if (rc == 1) {
 		rc = wh_table_columns(f->db, f->table, &names, &types, &pk, e);
-		for (i = 0; rc == 0 && i <= f->ncols; i++) {
-			const char *c = i < f->ncols ? f->cols[i].name : f->pcol;
-
-			if (wh_strv_find(names, c) < 0)
-				rc = err_set(e, -EINVAL, "task '%s': table '%s' "
-					"exists but has no column '%s'",
-					f->run->task, f->table, c);
-		}
+		if (rc == 0)
+			rc = load_require_columns(f->run, names, f->table,
+				f->cols, f->ncols, e);
+		if (rc == 0)
+			rc = load_require_column(f->run, names, f->table,
+				f->pcol, e);
 		wh_strv_free(names);
 		wh_strv_free(types);
 		return rc;
 	}
 	sb_init(&sql);
-	sb_adds(&sql, "CREATE TABLE ");
-	wh_quote_ident(&sql, f->table);
-	sb_adds(&sql, " (");
-	wh_quote_ident(&sql, f->pcol);
-	sb_adds(&sql, " TEXT NOT NULL");
-	for (i = 0; i < f->ncols; i++) {
-		sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, f->cols[i].name);
-		sb_addf(&sql, " %s", wh_type_sql(f->cols[i].type));
-	}
+	load_sql_create(&sql, f->table, f->pcol, "TEXT NOT NULL", f->cols,
+		f->ncols);
 	/* The index makes replacing one partition cost that partition only. */
 	sb_addf(&sql, "); CREATE INDEX \"%s_%s\" ON ", f->table, f->pcol);
 	wh_quote_ident(&sql, f->table);
@@ -493,21 +476,11 @@ static int
 prepare_insert(struct fact_load *f, struct err *e)
 {
 	struct strbuf sql;
-	size_t i;
 	int rc;
 
 	sb_init(&sql);
-	sb_adds(&sql, "INSERT INTO ");
-	wh_quote_ident(&sql, f->table);
-	sb_adds(&sql, " (");
-	wh_quote_ident(&sql, f->pcol);
-	for (i = 0; i < f->ncols; i++) {
-		sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, f->cols[i].name);
-	}
-	sb_adds(&sql, ") VALUES (?1");
-	for (i = 0; i < f->ncols; i++)
-		sb_addf(&sql, ", ?%zu", i + 2);
+	load_sql_insert(&sql, f->table, f->pcol, f->cols, f->ncols);
+	load_sql_values(&sql, f->ncols);
 	sb_adds(&sql, ")");
 	rc = wh_prepare(f->db, sql.buf, &f->ins, e);
 	sb_release(&sql);
@@ -592,29 +565,27 @@ bind_record(void *ctx, const struct record *rec, char **why)
 	size_t i;
 
 	for (i = 0; i < f->ncols; i++) {
-		const struct fact_col *c = &f->cols[i];
+		const struct load_column *c = &f->cols[i];
+		int lookup = f->col_lookup[i];
 		struct lookup *k;
 		int64_t sk;
 		int found;
 
-		if (c->lookup < 0) {
+		if (lookup < 0) {
 			const char *v = rec->fields[c->in];
 			size_t len = rec->lens[c->in];
 
 			if (c->type != WH_TEXT && !wh_value_fits(c->type, v, len)) {
-				*why = xasprintf("column '%s': '%.*s' is not %s %s",
-					c->name, (int)(len > 60 ? 60 : len), v,
-					c->type == WH_INTEGER ? "an" : "a",
-					wh_type_name(c->type));
+				*why = load_type_mismatch(c, v, len);
 				return 1;
 			}
 			wh_bind(f->ins, (int)i + 2, c->type, v, len, 0);
 			continue;
 		}
-		k = &f->lk[c->lookup];
+		k = &f->lk[lookup];
 		if (rec->prepared) {
-			found = (int)rec->prepared[2 * c->lookup];
-			sk = rec->prepared[2 * c->lookup + 1];
+			found = (int)rec->prepared[2 * lookup];
+			sk = rec->prepared[2 * lookup + 1];
 		} else {
 			found = resolve(k, rec, &f->key, &sk);
 		}
@@ -663,6 +634,7 @@ fact_release(struct fact_load *f)
 	}
 	free(f->lk);
 	free(f->cols);
+	free(f->col_lookup);
 	sqlite3_finalize(f->ins);
 	wh_rollback(f->db);
 	wh_close(f->db, 1);
@@ -677,7 +649,6 @@ fact_run(struct task_run *run, struct err *e)
 	struct rec_reader *r = NULL;
 	struct rejects *rj = NULL;
 	char *rj_path = NULL;
-	struct err e2;
 	size_t i;
 	int rc;
 
@@ -706,12 +677,7 @@ fact_run(struct task_run *run, struct err *e)
 		rc = plan_columns(&f, r, e);
 	if (rc < 0)
 		goto out;
-	rj_path = wh_rejects_path(run, f.table);
-	rc = rejects_open(&rj, rj_path, e);
-	if (rc == 0)
-		rc = wh_open(run, f.database, &f.db, e);
-	if (rc == 0)
-		rc = wh_begin(f.db, e);
+	rc = load_begin(run, f.table, &rj_path, &rj, &f.db, e);
 	for (i = 0; rc == 0 && i < f.nlk; i++)
 		rc = load_lookup(&f, &f.lk[i], e);
 	if (rc == 0)
@@ -725,17 +691,8 @@ fact_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = wh_each_record(run, r, rj, bind_record, insert_record,
 			&f, e);
-	if (rc == 0 && wh_too_many_rejects(run->records_rejected,
-	    run->records_in, wh_reject_ratio(run)))
-		rc = err_set(e, -EINVAL, "task '%s': %lld of %lld records "
-			"rejected, more than max_reject_ratio %g allows (see "
-			"'%s')", run->task, (long long)run->records_rejected,
-			(long long)run->records_in, wh_reject_ratio(run),
-			rj_path);
 	if (rc == 0)
-		rc = wh_mark(f.db, run, wh_target_table(run), run->records_out, e);
-	if (rc == 0)
-		rc = wh_commit(f.db, e);
+		rc = load_finish(f.db, run, rj_path, e);
 	for (i = 0; rc == 0 && i < f.nlk; i++)
 		if (f.lk[i].misses)
 			fprintf(run->log, "fact-load: %lld keys missing from "
@@ -743,8 +700,8 @@ fact_run(struct task_run *run, struct err *e)
 				f.lk[i].dim, f.lk[i].unknown ?
 				" (loaded as the unknown member 0)" : "");
 out:
-	if (rj && rejects_commit(rj, &e2) < 0 && rc == 0)
-		rc = err_set(e, e2.code, "task '%s': %s", run->task, e2.msg);
+	/* The rejects file is written even when the load fails. */
+	rc = load_rejects_commit(rj, run, rc, e);
 	/* First the reader: its thread may still be using the maps. */
 	rec_reader_free(r);
 	fact_release(&f);

@@ -1,0 +1,96 @@
+/*
+ * What the load kinds (by-key, dimension-load, fact-load) share around
+ * their record loop: the columns they load, the SQL that names them, the
+ * reason a value is rejected, the max_reject_ratio check and the end of a
+ * load (rejects file, marker row, commit).  The database side they share
+ * with sql is engine/warehouse.
+ */
+#ifndef DAG_LOAD_COMMON_H
+#define DAG_LOAD_COMMON_H
+
+#include <stddef.h>
+#include "warehouse.h"
+
+struct rejects;
+struct sqlite3;
+struct strbuf;
+struct task_run;
+
+/* One column a load writes: its name, declared type and input column. */
+struct load_column {
+	const char *name;
+	enum wh_type type;
+	int in;			/* input column index, or -1 */
+};
+
+/* Append a column to *cols (*n of them so far); returns its index. */
+size_t load_add_column(struct load_column **cols, size_t *n, const char *name,
+	enum wh_type type, int in);
+
+/* Append ", "c1", "c2", ..." (each name quoted). */
+void load_sql_names(struct strbuf *sql, const struct load_column *cols,
+	size_t n);
+/*
+ * Append 'CREATE TABLE "table" ("first" first_decl, "c1" TYPE, ...' and
+ * leave the list open for the caller's extra columns and ")".
+ */
+void load_sql_create(struct strbuf *sql, const char *table, const char *first,
+	const char *first_decl, const struct load_column *cols, size_t n);
+/*
+ * Append 'INSERT INTO "table" ("first", "c1", ...' and leave the list
+ * open; load_sql_values then appends ") VALUES (?1, ?2, ..." for first
+ * and n columns, also left open.
+ */
+void load_sql_insert(struct strbuf *sql, const char *table, const char *first,
+	const struct load_column *cols, size_t n);
+void load_sql_values(struct strbuf *sql, size_t n);
+
+/*
+ * Open what a warehouse load writes to, in order: its rejects file
+ * (*rj_path, from wh_rejects_path, is the caller's to free), its database
+ * (the run's, else the database: field; *db for wh_close) and the load's
+ * write transaction.  0 or -errno with e filled.
+ */
+int load_begin(const struct task_run *run, const char *table, char **rj_path,
+	struct rejects **rj, struct sqlite3 **db, struct err *e);
+
+/*
+ * An existing table (its column names from wh_table_columns) must hold
+ * column name: 0, or -EINVAL naming the task, the table and the column.
+ */
+int load_require_column(const struct task_run *run, char *const *names,
+	const char *table, const char *name, struct err *e);
+/* The same for every column of cols. */
+int load_require_columns(const struct task_run *run, char *const *names,
+	const char *table, const struct load_column *cols, size_t n,
+	struct err *e);
+
+/*
+ * The reject reason of value v (len bytes) that does not fit column c:
+ * "column 'c': 'v' is not an integer" (v cut at 60 bytes).  Caller frees.
+ */
+char *load_type_mismatch(const struct load_column *c, const char *v,
+	size_t len);
+
+/*
+ * -EINVAL when run rejected more records than its max_reject_ratio
+ * allows (the message names the rejects file rj_path), else 0.
+ */
+int load_check_reject_ratio(const struct task_run *run, const char *rj_path,
+	struct err *e);
+
+/*
+ * End a warehouse load that went well so far: the reject ratio check,
+ * the marker row of its table target (records_out rows), the commit.
+ */
+int load_finish(struct sqlite3 *db, struct task_run *run, const char *rj_path,
+	struct err *e);
+
+/*
+ * Commit the rejects file rj (when open), which is written even when the
+ * load failed: returns rc, or the commit's error when rc is 0.
+ */
+int load_rejects_commit(struct rejects *rj, const struct task_run *run,
+	int rc, struct err *e);
+
+#endif
