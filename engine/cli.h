@@ -46,12 +46,16 @@ struct cli_list {
 struct cli_opts {
 	const char *dags, *state, *date, *from, *to, *days_back, *jobs;
 	const char *attempt, *format;
+	const char *at;		/* --at REV: the DAG file at a git revision */
 	const char *listen, *token_file, *web;	/* serve */
 	struct cli_list force;	/* --force TASK... */
 	struct cli_list params;	/* --param NAME=VALUE... */
 	/* Where instances run (engine/exec_slurm.h). */
 	const char *executor, *partition, *account;
 	struct cli_list sbatch_options;	/* --sbatch-option OPT... */
+	struct cli_list tasks;	/* status --task NAME... */
+	struct cli_list only;	/* status --only STATE... */
+	int compact;		/* status --compact */
 	int json, reverse, yes, downstream, fsync, help, print, rerun_stale;
 	char **args;		/* the operands, in order */
 	int n_args;
@@ -74,6 +78,17 @@ void cli_opts_release(struct cli_opts *o);
  * found or has errors.
  */
 struct dag *cli_load_dag(const char *arg, const char *dags_dir);
+
+/*
+ * The git provenance of the DAG named by arg as cli_load_dag loads it:
+ * with --at, the revision's commit (not dirty); else the file's
+ * repository's HEAD and whether the file differs from it.  1 with *p
+ * filled, 0 when the file is in no repository (or the repository cannot
+ * be read: a warning says why, and the run goes on without it).
+ */
+struct gitrepo_prov;
+int cli_dag_provenance(const char *arg, const char *dags_dir,
+	struct gitrepo_prov *p);
 
 /*
  * Whether cli_load_dag prints load warnings (off by default): set once by
@@ -102,13 +117,8 @@ const char *cli_command_nearest(const char *name);
 /* The state database path: --state, else $DAG_STATE, else .dag-state/state.db. */
 const char *cli_state_path(const char *opt);
 
-/*
- * "Now" in unix seconds: $DAG_NOW (unix seconds, or an ISO date-time such
- * as 2026-11-01T12:00:00Z or +01:00; UTC when no offset) so tests can pin
- * the clock, else the system clock.
- */
-#include <stdint.h>
-int64_t cli_now(void);
+/* "Now": cli_now(), in engine/clock.h. */
+#include "clock.h"
 
 /*
  * Parse the value v of option opt as a whole number of at least min into
@@ -188,5 +198,7 @@ char *cmd_graph_json(const struct dag *dag);
 int cmd_scheduler(int argc, char **argv);
 /* Hidden worker mode: one resolved built-in instance (engine/cmd_run_instance.c). */
 int cmd_run_instance(int argc, char **argv);
+/* Hidden: a long-lived worker of the scheduler (engine/exec_worker.c). */
+int cmd_worker(int argc, char **argv);
 
 #endif

@@ -124,6 +124,21 @@ struct executor {
 
 /* The local process pool: vfork+exec for commands, fork for built-ins. */
 extern const struct exec_ops exec_local;
+/*
+ * Long-lived worker processes for built-ins, the local pool for commands
+ * (engine/exec_worker.c).
+ */
+extern const struct exec_ops exec_worker;
+/*
+ * The executor of a run on this machine: the workers, or the local pool
+ * alone when DAG_EXECUTOR=local.  NULL with e filled for another value.
+ */
+const struct exec_ops *exec_default(struct err *e);
+/*
+ * "dag-cli __worker": serve requests on fd 3 until it reads EOF; the
+ * process's exit status.
+ */
+int worker_main(void);
 
 /*
  * Did the attempt succeed (exit 0, no signal, no timeout, rc 0)?

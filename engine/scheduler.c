@@ -891,7 +891,9 @@ open_executor(struct sched *s, size_t jobs, struct err *e)
 	const struct sched_options *o = s->o;
 	int rc;
 
-	s->x.ops = o->executor ? o->executor : &exec_local;
+	s->x.ops = o->executor ? o->executor : exec_default(e);
+	if (!s->x.ops)
+		return e->code;
 	s->x.loop = &s->loop;
 	s->x.slots = jobs;
 	s->x.kill_grace_ms = o->kill_grace_ms;

@@ -597,7 +597,7 @@ dim_release(struct dim_load *d)
 	sqlite3_finalize(d->upd);
 	sqlite3_finalize(d->close_st);
 	wh_rollback(d->db);
-	sqlite3_close(d->db);
+	wh_close(d->db, 1);
 	sb_release(&d->key);
 	sb_release(&d->val);
 	free(d->cols);
