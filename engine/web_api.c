@@ -857,6 +857,26 @@ arg_value(const char *args, const char *name, char *out, size_t n)
 	return -1;
 }
 
+/*
+ * The dates a `--days-back N` run covered, as it resolved them when it
+ * started (at started_s): N days before its today, to its today; both ""
+ * when n does not parse.  n may be from's buffer.
+ */
+static void
+days_back_range(const struct dag *dag, char *n, int64_t started_s, char *from,
+	char *to, size_t size)
+{
+	char *end;
+	long v = strtol(n, &end, 10);
+	int ok = end != n && !*end && v >= 0;
+	struct err e;
+
+	err_clear(&e);
+	if (!ok || cli_days_back(dag, 0, started_s, to, size, &e) < 0 ||
+	    cli_days_back(dag, v, started_s, from, size, &e) < 0)
+		from[0] = to[0] = '\0';
+}
+
 static json_t *
 run_progress(struct web_req *r, struct web_dag *d, sqlite3_stmt *q,
 	int64_t now_ms)
@@ -881,6 +901,9 @@ run_progress(struct web_req *r, struct web_dag *d, sqlite3_stmt *q,
 		args = "";
 	if (arg_value(args, "--date", from, sizeof(from)) == 0)
 		strcpy(to, from);
+	else if (arg_value(args, "--days-back", from, sizeof(from)) == 0)
+		days_back_range(d->dag, from, started / 1000, from, to,
+			sizeof(to));
 	else if (arg_value(args, "--from", from, sizeof(from)) < 0 ||
 	    arg_value(args, "--to", to, sizeof(to)) < 0)
 		from[0] = to[0] = '\0';
