@@ -292,7 +292,8 @@ status_compact(const struct view *v)
 				}
 				st = v->s->inst[in].state;
 				if (v->tty)
-					printf("%s%c\033[0m", colour[st], glyph[st]);
+					printf("%s%c\033[0m", colour[st],
+						glyph[st]);
 				else
 					putchar(glyph[st]);
 			}
@@ -337,13 +338,14 @@ flip_widths(const struct view *v, size_t *col, size_t *name_w)
 	for (k = 0; k < g->n_inst; k++) {
 		size_t len = strlen(inst_state_name(v->s->inst[k].state));
 		size_t nl = strlen(g->dag->tasks[g->inst[k].task].name);
+		size_t *c = &col[g->inst[k].part];
 
 		if (!shown(v, k))
 			continue;
-		if (!col[g->inst[k].part])
-			col[g->inst[k].part] = strlen(g->parts[g->inst[k].part].id);
-		if (len > col[g->inst[k].part])
-			col[g->inst[k].part] = len;
+		if (!*c)
+			*c = strlen(g->parts[g->inst[k].part].id);
+		if (len > *c)
+			*c = len;
 		if (nl > *name_w)
 			*name_w = nl;
 	}

@@ -394,7 +394,8 @@ text_waiting(struct sched *s, FILE *fp, const size_t *count)
 		if (r.v[i].count)
 			fprintf(fp, "%s blocked: %s %s %s%s\n",
 				grouped(r.v[i].count, b), task, part,
-				abs ? "missing: " : "is waiting", abs ? abs : "");
+				abs ? "missing: " : "is waiting",
+				abs ? abs : "");
 		else
 			fprintf(fp, "waiting: %s %s: external input missing"
 				"%s%s\n", task, part, abs ? " " : "",
