@@ -160,6 +160,8 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 		if (rc < 0)
 			goto fail;
 	}
+	if (rq->command && x->mark && !l->pool.env)
+		pool_set_mark(&l->pool, x->mark);
 	if (rq->command)
 		rc = pool_job_spawn_shell(job, rq->command, rq->log_fd,
 			rq->timeout_ms, e);
@@ -169,6 +171,9 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 	if (rc < 0)
 		goto fail;
 	job->data = j;
+	/* A built-in's child starts no program and dies with the scheduler. */
+	if (rq->pgid)
+		*rq->pgid = rq->command ? (long)job->pid : 0;
 	return 0;
 fail:
 	publish_discard(j->tmp);

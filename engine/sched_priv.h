@@ -49,6 +49,7 @@ struct sched {
 	uv_loop_t loop;
 	struct executor x;
 	int x_open;		/* x was opened: close it */
+	char *mark;		/* x.mark: this run's DAG_CLI_RUN (run_mark) */
 	struct sinst *si;
 	uint32_t *roff;		/* reverse edges: dependants of i are */
 	uint32_t *rdeps;	/* rdeps[roff[i] .. roff[i+1]] */
