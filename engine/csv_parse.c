@@ -363,7 +363,7 @@ jsonl_parse(struct rec_reader *r, struct record *rec, int header)
 		rec->reject = "empty line";
 		goto out;
 	}
-	o = json_loadb(s, n, 0, &jerr);
+	o = jtext_load(s, n, 0, &jerr);
 	if (!o) {
 		snprintf(r->reason, sizeof(r->reason), "invalid JSON: %s "
 			"(column %d)", jerr.text, jerr.column);

@@ -8,8 +8,10 @@
 #include "config.h"
 #include "jtext.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -51,6 +53,19 @@ json_string_out(const char *s, size_t n, struct strbuf *sb)
 	}
 	sb_add(sb, s + run, n - run);
 	sb_addc(sb, '"');
+}
+
+/*
+ * A number jansson cannot hold (an integer beyond 64 bits, a real beyond
+ * a double's range) travels through its tree as a string: a NUL, then the
+ * number's text.  No string of the input can look like that, because
+ * jtext_load refuses \u0000 in strings.
+ */
+static int
+is_big_number(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) > 1 &&
+		json_string_value(v)[0] == '\0';
 }
 
 /* The shortest text that reads back as the same double. */
@@ -148,6 +163,11 @@ json_compact(const json_t *v, struct strbuf *sb)
 		sb_addc(sb, ']');
 		break;
 	case JSON_STRING:
+		if (is_big_number(v)) {
+			sb_add(sb, json_string_value(v) + 1,
+				json_string_length(v) - 1);
+			break;
+		}
 		json_string_out(json_string_value(v), json_string_length(v), sb);
 		break;
 	case JSON_INTEGER:
@@ -272,10 +292,140 @@ jtext_value(const struct json_t *v, struct strbuf *sb)
 {
 	if (!v || json_is_null(v))
 		return;
-	if (json_is_string(v)) {
+	if (json_is_string(v) && !is_big_number(v)) {
 		sb_add(sb, json_string_value(v), json_string_length(v));
 		return;
 	}
 	json_compact(v, sb);
 }
 
+
+/* ------------------------------------------------------------ loading */
+
+/* The length of the JSON number at p (0 when there is none). */
+static size_t
+number_len(const char *p, const char *e)
+{
+	const char *s = p;
+
+	if (p < e && *p == '-')
+		p++;
+	if (p < e && *p == '0') {
+		p++;
+	} else if (p < e && *p >= '1' && *p <= '9') {
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		return 0;
+	}
+	if (p < e && *p == '.') {
+		if (++p >= e || *p < '0' || *p > '9')
+			return 0;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return 0;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return (size_t)(p - s);
+}
+
+/* Would jansson refuse this number as out of range? */
+static int
+number_too_big(const char *p, size_t n)
+{
+	char buf[512], *end;
+
+	if (n >= sizeof(buf))
+		return 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	errno = 0;
+	if (strpbrk(buf, ".eE")) {
+		double d = strtod(buf, &end);
+
+		return errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
+	}
+	(void)strtoll(buf, &end, 10);
+	return errno == ERANGE;
+}
+
+/*
+ * The text again with every out-of-range number turned into a string
+ * holding a NUL and its text; NULL, with err filled, when a string of
+ * the input holds \u0000.
+ */
+static char *
+wrap_big_numbers(const char *text, size_t n, size_t *outn, json_error_t *err)
+{
+	const char *p = text, *e = text + n;
+	struct strbuf sb;
+
+	sb_init(&sb);
+	while (p < e) {
+		size_t k;
+
+		if (*p == '"') {
+			const char *s = p++;
+
+			while (p < e && *p != '"') {
+				if (*p == '\\' && p + 1 < e) {
+					if (p[1] == 'u' && e - p >= 6 &&
+					    !memcmp(p + 2, "0000", 4)) {
+						snprintf(err->text,
+							sizeof(err->text), "%s",
+							"\\u0000 is not allowed");
+						sb_release(&sb);
+						return NULL;
+					}
+					p++;
+				}
+				p++;
+			}
+			if (p < e)
+				p++;
+			sb_add(&sb, s, (size_t)(p - s));
+			continue;
+		}
+		if ((*p == '-' || (*p >= '0' && *p <= '9')) &&
+		    (k = number_len(p, e)) && number_too_big(p, k)) {
+			sb_adds(&sb, "\"\\u0000");
+			sb_add(&sb, p, k);
+			sb_addc(&sb, '"');
+			p += k;
+			continue;
+		}
+		sb_addc(&sb, *p++);
+	}
+	*outn = sb.len;
+	return sb.buf ? sb.buf : xstrdup("");
+}
+
+static int
+is_range_error(const json_error_t *err)
+{
+	return strstr(err->text, "too big") || strstr(err->text, "overflow");
+}
+
+struct json_t *
+jtext_load(const char *text, size_t n, size_t flags, json_error_t *err)
+{
+	json_t *v = json_loadb(text, n, flags, err);
+	char *wrapped;
+	size_t wn;
+
+	if (v || !is_range_error(err))
+		return v;
+	wrapped = wrap_big_numbers(text, n, &wn, err);
+	if (!wrapped)
+		return NULL;
+	v = json_loadb(wrapped, wn, flags | JSON_ALLOW_NUL, err);
+	free(wrapped);
+	return v;
+}

@@ -7,13 +7,22 @@
 
 #include "util.h"
 
-struct json_t;
+#include <jansson.h>
 
 /*
  * Append the text a JSON value stands for: a string its text, a number or
  * boolean its JSON text, an object or array its compact JSON, null nothing.
  */
 void jtext_value(const struct json_t *v, struct strbuf *sb);
+
+/*
+ * Parse JSON text like json_loadb, but keep numbers beyond jansson's range
+ * (integers past 64 bits, reals past a double's range): jtext_value gives
+ * them back as their own text.  \u0000 in a string is refused, as
+ * json_loadb refuses it: a record's values are C strings.
+ */
+struct json_t *jtext_load(const char *text, size_t n, size_t flags,
+	json_error_t *err);
 
 /*
  * Route jansson's allocations to a bump arena while a data task runs:

@@ -455,7 +455,7 @@ apply_json(struct rules *rs, struct rule *r, int s)
 	}
 	if (apply_json_fast(rs, r, s) == 0)
 		return NULL;
-	root = json_loadb(rs->vp[s], rs->vn[s], JSON_DECODE_ANY, &jerr);
+	root = jtext_load(rs->vp[s], rs->vn[s], JSON_DECODE_ANY, &jerr);
 	if (!root)
 		return reject(rs, r, "column '%s' is not JSON: %s", r->col,
 			jerr.text);

@@ -94,7 +94,7 @@ json_oracle(struct rules *rs, const char *v, size_t n)
 	if (memchr(v, 0, n) || !utf8_ok((const unsigned char *)v, n))
 		return;
 	rc = rules_apply(rs, f, l, &out, &ol, &why, &e);
-	root = n ? json_loadb(v, n, JSON_DECODE_ANY, &jerr) : NULL;
+	root = n ? jtext_load(v, n, JSON_DECODE_ANY, &jerr) : NULL;
 	if (n == 0)
 		return;
 	if (!root) {

@@ -131,6 +131,38 @@ test_expect_success 'JSON that does not parse rejects the record' '
 	test_cmp expect j.out.csv.rejects.csv
 '
 
+test_expect_success 'json: numbers beyond 64 bits or a double keep their text' '
+	cat >in.jsonl <<-\EOF &&
+	{"id": 1, "p": {"n": 123456789012345678901234567890, "x": 1}}
+	{"id": 2, "p": {"n": -98765432109876543210, "x": 2}}
+	{"id": 3, "p": {"n": 1e999, "x": 3}}
+	{"id": 4, "p": {"n": -2.5E+400, "x": 4}}
+	{"id": 5, "p": {"n": 7, "s": "1e999 as a string", "x": 5}}
+	{"id": 6, "p": {"n": 8, "s": "nul\u0000inside", "x": 6}}
+	{"id": 99999999999999999999999, "p": {"n": 9, "x": 7}}
+	EOF
+	cat >t.yaml <<-\EOF &&
+	input: in.jsonl
+	format: jsonl
+	output: big.out.csv
+	max_reject_ratio: 1
+	rules:
+	  - json: {column: p, fields: {n: n, s: s}, rest: more}
+	EOF
+	helper run-kind clean t.yaml >out 2>log &&
+	cat >expect <<-\EOF &&
+	id,p,n,s,more
+	1,"{""n"":123456789012345678901234567890,""x"":1}",123456789012345678901234567890,,"{""x"":1}"
+	2,"{""n"":-98765432109876543210,""x"":2}",-98765432109876543210,,"{""x"":2}"
+	3,"{""n"":1e999,""x"":3}",1e999,,"{""x"":3}"
+	4,"{""n"":-2.5E+400,""x"":4}",-2.5E+400,,"{""x"":4}"
+	5,"{""n"":7,""s"":""1e999 as a string"",""x"":5}",7,1e999 as a string,"{""x"":5}"
+	99999999999999999999999,"{""n"":9,""x"":7}",9,,"{""x"":7}"
+	EOF
+	test_cmp expect big.out.csv &&
+	test_grep "^6,.*u0000 is not allowed" big.out.csv.rejects.csv
+'
+
 test_expect_success 'a rule naming a column the input lacks fails at run time' '
 	printf "a,b\n1,2\n" >in.csv &&
 	cat >t.yaml <<-\EOF &&

@@ -30,12 +30,15 @@ compile(const char *yaml)
 	return rs;
 }
 
-/* What jansson alone makes of text for path a.b (NULL: not JSON). */
+/*
+ * What jansson makes of text for path a.b (NULL: not JSON), through
+ * jtext_load, which only adds numbers beyond jansson's range.
+ */
 static char *
 by_jansson(const char *text, const char *const *path)
 {
 	json_error_t jerr;
-	json_t *root = json_loads(text, JSON_DECODE_ANY, &jerr);
+	json_t *root = jtext_load(text, strlen(text), JSON_DECODE_ANY, &jerr);
 	const json_t *v = root;
 	struct strbuf sb;
 
@@ -69,6 +72,8 @@ UNIT_TEST(json_rule_agrees_with_jansson)
 		"{\"event\": [\"a\", {\"b\": null}], \"ok\": 1}",
 		"{}",
 		"  {\"event\":\"\xf0\x9f\x8e\xb9\"}  ",
+		"{\"event\": 1e999, \"d\": {\"event\": -123456789012345678901}}",
+		"{\"event\": \"\\u0000\"}",
 	};
 	static const char *const p_event[] = { "event", NULL };
 	static const char *const p_deep[] = { "d", "event", NULL };
@@ -134,6 +139,30 @@ UNIT_TEST(json_rest_drops_taken_keys)
 	rules_free(rs);
 }
 
+UNIT_TEST(json_numbers_beyond_range_keep_their_text)
+{
+	struct rules *rs = compile("rules:\n"
+		"  - json: {column: j, fields: {e: event}, rest: props}\n"
+		"  - drop: j\n");
+	static const char *const hdr[] = { "j" };
+	const char *text = "{\"event\": -123456789012345678901234567890, "
+		"\"x\": [1E+999, 2]}";
+	char *f[1] = { (char *)text };
+	size_t l[1] = { strlen(text) };
+	char **out;
+	size_t *ol;
+	const char *why;
+	struct err e;
+
+	CHECK_INT(rules_bind(rs, hdr, 1, &e), ==, 0);
+	CHECK_INT(rules_apply(rs, f, l, &out, &ol, &why, &e), ==, 0);
+	CHECK_INT(ol[0], ==, strlen("-123456789012345678901234567890"));
+	CHECK(!memcmp(out[0], "-123456789012345678901234567890", ol[0]));
+	CHECK_INT(ol[1], ==, strlen("{\"x\":[1E+999,2]}"));
+	CHECK(!memcmp(out[1], "{\"x\":[1E+999,2]}", ol[1]));
+	rules_free(rs);
+}
+
 UNIT_TEST(reals_print_shortest)
 {
 	static const struct { double d; const char *s; } cases[] = {
@@ -168,4 +197,5 @@ UNIT_TEST(bind_names_the_rule)
 }
 
 UNIT_MAIN(json_rule_agrees_with_jansson, json_rest_drops_taken_keys,
+	json_numbers_beyond_range_keep_their_text,
 	reals_print_shortest, bind_names_the_rule)
