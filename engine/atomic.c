@@ -146,15 +146,9 @@ atomic_dir_commit(struct atomic_dir *ad, struct err *e)
 	/* fsync every file would be the caller's job; the marker comes last. */
 	rc = atomic_mark_success(ad->tmp, 1, e);
 	if (rc == 0)
-		rc = atomic_dir_clear(ad->path, e);
+		rc = atomic_dir_replace(ad->tmp, ad->path, e);
 	if (rc < 0)
 		goto out;
-	if (rename(ad->tmp, ad->path) < 0) {
-		rc = -errno;
-		err_set(e, rc, "cannot rename '%s' to '%s': %s", ad->tmp,
-			ad->path, strerror(-rc));
-		goto out;
-	}
 	fsync_parent(ad->path);
 out:
 	if (rc < 0)
@@ -188,19 +182,64 @@ out:
 	return rc;
 }
 
-int
-atomic_dir_clear(const char *path, struct err *e)
+static int
+rename_failed(const char *from, const char *to, struct err *e)
 {
-	struct stat st;
-	int rc;
+	return err_set(e, -errno, "cannot rename '%s' to '%s': %s", from, to,
+		strerror(errno));
+}
 
-	if (lstat(path, &st) < 0)
-		return 0;
-	rc = remove_tree(path);
-	if (rc < 0)
-		err_set(e, rc, "cannot remove the old '%s': %s", path,
-			strerror(-rc));
+/*
+ * Without an atomic exchange: the old directory moves aside whole (to a
+ * temporary name, so a kill leaves it for the next run to remove), then
+ * the new one is renamed in.  Between the two renames the target is
+ * missing, never partial.
+ */
+static int
+replace_in_two(const char *tmp, const char *path, struct err *e)
+{
+	char *aside = xasprintf("%s.old", tmp);
+	int rc = 0, moved = rename(path, aside) == 0;
+
+	if (!moved && errno != ENOENT) {
+		rc = rename_failed(path, aside, e);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		rc = rename_failed(tmp, path, e);
+		if (moved)
+			rename(aside, path);
+		goto out;
+	}
+	if (moved)
+		remove_tree(aside);
+out:
+	free(aside);
 	return rc;
+}
+
+int
+atomic_dir_replace(const char *tmp, const char *path, struct err *e)
+{
+#ifdef RENAME_EXCHANGE
+	/*
+	 * One system call swaps the two names: a reader of path sees the old
+	 * directory or the new one, never neither and never a part.  The
+	 * old one, now under the temporary name, is removed after.
+	 */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		remove_tree(tmp);
+		return 0;
+	}
+	if (errno == ENOENT) {
+		if (rename(tmp, path) < 0)
+			return rename_failed(tmp, path, e);
+		return 0;
+	}
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return rename_failed(tmp, path, e);
+#endif
+	return replace_in_two(tmp, path, e);
 }
 
 char *

@@ -39,9 +39,8 @@ char *atomic_tmp_name(const char *path);
 
 /*
  * A directory target: files are written into a temporary directory beside
- * path; commit writes _SUCCESS inside it, fsyncs, removes a previous
- * incomplete path (one without _SUCCESS) and renames the temporary
- * directory into place.
+ * path; commit writes _SUCCESS inside it, fsyncs and puts it in place of
+ * any earlier path (atomic_dir_replace).
  */
 struct atomic_dir {
 	char *path;	/* final directory, without trailing slash */
@@ -71,12 +70,15 @@ void atomic_remove_stale(const char *target, long pid);
  */
 int atomic_mark_success(const char *dir, int do_fsync, struct err *e);
 /*
- * Make room for a directory about to be renamed onto path: an earlier
- * directory there is incomplete (a complete target is never rewritten
- * but with --force, which replaces it whole), so it is removed.  0 or
- * -errno with e filled.
+ * Put the complete directory tmp at path.  An earlier directory there (an
+ * incomplete one, or a complete one that --force or a by-key rerun
+ * replaces) is moved away whole, never emptied in place, so a reader of
+ * path sees the old directory or the new one: exchanged in one rename
+ * where the file system can, else moved aside to a temporary name first
+ * (path is then missing for a moment).  The old one is removed after.
+ * 0, or -errno with e filled (tmp is then still there).
  */
-int atomic_dir_clear(const char *path, struct err *e);
+int atomic_dir_replace(const char *tmp, const char *path, struct err *e);
 
 /* Remove a directory tree (like rm -rf); 0 or -errno. */
 int remove_tree(const char *path);
