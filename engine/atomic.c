@@ -16,6 +16,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * The pid temporary names carry: set by a scheduler, inherited by the
+ * children it forks (0: each process its own).  Process-wide on purpose,
+ * like the log level: it describes the process, and a forked child must
+ * name its temporaries after the scheduler whose leases cover them.
+ */
+static long tmp_owner;
+
+void
+atomic_tmp_owner_set(long pid)
+{
+	tmp_owner = pid;
+}
+
 char *
 atomic_tmp_name(const char *path)
 {
@@ -24,7 +38,7 @@ atomic_tmp_name(const char *path)
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 
 	return xasprintf("%.*s.%s.tmp-%ld-XXXXXX", dirlen, path, base,
-		(long)getpid());
+		tmp_owner ? tmp_owner : (long)getpid());
 }
 
 int
@@ -260,21 +274,41 @@ atomic_tmp_path(const char *target, uint64_t seq)
 	return name;
 }
 
-void
-atomic_remove_stale(const char *target, long pid)
+/*
+ * Is name a temporary of pid for base: ".BASE.tmp-PID-*", or with
+ * side_files also a side file's (".BASE.SUFFIX.tmp-PID-*", e.g. by-key's
+ * rejects)?
+ */
+static int
+is_stale(const char *name, const char *base, const char *tag,
+	int side_files)
 {
-	char *path = strip_slash(target), *dir, *prefix, *slash;
+	size_t n = strlen(base);
+
+	if (name[0] != '.' || strncmp(name + 1, base, n) || name[n + 1] != '.')
+		return 0;
+	if (!strncmp(name + n + 1, tag, strlen(tag)))
+		return 1;
+	return side_files && strstr(name + n + 1, tag) != NULL;
+}
+
+static void
+remove_stale(const char *target, long pid, int side_files)
+{
+	char *path = strip_slash(target), *dir, *tag, *slash;
+	const char *base;
 	struct dirent *de;
 	DIR *d;
 
 	slash = strrchr(path, '/');
 	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	prefix = xasprintf(".%s.tmp-%ld-", slash ? slash + 1 : path, pid);
+	base = slash ? slash + 1 : path;
+	tag = xasprintf(".tmp-%ld-", pid);
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		char *full;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
+		if (!is_stale(de->d_name, base, tag, side_files))
 			continue;
 		full = xasprintf("%s/%s", dir, de->d_name);
 		remove_tree(full);
@@ -282,9 +316,21 @@ atomic_remove_stale(const char *target, long pid)
 	}
 	if (d)
 		closedir(d);
-	free(prefix);
+	free(tag);
 	free(dir);
 	free(path);
+}
+
+void
+atomic_remove_stale(const char *target, long pid)
+{
+	remove_stale(target, pid, 1);
+}
+
+void
+atomic_remove_tmp(const char *target, long pid)
+{
+	remove_stale(target, pid, 0);
 }
 
 void

@@ -32,10 +32,18 @@ void atomic_abort(struct atomic_file *af);
 
 /*
  * The name a temporary sibling of path gets: ".BASE.tmp-PID-XXXXXX" in
- * path's directory, the X's made unique by the caller (mkstemp).  Caller
+ * path's directory, the X's made unique by the caller (mkstemp).  PID is
+ * the owner set with atomic_tmp_owner_set, else the writer's own.  Caller
  * frees.
  */
 char *atomic_tmp_name(const char *path);
+/*
+ * Name temporaries after pid from now on, in this process and the
+ * children it forks: a scheduler gives its own, so the temporaries its
+ * forked children leave when killed are found by the run that takes its
+ * leases over (atomic_remove_stale).  0: each process its own pid.
+ */
+void atomic_tmp_owner_set(long pid);
 
 /*
  * A directory target: files are written into a temporary directory beside
@@ -60,10 +68,16 @@ void atomic_dir_abort(struct atomic_dir *ad);
  */
 char *atomic_tmp_path(const char *target, uint64_t seq);
 /*
- * Remove the temporary names a writer with process id pid left beside
- * target (".BASE.tmp-PID-*": a killed scheduler's or worker's).
+ * Remove the temporary names a dead writer with process id pid left
+ * beside target: ".BASE.tmp-PID-*" and its side files'
+ * ".BASE.SUFFIX.tmp-PID-*" (a killed scheduler's or worker's).
  */
 void atomic_remove_stale(const char *target, long pid);
+/*
+ * Remove target's own temporaries of pid (".BASE.tmp-PID-*" only: a side
+ * file's name may be another running target's temporary).
+ */
+void atomic_remove_tmp(const char *target, long pid);
 /*
  * Write the empty _SUCCESS marker into directory dir (fsynced when
  * do_fsync).  0 or -errno with e filled.

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "instance.h"
 #include "pool.h"
 #include "publish.h"
@@ -28,7 +29,7 @@ struct local_job {
 	struct graph *g;
 	uint32_t inst;
 	int64_t now;
-	char *target;		/* commands with a temporary: where it goes */
+	char *target;		/* the instance's target, or NULL */
 	char *tmp;
 	int target_dir;
 	int fsync;
@@ -40,6 +41,12 @@ struct local {
 	struct executor *x;
 	struct pool pool;
 	struct local_job *jobs;	/* per slot */
+	/*
+	 * Targets of built-ins that did not succeed: their side files'
+	 * temporaries are removed at close, once nothing runs (such a name
+	 * may be another running target's own temporary).
+	 */
+	struct { char **v; size_t n, cap; } failed;
 };
 
 static void
@@ -109,6 +116,15 @@ on_job_exit(struct pool_job *job)
 	}
 	if (!res.published)
 		publish_discard(j->tmp);
+	/*
+	 * A built-in killed (a timeout, a stopped run) or failing leaves its
+	 * temporaries beside the target, named after this process.
+	 */
+	if (j->builtin && !exec_result_ok(&res) && j->target) {
+		atomic_remove_tmp(j->target, (long)getpid());
+		VEC_PUSH(l->failed, j->target);
+		j->target = NULL;
+	}
 	job_clear(j);
 	l->x->on_result(l->x, &res);
 }
@@ -153,8 +169,8 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 	j->builtin = !rq->command;
 	j->target_dir = rq->target_dir;
 	j->fsync = rq->fsync;
+	j->target = rq->target ? xstrdup(rq->target) : NULL;
 	if (rq->command && rq->tmp_target) {
-		j->target = xstrdup(rq->target);
 		j->tmp = xstrdup(rq->tmp_target);
 		rc = publish_prepare(j->tmp, j->target_dir, e);
 		if (rc < 0)
@@ -205,7 +221,13 @@ static void
 on_pool_closed(struct pool *p)
 {
 	struct local *l = p->data;
+	size_t i;
 
+	for (i = 0; i < l->failed.n; i++) {
+		atomic_remove_stale(l->failed.v[i], (long)getpid());
+		free(l->failed.v[i]);
+	}
+	free(l->failed.v);
 	free(l->jobs);
 	free(l);
 }

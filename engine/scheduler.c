@@ -930,6 +930,7 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 	s->pool_used = xcalloc(dag->n_pools + 1, sizeof(*s->pool_used));
 	s->last_dir = xcalloc(dag->n_tasks + 1, sizeof(*s->last_dir));
 	index_graph(s);
+	atomic_tmp_owner_set((long)getpid());
 	rc = open_executor(s, jobs, e);
 	if (rc < 0)
 		goto out;

@@ -71,6 +71,14 @@ test_expect_success 'kill -9 of the run, then a rerun: the program loads once' '
 	test_cmp expect data/2026-01-01
 '
 
+# Without the fix a program of the killed run would wait for ever.
+test_expect_success 'cleanup: no program of this test still runs' '
+	for p in $(sed -n "s/^started //p" side); do
+		kill -9 $p 2>/dev/null
+	done
+	true
+'
+
 test_expect_success 'a background grandchild does not outlive its command' '
 	cat >bg.yaml <<-\EOF &&
 	dag: bg
