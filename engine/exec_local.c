@@ -19,6 +19,7 @@
 
 #include "atomic.h"
 #include "instance.h"
+#include "logcap.h"
 #include "pool.h"
 #include "publish.h"
 
@@ -35,6 +36,7 @@ struct local_job {
 	int fsync;
 	int builtin;
 	int64_t started_ms;	/* unix ms */
+	struct log_cap log;	/* the attempt's log, kept under its cap */
 };
 
 struct local {
@@ -47,14 +49,19 @@ struct local {
 	 * may be another running target's own temporary).
 	 */
 	struct { char **v; size_t n, cap; } failed;
+	uv_timer_t log_timer;	/* looks at the running attempts' logs */
+	int64_t log_max;	/* DAG_LOG_MAX */
+	int closing;		/* handles still closing */
 };
 
 static void
 job_clear(struct local_job *j)
 {
+	log_cap_finish(&j->log);
 	free(j->target);
 	free(j->tmp);
 	memset(j, 0, sizeof(*j));
+	j->log.fd = -1;
 }
 
 /* The forked child: resolve and run the built-in kind, report. */
@@ -129,10 +136,22 @@ on_job_exit(struct pool_job *job)
 	l->x->on_result(l->x, &res);
 }
 
+static void
+on_log_timer(uv_timer_t *t)
+{
+	struct local *l = t->data;
+	size_t i;
+
+	for (i = 0; i < l->pool.n_slots; i++)
+		if (l->pool.jobs[i].pid)
+			log_cap_check(&l->jobs[i].log);
+}
+
 static int
 local_open(struct executor *x, struct err *e)
 {
 	struct local *l = xcalloc(1, sizeof(*l));
+	size_t i;
 	int rc;
 
 	l->x = x;
@@ -145,6 +164,16 @@ local_open(struct executor *x, struct err *e)
 	if (x->kill_grace_ms > 0)
 		l->pool.kill_grace_ms = x->kill_grace_ms;
 	l->jobs = xcalloc(l->pool.n_slots, sizeof(*l->jobs));
+	for (i = 0; i < l->pool.n_slots; i++)
+		l->jobs[i].log.fd = -1;
+	l->log_max = log_cap_max();
+	/* Cannot fail on an initialised loop; never keeps the loop alive. */
+	uv_timer_init(x->loop, &l->log_timer);
+	l->log_timer.data = l;
+	if (l->log_max > 0)
+		uv_timer_start(&l->log_timer, on_log_timer, LOG_CAP_EVERY_MS,
+			LOG_CAP_EVERY_MS);
+	uv_unref((uv_handle_t *)&l->log_timer);
 	x->priv = l;
 	return 0;
 }
@@ -169,6 +198,7 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 	j->builtin = !rq->command;
 	j->target_dir = rq->target_dir;
 	j->fsync = rq->fsync;
+	log_cap_init(&j->log, rq->log_fd, l->log_max);
 	j->target = rq->target ? xstrdup(rq->target) : NULL;
 	if (rq->command && rq->tmp_target) {
 		j->tmp = xstrdup(rq->tmp_target);
@@ -218,6 +248,21 @@ local_cancel_all(struct executor *x, int sig)
 }
 
 static void
+local_free(struct local *l)
+{
+	if (--l->closing)
+		return;
+	free(l->jobs);
+	free(l);
+}
+
+static void
+on_log_timer_closed(uv_handle_t *h)
+{
+	local_free(h->data);
+}
+
+static void
 on_pool_closed(struct pool *p)
 {
 	struct local *l = p->data;
@@ -228,8 +273,7 @@ on_pool_closed(struct pool *p)
 		free(l->failed.v[i]);
 	}
 	free(l->failed.v);
-	free(l->jobs);
-	free(l);
+	local_free(l);
 }
 
 static void
@@ -240,6 +284,8 @@ local_close(struct executor *x)
 	if (!l)
 		return;
 	x->priv = NULL;
+	l->closing = 2;
+	uv_close((uv_handle_t *)&l->log_timer, on_log_timer_closed);
 	pool_close(&l->pool, on_pool_closed);
 }
 
