@@ -64,6 +64,12 @@ static const struct opt_spec opt_specs[] = {
 		"TASK: rerun this task although its target exists (repeatable)" },
 	{ "param", "--param", NULL, OPT_LIST, OFF(params),
 		"NAME=VALUE: override a param of the DAG (repeatable)" },
+	{ "task", "--task", NULL, OPT_LIST, OFF(tasks),
+		"NAME: only this task (repeatable)" },
+	{ "only", "--only", NULL, OPT_LIST, OFF(only),
+		"STATE: only instances in this state (repeatable, or a,b)" },
+	{ "compact", "--compact", NULL, OPT_FLAG, OFF(compact),
+		"one character an instance, a row a task" },
 	{ "attempt", "--attempt", NULL, OPT_VALUE, OFF(attempt),
 		"N: which attempt (the last)" },
 	{ "format", "--format", NULL, OPT_VALUE, OFF(format),
@@ -244,10 +250,14 @@ cli_opts_release(struct cli_opts *o)
 	free(o->force.v);
 	free(o->params.v);
 	free(o->sbatch_options.v);
+	free(o->tasks.v);
+	free(o->only.v);
 	free(o->args);
 	o->force.v = NULL;
 	o->params.v = NULL;
 	o->sbatch_options.v = NULL;
+	o->tasks.v = NULL;
+	o->only.v = NULL;
 	o->args = NULL;
 }
 
@@ -435,6 +445,15 @@ cli_stale_redo(const struct graph *g, const char *state_path,
 	}
 	if (rc == 0)
 		rc = status_build(&s, g, &st, cli_now() * 1000, e);
+	if (rc < 0 && state_damaged(&st)) {
+		/* The run moves it aside; without a history nothing is stale. */
+		fprintf(stderr, "dag-cli: warning: state database '%s' is "
+			"damaged (%s): no instance is known to be stale\n",
+			state_path, e->msg);
+		err_clear(e);
+		status_release(&s);
+		rc = status_build(&s, g, NULL, cli_now() * 1000, e);
+	}
 	for (i = 0; rc == 0 && i < g->n_inst; i++) {
 		int64_t key[2];
 		int added;

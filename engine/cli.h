@@ -50,6 +50,9 @@ struct cli_opts {
 	/* Where instances run (engine/exec_slurm.h). */
 	const char *executor, *partition, *account;
 	struct cli_list sbatch_options;	/* --sbatch-option OPT... */
+	struct cli_list tasks;	/* status --task NAME... */
+	struct cli_list only;	/* status --only STATE... */
+	int compact;		/* status --compact */
 	int json, reverse, yes, downstream, fsync, help, print, rerun_stale;
 	char **args;		/* the operands, in order */
 	int n_args;
@@ -100,13 +103,8 @@ const char *cli_command_nearest(const char *name);
 /* The state database path: --state, else $DAG_STATE, else .dag-state/state.db. */
 const char *cli_state_path(const char *opt);
 
-/*
- * "Now" in unix seconds: $DAG_NOW (unix seconds, or an ISO date-time such
- * as 2026-11-01T12:00:00Z or +01:00; UTC when no offset) so tests can pin
- * the clock, else the system clock.
- */
-#include <stdint.h>
-int64_t cli_now(void);
+/* "Now": cli_now(), in engine/clock.h. */
+#include "clock.h"
 
 /*
  * Parse the value v of option opt as a whole number of at least min into
@@ -174,5 +172,7 @@ char *cmd_graph_json(const struct dag *dag);
 int cmd_scheduler(int argc, char **argv);
 /* Hidden worker mode: one resolved built-in instance (engine/cmd_run_instance.c). */
 int cmd_run_instance(int argc, char **argv);
+/* Hidden: a long-lived worker of the scheduler (engine/exec_worker.c). */
+int cmd_worker(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "dag.h"
+#include "executor.h"
 #include "graph.h"
 #include "instance.h"
 #include "range.h"
@@ -127,4 +128,17 @@ cmd_run_instance(int argc, char **argv)
 out:
 	cli_opts_release(&o);
 	return rc;
+}
+
+int
+cmd_worker(int argc, char **argv)
+{
+	if (argc > 1) {
+		int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+
+		fprintf(help ? stdout : stderr, "usage: dag-cli __worker (started by the "
+			"scheduler, with its socket at fd 3)\n");
+		return help ? EXIT_OK : EXIT_USAGE;
+	}
+	return worker_main();
 }

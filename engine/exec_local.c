@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic.h"
 #include "instance.h"
 #include "logcap.h"
 #include "pool.h"
@@ -30,7 +29,7 @@ struct local_job {
 	struct graph *g;
 	uint32_t inst;
 	int64_t now;
-	char *target;		/* the instance's target, or NULL */
+	char *target;		/* commands with a temporary: where it goes */
 	char *tmp;
 	int target_dir;
 	int fsync;
@@ -43,12 +42,6 @@ struct local {
 	struct executor *x;
 	struct pool pool;
 	struct local_job *jobs;	/* per slot */
-	/*
-	 * Targets of built-ins that did not succeed: their side files'
-	 * temporaries are removed at close, once nothing runs (such a name
-	 * may be another running target's own temporary).
-	 */
-	struct { char **v; size_t n, cap; } failed;
 	uv_timer_t log_timer;	/* looks at the running attempts' logs */
 	int64_t log_max;	/* DAG_LOG_MAX */
 	int closing;		/* handles still closing */
@@ -123,15 +116,6 @@ on_job_exit(struct pool_job *job)
 	}
 	if (!res.published)
 		publish_discard(j->tmp);
-	/*
-	 * A built-in killed (a timeout, a stopped run) or failing leaves its
-	 * temporaries beside the target, named after this process.
-	 */
-	if (j->builtin && !exec_result_ok(&res) && j->target) {
-		atomic_remove_tmp(j->target, (long)getpid());
-		VEC_PUSH(l->failed, j->target);
-		j->target = NULL;
-	}
 	job_clear(j);
 	l->x->on_result(l->x, &res);
 }
@@ -199,8 +183,8 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 	j->target_dir = rq->target_dir;
 	j->fsync = rq->fsync;
 	log_cap_init(&j->log, rq->log_fd, l->log_max);
-	j->target = rq->target ? xstrdup(rq->target) : NULL;
 	if (rq->command && rq->tmp_target) {
+		j->target = xstrdup(rq->target);
 		j->tmp = xstrdup(rq->tmp_target);
 		rc = publish_prepare(j->tmp, j->target_dir, e);
 		if (rc < 0)
@@ -265,15 +249,7 @@ on_log_timer_closed(uv_handle_t *h)
 static void
 on_pool_closed(struct pool *p)
 {
-	struct local *l = p->data;
-	size_t i;
-
-	for (i = 0; i < l->failed.n; i++) {
-		atomic_remove_stale(l->failed.v[i], (long)getpid());
-		free(l->failed.v[i]);
-	}
-	free(l->failed.v);
-	local_free(l);
+	local_free(p->data);
 }
 
 static void

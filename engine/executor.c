@@ -36,6 +36,15 @@ exec_result_failure(const struct exec_result *r, int64_t timeout_ms)
 	return xasprintf("exit status %d", r->exit_code);
 }
 
+const char *
+exec_result_permanent(const struct exec_result *r)
+{
+	if (r->rc != -EINVAL || r->timed_out || r->signal)
+		return NULL;
+	return "the definition or the data is wrong, so every attempt "
+		"would fail the same way";
+}
+
 void
 exec_result_init(struct exec_result *r)
 {

@@ -135,6 +135,21 @@ struct executor {
 
 /* The local process pool: vfork+exec for commands, fork for built-ins. */
 extern const struct exec_ops exec_local;
+/*
+ * Long-lived worker processes for built-ins, the local pool for commands
+ * (engine/exec_worker.c).
+ */
+extern const struct exec_ops exec_worker;
+/*
+ * The executor of a run on this machine: the workers, or the local pool
+ * alone when DAG_EXECUTOR=local.  NULL with e filled for another value.
+ */
+const struct exec_ops *exec_default(struct err *e);
+/*
+ * "dag-cli __worker": serve requests on fd 3 until it reads EOF; the
+ * process's exit status.
+ */
+int worker_main(void);
 
 /*
  * Did the attempt succeed (exit 0, no signal, no timeout, rc 0)?
@@ -145,6 +160,15 @@ int exec_result_ok(const struct exec_result *r);
  * side's error, the signal or the exit status.  Caller frees.
  */
 char *exec_result_failure(const struct exec_result *r, int64_t timeout_ms);
+/*
+ * Would the same attempt fail the same way again?  A built-in kind says
+ * so with rc -EINVAL: the definition or the data is wrong (an unknown
+ * column, an error in an SQL statement, a required field missing from
+ * the input), which no retry and no delay changes.  Returns the reason
+ * to record, or NULL when a retry may succeed.  Meaningless for a
+ * command's result (its rc comes from the publication, not the command).
+ */
+const char *exec_result_permanent(const struct exec_result *r);
 /* Clear r: no counts (-1), no rss (-1), exit_code 0. */
 void exec_result_init(struct exec_result *r);
 /*

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,55 @@ map_int(struct node *m, const char *k, int64_t v)
 
 	snprintf(num, sizeof(num), "%lld", (long long)v);
 	map_str(m, k, num);
+}
+
+/*
+ * The positions of n and the nodes under it in pre-order (a key before
+ * its value), "LINE:COLUMN " each: JSON has no place for them, and a
+ * kind's errors name the line of the definition they are about.
+ */
+static void
+pos_add(struct strbuf *sb, const struct node *n)
+{
+	size_t i;
+
+	sb_addf(sb, "%d:%d ", n->line, n->column);
+	if (n->type != NODE_SEQ && n->type != NODE_MAP)
+		return;
+	for (i = 0; i < n->n; i++) {
+		if (n->type == NODE_MAP)
+			pos_add(sb, n->keys[i]);
+		pos_add(sb, n->items[i]);
+	}
+}
+
+/* Give n the positions pos_add wrote; the rest of p, or NULL. */
+static const char *
+pos_apply(struct node *n, const char *p)
+{
+	char *end;
+	long line, column;
+	size_t i;
+
+	line = strtol(p, &end, 10);
+	if (end == p || *end != ':')
+		return NULL;
+	column = strtol(end + 1, &end, 10);
+	if (*end != ' ' || line < 0 || column < 0 || line > INT_MAX ||
+	    column > INT_MAX)
+		return NULL;
+	n->line = (int)line;
+	n->column = (int)column;
+	p = end + 1;
+	if (n->type != NODE_SEQ && n->type != NODE_MAP)
+		return p;
+	for (i = 0; p && i < n->n; i++) {
+		if (n->type == NODE_MAP)
+			p = pos_apply(n->keys[i], p);
+		if (p)
+			p = pos_apply(n->items[i], p);
+	}
+	return p;
 }
 
 struct node *
@@ -77,6 +127,14 @@ instance_node(const struct dag *dag, struct graph *g, size_t inst,
 	map_str(m, "end_iso", info.end_iso);
 	map_str(m, "database", database);
 	node_map_set(m, "definition", node_clone(t->def));
+	if (t->def) {
+		struct strbuf pos;
+
+		sb_init(&pos);
+		pos_add(&pos, t->def);
+		map_str(m, "definition_pos", pos.buf);
+		sb_release(&pos);
+	}
 	node_map_set(m, "fields", fields);
 	if (t->kind->command_field) {
 		/* A command needs no definition to run: say it outright. */
@@ -178,9 +236,9 @@ instance_run(const struct dag *dag, struct graph *g, size_t inst,
 
 /* ---- running from JSON ---- */
 
-static int
-run_builtin_json(const struct task_kind *kind, const struct node *m,
-	struct exec_result *res)
+int
+instance_run_builtin_node(const struct task_kind *kind, const struct node *m,
+	FILE *log, struct exec_result *res)
 {
 	struct task_run run;
 
@@ -196,7 +254,7 @@ run_builtin_json(const struct task_kind *kind, const struct node *m,
 	run.end = strtoll(node_get_str(m, "end"), NULL, 10);
 	run.database = node_get_str(m, "database");
 	run.fields = node_get(m, "fields");
-	run.log = stderr;
+	run.log = log;
 	return instance_exec_builtin(kind, node_get(m, "definition"), NULL,
 		&run, res);
 }
@@ -328,6 +386,8 @@ instance_parse_json(const char *text, struct node **out,
 	static const char *const need[] = { "dag", "task", "kind", "partition",
 		"date", "hour", "start", "end", "start_iso", "end_iso" };
 	struct node *m = NULL;
+	const struct node *def;
+	const char *pos;
 	size_t i;
 
 	*out = NULL;
@@ -338,6 +398,10 @@ instance_parse_json(const char *text, struct node **out,
 			err_set(e, -EINVAL, "the instance has no '%s'", need[i]);
 			goto fail;
 		}
+	def = node_get(m, "definition");
+	pos = node_get_str(m, "definition_pos");
+	if (def && pos)
+		pos_apply((struct node *)def, pos);
 	*kind = task_kind_find(node_get_str(m, "kind"));
 	if (!*kind || !node_get(m, "fields")) {
 		err_set(e, -EINVAL, *kind ? "the instance has no fields" :
@@ -382,7 +446,7 @@ instance_run_json(const char *text, struct err *e)
 	if (kind->command_field)
 		status = run_command_json(m, &res, e);
 	else
-		status = run_builtin_json(kind, m, &res);
+		status = instance_run_builtin_node(kind, m, stderr, &res);
 	if (status < 0)
 		goto out;
 	res.duration_ms = wall_ms() - t0;

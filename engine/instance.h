@@ -41,6 +41,13 @@ char *instance_json(const struct dag *dag, struct graph *g, size_t inst,
 int instance_exec_builtin(const struct task_kind *kind, const struct node *def,
 	void *prepared, struct task_run *run, struct exec_result *res);
 /*
+ * Run built-in kind on the instance m (as instance_parse_json gives it)
+ * in this process, its output on log: a worker's body.  Returns the exit
+ * status (0 or 1); res gets rc, error and counts.
+ */
+int instance_run_builtin_node(const struct task_kind *kind,
+	const struct node *m, FILE *log, struct exec_result *res);
+/*
  * Resolve built-in instance inst of g at clock now and run it in this
  * process (the forked child's body), with its output on log.  Returns
  * the exit status (0 or 1); res gets rc, error and counts.

@@ -31,7 +31,8 @@ const struct cli_command cli_commands[] = {
 		cmd_backfill,
 		"DAG --from A --to B | --days-back N [-j N] [--reverse] [--rerun-stale]",
 		"make the targets of every partition in a range exist", 0, 1 },
-	{ "status", "dags state date from to json param", cmd_status, "DAG [--from A --to B] [--json]",
+	{ "status", "dags state date from to json param task only compact", cmd_status,
+		"DAG [--date D | --from A --to B] [--task NAME] [--only STATE] [--compact] [--json]",
 		"print the task x partition grid" },
 	{ "logs", "dags state date attempt param", cmd_logs, "DAG TASK --date D [--attempt N]",
 		"print an attempt's log" },
@@ -49,6 +50,8 @@ const struct cli_command cli_commands[] = {
 		"run each DAG's partitions as they fall due, until SIGTERM", 0, 1 },
 	{ "__run-instance", "dags state date print", cmd_run_instance, "FILE.json",
 		"run one resolved built-in instance in this process", 1 },
+	{ "__worker", "", cmd_worker, "",
+		"run built-in instances sent by the scheduler on fd 3", 1 },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0 },
 };
 

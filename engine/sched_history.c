@@ -20,7 +20,27 @@
 #define FLUSH_MS 250
 #define FLUSH_MAX 512
 
-/* Write the pending attempts in one transaction. */
+static int
+write_batch(struct sched *s, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	rc = state_begin(s->st, e);
+	for (i = 0; i < s->pending.n && rc == 0; i++)
+		rc = state_attempt_finish(s->st, s->dag->name, &s->pending.v[i],
+			e);
+	if (rc == 0)
+		rc = state_commit(s->st, e);
+	else
+		state_commit(s->st, NULL);
+	return rc;
+}
+
+/*
+ * Write the pending attempts in one transaction; into a new database
+ * when the old one turns out damaged.
+ */
 void
 sched_flush(struct sched *s)
 {
@@ -31,14 +51,9 @@ sched_flush(struct sched *s)
 	if (!s->pending.n)
 		return;
 	err_clear(&e);
-	rc = state_begin(s->st, &e);
-	for (i = 0; i < s->pending.n && rc == 0; i++)
-		rc = state_attempt_finish(s->st, s->dag->name, &s->pending.v[i],
-			&e);
-	if (rc == 0)
-		rc = state_commit(s->st, &e);
-	else
-		state_commit(s->st, NULL);
+	rc = write_batch(s, &e);
+	if (rc < 0 && sched_salvage(s, &e) == 0)
+		rc = write_batch(s, &e);
 	if (rc < 0 && !s->failed_db) {
 		s->failed_db = 1;
 		s->db_err = e;
@@ -112,6 +127,27 @@ consumed_of(struct sched *s, uint32_t i, size_t *n)
 	return c.v;
 }
 
+/* What the summary needs of an attempt: its failure, its record counts. */
+static void
+note_outcome(struct sched *s, uint32_t i, const struct exec_result *res,
+	enum attempt_state state, const char *error, int final)
+{
+	if (state == ATTEMPT_DONE && res && (res->records_in >= 0 ||
+	    res->records_out >= 0 || res->records_rejected >= 0)) {
+		s->any_records = 1;
+		s->rec_in += res->records_in > 0 ? res->records_in : 0;
+		s->rec_out += res->records_out > 0 ? res->records_out : 0;
+		s->rec_rejected += res->records_rejected > 0 ?
+			res->records_rejected : 0;
+	}
+	if (!final || state == ATTEMPT_DONE || state == ATTEMPT_INTERRUPTED)
+		return;
+	if (!s->fail_msg)
+		s->fail_msg = xcalloc(s->g->n_inst + 1, sizeof(*s->fail_msg));
+	free(s->fail_msg[i]);
+	s->fail_msg[i] = xstrdup(error ? error : attempt_state_name(state));
+}
+
 void
 sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	int64_t started_ms, enum attempt_state state, char *error, int final)
@@ -141,6 +177,7 @@ sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 		a.def = status_def_digest(s->dag, in->task,
 			&s->g->parts[in->part]);
 	}
+	note_outcome(s, i, res, state, error, final);
 	VEC_PUSH(s->pending, a);
 	if (s->pending.n >= FLUSH_MAX)
 		sched_flush(s);

@@ -22,6 +22,7 @@ struct sinst {
 	uint8_t tries;		/* attempts made by this run */
 	uint8_t touched;	/* this run did something with it */
 	uint8_t held;		/* leased by another run when last tried */
+	uint8_t tmp_failed;	/* in tmp_failed */
 	uint8_t queued;		/* in the ready heap or a pool's queue */
 	uint8_t lost;		/* attempts lost by the executor (retried) */
 };
@@ -66,6 +67,8 @@ struct sched {
 	struct retry *retries;	/* pending retry timers */
 	size_t n_retries;
 	struct { uint32_t *v; size_t n, cap; } held;
+	/* Failed attempts' instances, whose side files' temporaries go at the end. */
+	struct { uint32_t *v; size_t n, cap; } tmp_failed;
 	struct { uint32_t *v; size_t n, cap; } polls;
 	uv_timer_t poll_timer;
 	int64_t poll_start_ms;
@@ -74,6 +77,15 @@ struct sched {
 	struct err db_err;
 	/* Counts for progress and the summary. */
 	size_t n_todo, n_done, n_failed, n_running, n_upstream;
+	/*
+	 * For the summary, filled by sched_record: each instance's final
+	 * failure (its error line, owned; NULL none), allocated with the
+	 * first one; and the record counts the done attempts reported
+	 * (any_records: at least one did).
+	 */
+	char **fail_msg;
+	int64_t rec_in, rec_out, rec_rejected;
+	int any_records;
 	int64_t t0_ms;
 	int progress_shown;
 };
@@ -112,6 +124,13 @@ void sched_fill(struct sched *s);
  */
 void sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	int64_t started_ms, enum attempt_state state, char *error, int final);
+/*
+ * After a state error: when the database is damaged, replace it
+ * (state_salvage) and lease what is running again in the new one.  0
+ * when the state is usable again, else the error with e.
+ */
+int sched_salvage(struct sched *s, struct err *e);
+
 /* Write the queued attempts in one transaction now. */
 void sched_flush(struct sched *s);
 

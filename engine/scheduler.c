@@ -34,10 +34,12 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -265,6 +267,31 @@ open_log(struct sched *s, uint32_t i, struct err *e)
 }
 
 /*
+ * One line of dag-cli's own in an attempt's log, stamped with the run's
+ * wall clock (UTC, ms), so a log tells when its attempt started, ended
+ * and why, around whatever the command wrote.
+ */
+static void __attribute__((format(printf, 3, 4)))
+log_say(struct sched *s, int fd, const char *fmt, ...)
+{
+	int64_t ms = sched_now_ms(s);
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char stamp[32];
+	va_list ap;
+
+	if (fd < 0)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	dprintf(fd, "%s.%03dZ dag-cli: ", stamp, (int)(ms % 1000));
+	va_start(ap, fmt);
+	vdprintf(fd, fmt, ap);
+	va_end(ap);
+	dprintf(fd, "\n");
+}
+
+/*
  * A command instance's request: its command resolved with {target} naming
  * a temporary beside the target (unless it writes in place), the
  * target's directory made.  *cmd and *tmp are the caller's to free.
@@ -368,7 +395,7 @@ start_failed(struct sched *s, uint32_t i, struct running *r,
 	const struct err *e)
 {
 	if (r->log_fd >= 0) {
-		dprintf(r->log_fd, "dag-cli: %s\n", e->msg);
+		log_say(s, r->log_fd, "%s", e->msg);
 		close(r->log_fd);
 	}
 	sched_record(s, i, NULL, r->started_ms, ATTEMPT_FAILED,
@@ -450,6 +477,34 @@ launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
 	return rc;
 }
 
+int
+sched_salvage(struct sched *s, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	rc = state_salvage(s->st, e);
+	if (rc < 0)
+		return rc;
+	/* The new database must know what this run is running. */
+	for (i = 0; i < s->g->n_inst; i++) {
+		struct lease_claim c;
+		struct err e2;
+
+		if (s->g->inst[i].state != INST_RUNNING)
+			continue;
+		err_clear(&e2);
+		rc = state_lease_claim(s->st, s->dag->name,
+			sched_task_of(s, (uint32_t)i)->name,
+			sched_part_of(s, (uint32_t)i), sched_now_ms(s), &c, &e2);
+		if (rc < 0) {
+			*e = e2;
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /*
  * Lease and start one instance.  Returns 1 started, 0 not started
  * (leased elsewhere, found done, or failed to start), negative errno on
@@ -467,6 +522,9 @@ start(struct sched *s, uint32_t i)
 	err_clear(&e);
 	rc = state_lease_claim(s->st, s->dag->name, t->name, sched_part_of(s, i),
 		sched_now_ms(s), &c, &e);
+	if (rc < 0 && sched_salvage(s, &e) == 0)
+		rc = state_lease_claim(s->st, s->dag->name, t->name,
+			sched_part_of(s, i), sched_now_ms(s), &c, &e);
 	if (rc < 0) {
 		s->failed_db = 1;
 		s->db_err = e;
@@ -501,6 +559,8 @@ start(struct sched *s, uint32_t i)
 	r->inst = i;
 	r->started_ms = sched_now_ms(s);
 	r->log_fd = gone < 0 ? -1 : open_log(s, i, &e);
+	log_say(s, r->log_fd, "%s %s attempt %d started", t->name,
+		sched_part_of(s, i), s->si[i].attempt);
 	rc = gone < 0 ? gone : r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
 	if (rc < 0) {
 		start_failed(s, i, r, &e);
@@ -511,6 +571,26 @@ start(struct sched *s, uint32_t i)
 	if (t->pool >= 0)
 		s->pool_used[t->pool]++;
 	return 1;
+}
+
+/*
+ * Pool pl has room: send its next queued instance to the ready heap.
+ * Called whenever a pool slot frees or an instance of the pool did not
+ * take the slot it was let through for (leased elsewhere, found done,
+ * could not start), so an instance that does not run never leaves the
+ * rest of its pool's queue waiting.
+ */
+static void
+pool_next(struct sched *s, int pl)
+{
+	uint32_t q;
+
+	if (pl < 0 || s->pool_used[pl] >= s->dag->pools[pl].limit ||
+	    !s->pool_q[pl].n)
+		return;
+	q = heap_pop(s, &s->pool_q[pl]);
+	s->si[q].queued = 0;
+	make_ready(s, q);
 }
 
 void
@@ -532,7 +612,8 @@ sched_fill(struct sched *s)
 			heap_push(s, &s->pool_q[pl], i);
 			continue;
 		}
-		start(s, i);
+		if (start(s, i) != 1)
+			pool_next(s, pl);
 	}
 }
 
@@ -633,6 +714,37 @@ fire_hook(struct sched *s, uint32_t i, const char *field, const char *state,
 	free(log);
 }
 
+/*
+ * A failed attempt (killed by a timeout or a stop, or failing) may leave
+ * temporaries beside its target, named after this process (a built-in's
+ * child or worker names them so): its own go now, its side files' once
+ * nothing runs (remove_side_tmps), as such a name may be another running
+ * target's own temporary.
+ */
+static void
+remove_tmp(struct sched *s, uint32_t i)
+{
+	const char *target = s->g->inst[i].target;
+
+	if (!target)
+		return;
+	atomic_remove_tmp(target, (long)getpid());
+	if (!s->si[i].tmp_failed) {
+		s->si[i].tmp_failed = 1;
+		VEC_PUSH(s->tmp_failed, i);
+	}
+}
+
+static void
+remove_side_tmps(struct sched *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->tmp_failed.n; k++)
+		atomic_remove_stale(s->g->inst[s->tmp_failed.v[k]].target,
+			(long)getpid());
+}
+
 static void
 on_result(struct executor *x, const struct exec_result *res)
 {
@@ -641,18 +753,16 @@ on_result(struct executor *x, const struct exec_result *res)
 	uint32_t i = r->inst;
 	const struct task *t = sched_task_of(s, i);
 	enum attempt_state state = ATTEMPT_DONE;
+	const char *perm = NULL;
 	char *error = NULL;
 	struct err e;
 	int ok, final = 1;
 
 	err_clear(&e);
 	s->n_running--;
-	if (t->pool >= 0 && s->pool_used[t->pool]-- ==
-	    s->dag->pools[t->pool].limit && s->pool_q[t->pool].n) {
-		uint32_t q = heap_pop(s, &s->pool_q[t->pool]);
-
-		s->si[q].queued = 0;
-		make_ready(s, q);
+	if (t->pool >= 0) {
+		s->pool_used[t->pool]--;
+		pool_next(s, t->pool);
 	}
 	ok = exec_result_ok(res);
 	if (ok && check_target(s, i, r, res, &e) < 0) {
@@ -661,6 +771,8 @@ on_result(struct executor *x, const struct exec_result *res)
 	}
 	if (!ok && !error)
 		error = exec_result_failure(res, t->timeout_ms);
+	if (!ok)
+		remove_tmp(s, i);
 	if (!ok) {
 		if (s->interrupted && !res->timed_out)
 			state = ATTEMPT_INTERRUPTED;
@@ -668,17 +780,30 @@ on_result(struct executor *x, const struct exec_result *res)
 			state = ATTEMPT_LOST;
 		else
 			state = res->timed_out ? ATTEMPT_TIMEOUT : ATTEMPT_FAILED;
-		if (r->log_fd >= 0)
-			dprintf(r->log_fd, "dag-cli: %s %s attempt %d: %s\n",
-				t->name, sched_part_of(s, i), s->si[i].attempt, error);
+		/* A built-in kind's verdict on its own error (executor.h). */
+		perm = t->kind->command_field || res->lost ? NULL :
+			exec_result_permanent(res);
+		if (perm && !s->interrupted && s->si[i].tries <= t->retries) {
+			char *why = xasprintf("%s; not retried: %s", error, perm);
+
+			free(error);
+			error = why;
+		}
+		log_say(s, r->log_fd, "%s %s attempt %d: %s", t->name,
+			sched_part_of(s, i), s->si[i].attempt, error);
 		if (!s->interrupted && res->lost && s->si[i].lost < LOST_RETRIES) {
 			/* Not the task's failure: its retries stay untouched. */
 			s->si[i].lost++;
 			s->si[i].tries--;
 			final = 0;
-		} else if (!s->interrupted && s->si[i].tries <= t->retries) {
+		} else if (!s->interrupted && !perm &&
+		    s->si[i].tries <= t->retries) {
 			final = 0;
 		}
+	} else {
+		log_say(s, r->log_fd, "%s %s attempt %d done in %.1f s", t->name,
+			sched_part_of(s, i), s->si[i].attempt,
+			(double)res->duration_ms / 1000.0);
 	}
 	if (r->log_fd >= 0)
 		close(r->log_fd);
@@ -843,7 +968,9 @@ open_executor(struct sched *s, size_t jobs, struct err *e)
 	const struct sched_options *o = s->o;
 	int rc;
 
-	s->x.ops = o->executor ? o->executor : &exec_local;
+	s->x.ops = o->executor ? o->executor : exec_default(e);
+	if (!s->x.ops)
+		return e->code;
 	s->x.loop = &s->loop;
 	s->x.slots = jobs;
 	s->x.kill_grace_ms = o->kill_grace_ms;
@@ -867,6 +994,7 @@ run_loop(struct sched *s, struct err *e)
 	sched_fill(s);
 	rc = uv_run(&s->loop, UV_RUN_DEFAULT);
 	(void)rc;	/* non-zero only when stopped, which nothing does */
+	remove_side_tmps(s);
 	/* Polls that timed out leave their dependants blocked. */
 	sched_block_waiting(s);
 	sched_flush(s);
@@ -893,6 +1021,9 @@ sched_free(struct sched *s)
 		free(s->last_dir[i]);
 	for (i = 0; s->pool_q && i < s->dag->n_pools; i++)
 		free(s->pool_q[i].v);
+	for (i = 0; s->fail_msg && i < s->g->n_inst; i++)
+		free(s->fail_msg[i]);
+	free(s->fail_msg);
 	free(s->last_dir);
 	free(s->mark);
 	free(s->pool_q);
@@ -903,6 +1034,7 @@ sched_free(struct sched *s)
 	free(s->ready.v);
 	free(s->pending.v);
 	free(s->held.v);
+	free(s->tmp_failed.v);
 	free(s->polls.v);
 	free(s);
 }

@@ -266,21 +266,97 @@ fail:
 	return rc;
 }
 
+/*
+ * Move a damaged database aside, its WAL with it (what a look at the
+ * damage may need), and forget its shared memory.
+ */
 static void
 move_aside(const char *path)
 {
 	char *aside = xasprintf("%s.damaged-%ld", path, (long)time(NULL));
 	char *wal = xasprintf("%s-wal", path);
+	char *aside_wal = xasprintf("%s-wal", aside);
 	char *shm = xasprintf("%s-shm", path);
 
 	fprintf(stderr, "dag-cli: warning: state database '%s' is damaged; "
-		"moved it to '%s' and starting a new one\n", path, aside);
+		"moved it to '%s' and starting a new one (the targets are "
+		"the truth: only the history is lost)\n", path, aside);
 	rename(path, aside);
-	unlink(wal);
+	rename(wal, aside_wal);
 	unlink(shm);
 	free(aside);
 	free(wal);
+	free(aside_wal);
 	free(shm);
+}
+
+int
+state_damaged(struct state *s)
+{
+	sqlite3_stmt *st;
+	const unsigned char *v;
+	int rc, bad;
+
+	if (!s->db)
+		return STATE_WHOLE;
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			v = sqlite3_column_text(st, 0);
+			rc = v && !strcmp((const char *)v, "ok") ? SQLITE_OK :
+				SQLITE_CORRUPT;
+		}
+		sqlite3_finalize(st);
+	}
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+		bad = STATE_NOT_A_DB;
+		break;
+	case SQLITE_CORRUPT:
+		bad = STATE_DAMAGED;
+		break;
+	default:
+		bad = STATE_WHOLE;
+	}
+	return bad;
+}
+
+/* Remember which file was opened (state_salvage compares). */
+static void
+note_file(struct state *s)
+{
+	struct stat sb;
+
+	if (stat(s->path, &sb) == 0) {
+		s->dev = (uint64_t)sb.st_dev;
+		s->ino = (uint64_t)sb.st_ino;
+	}
+}
+
+/* Is the file at s->path still the one s opened? */
+static int
+same_file(const struct state *s)
+{
+	struct stat sb;
+
+	return stat(s->path, &sb) == 0 && (uint64_t)sb.st_dev == s->dev &&
+		(uint64_t)sb.st_ino == s->ino;
+}
+
+static void
+close_db(struct state *s)
+{
+	size_t i;
+
+	for (i = 0; i < ST__COUNT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	if (s->db)
+		sqlite3_close(s->db);
+	s->db = NULL;
+	s->in_txn = 0;
 }
 
 static int
@@ -312,11 +388,47 @@ logs_dir_of(const char *path)
 	return xasprintf("%.*slogs", (int)(slash - path + 1), path);
 }
 
+/*
+ * Bring an open database up to date and prepare the statements.  0 or
+ * negative errno with e filled (s->db stays open for a look at why).
+ */
+static int
+open_rest(struct state *s, int v, struct err *e)
+{
+	size_t i;
+
+	if (v > STATE_SCHEMA_VERSION)
+		return err_set(e, -EPROTO, "state database '%s' has schema "
+			"version %d; this dag-cli knows up to %d", s->path, v,
+			STATE_SCHEMA_VERSION);
+	s->version = s->readonly ? v : STATE_SCHEMA_VERSION;
+	if (s->readonly) {
+		/* An older schema is read as it is; what it lacks is empty. */
+		if (v < 1)
+			return err_set(e, -ENOENT, "state database '%s' has no "
+				"history yet", s->path);
+	} else {
+		if (sqlite_use_wal(s->db, STATE_BUSY_TIMEOUT_MS) != SQLITE_OK)
+			return db_err(s, e, "cannot switch to WAL mode");
+		if (exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
+			return e->code;
+		if (v < STATE_SCHEMA_VERSION && migrate(s, v, e) < 0)
+			return e->code;
+	}
+	for (i = 0; i < ST__COUNT; i++) {
+		if (s->readonly && i != ST_RUN_GET)
+			continue;
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
+			return db_err(s, e, "cannot prepare a statement");
+	}
+	return 0;
+}
+
 int
 state_open(struct state *s, const char *path, int readonly, struct err *e)
 {
 	int v = 0, rc, tries;
-	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	s->path = xstrdup(path);
@@ -331,60 +443,86 @@ state_open(struct state *s, const char *path, int readonly, struct err *e)
 			return err_set(e, rc, "cannot create the directory of "
 				"'%s': %s", path, strerror(-rc));
 	}
+	/*
+	 * A writer that finds the file damaged (not a database, truncated,
+	 * or a page malformed where opening reads) moves it aside and starts
+	 * a new one, once.  A damaged page further in shows on a later
+	 * query: see state_salvage.
+	 */
 	for (tries = 0; tries < 2; tries++) {
+		int unreadable = 0;
+
 		rc = open_db(s, e);
 		if (rc < 0)
 			return rc;
+		note_file(s);
 		rc = user_version(s, &v);
-		if (rc == SQLITE_OK)
-			break;
-		if ((rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT) || readonly ||
-		    tries) {
+		if (rc == SQLITE_OK) {
+			rc = open_rest(s, v, e);
+		} else if ((rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT) ||
+		    readonly || tries) {
 			return db_err(s, e, "cannot read the schema version");
+		} else {
+			unreadable = 1;
+			rc = -EIO;
 		}
-		sqlite3_close(s->db);
-		s->db = NULL;
+		if (rc == 0)
+			return 0;
+		if (readonly || tries || rc == -EPROTO || rc == -EBUSY ||
+		    (!unreadable && !state_damaged(s)))
+			return rc;
+		close_db(s);
 		move_aside(path);
+		err_clear(e);
 	}
-	if (v > STATE_SCHEMA_VERSION)
-		return err_set(e, -EPROTO, "state database '%s' has schema "
-			"version %d; this dag-cli knows up to %d", path, v,
-			STATE_SCHEMA_VERSION);
-	s->version = readonly ? v : STATE_SCHEMA_VERSION;
-	if (readonly) {
-		/* An older schema is read as it is; what it lacks is empty. */
-		if (v < 1)
-			return err_set(e, -ENOENT, "state database '%s' has no "
-				"history yet", path);
-	} else {
-		if (sqlite_use_wal(s->db, STATE_BUSY_TIMEOUT_MS) != SQLITE_OK)
-			return db_err(s, e, "cannot switch to WAL mode");
-		if (exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
-			return e->code;
-		if (v < STATE_SCHEMA_VERSION && migrate(s, v, e) < 0)
-			return e->code;
+	return rc;
+}
+
+static void rollback(struct state *s);
+
+int
+state_salvage(struct state *s, struct err *e)
+{
+	struct state fresh;
+	char *dag = s->run_dag, *args = s->run_args;
+	int rc;
+
+	if (s->readonly || !s->db)
+		return e->code ? e->code : -EIO;
+	if (s->in_txn)
+		rollback(s);
+	if (!state_damaged(s))
+		return e->code ? e->code : -EIO;
+	close_db(s);
+	/* Another run may have moved it aside and started a new one. */
+	if (same_file(s))
+		move_aside(s->path);
+	rc = state_open(&fresh, s->path, 0, e);
+	if (rc == 0 && dag) {
+		s->run_dag = s->run_args = NULL;
+		fresh.lease_ttl_ms = s->lease_ttl_ms;
+		rc = state_run_begin(&fresh, dag, args, s->run_started, e);
+		free(dag);
+		free(args);
 	}
-	for (i = 0; i < ST__COUNT; i++) {
-		if (readonly && i != ST_RUN_GET)
-			continue;
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
-			return db_err(s, e, "cannot prepare a statement");
+	if (rc < 0) {
+		state_release(&fresh);
+		return rc;
 	}
+	fresh.lease_ttl_ms = s->lease_ttl_ms;
+	state_release(s);
+	*s = fresh;
 	return 0;
 }
 
 void
 state_release(struct state *s)
 {
-	size_t i;
-
-	for (i = 0; i < ST__COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	if (s->db)
-		sqlite3_close(s->db);
+	close_db(s);
 	free(s->path);
 	free(s->logs_dir);
+	free(s->run_dag);
+	free(s->run_args);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -469,6 +607,15 @@ state_run_begin(struct state *s, const char *dag, const char *args,
 	if (rc != SQLITE_DONE)
 		return db_err(s, e, "cannot record the run");
 	s->run_id = sqlite3_last_insert_rowid(s->db);
+	if (s->run_dag != dag) {
+		free(s->run_dag);
+		s->run_dag = xstrdup(dag);
+	}
+	if (s->run_args != args) {
+		free(s->run_args);
+		s->run_args = xstrdup(args);
+	}
+	s->run_started = now;
 	return 0;
 }
 

@@ -78,6 +78,10 @@ struct state {
 				   open an older one: what it lacks is empty) */
 	int in_txn;		/* a batch transaction is open */
 	int64_t lease_ttl_ms;	/* STATE_LEASE_TTL_MS unless a test says */
+	uint64_t dev, ino;	/* the file opened, to tell when it was
+				   replaced since */
+	char *run_dag, *run_args;	/* state_run_begin's, for state_salvage */
+	int64_t run_started;	/* unix ms */
 	struct sqlite3_stmt *st[ST__COUNT];	/* prepared once, reused */
 };
 
@@ -89,6 +93,31 @@ struct state {
  * negative errno with e filled.  Release with state_release either way.
  */
 int state_open(struct state *s, const char *path, int readonly, struct err *e);
+/* What state_damaged found. */
+enum {
+	STATE_WHOLE,		/* no damage (or the check could not tell) */
+	STATE_DAMAGED,		/* a database with a malformed page */
+	STATE_NOT_A_DB,		/* not a database at all */
+};
+
+/*
+ * Is the open database damaged?  Runs PRAGMA quick_check (it reads every
+ * page: for after an error) and answers STATE_WHOLE, STATE_DAMAGED or
+ * STATE_NOT_A_DB.
+ */
+int state_damaged(struct state *s);
+
+/*
+ * After an error of a writer: when state_damaged says so, move the damaged
+ * file aside (unless another process already replaced it), warn on
+ * stderr, open a new database at the same path and record this run in
+ * it again.  The leases this run held are gone with the old file: the
+ * caller claims those of the instances still running again.  0 when s
+ * is usable again; negative errno with e filled when the database is not
+ * damaged (the error stands) or a new one cannot be made.
+ */
+int state_salvage(struct state *s, struct err *e);
+
 /* Finalize statements and close the database (accepts a zeroed struct). */
 void state_release(struct state *s);
 

@@ -17,12 +17,13 @@
  * was made again by a later attempt than the one it consumed, or an
  * external input file it consumed changed (size, mtime or inode), or was
  * gone when it finished (its consumer moved it away) and is there again:
- * a delivery again.  What needs a stale instance is stale too.  The
- * targets still decide what is complete; stale is shown, and redone only
- * when asked (run --rerun-stale).  Code staleness: each done attempt
- * records a digest of its resolved definition (status_def_digest); a
- * done instance whose definition digests differently now is stale, and
- * the reason names the fields that changed.
+ * a delivery again; or a table partition it consumed is gone (cleared,
+ * or undone by an scd2 dimension's correction).  What needs a stale instance is stale
+ * too.  The targets still decide what is complete; stale is shown, and
+ * redone only when asked (run --rerun-stale).  Code staleness: each done
+ * attempt records a digest of its resolved definition
+ * (status_def_digest); a done instance whose definition digests
+ * differently now is stale, and the reason names the fields that changed.
  */
 #include "config.h"
 #include "status.h"
@@ -37,6 +38,7 @@
 #include "hash.h"
 #include "node.h"
 #include "state.h"
+#include "target.h"
 #include "task_kind.h"
 #include "util.h"
 
@@ -312,6 +314,35 @@ stale_why(const struct consumed_row *r)
 }
 
 /*
+ * Why row makes its consumer stale when the table partition it consumed
+ * is gone: its marker row was removed by clear, or by the reload of an
+ * earlier partition of an scd2 dimension, which deletes the later
+ * versions that lookups used.  Only tables: a marker goes only when its
+ * partition is to be loaded again, whereas a file may be deleted to save
+ * room (an old archive) while what was made from it stays good.  The
+ * need's instance must be in the graph, incomplete and not merely
+ * forced.  NULL when it is not so.
+ */
+static char *
+gone_why(const struct status *s, const struct consumed_row *r)
+{
+	const struct instance *in;
+	long d;
+
+	if (!r->need_task)
+		return NULL;
+	d = status_find(s, r->need_task, r->need_partition);
+	if (d < 0)
+		return NULL;
+	in = &s->g->inst[d];
+	if (in->state == INST_DONE || in->forced ||
+	    target_kind_of(s->g->dag, in->task) != &target_table_kind)
+		return NULL;
+	return xasprintf("%s %s is gone since %s consumed it (it will be loaded "
+		"again)", r->need_task, r->need_partition, r->task);
+}
+
+/*
  * Mark the done instances that consumed something made again or changed,
  * then, until nothing changes, the done instances that consumed a stale
  * one (rows name the needs: a done instance has no needs in the graph).
@@ -333,6 +364,8 @@ judge_stale(struct status *s, struct state *db, struct err *e)
 		if (k < 0 || s->inst[k].state != INST_DONE)
 			continue;
 		why = stale_why(&rows[i]);
+		if (!why)
+			why = gone_why(s, &rows[i]);
 		if (!why)
 			continue;
 		s->inst[k].state = INST_STALE;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "csv.h"
@@ -303,6 +304,100 @@ task_name(const struct task_run *run)
 	return run && run->task ? run->task : "?";
 }
 
+/*
+ * Connections kept across instances (a worker's): by the file they opened
+ * (device and inode, so a database removed and made again is opened
+ * anew).  Only a connection as clean as a fresh one is kept (see
+ * wh_close), so an instance sees nothing of the one before.
+ */
+#define WH_KEPT_MAX 4
+
+struct wh_kept {
+	sqlite3 *db;
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct wh_kept kept[WH_KEPT_MAX];
+static size_t n_kept;
+static int keeping;
+
+void
+wh_keep_connections(int on)
+{
+	keeping = on;
+	if (on)
+		return;
+	while (n_kept)
+		sqlite3_close(kept[--n_kept].db);
+}
+
+/* A kept connection to database, taken out of the cache, or NULL. */
+static sqlite3 *
+take_kept(const char *database)
+{
+	struct stat st;
+	sqlite3 *db;
+	size_t i;
+
+	if (!n_kept || stat(database, &st) < 0)
+		return NULL;
+	for (i = 0; i < n_kept; i++)
+		if (kept[i].dev == st.st_dev && kept[i].ino == st.st_ino)
+			break;
+	if (i == n_kept)
+		return NULL;
+	db = kept[i].db;
+	kept[i] = kept[--n_kept];
+	return db;
+}
+
+/*
+ * Is db as a fresh connection would be: no transaction, no statement, no
+ * temporary object, nothing attached?
+ */
+static int
+wh_clean(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int clean;
+
+	if (!sqlite3_get_autocommit(db) || sqlite3_next_stmt(db, NULL))
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM "
+	    "temp.sqlite_master) + (SELECT count(*) FROM pragma_database_list "
+	    "WHERE name NOT IN ('main', 'temp'))", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	clean = sqlite3_step(st) == SQLITE_ROW &&
+		sqlite3_column_int64(st, 0) == 0;
+	sqlite3_finalize(st);
+	return clean;
+}
+
+void
+wh_close(sqlite3 *db, int reusable)
+{
+	const char *path;
+	struct stat st;
+
+	if (!db)
+		return;
+	path = sqlite3_db_filename(db, "main");
+	if (!keeping || !reusable || !path || stat(path, &st) < 0 ||
+	    !wh_clean(db)) {
+		sqlite3_close(db);
+		return;
+	}
+	if (n_kept == WH_KEPT_MAX) {
+		sqlite3_close(kept[0].db);
+		kept[0] = kept[--n_kept];
+	}
+	kept[n_kept].db = db;
+	kept[n_kept].dev = st.st_dev;
+	kept[n_kept].ino = st.st_ino;
+	n_kept++;
+}
+
 int
 wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	struct err *e)
@@ -313,6 +408,14 @@ wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	if (!database || !*database)
 		return err_set(e, -EINVAL, "task '%s': no database given",
 			task_name(run));
+	if (keeping && (*db = take_kept(database))) {
+		/* Dropped since by someone else?  Then made again. */
+		if (sqlite3_exec(*db, TARGET_MARKER_DDL, NULL, NULL, NULL) ==
+		    SQLITE_OK)
+			return 0;
+		sqlite3_close(*db);
+		*db = NULL;
+	}
 	rc = mkdir_parent(database);
 	if (rc < 0)
 		return err_set(e, rc, "task '%s': cannot create the directory "

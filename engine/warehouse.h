@@ -94,11 +94,24 @@ void wh_quote_ident(struct strbuf *sb, const char *s);
  * Open database for loading on behalf of run (creating it and its
  * directory when absent): busy timeout, WAL, synchronous=NORMAL, the
  * marker table.  A file that is not a database is an error naming the
- * task.  *db is the caller's to close with sqlite3_close.  0 or -errno
- * with e filled.
+ * task.  *db is the caller's to close with wh_close.  0 or -errno
+ * with e filled.  With wh_keep_connections(1), a connection kept by
+ * wh_close for the same file is handed out again instead.
  */
 int wh_open(const struct task_run *run, const char *database,
 	struct sqlite3 **db, struct err *e);
+/*
+ * Close db, or keep it for the next wh_open of its file when connections
+ * are kept, reusable is set (the caller ran nothing that changes the
+ * connection itself: no PRAGMA) and db is as clean as a fresh one (no
+ * transaction, statement, temporary object or attached database).
+ */
+void wh_close(struct sqlite3 *db, int reusable);
+/*
+ * Keep connections across wh_close / wh_open (a worker process running
+ * one instance after another), or stop and close the kept ones.
+ */
+void wh_keep_connections(int on);
 
 /* Run one statement without results (DDL, BEGIN, ...); 0 or -EIO with e filled. */
 int wh_exec(struct sqlite3 *db, const char *sql, struct err *e);

@@ -63,8 +63,9 @@ web_state(struct web_ctx *c)
 }
 
 static void
-web_dag_release(struct web_dag *d)
+web_dag_release(struct web_ctx *c, struct web_dag *d)
 {
+	web_cache_forget(c, d->dag);
 	free(d->path);
 	free(d->name);
 	dag_free(d->dag);
@@ -73,10 +74,11 @@ web_dag_release(struct web_dag *d)
 }
 
 static void
-load(struct web_dag *d, const struct stat *st)
+load(struct web_ctx *c, struct web_dag *d, const struct stat *st)
 {
 	struct errs errs = { 0 };
 
+	web_cache_forget(c, d->dag);
 	dag_free(d->dag);
 	free(d->error);
 	free(d->svg);
@@ -136,12 +138,12 @@ web_dags_scan(struct web_ctx *c)
 			d.path = path;
 			d.name = xstrndup(de->d_name, len - 5);
 			VEC_PUSH(c->dags, d);
-			load(&c->dags.v[i], &st);
+			load(c, &c->dags.v[i], &st);
 		} else {
 			free(path);
 			if (c->dags.v[i].mtime_ns != mt ||
 			    c->dags.v[i].size != st.st_size)
-				load(&c->dags.v[i], &st);
+				load(c, &c->dags.v[i], &st);
 		}
 		c->dags.v[i].seen = 1;
 	}
@@ -151,7 +153,7 @@ web_dags_scan(struct web_ctx *c)
 		if (c->dags.v[i].seen)
 			c->dags.v[k++] = c->dags.v[i];
 		else
-			web_dag_release(&c->dags.v[i]);
+			web_dag_release(c, &c->dags.v[i]);
 	}
 	c->dags.n = k;
 	if (k)
@@ -177,7 +179,7 @@ web_dags_release(struct web_ctx *c)
 	size_t i;
 
 	for (i = 0; i < c->dags.n; i++)
-		web_dag_release(&c->dags.v[i]);
+		web_dag_release(c, &c->dags.v[i]);
 	free(c->dags.v);
 	memset(&c->dags, 0, sizeof(c->dags));
 }
@@ -217,28 +219,28 @@ state_counts(const struct web_status *s, int requested_only)
 	return o;
 }
 
-/* Build the status of d over the request's from/to; replies on failure. */
-static int
-status_of(struct web_req *r, struct web_dag *d, struct web_status *s,
-	struct web_reply *rep)
+/*
+ * The status of d over the request's from/to (kept by web_cache.c: do not
+ * release it); NULL after replying with the error.
+ */
+static const struct web_status *
+status_of(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 {
 	char fb[32], tb[32];
 	const char *from = web_req_arg(r, "from", fb, sizeof(fb));
 	const char *to = web_req_arg(r, "to", tb, sizeof(tb));
+	const struct web_status *s;
 	struct err e;
 
 	err_clear(&e);
 	if (!from != !to) {
 		web_reply_error(rep, 400, "give both from and to, or neither");
-		return -1;
+		return NULL;
 	}
-	if (web_status_build(web_state(r->ctx), d->dag, from, to, cli_now(), s,
-	    &e) < 0) {
+	s = web_status_get(r->ctx, d->dag, from, to, &e);
+	if (!s)
 		web_reply_error(rep, e.code == -EINVAL ? 400 : 500, "%s", e.msg);
-		web_status_release(s);
-		return -1;
-	}
-	return 0;
+	return s;
 }
 
 /* ---- /api/dags ---- */
@@ -390,12 +392,12 @@ static void
 api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 {
 	const struct dag *dag = d->dag;
-	struct web_status s;
+	const struct web_status *s;
 	json_t *root, *parts, *cells, *tasks, *states;
 	size_t *rows = NULL, nrows = 0, i, k, t, off, lim, end;
 	char want[24] = "";
 
-	if (status_of(r, d, &s, rep) < 0)
+	if (!(s = status_of(r, d, rep)))
 		return;
 	off = (size_t)num_arg(r, "offset", 0);
 	lim = (size_t)num_arg(r, "limit", 1000000);
@@ -403,17 +405,17 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 		web_reply_error(rep, 400, "offset and limit are whole numbers");
 		goto out;
 	}
-	rows = xcalloc(s.g->n_parts + 1, sizeof(*rows));
-	for (i = 0; i < s.g->n_inst; i++)
-		if (s.g->inst[i].requested && (nrows == 0 ||
-		    rows[nrows - 1] != s.g->inst[i].part))
-			rows[nrows++] = s.g->inst[i].part;
+	rows = xcalloc(s->g->n_parts + 1, sizeof(*rows));
+	for (i = 0; i < s->g->n_inst; i++)
+		if (s->g->inst[i].requested && (nrows == 0 ||
+		    rows[nrows - 1] != s->g->inst[i].part))
+			rows[nrows++] = s->g->inst[i].part;
 	if (off > nrows)
 		off = nrows;
 	end = lim > nrows - off ? nrows : off + lim;
 	parts = json_array();
 	for (k = off; k < end; k++) {
-		const char *id = s.g->parts[rows[k]].id;
+		const char *id = s->g->parts[rows[k]].id;
 		json_t *last = json_array_size(parts) ?
 			json_array_get(parts, json_array_size(parts) - 1) : NULL;
 
@@ -432,7 +434,7 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 
 		json_array_append_new(tasks, json_string(dag->tasks[x].name));
 		json_array_append_new(cells, end > off ?
-			column(&s, x, rows, nrows, off, end) : json_array());
+			column(s, x, rows, nrows, off, end) : json_array());
 	}
 	states = json_array();
 	for (i = 0; i < WS__COUNT; i++)
@@ -441,8 +443,8 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	json_object_set_new(root, "dag", json_string(dag->name));
 	json_object_set_new(root, "schedule", json_string(
 		dag->schedule == SCHEDULE_DAILY ? "daily" : "hourly"));
-	json_object_set_new(root, "from", json_string(s.from));
-	json_object_set_new(root, "to", json_string(s.to));
+	json_object_set_new(root, "from", json_string(s->from));
+	json_object_set_new(root, "to", json_string(s->to));
 	json_object_set_new(root, "total", json_integer((json_int_t)nrows));
 	json_object_set_new(root, "offset", json_integer((json_int_t)off));
 	json_object_set_new(root, "count", json_integer((json_int_t)(end - off)));
@@ -450,11 +452,10 @@ api_grid(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	json_object_set_new(root, "tasks", tasks);
 	json_object_set_new(root, "partitions", parts);
 	json_object_set_new(root, "cells", cells);
-	json_object_set_new(root, "counts", state_counts(&s, 1));
+	json_object_set_new(root, "counts", state_counts(s, 1));
 	web_reply_json(rep, root);
 out:
 	free(rows);
-	web_status_release(&s);
 }
 
 /* ---- /api/dags/D/status: status --json, paged ---- */
@@ -462,7 +463,7 @@ out:
 static void
 api_status(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 {
-	struct web_status s;
+	const struct web_status *s;
 	json_t *root, *list;
 	long off = num_arg(r, "offset", 0), lim = num_arg(r, "limit", 100000);
 	long seen = 0, total = 0;
@@ -472,16 +473,16 @@ api_status(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 		web_reply_error(rep, 400, "offset and limit are whole numbers");
 		return;
 	}
-	if (status_of(r, d, &s, rep) < 0)
+	if (!(s = status_of(r, d, rep)))
 		return;
 	list = json_array();
-	for (i = 0; i < s.g->n_inst; i++) {
-		if (!s.g->inst[i].requested)
+	for (i = 0; i < s->g->n_inst; i++) {
+		if (!s->g->inst[i].requested)
 			continue;
 		total++;
 		if (seen++ < off || (long)json_array_size(list) >= lim)
 			continue;
-		json_array_append_new(list, status_inst_json(&s.st, i, 0));
+		json_array_append_new(list, status_inst_json(&s->st, i, 0));
 	}
 	root = json_object();
 	json_object_set_new(root, "dag", json_string(d->dag->name));
@@ -489,7 +490,6 @@ api_status(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	json_object_set_new(root, "total", json_integer(total));
 	json_object_set_new(root, "offset", json_integer(off));
 	web_reply_json(rep, root);
-	web_status_release(&s);
 }
 
 /* ---- /api/dags/D/instance ---- */

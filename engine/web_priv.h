@@ -30,6 +30,30 @@ struct web_dag {
 	int seen;		/* still in the directory at the last scan */
 };
 
+struct web_status {
+	struct graph *g;
+	struct partition *parts;
+	size_t n_parts;
+	struct status st;		/* engine/status's answer */
+	int have_status;
+	uint8_t *state;			/* per instance: enum web_state */
+	char from[24], to[24];		/* the range asked or found */
+};
+
+/* One range's status kept between requests (web_cache.c). */
+struct web_cached {
+	const struct dag *dag;
+	char from[24], to[24];		/* as asked; "" for the recorded span */
+	int64_t data_version;		/* the state database's, when built */
+	int64_t built_ms;		/* monotonic */
+	uint64_t used;			/* for least recently used */
+	struct web_status s;
+	int valid;
+};
+
+#define WEB_CACHE_SLOTS		8
+#define WEB_CACHE_TTL_MS	1000
+
 struct web_ctx {
 	const struct web_options *opt;
 	struct state st;	/* read-only; opened on first use */
@@ -37,6 +61,9 @@ struct web_ctx {
 	struct { struct web_dag *v; size_t n, cap; } dags;
 	/* The server's own counters, for /metrics. */
 	uint64_t requests, rejected, errors, bytes_out;
+	uint64_t cache_hits, cache_misses;
+	struct web_cached cache[WEB_CACHE_SLOTS];
+	uint64_t cache_tick;
 };
 
 struct web_req {
@@ -93,15 +120,6 @@ extern const char *const web_state_names[WS__COUNT];
 /* The enum web_state of an enum inst_state. */
 uint8_t web_state_index(uint8_t inst_state);
 
-struct web_status {
-	struct graph *g;
-	struct partition *parts;
-	size_t n_parts;
-	struct status st;		/* engine/status's answer */
-	int have_status;
-	uint8_t *state;			/* per instance: enum web_state */
-	char from[24], to[24];		/* the range asked or found */
-};
 
 /*
  * The state of every instance of dag from..to (NULL: the partitions the
@@ -113,5 +131,17 @@ struct web_status {
 int web_status_build(struct state *st, const struct dag *dag, const char *from,
 	const char *to, int64_t now, struct web_status *out, struct err *e);
 void web_status_release(struct web_status *s);
+
+/*
+ * The status of dag from..to as web_status_build gives it, built again
+ * only when the state database changed or the answer is older than
+ * WEB_CACHE_TTL_MS.  Owned by the cache: valid until the next call.
+ * NULL with e filled on failure.
+ */
+const struct web_status *web_status_get(struct web_ctx *c,
+	const struct dag *dag, const char *from, const char *to,
+	struct err *e);
+/* Drop what is kept for dag, before dag is freed. */
+void web_cache_forget(struct web_ctx *c, const struct dag *dag);
 
 #endif

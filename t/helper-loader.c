@@ -10,7 +10,7 @@
  *					then "parts FROM TO", "step ID K" and
  *					"target TASK ID" (t/tz-check.py drives it)
  *
- * DAG_NOW (unix seconds only, here) pins "now".
+ * DAG_NOW pins "now" (engine/clock.h), as for dag-cli.
  */
 #include "config.h"
 
@@ -19,22 +19,13 @@
 #include <string.h>
 #include <errno.h>
 
-#include "cli.h"
+#include "clock.h"
 #include "dag.h"
 #include "graph.h"
 #include "node.h"
 #include "util.h"
 
 int helper_loader(int argc, char **argv);
-
-/* cli_now lives in the dag-cli binary; the helper has its own copy. */
-static int64_t
-now(void)
-{
-	const char *s = getenv("DAG_NOW");
-
-	return s ? strtoll(s, NULL, 10) : 0;
-}
 
 static struct dag *
 load(const char *path)
@@ -56,7 +47,7 @@ parts(struct dag *dag, int argc, char **argv)
 	struct err e;
 	size_t n, i;
 
-	if (argc < 3 || dag_partitions(dag, argv[1], argv[2], now(), &p, &n,
+	if (argc < 3 || dag_partitions(dag, argv[1], argv[2], cli_now(), &p, &n,
 	    &e) < 0) {
 		if (argc >= 3)
 			err_print(&e, stdout);
@@ -78,7 +69,7 @@ step(struct dag *dag, int argc, char **argv)
 	size_t n;
 	int rc;
 
-	if (argc < 3 || dag_partitions(dag, argv[1], argv[1], now(), &p, &n,
+	if (argc < 3 || dag_partitions(dag, argv[1], argv[1], cli_now(), &p, &n,
 	    &e) < 0 || n != 1) {
 		free(p);
 		return 1;
@@ -109,12 +100,12 @@ resolve(struct dag *dag, int argc, char **argv)
 
 	err_clear(&e);
 	if (argc < 3 || (task = dag_task_index(dag, argv[1])) < 0 ||
-	    dag_partitions(dag, argv[2], argv[2], now(), &p, &n, &e) < 0) {
+	    dag_partitions(dag, argv[2], argv[2], cli_now(), &p, &n, &e) < 0) {
 		printf("bad arguments: %s\n", e.msg);
 		return 1;
 	}
 	/* As the scheduler does: needs answered from the instance graph. */
-	opt.now = now();
+	opt.now = cli_now();
 	if (graph_build(dag, p, 1, &opt, &g, &e) < 0) {
 		printf("graph: %s\n", e.msg);
 		free(p);
@@ -150,10 +141,10 @@ graph(struct dag *dag, int argc, char **argv)
 	int rounds = argc > 3 ? atoi(argv[3]) : 1, r;
 	int64_t t0;
 
-	if (argc < 3 || dag_partitions(dag, argv[1], argv[2], now(), &p, &n,
+	if (argc < 3 || dag_partitions(dag, argv[1], argv[2], cli_now(), &p, &n,
 	    &e) < 0)
 		return 1;
-	opt.now = now();
+	opt.now = cli_now();
 	t0 = clock_ms();
 	for (r = 0; r < rounds; r++) {
 		graph_free(g);
@@ -184,7 +175,7 @@ target(struct dag *dag, int argc, char **argv)
 
 	err_clear(&e);
 	if (argc < 3 || (task = dag_task_index(dag, argv[1])) < 0 ||
-	    dag_partitions(dag, argv[2], argv[2], now(), &p, &n, &e) < 0 ||
+	    dag_partitions(dag, argv[2], argv[2], cli_now(), &p, &n, &e) < 0 ||
 	    dag_resolve_target(dag, (size_t)task, &p[0], NULL, &t, &e) < 0)
 		printf("error: %s\n", e.msg);
 	else

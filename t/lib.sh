@@ -101,6 +101,23 @@ test_grep() {
 	return 1
 }
 
+# summary_cmp EXPECTED OUT: the run summary in OUT is EXPECTED but for
+# its last line, the elapsed time (which must be there: it varies).
+summary_cmp() {
+	if ! tail -n 1 "$2" | grep -q "^elapsed [0-9]"; then
+		say "$2 does not end with the elapsed time; it holds:" >&2
+		sed 's/^/| /' "$2" >&2
+		return 1
+	fi
+	sed '$d' "$2" >"$2.summary" && test_cmp "$1" "$2.summary"
+}
+
+# log_unstamp LOG: LOG with the time stamp of each of dag-cli's own lines
+# ("2026-01-02T03:04:05.678Z dag-cli: ...") taken out, for test_cmp.
+log_unstamp() {
+	sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z (dag-cli: )/\1/' "$1"
+}
+
 test_done() {
 	say "1..$test_count"
 	if [ "$test_failures" = 0 ]; then

@@ -71,7 +71,7 @@ test_expect_success 'every option --help lists is accepted, every other one refu
 		help_opts $c || return 1
 	done &&
 	cat opts-* | sort -u >all-opts &&
-	test $(wc -l <all-opts) = 23 &&
+	test $(wc -l <all-opts) = 26 &&
 	for c in $cmds; do
 		for o in $(cat all-opts); do
 			# Alone, an accepted option fails later: it lacks its

@@ -94,7 +94,7 @@ test_expect_success 'a missing input is named by its absolute path' '
 	    target: "out/{date}.csv"
 	EOF
 	test_expect_code 3 dag-cli run w --date 2026-01-01 >out 2>err &&
-	test_grep "waiting: arrived 2026-01-01: external input missing $PWD/in/2026-01-01.csv" out &&
+	test_grep "^1 blocked: arrived 2026-01-01 missing: $PWD/in/2026-01-01.csv" out &&
 	dag-cli plan w --date 2026-01-01 >out &&
 	test_grep "waiting for an external input: $PWD/in/2026-01-01.csv" out
 '

@@ -100,7 +100,7 @@ test_expect_success 'SIGTERM stops the children, records them interrupted, exits
 	done &&
 	kill -TERM $(real_pid $pid) &&
 	{ wait $pid; rc=$?; test $rc = 143 || { echo "exit $rc"; return 1; }; } &&
-	test_grep "long: 2 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting, interrupted" out &&
+	test_grep "long: 2 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked, interrupted" out &&
 	ls -A long >ls && test_cmp /dev/null ls &&
 	dag-cli status long.yaml --from 2026-01-01 --to 2026-01-05 --json >st &&
 	test "$(grep -c "\"state\": \"missing\"" st)" = 5 &&

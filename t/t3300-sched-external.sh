@@ -27,10 +27,10 @@ test_expect_success 'setup' '
 test_expect_success 'a missing external input: exit 3, its dependants wait, the rest runs' '
 	test_expect_code 3 dag-cli run ext.yaml --date 2026-01-02 >out &&
 	cat >expect <<-EOF &&
-	waiting: arrived 2026-01-02: external input missing $PWD/incoming/2026-01-02.csv
-	ext: 1 ran, 1 done, 0 failed, 0 upstream failed, 2 waiting
+	1 blocked: arrived 2026-01-02 missing: $PWD/incoming/2026-01-02.csv
+	ext: 1 ran, 1 done, 0 failed, 0 upstream failed, 1 waiting, 1 blocked
 	EOF
-	test_cmp expect out &&
+	summary_cmp expect out &&
 	test -e other/2026-01-02 &&
 	test ! -e copied/2026-01-02.csv
 '
@@ -81,7 +81,7 @@ test_expect_success 'poll: the input appears while the run waits' '
 test_expect_success 'poll: an input that never comes waits until the timeout, exit 3' '
 	sed -i -e "s/timeout: 20s/timeout: 300ms/" poll.yaml &&
 	test_expect_code 3 dag-cli run poll.yaml --date 2026-01-04 >out &&
-	test_grep "waiting: arrived 2026-01-04" out
+	test_grep "^1 blocked: arrived 2026-01-04 missing: $PWD/incoming/2026-01-04.csv" out
 '
 
 test_done

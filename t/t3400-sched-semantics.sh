@@ -37,14 +37,14 @@ test_expect_success 'setup: an input that archive moves away' '
 
 test_expect_success 'input moved away, every consumer complete: run exits 0' '
 	dag-cli run mv.yaml --date 2026-01-05 >out &&
-	echo "mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting" >expect &&
-	test_cmp expect out
+	echo "mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked" >expect &&
+	summary_cmp expect out
 '
 
 test_expect_success 'and backfill over both days exits 0' '
 	dag-cli backfill mv.yaml --from 2026-01-05 --to 2026-01-06 >out &&
-	echo "mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting" >expect &&
-	test_cmp expect out
+	echo "mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked" >expect &&
+	summary_cmp expect out
 '
 
 test_expect_success 'plan lists nothing to run' '
@@ -78,8 +78,8 @@ test_expect_success 'status does not say waiting' '
 test_expect_success 'a later consumer missing: the check is done, the consumer runs' '
 	rm reports/2026-01-05.txt &&
 	dag-cli run mv.yaml --date 2026-01-05 >out &&
-	echo "mv: 1 ran, 1 done, 0 failed, 0 upstream failed, 0 waiting" >expect &&
-	test_cmp expect out &&
+	echo "mv: 1 ran, 1 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked" >expect &&
+	summary_cmp expect out &&
 	echo 2 >expect &&
 	test_cmp expect reports/2026-01-05.txt
 '
@@ -88,10 +88,10 @@ test_expect_success 'the direct consumer missing and the input gone: still waiti
 	rm archive/2026-01-05.csv &&
 	test_expect_code 3 dag-cli run mv.yaml --date 2026-01-05 >out &&
 	cat >expect <<-EOF &&
-	waiting: arrived 2026-01-05: external input missing $PWD/incoming/2026-01-05.csv
-	mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 2 waiting
+	1 blocked: arrived 2026-01-05 missing: $PWD/incoming/2026-01-05.csv
+	mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting, 1 blocked
 	EOF
-	test_cmp expect out &&
+	summary_cmp expect out &&
 	dag-cli status mv.yaml --date 2026-01-05 >out &&
 	cat >expect <<-\EOF &&
 	partition     arrived         archive         report
@@ -114,9 +114,9 @@ test_expect_success 'a check nothing needs keeps the plain rule: exit 3' '
 	test_expect_code 3 dag-cli run lone.yaml --date 2026-01-05 >out &&
 	cat >expect <<-EOF &&
 	waiting: arrived 2026-01-05: external input missing $PWD/incoming/lone-2026-01-05.csv
-	lone: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting
+	lone: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting, 0 blocked
 	EOF
-	test_cmp expect out
+	summary_cmp expect out
 '
 
 test_expect_success 'a consumer of the day before counts: its partition decides' '
@@ -140,18 +140,18 @@ test_expect_success 'a consumer of the day before counts: its partition decides'
 	test_expect_code 3 dag-cli run prev.yaml --date 2026-01-06 >out &&
 	cat >expect <<-EOF &&
 	waiting: arrived 2026-01-06: external input missing $PWD/in-prev/2026-01-06.csv
-	prev: 1 ran, 1 done, 0 failed, 0 upstream failed, 1 waiting
+	prev: 1 ran, 1 done, 0 failed, 0 upstream failed, 1 waiting, 0 blocked
 	EOF
-	test_cmp expect out &&
+	summary_cmp expect out &&
 	rm in-prev/2026-01-05.csv &&
 	echo b >in-prev/2026-01-04.csv &&
 	dag-cli run prev.yaml --date 2026-01-05 >out &&
-	echo "prev: 1 ran, 1 done, 0 failed, 0 upstream failed, 0 waiting" >expect &&
-	test_cmp expect out &&
+	echo "prev: 1 ran, 1 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked" >expect &&
+	summary_cmp expect out &&
 	rm in-prev/2026-01-04.csv &&
 	dag-cli run prev.yaml --date 2026-01-05 >out &&
-	echo "prev: 0 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting" >expect &&
-	test_cmp expect out
+	echo "prev: 0 ran, 0 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked" >expect &&
+	summary_cmp expect out
 '
 
 test_expect_success 'that consumer missing: the check waits again' '
@@ -159,9 +159,9 @@ test_expect_success 'that consumer missing: the check waits again' '
 	test_expect_code 3 dag-cli run prev.yaml --date 2026-01-05 >out &&
 	cat >expect <<-EOF &&
 	waiting: arrived 2026-01-05: external input missing $PWD/in-prev/2026-01-05.csv
-	prev: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting
+	prev: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting, 0 blocked
 	EOF
-	test_cmp expect out
+	summary_cmp expect out
 '
 
 test_expect_success 'setup: a dimension that needs its own previous day' '
@@ -185,8 +185,8 @@ test_expect_success 'setup: a dimension that needs its own previous day' '
 test_expect_success '--force reruns only the requested partition' '
 	rm runs.log &&
 	dag-cli run dim.yaml --date 2026-01-04 --force dim >out &&
-	echo "dim: 1 ran, 1 done, 0 failed, 0 upstream failed, 0 waiting" >expect &&
-	test_cmp expect out &&
+	echo "dim: 1 ran, 1 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked" >expect &&
+	summary_cmp expect out &&
 	echo 2026-01-04 >expect &&
 	test_cmp expect runs.log
 '
@@ -220,17 +220,21 @@ test_expect_success 'setup: a DAG of 80 tasks' '
 	test_grep "wide: 80 ran, 80 done, 0 failed" out
 '
 
-test_expect_success 'status shows every instance of a DAG with 80 tasks' '
+test_expect_success 'status shows every instance of a DAG with 80 tasks, compact' '
 	dag-cli status wide.yaml --from 2026-01-01 --to 2026-01-02 >out &&
 	{
-		printf "%-13s" partition &&
-		for i in $(seq -w 1 79); do printf " %-15s" t$i || return 1; done &&
-		printf " t80\n%-13s" 2026-01-01 &&
-		for i in $(seq 1 79); do printf " %-15s" missing || return 1; done &&
-		printf " missing\n%-13s" 2026-01-02 &&
-		for i in $(seq 1 79); do printf " %-15s" done || return 1; done &&
-		printf " done\n"
+		echo "     2026-01-01 .. 2026-01-02" &&
+		for i in $(seq -w 1 80); do echo "t$i  .+" || return 1; done &&
+		echo &&
+		echo "+ done  . missing"
 	} >expect &&
+	test_cmp expect out &&
+	dag-cli status wide.yaml --from 2026-01-01 --to 2026-01-02 --task t07 --task t42 >out &&
+	cat >expect <<-\EOF &&
+	partition     t07             t42
+	2026-01-01    missing         missing
+	2026-01-02    done            done
+	EOF
 	test_cmp expect out
 '
 
@@ -291,8 +295,8 @@ test_expect_success '--force, {target} not written though the old target exists:
 test_expect_success '--force, a run without {target}: the existing target is success' '
 	dag-cli run lazy.yaml --date 2026-01-01 --force in_place \
 		--force dir_in_place >out &&
-	echo "lazy: 2 ran, 2 done, 0 failed, 0 upstream failed, 0 waiting" >expect &&
-	test_cmp expect out &&
+	echo "lazy: 2 ran, 2 done, 0 failed, 0 upstream failed, 0 waiting, 0 blocked" >expect &&
+	summary_cmp expect out &&
 	echo x >expect &&
 	test_cmp expect lazy/dir-2026-01-01/part
 '

@@ -8,22 +8,33 @@
  * of the row's values, so each input record costs one hash probe, and a
  * write only when its values changed.  With history: scd2 a change closes
  * the current version (valid_to, current = 0) and opens a new one valid
- * from the partition's start; a version created by this same partition
- * (a rerun, or a key repeated in the input) is updated in place, so
- * reruns never add versions.  Versions are stamped in UTC
- * ("2026-11-01T00:00:00Z") so their text order is time order.  Loading a
- * partition older than the newest version is refused: versions must be
- * created in time order.
+ * from the partition's start; a key repeated in the input updates the
+ * version this load made, in place.  Versions are stamped in UTC
+ * ("2026-11-01T00:00:00Z") so their text order is time order.
+ *
+ * Versions rest on each other in time order, so loading partition P
+ * first undoes what P and every later partition did to the table
+ * (their versions are deleted, the versions they closed are current
+ * again) and removes the later partitions' marker rows, all in the
+ * load's transaction: the table is then exactly as the loads before P
+ * left it, P loads as it would have the first time, and the later
+ * partitions are missing and load again, in order, through the task's
+ * need on its own previous partition.  A rerun, a correction (clear,
+ * --force, a stale input) and a fresh load thus give the same rows and
+ * the same surrogate keys: keys are assigned in load order from the
+ * largest one left, so the undone versions' keys are given again.
  */
 #include "config.h"
 #include "task_kind.h"
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csv.h"
+#include "target.h"
 #include "warehouse.h"
 
 static const struct field_spec dim_fields[] = {
@@ -73,7 +84,7 @@ struct dim_load {
 /* One current version: its surrogate key and canonical values. */
 struct dim_ver {
 	int64_t sk;
-	int fresh;		/* valid from this partition: update in place */
+	int fresh;		/* made by this load: update in place */
 	size_t len;
 	char vals[];
 };
@@ -265,7 +276,7 @@ load_current(struct dim_load *d, struct err *e)
 		sb_adds(&sql, ", ");
 		wh_quote_ident(&sql, d->cols[i].name);
 	}
-	sb_adds(&sql, d->scd2 ? ", valid_from FROM " : " FROM ");
+	sb_adds(&sql, " FROM ");
 	wh_quote_ident(&sql, d->table);
 	sb_adds(&sql, " WHERE ");
 	wh_quote_ident(&sql, d->sk);
@@ -279,7 +290,6 @@ load_current(struct dim_load *d, struct err *e)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hash_entry *s;
-		const char *from;
 
 		sb_reset(&d->key);
 		sb_reset(&d->val);
@@ -292,10 +302,7 @@ load_current(struct dim_load *d, struct err *e)
 			rc = wh_too_many_keys(e, d->run->task, &d->cur);
 			break;
 		}
-		from = d->scd2 ? (const char *)sqlite3_column_text(st,
-			(int)d->ncols + 1) : NULL;
-		put_version(d, s, sqlite3_column_int64(st, 0),
-			from && !strcmp(from, d->stamp));
+		put_version(d, s, sqlite3_column_int64(st, 0), 0);
 	}
 	sqlite3_finalize(st);
 	if (rc < 0)
@@ -306,29 +313,119 @@ load_current(struct dim_load *d, struct err *e)
 	sb_init(&sql);
 	sb_adds(&sql, "SELECT coalesce(max(");
 	wh_quote_ident(&sql, d->sk);
-	sb_adds(&sql, "), 0)");
-	if (d->scd2)
-		sb_adds(&sql, ", max(valid_from)");
-	sb_adds(&sql, " FROM ");
+	sb_adds(&sql, "), 0) FROM ");
 	wh_quote_ident(&sql, d->table);
 	rc = wh_prepare(d->db, sql.buf, &st, e);
 	sb_release(&sql);
 	if (rc < 0)
 		return rc;
-	rc = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *newest = d->scd2 ?
-			(const char *)sqlite3_column_text(st, 1) : NULL;
-
+	if (sqlite3_step(st) == SQLITE_ROW)
 		d->next_sk = sqlite3_column_int64(st, 0) + 1;
-		if (newest && strcmp(newest, d->stamp) > 0)
-			rc = err_set(e, -EINVAL, "task '%s': '%s' already has "
-				"versions valid from %s, after this partition "
-				"(%s); load scd2 dimensions in partition order",
-				d->run->task, d->table, newest, d->stamp);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
+ * Step sql with ?1 and ?2 bound to the texts a and b (b may be NULL when
+ * sql has no ?2); the rows it changed, or -EIO with e filled.
+ */
+static int
+exec_undo(struct dim_load *d, const char *sql, const char *a, const char *b,
+	struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = wh_prepare(d->db, sql, &st, e);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return err_set(e, -EIO, "task '%s': cannot undo the versions of "
+			"'%s' from %s on: %s", d->run->task, d->table, d->stamp,
+			sqlite3_errmsg(d->db));
+	return sqlite3_changes(d->db);
+}
+
+/* The marker rows of the target table's partitions after this one. */
+static int
+later_loads(struct dim_load *d, const char *table, char *first, char *last,
+	size_t n, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, count = 0;
+
+	rc = wh_prepare(d->db, "SELECT count(*), min(partition), "
+		"max(partition) FROM " TARGET_MARKER_TABLE " WHERE table_name = "
+		"?1 AND partition > ?2", &st, e);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->run->partition, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && (count =
+	    sqlite3_column_int(st, 0)) > 0) {
+		snprintf(first, n, "%s", sqlite3_column_text(st, 1));
+		snprintf(last, n, "%s", sqlite3_column_text(st, 2));
 	}
 	sqlite3_finalize(st);
-	return rc;
+	return count;
+}
+
+/*
+ * Undo what this partition and every later one did to an scd2 table, as
+ * if they were undone one by one, newest first: the versions valid from
+ * this partition's start or later go, the versions they closed are
+ * current again, and the later partitions' markers go (they load again).
+ * Run inside the load's transaction.  0 or -EIO with e filled.
+ */
+static int
+undo_from_here(struct dim_load *d, struct err *e)
+{
+	const char *target = wh_target_table(d->run);
+	struct strbuf del, reopen;
+	char first[24] = "", last[24] = "";
+	int later, gone, back, rc;
+
+	sb_init(&del);
+	sb_adds(&del, "DELETE FROM ");
+	wh_quote_ident(&del, d->table);
+	sb_adds(&del, " WHERE ");
+	wh_quote_ident(&del, d->sk);
+	sb_adds(&del, " <> 0 AND valid_from >= ?1");
+	sb_init(&reopen);
+	sb_adds(&reopen, "UPDATE ");
+	wh_quote_ident(&reopen, d->table);
+	sb_adds(&reopen, " SET valid_to = NULL, current = 1 WHERE ");
+	wh_quote_ident(&reopen, d->sk);
+	sb_adds(&reopen, " <> 0 AND valid_to >= ?1");
+	rc = later = later_loads(d, target, first, last, sizeof(first), e);
+	if (rc >= 0)
+		rc = gone = exec_undo(d, del.buf, d->stamp, NULL, e);
+	if (rc >= 0)
+		rc = back = exec_undo(d, reopen.buf, d->stamp, NULL, e);
+	if (rc >= 0 && later > 0)
+		rc = exec_undo(d, "DELETE FROM " TARGET_MARKER_TABLE " WHERE "
+			"table_name = ?1 AND partition > ?2", target,
+			d->run->partition, e);
+	sb_release(&del);
+	sb_release(&reopen);
+	if (rc < 0)
+		return rc;
+	if (!d->run->log || !(gone || back || later))
+		return 0;
+	fprintf(d->run->log, "dimension-load: undid %d version%s valid from "
+		"%s on, %d made current again", gone, gone == 1 ? "" : "s",
+		d->stamp, back);
+	if (later == 1)
+		fprintf(d->run->log, "; the later load %s is to do again", first);
+	else if (later > 1)
+		fprintf(d->run->log, "; the %d later loads %s .. %s are to do "
+			"again", later, first, last);
+	fputc('\n', d->run->log);
+	return 0;
 }
 
 static int
@@ -500,7 +597,7 @@ dim_release(struct dim_load *d)
 	sqlite3_finalize(d->upd);
 	sqlite3_finalize(d->close_st);
 	wh_rollback(d->db);
-	sqlite3_close(d->db);
+	wh_close(d->db, 1);
 	sb_release(&d->key);
 	sb_release(&d->val);
 	free(d->cols);
@@ -556,6 +653,8 @@ dim_run(struct task_run *run, struct err *e)
 		rc = create_table(&d, e);
 	else if (rc == 1)
 		rc = check_table(&d, e);
+	if (rc == 0 && d.scd2)
+		rc = undo_from_here(&d, e);
 	if (rc == 0)
 		rc = load_current(&d, e);
 	if (rc == 0)

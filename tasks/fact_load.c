@@ -665,7 +665,7 @@ fact_release(struct fact_load *f)
 	free(f->cols);
 	sqlite3_finalize(f->ins);
 	wh_rollback(f->db);
-	sqlite3_close(f->db);
+	wh_close(f->db, 1);
 	sb_release(&f->key);
 	sb_release(&f->prep_key);
 }

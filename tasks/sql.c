@@ -65,42 +65,78 @@ bind_params(const struct task_run *run, sqlite3_stmt *st, int stmt_no,
 	return 0;
 }
 
+/* What the authorizer saw of the statements. */
+struct sql_seen {
+	int denied;	/* a transaction statement, refused */
+	int changed;	/* a PRAGMA setting a value: the connection changed */
+};
+
 /*
  * BEGIN, COMMIT and ROLLBACK would end the load's transaction and commit
  * a half of it: refuse them when they are prepared, before they run.
+ * A PRAGMA that sets something changes the connection beyond the
+ * instance: it is then not kept for the next one (wh_close).
  */
 static int
-deny_transactions(void *flag, int action, const char *a, const char *b,
+deny_transactions(void *arg, int action, const char *a, const char *b,
 	const char *c, const char *d)
 {
-	(void)a, (void)b, (void)c, (void)d;
+	struct sql_seen *seen = arg;
+
+	(void)a, (void)c, (void)d;
+	if (action == SQLITE_PRAGMA && b)
+		seen->changed = 1;
 	if (action != SQLITE_TRANSACTION)
 		return SQLITE_OK;
-	*(int *)flag = 1;
+	seen->denied = 1;
 	return SQLITE_DENY;
 }
 
-/* Run every statement of text; *changes gets the rows they changed. */
+/*
+ * The errno for an SQLite failure: -EINVAL when the statement itself is
+ * wrong (a syntax error, an unknown column or table, a constraint or a
+ * type it breaks), which running it again cannot change, so the attempt
+ * is not retried (exec_result_permanent); -EIO for what may pass (a busy
+ * or locked database, a full disk, an I/O error).
+ */
+static int
+sql_errno(sqlite3 *db)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_ERROR:
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * Run every statement of text; *changes gets the rows they changed,
+ * *changed whether one set a PRAGMA.
+ */
 static int
 run_statements(struct task_run *run, sqlite3 *db, const char *text,
-	int64_t *changes, struct err *e)
+	int64_t *changes, int *changed, struct err *e)
 {
 	const char *p = text, *tail;
 	sqlite3_stmt *st = NULL;
 	int64_t before = sqlite3_total_changes64(db);
 	int rc = 0, stmt_no = 0;
 
-	int denied = 0;
+	struct sql_seen seen = { 0, 0 };
 
-	sqlite3_set_authorizer(db, deny_transactions, &denied);
+	sqlite3_set_authorizer(db, deny_transactions, &seen);
 	while (*p) {
 		if (sqlite3_prepare_v2(db, p, -1, &st, &tail) != SQLITE_OK) {
-			rc = denied ? err_set(e, -EINVAL, "task '%s': statement "
+			rc = seen.denied ? err_set(e, -EINVAL, "task '%s': statement "
 				"%d: BEGIN, COMMIT and ROLLBACK are not allowed: "
 				"sql: runs in one transaction already", run->task,
-				stmt_no + 1) : err_set(e, -EIO, "task '%s': "
-				"statement %d: %s", run->task, stmt_no + 1,
-				sqlite3_errmsg(db));
+				stmt_no + 1) : err_set(e, sql_errno(db),
+				"task '%s': statement %d: %s", run->task,
+				stmt_no + 1, sqlite3_errmsg(db));
 			break;
 		}
 		p = tail;
@@ -113,14 +149,15 @@ run_statements(struct task_run *run, sqlite3 *db, const char *text,
 		if (rc == SQLITE_DONE)
 			rc = 0;
 		else if (rc > 0)
-			rc = err_set(e, -EIO, "task '%s': statement %d: %s",
-				run->task, stmt_no, sqlite3_errmsg(db));
+			rc = err_set(e, sql_errno(db), "task '%s': statement "
+				"%d: %s", run->task, stmt_no, sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		if (rc < 0)
 			break;
 	}
 	sqlite3_set_authorizer(db, NULL, NULL);
 	*changes = sqlite3_total_changes64(db) - before;
+	*changed = seen.changed;
 	return rc;
 }
 
@@ -133,7 +170,7 @@ sql_run(struct task_run *run, struct err *e)
 		: task_run_str(run, "database");
 	sqlite3 *db = NULL;
 	int64_t changes = 0;
-	int rc;
+	int rc, changed = 1;
 
 	static const char *const required[] = { "database", "sql", NULL };
 
@@ -148,7 +185,8 @@ sql_run(struct task_run *run, struct err *e)
 		return rc;
 	rc = wh_begin(db, e);
 	if (rc == 0)
-		rc = run_statements(run, db, text ? text : "", &changes, e);
+		rc = run_statements(run, db, text ? text : "", &changes,
+			&changed, e);
 	if (rc == 0)
 		rc = wh_mark(db, run, table, changes, e);
 	if (rc == 0)
@@ -160,7 +198,7 @@ sql_run(struct task_run *run, struct err *e)
 		fprintf(run->log, "sql: %lld rows changed, '%s' %s marked loaded\n",
 			(long long)changes, table, run->partition);
 	}
-	sqlite3_close(db);
+	wh_close(db, !changed);
 	return rc;
 }
 

@@ -46,6 +46,9 @@ struct fake {
 	size_t max_pooled;		/* most tasks named pooled* at once */
 	/* The exit status of a start (0 succeeds). */
 	int (*outcome)(const struct fake_start *st);
+	int64_t wall_step_ms;	/* the wall clock moves this much a reading */
+	int64_t wall_reads;
+	int64_t recheck_ms;	/* sched_options.recheck_ms */
 };
 
 static int
@@ -177,8 +180,9 @@ fake_now(void *arg)
 static int64_t
 fake_wall(void *arg)
 {
-	(void)arg;
-	return FAKE_WALL_MS;
+	struct fake *f = arg;
+
+	return FAKE_WALL_MS + f->wall_step_ms * f->wall_reads++;
 }
 
 static char dir[64];
@@ -239,6 +243,8 @@ run(struct dag *dag, const char *from, const char *to, int jobs, int reverse,
 	so.quiet = 1;
 	so.now = fake_now;
 	so.wall_ms = fake_wall;
+	so.clock_arg = f;
+	so.recheck_ms = f->recheck_ms;
 	so.executor = &fake_ops;
 	so.executor_arg = f;
 	if (!f->outcome)
@@ -423,6 +429,53 @@ UNIT_TEST(pool_limits_and_jobs_bound_what_runs_at_once)
 	cleanup();
 }
 
+/*
+ * Another live run (another host, its heartbeat fresh) holds the lease of
+ * the second day's pooled instance.  The pool's queue goes on with the
+ * third and fourth days; the held one runs last, taken over once the
+ * other run's heartbeat is too old (the fake wall clock moves 100 ms a
+ * reading, so that happens after a few hundred re-looks).
+ */
+UNIT_TEST(a_lease_held_elsewhere_does_not_stall_the_pool)
+{
+	static const char yaml[] =
+		"dag: d\nschedule: daily\ntimezone: UTC\nstart: 2026-01-01\n"
+		"pools: {db: 1}\n"
+		"tasks:\n"
+		"  pooled: {kind: command, pool: db, run: \"x {target}\","
+		" target: \"o/{date}\"}\n";
+	static const char *const order[] = { "2026-01-01", "2026-01-03",
+		"2026-01-04", "2026-01-02" };
+	struct dag *dag = setup(yaml);
+	struct fake f = { 0 };
+	struct state st;
+	struct err e;
+	char *sql;
+	size_t k;
+
+	err_clear(&e);
+	CHECK_INT(state_open(&st, "state.db", 0, &e), ==, 0);
+	sql = xasprintf("INSERT INTO runs(id, dag, host, pid, started, "
+		"heartbeat) VALUES(77, 'd', 'elsewhere', 1, %lld, %lld);"
+		"INSERT INTO leases(dag, task, partition, run_id, since) "
+		"VALUES('d', 'pooled', '2026-01-02', 77, %lld)",
+		FAKE_WALL_MS, FAKE_WALL_MS, FAKE_WALL_MS);
+	CHECK_INT(sqlite3_exec(st.db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	free(sql);
+	state_release(&st);
+	f.wall_step_ms = 100;
+	f.recheck_ms = 1;
+	CHECK_INT(run(dag, "2026-01-01", "2026-01-04", 2, 0, &f, &st), ==,
+		EXIT_OK);
+	CHECK_INT(f.n_log, ==, 4);
+	for (k = 0; k < f.n_log && k < ARRAY_LEN(order); k++)
+		CHECK_STR(f.log[k].part, order[k]);
+	CHECK_INT(f.max_pooled, ==, 1);
+	state_release(&st);
+	dag_free(dag);
+	cleanup();
+}
+
 UNIT_TEST(the_clock_comes_from_the_options)
 {
 	struct dag *dag = setup(chain);
@@ -458,4 +511,5 @@ UNIT_MAIN(runs_needs_first_and_oldest_partition_first,
 	retries_until_success_with_new_attempt_numbers,
 	retries_run_out_and_the_failure_propagates_downstream,
 	pool_limits_and_jobs_bound_what_runs_at_once,
+	a_lease_held_elsewhere_does_not_stall_the_pool,
 	the_clock_comes_from_the_options)

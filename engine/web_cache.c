@@ -1,0 +1,111 @@
+/*
+ * The status of a range, kept between requests.  Building it (the
+ * partitions, the instance graph with a stat per target, the state
+ * database's rows) costs hundreds of milliseconds for ten years of a
+ * five-task DAG; the grid page asks for it every second or two.  An entry
+ * is used again while the state database has not changed (SQLite's
+ * data_version moves with every commit of another connection) and it is
+ * younger than WEB_CACHE_TTL_MS, which bounds how long a change that
+ * leaves the database alone (a target deleted by hand, a lease that ran
+ * out) stays unseen.  The server answers on one thread: no lock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "state.h"
+#include "web_priv.h"
+
+/* SQLite's count of commits by other connections, or -1 without state. */
+static int64_t
+data_version(struct state *st)
+{
+	sqlite3_stmt *q;
+	int64_t v = -1;
+
+	if (!st || sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &q,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static void
+drop(struct web_cached *x)
+{
+	if (x->valid)
+		web_status_release(&x->s);
+	memset(x, 0, sizeof(*x));
+}
+
+static int
+same_key(const struct web_cached *x, const struct dag *dag, const char *from,
+	const char *to)
+{
+	return x->valid && x->dag == dag && !strcmp(x->from, from ? from : "") &&
+		!strcmp(x->to, to ? to : "");
+}
+
+const struct web_status *
+web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
+	const char *to, struct err *e)
+{
+	struct state *st = web_state(c);
+	int64_t version = data_version(st), now = clock_ms();
+	struct web_cached *x, *slot = &c->cache[0];
+	size_t i;
+
+	if ((from && strlen(from) >= sizeof(slot->from)) ||
+	    (to && strlen(to) >= sizeof(slot->to))) {
+		err_set(e, -EINVAL, "'%s' is not a partition",
+			from && strlen(from) >= sizeof(slot->from) ? from : to);
+		return NULL;
+	}
+	c->cache_tick++;
+	for (i = 0; i < WEB_CACHE_SLOTS; i++) {
+		x = &c->cache[i];
+		if (same_key(x, dag, from, to)) {
+			if (x->data_version == version &&
+			    now - x->built_ms < WEB_CACHE_TTL_MS) {
+				x->used = c->cache_tick;
+				c->cache_hits++;
+				return &x->s;
+			}
+			slot = x;
+			break;
+		}
+		if (!x->valid || x->used < slot->used)
+			slot = x;
+	}
+	drop(slot);
+	c->cache_misses++;
+	if (web_status_build(st, dag, from, to, cli_now(), &slot->s, e) < 0) {
+		web_status_release(&slot->s);
+		memset(slot, 0, sizeof(*slot));
+		return NULL;
+	}
+	slot->valid = 1;
+	slot->dag = dag;
+	snprintf(slot->from, sizeof(slot->from), "%s", from ? from : "");
+	snprintf(slot->to, sizeof(slot->to), "%s", to ? to : "");
+	slot->data_version = version;
+	slot->built_ms = now;
+	slot->used = c->cache_tick;
+	return &slot->s;
+}
+
+void
+web_cache_forget(struct web_ctx *c, const struct dag *dag)
+{
+	size_t i;
+
+	for (i = 0; dag && i < WEB_CACHE_SLOTS; i++)
+		if (c->cache[i].valid && c->cache[i].dag == dag)
+			drop(&c->cache[i]);
+}

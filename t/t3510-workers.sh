@@ -1,0 +1,283 @@
+#!/bin/sh
+test_description='built-in instances run in long-lived workers: same targets as DAG_EXECUTOR=local, a killed worker fails only its instance, retirement, timeouts'
+. "$(dirname "$0")/lib.sh"
+
+# DAG_WORKER_TRACE makes the scheduler append what its workers do, one
+# line each: "start PID", "run PID TASK PARTITION", "retire PID WHY",
+# "exit PID STATUS SIGNAL".
+count() {
+	grep -c "^$1 " "${2:-trace}" || true
+}
+
+# wait_for_line PATTERN: poll the trace until a line matches (60 s).
+wait_for_line() {
+	n=600
+	while ! grep -q -e "$1" trace 2>/dev/null; do
+		n=$((n - 1))
+		test $n -gt 0 || { echo "no line $1 in the trace"; cat out; return 1; }
+		sleep 0.1
+	done
+}
+
+test_expect_success 'setup: loads and SQL over a month, commands after them' '
+	mkdir -p in &&
+	for d in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 \
+		21 22 23 24 25 26 27 28 29 30; do
+		printf "id,n\n1,$d\n2,$d\n3,$d\n" >in/2026-01-$d.csv || return 1
+	done &&
+	cat >m.yaml <<-\EOF
+	dag: m
+	schedule: daily
+	timezone: UTC
+	start: 2026-01-01
+	tasks:
+	  load:
+	    kind: fact-load
+	    input: "in/{date}.csv"
+	    database: wh.db
+	    table: raw
+	    partition_column: day
+	  agg:
+	    kind: sql
+	    needs: [load]
+	    database: wh.db
+	    target: {table: agg}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS agg (day TEXT PRIMARY KEY, rows INTEGER,
+	        total INTEGER);
+	      DELETE FROM agg WHERE day = :partition;
+	      INSERT INTO agg SELECT :partition, count(*), sum(n) FROM raw
+	       WHERE day = :partition;
+	  report:
+	    kind: command
+	    needs: [agg]
+	    run: "echo {date} > {target}"
+	    target: "out/{date}.txt"
+	EOF
+	mkdir -p local/out workers/out &&
+	cp -R in m.yaml local/ &&
+	cp -R in m.yaml workers/
+'
+
+dump() {
+	sqlite3 "$1/wh.db" "SELECT day, id, n FROM raw ORDER BY day, id;
+		SELECT * FROM agg ORDER BY day;
+		SELECT table_name, partition, records FROM _dag_loads
+		 ORDER BY table_name, partition" &&
+	ls "$1/out" &&
+	cat "$1"/out/*
+}
+
+test_expect_success 'a month through two workers: the targets of DAG_EXECUTOR=local' '
+	(cd local && DAG_EXECUTOR=local DAG_WORKER_TRACE=$PWD/trace \
+		dag-cli backfill m.yaml --from 2026-01-01 --to 2026-01-30 -j 2 >res) &&
+	test ! -e local/trace &&
+	(cd workers && DAG_WORKER_TRACE=$PWD/trace \
+		dag-cli backfill m.yaml --from 2026-01-01 --to 2026-01-30 -j 2 >res) &&
+	test_grep "90 ran, 90 done, 0 failed" workers/res &&
+	dump local >expect &&
+	dump workers >actual &&
+	test_cmp expect actual &&
+	test "$(count run workers/trace)" = 60 &&
+	test "$(count start workers/trace)" -le 2 &&
+	test "$(grep -c "^run .* report " workers/trace)" = 0
+'
+
+test_expect_success 'workers leave when the run ends' '
+	for p in $(sed -n "s/^start //p" workers/trace); do
+		! kill -0 $p 2>/dev/null || return 1
+	done
+'
+
+test_expect_success 'a worker is retired after DAG_WORKER_MAX_INSTANCES' '
+	mkdir -p retire/out &&
+	cp -R in m.yaml retire/ &&
+	(cd retire && DAG_WORKER_MAX_INSTANCES=4 DAG_WORKER_TRACE=$PWD/trace \
+		dag-cli backfill m.yaml --from 2026-01-01 --to 2026-01-05 -j 1 >res) &&
+	test_grep "15 ran, 15 done, 0 failed" retire/res &&
+	test "$(count run retire/trace)" = 10 &&
+	test "$(count start retire/trace)" = 3 &&
+	test "$(grep -c "^retire [0-9]* instances" retire/trace)" = 2 &&
+	sqlite3 retire/wh.db "SELECT count(*), sum(n) FROM raw;
+		SELECT count(*), sum(rows) FROM agg" >actual &&
+	printf "15|45\n5|15\n" >expect &&
+	test_cmp expect actual
+'
+
+# spin_dag NAME TABLE [FIELD]: a load of three rows into TABLE whose SQL
+# then spins for as long as its day's row of ctl says so, holding the
+# load's transaction open.
+spin_dag() {
+	cat <<-EOF
+	dag: $1
+	schedule: daily
+	timezone: UTC
+	start: 2026-02-01
+	tasks:
+	  facts:
+	    kind: sql
+	    database: spin.db
+	    target: {table: $2}
+	    ${3:-retries: 0}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS $2 (day TEXT, k INTEGER);
+	      INSERT INTO $2 VALUES (:date, 1), (:date, 2), (:date, 3);
+	      WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c
+	       WHERE (SELECT spin FROM ctl WHERE day = :date))
+	      SELECT count(*) FROM c;
+	EOF
+}
+
+test_expect_success 'setup: a load that can be made to spin' '
+	sqlite3 spin.db "CREATE TABLE ctl (day TEXT PRIMARY KEY, spin INTEGER);
+		INSERT INTO ctl VALUES (\"2026-02-01\", 1), (\"2026-02-02\", 0),
+		(\"2026-02-03\", 1), (\"2026-02-04\", 0)" &&
+	spin_dag spin facts >spin.yaml &&
+	spin_dag spint facts_t "timeout: 1s" >spin-t.yaml &&
+	dag-cli validate spin.yaml spin-t.yaml
+'
+
+attempt() {
+	sqlite3 .dag-state/state.db "SELECT partition, attempt, state, exit_code,
+		signal FROM attempts WHERE dag = '$1' ORDER BY partition,
+		attempt"
+}
+
+test_expect_success 'kill -9 of a worker mid-load fails only its instance, with the signal' '
+	rm -f trace &&
+	(DAG_WORKER_TRACE=$PWD/trace dag-cli backfill spin.yaml \
+		--from 2026-02-01 --to 2026-02-02 -j 1 >out 2>&1; echo $? >rc) &
+	job=$! &&
+	wait_for_line "^run [0-9]* facts 2026-02-01\$" &&
+	pid=$(sed -n "s/^run \([0-9]*\) facts 2026-02-01\$/\1/p" trace) &&
+	kill -9 $pid &&
+	wait $job &&
+	test "$(cat rc)" = 1 &&
+	test_grep "2 ran, 1 done, 1 failed" out &&
+	cat >expect <<-\EOF &&
+	2026-02-01|1|failed||9
+	2026-02-02|1|done|0|
+	EOF
+	attempt spin >actual &&
+	test_cmp expect actual &&
+	test "$(count start)" = 2 &&
+	grep "^run [0-9]* facts 2026-02-02" trace >second &&
+	! test_grep "^run $pid " second &&
+	dag-cli logs spin.yaml facts --date 2026-02-01 >log &&
+	test_grep "killed by signal 9" log
+'
+
+test_expect_success 'no partial target: nothing of the killed load committed' '
+	sqlite3 spin.db "SELECT day, count(*) FROM facts GROUP BY day;
+		SELECT partition FROM _dag_loads WHERE table_name = \"facts\"" >actual &&
+	printf "2026-02-02|3\n2026-02-02\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'the next run completes it, without duplicate rows' '
+	sqlite3 spin.db "UPDATE ctl SET spin = 0" &&
+	dag-cli backfill spin.yaml --from 2026-02-01 --to 2026-02-02 -j 1 >out &&
+	test_grep "1 ran, 1 done, 0 failed" out &&
+	sqlite3 spin.db "SELECT day, k, count(*) FROM facts GROUP BY day, k" >actual &&
+	cat >expect <<-\EOF &&
+	2026-02-01|1|1
+	2026-02-01|2|1
+	2026-02-01|3|1
+	2026-02-02|1|1
+	2026-02-02|2|1
+	2026-02-02|3|1
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'a timeout kills the worker that overran; the next instance gets another' '
+	sqlite3 spin.db "UPDATE ctl SET spin = 1 WHERE day = \"2026-02-03\"" &&
+	rm -f trace &&
+	test_expect_code 1 env DAG_WORKER_TRACE=$PWD/trace dag-cli backfill \
+		spin-t.yaml --from 2026-02-03 --to 2026-02-04 -j 1 >out 2>&1 &&
+	test_grep "2 ran, 1 done, 1 failed" out &&
+	cat >expect <<-\EOF &&
+	2026-02-03|1|timeout
+	2026-02-04|1|done
+	EOF
+	attempt spint | cut -d"|" -f1-3 >actual &&
+	test_cmp expect actual &&
+	test "$(count start)" = 2 &&
+	sqlite3 spin.db "SELECT DISTINCT day FROM facts_t" >actual &&
+	echo 2026-02-04 >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'setup: instances that would see what the one before left' '
+	cat >iso.yaml <<-\EOF
+	dag: iso
+	schedule: daily
+	timezone: UTC
+	start: 2026-03-01
+	tasks:
+	  prep:
+	    kind: command
+	    needs: [{task: use, offset: -1d}]
+	    run: "sqlite3 iso.db \"DROP TABLE IF EXISTS src; CREATE TABLE src (v TEXT, w TEXT); INSERT INTO src VALUES ('"'"'{date}'"'"', 1)\" && touch {target}"
+	    target: "prep-{date}"
+	  use:
+	    kind: sql
+	    needs: [prep]
+	    database: iso.db
+	    target: {table: seen}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS seen (day TEXT, v TEXT);
+	      INSERT INTO seen SELECT :date, v FROM src;
+	  tmp:
+	    kind: sql
+	    database: iso.db
+	    target: {table: seen_tmp}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS seen_tmp (day TEXT);
+	      CREATE TEMP TABLE scratch AS SELECT :date AS d;
+	      INSERT INTO seen_tmp SELECT d FROM scratch;
+	  fail:
+	    kind: sql
+	    database: iso.db
+	    target: {table: seen_f}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS seen_f (day TEXT);
+	      INSERT INTO seen_f VALUES (:date);
+	      SELECT CASE WHEN :date = '"'"'2026-03-02'"'"' THEN json('"'"'{bad'"'"') END;
+	EOF
+	dag-cli validate iso.yaml
+'
+
+test_expect_success 'one worker: no temp table, open transaction or old schema crosses instances' '
+	rm -f trace &&
+	test_expect_code 1 env DAG_WORKER_TRACE=$PWD/trace dag-cli backfill \
+		iso.yaml --from 2026-03-01 --to 2026-03-04 -j 1 >out 2>&1 &&
+	test_grep "16 ran, 15 done, 1 failed" out &&
+	test "$(count start)" = 1 &&
+	sqlite3 iso.db "SELECT * FROM seen; SELECT * FROM seen_tmp;
+		SELECT * FROM seen_f" >actual &&
+	cat >expect <<-\EOF &&
+	2026-03-01|2026-03-01
+	2026-03-02|2026-03-02
+	2026-03-03|2026-03-03
+	2026-03-04|2026-03-04
+	2026-03-01
+	2026-03-02
+	2026-03-03
+	2026-03-04
+	2026-03-01
+	2026-03-03
+	2026-03-04
+	EOF
+	sort actual >sorted &&
+	sort expect >expect.sorted &&
+	test_cmp expect.sorted sorted
+'
+
+test_expect_success 'DAG_EXECUTOR takes workers or local, nothing else' '
+	test_expect_code 2 env DAG_EXECUTOR=remote dag-cli run spin.yaml \
+		--date 2026-02-05 >out 2>err &&
+	test_grep "DAG_EXECUTOR" err
+'
+
+test_done
