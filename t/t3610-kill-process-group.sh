@@ -1,29 +1,7 @@
 #!/bin/sh
 test_description='whatever a command started dies with its instance: after a timeout, with the run (SIGTERM), when its shell exits, and when a run takes over the lease of a run killed with -9'
 . "$(dirname "$0")/lib.sh"
-
-# The shell may fork once more for a background job: signals go to the
-# dag-cli process itself, found as the child of $!.
-real_pid() {
-	c=$(pgrep -x -P "$1" dag-cli)
-	echo "${c:-$1}"
-}
-
-# poll CMD: run CMD every 0.05 s until it succeeds; fail after 30 s.
-poll() {
-	n=600
-	while ! eval "$1" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.05
-	done
-}
-
-# gone PID: the process has ended (a zombie waiting for its reaper counts).
-gone() {
-	! kill -0 "$1" 2>/dev/null ||
-	[ "$(sed 's/.*) //; s/ .*//' /proc/"$1"/stat 2>/dev/null)" = Z ]
-}
+. "$SRC_DIR/t/lib-kill.sh"
 
 # A program that starts, waits until a second one has started, then loads:
 # the side log gets one "loaded" line per load.  The first one left behind

@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='a directory target replaced by run --force or a by-key rerun moves away whole: a reader never sees _SUCCESS beside a part of the files, and a kill leaves the old or the new directory'
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/t/lib-kill.sh"
 
 N=4000
 
@@ -21,10 +22,18 @@ watch() {
 	done
 }
 
-# real_pid PID: the dag-cli process itself (the shell may fork once more).
-real_pid() {
-	c=$(pgrep -x -P "$1" dag-cli)
-	echo "${c:-$1}"
+# force_rounds YAML TASK DIR: three runs with --force TASK, DIR watched.
+force_rounds() {
+	rm -f partial
+	for k in 1 2 3; do
+		(dag-cli backfill "$1" --from 2026-01-01 --to 2026-01-01 \
+			--force "$2" >out 2>&1) &
+		pid=$!
+		watch "$3" "$(real_pid $pid)"
+		wait $pid
+		test ! -e partial || { cat partial; return 1; }
+		test_grep "1 ran, 1 done" out || return 1
+	done
 }
 
 # complete DIR: _SUCCESS and N files.
@@ -50,16 +59,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'run --force: readers never see a partial directory' '
-	for k in 1 2 3; do
-		(dag-cli backfill many.yaml --from 2026-01-01 --to 2026-01-01 \
-			--force m >out 2>&1) &
-		pid=$! &&
-		rp=$(real_pid $pid) &&
-		watch o/2026-01-01 $rp &&
-		wait $pid
-		test ! -e partial || { cat partial; return 1; }
-		test_grep "1 ran, 1 done" out || return 1
-	done &&
+	force_rounds many.yaml m o/2026-01-01 &&
 	complete o/2026-01-01
 '
 
@@ -105,17 +105,7 @@ test_expect_success 'setup: a by-key split into many files' '
 '
 
 test_expect_success 'by-key rerun with --force: readers never see a partial directory' '
-	rm -f partial &&
-	for k in 1 2 3; do
-		(dag-cli backfill split.yaml --from 2026-01-01 --to 2026-01-01 \
-			--force s >out 2>&1) &
-		pid=$! &&
-		rp=$(real_pid $pid) &&
-		watch k/2026-01-01 $rp &&
-		wait $pid
-		test ! -e partial || { cat partial; return 1; }
-		test_grep "1 ran, 1 done" out || return 1
-	done
+	force_rounds split.yaml s k/2026-01-01
 '
 
 test_done

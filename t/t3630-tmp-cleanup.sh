@@ -1,22 +1,7 @@
 #!/bin/sh
 test_description='temporaries are removed after a timeout, SIGTERM, SIGINT and kill -9 (by the run that takes the lease over), for built-in kinds and commands'
 . "$(dirname "$0")/lib.sh"
-
-# real_pid PID: the dag-cli process itself (the shell may fork once more).
-real_pid() {
-	c=$(pgrep -x -P "$1" dag-cli)
-	echo "${c:-$1}"
-}
-
-# poll CMD: run CMD every 0.05 s until it succeeds; fail after 30 s.
-poll() {
-	n=600
-	while ! eval "$1" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.05
-	done
-}
+. "$SRC_DIR/t/lib-kill.sh"
 
 # feed: make in.csv a pipe that gives a header and 50 rows, then holds
 # still until the file "stop" exists, so by-key is caught mid-split with
@@ -73,29 +58,20 @@ test_expect_success 'kill -9 of the run: the rerun removes the temporaries of it
 	test_cmp /dev/null left
 '
 
-test_expect_success 'SIGTERM of the run: its built-in child leaves no temporaries' '
-	feed &&
-	(dag-cli backfill split.yaml --from 2026-01-02 --to 2026-01-02 >out 2>&1) &
-	pid=$! &&
-	poll started &&
-	kill -TERM $(real_pid $pid) &&
-	{ wait $pid; test $? = 143; } &&
-	touch stop && wait &&
-	tmps >left &&
-	test_cmp /dev/null left
-'
-
-test_expect_success 'SIGINT of the run: its built-in child leaves no temporaries' '
-	feed &&
-	(dag-cli backfill split.yaml --from 2026-01-03 --to 2026-01-03 >out 2>&1) &
-	pid=$! &&
-	poll started &&
-	kill -INT $(real_pid $pid) &&
-	{ wait $pid; test $? = 130; } &&
-	touch stop && wait &&
-	tmps >left &&
-	test_cmp /dev/null left
-'
+for sig in TERM:143:02 INT:130:03; do
+	name=${sig%%:*} rest=${sig#*:}
+	test_expect_success "SIG$name of the run: its built-in child leaves no temporaries" "
+		feed &&
+		(dag-cli backfill split.yaml --from 2026-01-${rest#*:} --to 2026-01-${rest#*:} >out 2>&1) &
+		pid=\$! &&
+		poll started &&
+		kill -$name \$(real_pid \$pid) &&
+		{ wait \$pid; test \$? = ${rest%:*}; } &&
+		touch stop && wait &&
+		tmps >left &&
+		test_cmp /dev/null left
+	"
+done
 
 test_expect_success 'a timeout: the built-in leaves no temporaries' '
 	sed "s/    kind: by-key/    kind: by-key\n    timeout: 1s/" split.yaml >slow.yaml &&
