@@ -14,6 +14,7 @@
 
 #include "collide.h"
 #include "dag.h"
+#include "git.h"
 #include "graph.h"
 #include "hash.h"
 #include "state.h"
@@ -44,6 +45,8 @@ static int load_warnings;
  * borrowed from those options, cleared when they are released.
  */
 static const struct cli_list *load_params;
+/* Their --at revision, or NULL: borrowed the same way. */
+static const char *load_at;
 
 static const struct opt_spec opt_specs[] = {
 	{ "dags", "--dags", NULL, OPT_VALUE, OFF(dags),
@@ -64,6 +67,8 @@ static const struct opt_spec opt_specs[] = {
 		"TASK: rerun this task although its target exists (repeatable)" },
 	{ "param", "--param", NULL, OPT_LIST, OFF(params),
 		"NAME=VALUE: override a param of the DAG (repeatable)" },
+	{ "at", "--at", NULL, OPT_VALUE, OFF(at),
+		"REV: load the DAG file as it was at this git revision" },
 	{ "task", "--task", NULL, OPT_LIST, OFF(tasks),
 		"NAME: only this task (repeatable)" },
 	{ "only", "--only", NULL, OPT_LIST, OFF(only),
@@ -239,14 +244,17 @@ cli_opts_parse(const char *cmd, int argc, char **argv, struct cli_opts *o)
 		}
 	}
 	load_params = &o->params;
+	load_at = o->at;
 	return 0;
 }
 
 void
 cli_opts_release(struct cli_opts *o)
 {
-	if (load_params == &o->params)
+	if (load_params == &o->params) {
 		load_params = NULL;
+		load_at = NULL;
+	}
 	free(o->force.v);
 	free(o->params.v);
 	free(o->sbatch_options.v);
@@ -280,17 +288,68 @@ print_warnings(const struct errs *w, FILE *fp)
 		fprintf(fp, "... and %zu more warnings\n", w->dropped);
 }
 
+/*
+ * The file --at reads: arg when it names a file now or looks like a path,
+ * else NAME.yaml in the DAG directory (the file may be gone from the
+ * work tree since that revision).
+ */
+static char *
+dag_path_at(const char *arg, const char *dags_dir)
+{
+	struct stat st;
+	size_t n = strlen(arg);
+
+	if ((stat(arg, &st) == 0 && S_ISREG(st.st_mode)) || strchr(arg, '/') ||
+	    (n > 5 && !strcmp(arg + n - 5, ".yaml")))
+		return xstrdup(arg);
+	return xasprintf("%s/%s.yaml", cli_dags_dir(dags_dir), arg);
+}
+
+/*
+ * Load the DAG file's text at revision rev, with the --param overrides;
+ * messages name it PATH@REV.
+ */
+static int
+load_at_rev(const char *path, const char *rev, struct dag **dag,
+	struct errs *errs)
+{
+	char commit[GITREPO_ID_LEN], *text = NULL, *name;
+	size_t len;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	rc = gitrepo_read_at(path, rev, &text, &len, commit, &e);
+	if (rc < 0) {
+		errs_add(errs, &e);
+		return rc;
+	}
+	name = xasprintf("%s@%s", path, rev);
+	rc = dag_load_string_params(text, len, name,
+		load_params ? load_params->v : NULL,
+		load_params ? load_params->n : 0, dag, errs);
+	free(name);
+	free(text);
+	return rc;
+}
+
 struct dag *
 cli_load_dag(const char *arg, const char *dags_dir)
 {
 	struct errs errs = { 0 };
 	struct dag *dag = NULL;
-	char *path = cli_dag_path(arg, dags_dir);
+	char *path = load_at ? dag_path_at(arg, dags_dir) :
+		cli_dag_path(arg, dags_dir);
+	int rc;
 
 	if (!path)
 		return NULL;
-	if (dag_load_params(path, load_params ? load_params->v : NULL,
-	    load_params ? load_params->n : 0, &dag, &errs) < 0) {
+	if (load_at)
+		rc = load_at_rev(path, load_at, &dag, &errs);
+	else
+		rc = dag_load_params(path, load_params ? load_params->v : NULL,
+			load_params ? load_params->n : 0, &dag, &errs);
+	if (rc < 0) {
 		errs_print(&errs, stderr);
 	} else if (collide_check_dag(dag, &errs)) {
 		/* Two instances, one target: as much an error as a bad field. */
@@ -303,6 +362,35 @@ cli_load_dag(const char *arg, const char *dags_dir)
 	errs_release(&errs);
 	free(path);
 	return dag;
+}
+
+int
+cli_dag_provenance(const char *arg, const char *dags_dir,
+	struct gitrepo_prov *p)
+{
+	struct err e;
+	char *path, *text = NULL;
+	size_t len;
+	int rc;
+
+	err_clear(&e);
+	memset(p, 0, sizeof(*p));
+	if (load_at) {
+		path = dag_path_at(arg, dags_dir);
+		rc = gitrepo_read_at(path, load_at, &text, &len, p->commit, &e);
+		free(text);
+		rc = rc < 0 ? rc : 1;
+	} else {
+		path = cli_dag_path(arg, dags_dir);
+		rc = path ? gitrepo_provenance(path, p, &e) : 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "dag-cli: warning: no git provenance: ");
+		err_print(&e, stderr);
+		rc = 0;
+	}
+	free(path);
+	return rc;
 }
 
 char *

@@ -44,6 +44,7 @@ struct cli_list {
 struct cli_opts {
 	const char *dags, *state, *date, *from, *to, *days_back, *jobs;
 	const char *attempt, *format;
+	const char *at;		/* --at REV: the DAG file at a git revision */
 	const char *listen, *token_file, *web;	/* serve */
 	struct cli_list force;	/* --force TASK... */
 	struct cli_list params;	/* --param NAME=VALUE... */
@@ -75,6 +76,17 @@ void cli_opts_release(struct cli_opts *o);
  * found or has errors.
  */
 struct dag *cli_load_dag(const char *arg, const char *dags_dir);
+
+/*
+ * The git provenance of the DAG named by arg as cli_load_dag loads it:
+ * with --at, the revision's commit (not dirty); else the file's
+ * repository's HEAD and whether the file differs from it.  1 with *p
+ * filled, 0 when the file is in no repository (or the repository cannot
+ * be read: a warning says why, and the run goes on without it).
+ */
+struct gitrepo_prov;
+int cli_dag_provenance(const char *arg, const char *dags_dir,
+	struct gitrepo_prov *p);
 
 /*
  * Whether cli_load_dag prints load warnings (off by default): set once by

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "dag.h"
 #include "exec_slurm.h"
+#include "git.h"
 #include "graph.h"
 #include "hash.h"
 #include "range.h"
@@ -74,6 +75,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	struct state st;
 	struct err e;
 	struct hash redo;
+	struct gitrepo_prov prov;
 	char from_buf[16];
 	const char *from, *to;
 	size_t n = 0;
@@ -149,6 +151,11 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	if (state_open(&st, cli_state_path(o.state), 0, &e) < 0)
 		goto fail;
 	st_open = 1;
+	/* The run records where its definition came from. */
+	if (cli_dag_provenance(o.args[0], o.dags, &prov) > 0) {
+		st.git_commit = prov.commit;
+		st.git_dirty = prov.dirty;
+	}
 	args = join_args(argc, argv);
 	so.reverse = o.reverse;
 	so.json = o.json;

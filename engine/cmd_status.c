@@ -343,6 +343,49 @@ status_text(const struct view *v, int compact)
 	free(col);
 }
 
+/*
+ * Below the grid, the git commits whose runs (those that loaded their
+ * DAG file from a repository) made the instances shown, each with how
+ * many: a handful of lines at most, so a list suffices.
+ */
+static void
+status_commits(const struct view *v)
+{
+	const struct status *s = v->s;
+	const struct graph *g = s->g;
+	struct prov { const char *commit; int dirty; size_t n; };
+	struct { struct prov *v; size_t n, cap; } seen = { 0 };
+	size_t i, k;
+
+	for (i = 0; i < g->n_inst; i++) {
+		const struct inst_rec *r = s->inst[i].rec;
+
+		if (!shown(v, i) || !r || !r->git_commit ||
+		    (s->inst[i].state != INST_DONE &&
+		    s->inst[i].state != INST_STALE))
+			continue;
+		for (k = 0; k < seen.n; k++)
+			if (!strcmp(seen.v[k].commit, r->git_commit) &&
+			    seen.v[k].dirty == r->git_dirty)
+				break;
+		if (k == seen.n) {
+			struct prov p = { r->git_commit, r->git_dirty, 0 };
+
+			VEC_PUSH(seen, p);
+		}
+		seen.v[k].n++;
+	}
+	if (seen.n)
+		printf("\n");
+	for (k = 0; k < seen.n; k++)
+		printf("made at commit %s%s: %zu instance%s\n",
+			*seen.v[k].commit ? seen.v[k].commit :
+			"(none yet)", seen.v[k].dirty ?
+			" with the DAG file dirty" : "", seen.v[k].n,
+			seen.v[k].n == 1 ? "" : "s");
+	free(seen.v);
+}
+
 static void
 status_help(void)
 {
@@ -610,8 +653,10 @@ cmd_status(int argc, char **argv)
 	v.width = screen_width();
 	if (o.json)
 		status_json(&v);
-	else
+	else {
 		status_text(&v, o.compact);
+		status_commits(&v);
+	}
 	rc = EXIT_OK;
 	goto out;
 fail:

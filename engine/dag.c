@@ -500,9 +500,19 @@ int
 dag_load_string(const char *text, size_t len, const char *name,
 	struct dag **out, struct errs *errs)
 {
+	return dag_load_string_params(text, len, name, NULL, 0, out, errs);
+}
+
+int
+dag_load_string_params(const char *text, size_t len, const char *name,
+	const char *const *set, size_t n_set, struct dag **out,
+	struct errs *errs)
+{
 	struct node *root = NULL;
 	int rc = node_parse_string(text, len, name, &root, errs);
 
+	if (rc == 0 && root->type == NODE_MAP)
+		rc = override_params(name, root, set, n_set, errs);
 	return load_tree(name, rc, root, out, errs);
 }
 

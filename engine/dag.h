@@ -146,6 +146,10 @@ int dag_load_params(const char *path, const char *const *set, size_t n_set,
  */
 int dag_load_string(const char *text, size_t len, const char *name,
 	struct dag **out, struct errs *errs);
+/* dag_load_string with params overridden, as dag_load_params. */
+int dag_load_string_params(const char *text, size_t len, const char *name,
+	const char *const *set, size_t n_set, struct dag **out,
+	struct errs *errs);
 /* Free a DAG (accepts NULL), releasing every task's prepared state. */
 void dag_free(struct dag *dag);
 /* Index of the task called name, or -1. */

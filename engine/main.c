@@ -20,16 +20,16 @@ const struct cli_command cli_commands[] = {
 	 * Each command lists exactly the options it accepts: the parser
 	 * refuses the others and --help prints these (t/t0000).
 	 */
-	{ "validate", "dags state param", cmd_validate, "DAG...", "check DAG files; print every error", 0, 1 },
-	{ "plan", "dags state date from to json param rerun-stale", cmd_plan,
-		"DAG --date D | --from A --to B [--rerun-stale]",
+	{ "validate", "dags state param at", cmd_validate, "DAG...", "check DAG files; print every error", 0, 1 },
+	{ "plan", "dags state date from to json param rerun-stale at", cmd_plan,
+		"DAG --date D | --from A --to B [--rerun-stale] [--at REV]",
 		"show what is complete, what would run, and why", 0, 1 },
-	{ "run", "dags state date jobs force rerun-stale json fsync param executor partition account sbatch-option", cmd_run,
-		"DAG --date D [-j N] [--force TASK] [--rerun-stale]",
+	{ "run", "dags state date jobs force rerun-stale json fsync param executor partition account sbatch-option at", cmd_run,
+		"DAG --date D [-j N] [--force TASK] [--rerun-stale] [--at REV]",
 		"make one partition's targets exist", 0, 1 },
-	{ "backfill", "dags state from to days-back jobs force rerun-stale json reverse fsync param executor partition account sbatch-option",
+	{ "backfill", "dags state from to days-back jobs force rerun-stale json reverse fsync param executor partition account sbatch-option at",
 		cmd_backfill,
-		"DAG --from A --to B | --days-back N [-j N] [--reverse] [--rerun-stale]",
+		"DAG --from A --to B | --days-back N [-j N] [--reverse] [--rerun-stale] [--at REV]",
 		"make the targets of every partition in a range exist", 0, 1 },
 	{ "status", "dags state date from to json param task only compact", cmd_status,
 		"DAG [--date D | --from A --to B] [--task NAME] [--only STATE] [--compact] [--json]",

@@ -186,7 +186,14 @@ static const char *const migrations[] = {
 	" inode INTEGER);"
 	"CREATE INDEX consumed_by ON consumed(dag, task, partition, attempt);",
 	/*
-	 * 3 -> 4: the process group of a lease's running command, so a run
+	 * 3 -> 4: provenance.  The commit of the DAG file's git repository
+	 * a run loaded it from (NULL: in none) and whether the file was
+	 * dirty.
+	 */
+	("ALTER TABLE runs ADD COLUMN git_commit TEXT;"
+	"ALTER TABLE runs ADD COLUMN git_dirty INTEGER;"),
+	/*
+	 * 4 -> 5: the process group of a lease's running command, so a run
 	 * that takes the lease over can stop what the dead run started.
 	 */
 	"ALTER TABLE leases ADD COLUMN pgid INTEGER;",
@@ -501,6 +508,8 @@ state_salvage(struct state *s, struct err *e)
 	if (rc == 0 && dag) {
 		s->run_dag = s->run_args = NULL;
 		fresh.lease_ttl_ms = s->lease_ttl_ms;
+		fresh.git_commit = s->git_commit;
+		fresh.git_dirty = s->git_dirty;
 		rc = state_run_begin(&fresh, dag, args, s->run_started, e);
 		free(dag);
 		free(args);
@@ -593,8 +602,8 @@ state_run_begin(struct state *s, const char *dag, const char *args,
 	int rc;
 
 	rc = sqlite3_prepare_v2(s->db, "INSERT INTO runs(dag, args, host, pid, "
-		"started, heartbeat) VALUES(?1, ?2, ?3, ?4, ?5, ?5)", -1, &st,
-		NULL);
+		"started, heartbeat, git_commit, git_dirty) VALUES(?1, ?2, ?3, "
+		"?4, ?5, ?5, ?6, ?7)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(s, e, "cannot record the run");
 	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
@@ -602,6 +611,10 @@ state_run_begin(struct state *s, const char *dag, const char *args,
 	sqlite3_bind_text(st, 3, s->host, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)getpid());
 	sqlite3_bind_int64(st, 5, now);
+	if (s->git_commit) {
+		sqlite3_bind_text(st, 6, s->git_commit, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, s->git_dirty);
+	}
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -972,14 +985,20 @@ state_instances(struct state *s, const char *dag, const char *from,
 
 	*out = NULL;
 	*n = 0;
+	/* The run that made the target: the attempt numbered made. */
 	sql = xasprintf("SELECT i.task, i.partition, i.state, "
 		"i.attempts, i.records_in, i.records_out, i.records_rejected, "
-		"i.duration_s, l.run_id, %s FROM instances i LEFT JOIN leases l "
-		"ON l.dag=i.dag AND l.task=i.task AND l.partition=i.partition "
+		"i.duration_s, l.run_id, %s, %s FROM instances i LEFT JOIN "
+		"leases l ON l.dag=i.dag AND l.task=i.task AND "
+		"l.partition=i.partition %s"
 		"WHERE i.dag=?1 AND (?2 IS NULL OR i.partition >= ?2) AND "
 		"(?3 IS NULL OR i.partition <= ?3 || 'z') "
 		"ORDER BY i.partition, i.task",
-		s->version >= 3 ? "i.def" : "NULL");
+		s->version >= 3 ? "i.def" : "NULL",
+		s->version >= 4 ? "r.git_commit, r.git_dirty" : "NULL, NULL",
+		s->version >= 4 ? "LEFT JOIN attempts a ON a.dag=i.dag AND "
+		"a.task=i.task AND a.partition=i.partition AND a.attempt=i.made "
+		"LEFT JOIN runs r ON r.id=a.run_id " : "");
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
@@ -1007,6 +1026,10 @@ state_instances(struct state *s, const char *dag, const char *from,
 				sqlite3_column_int64(st, 8), now);
 		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
 			r.def = col_dup(st, 9);
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+			r.git_commit = col_dup(st, 10);
+			r.git_dirty = sqlite3_column_int(st, 11);
+		}
 		VEC_PUSH(recs, r);
 	}
 	sqlite3_finalize(st);
@@ -1098,6 +1121,7 @@ state_inst_recs_free(struct inst_rec *v, size_t n)
 		free(v[i].task);
 		free(v[i].partition);
 		free(v[i].def);
+		free(v[i].git_commit);
 	}
 	free(v);
 }

@@ -20,7 +20,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 4
+#define STATE_SCHEMA_VERSION 5
 
 /* A lease whose owner has not beaten for this long is taken over (ms). */
 #define STATE_LEASE_TTL_MS 60000
@@ -78,6 +78,14 @@ struct state {
 				   open an older one: what it lacks is empty) */
 	int in_txn;		/* a batch transaction is open */
 	int64_t lease_ttl_ms;	/* STATE_LEASE_TTL_MS unless a test says */
+	/*
+	 * Set by the caller before state_run_begin, which records them
+	 * with the run: the commit of the DAG file's git repository (NULL
+	 * when it is in none; "" before the first commit) and whether the
+	 * file differed from it.
+	 */
+	const char *git_commit;
+	int git_dirty;
 	uint64_t dev, ino;	/* the file opened, to tell when it was
 				   replaced since */
 	char *run_dag, *run_args;	/* state_run_begin's, for state_salvage */
@@ -259,6 +267,9 @@ struct inst_rec {
 	int running;		/* a live run holds its lease now */
 	char *def;		/* the digest of the definition that made its
 				   target (status_def_digest), or NULL */
+	char *git_commit;	/* the git commit of the run that made its
+				   target, or NULL (see struct state) */
+	int git_dirty;		/* whether that run's DAG file was dirty */
 };
 
 /*

@@ -636,6 +636,11 @@ status_inst_json(const struct status *s, size_t i, unsigned flags)
 	json_object_set_new(o, "duration_s", r && r->attempts &&
 		r->state != ATTEMPT_RUNNING ? json_real(r->duration_s) :
 		json_null());
+	/* Provenance, when the run that made it loaded a file under git. */
+	if (r && r->git_commit) {
+		json_object_set_new(o, "commit", json_string(r->git_commit));
+		json_object_set_new(o, "dirty", json_boolean(r->git_dirty));
+	}
 	if (!(flags & STATUS_JSON_REASON) && s->inst[i].state != INST_STALE)
 		return o;
 	sb_init(&sb);

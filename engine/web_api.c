@@ -607,15 +607,22 @@ api_instance(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	json_object_set_new(root, "rejects", rj ? json_string(rj) : json_null());
 	free(rj);
 	list = json_array();
-	if (st && sqlite3_prepare_v2(st->db, "SELECT attempt, state, exit_code, "
+	/* Each attempt with its run's git provenance (schema 4 on). */
+	if (st && sqlite3_prepare_v2(st->db, st->version >= 4 ?
+	    "SELECT a.attempt, a.state, a.exit_code, a.signal, a.started, "
+	    "a.duration_s, a.max_rss_kb, a.records_in, a.records_out, "
+	    "a.records_rejected, a.error, a.run_id, r.git_commit, r.git_dirty "
+	    "FROM attempts a LEFT JOIN runs r ON r.id=a.run_id WHERE "
+	    "a.dag=?1 AND a.task=?2 AND a.partition=?3 ORDER BY a.attempt" :
+	    "SELECT attempt, state, exit_code, "
 	    "signal, started, duration_s, max_rss_kb, records_in, records_out, "
-	    "records_rejected, error, run_id FROM attempts WHERE dag=?1 AND "
-	    "task=?2 AND partition=?3 ORDER BY attempt", -1, &q, NULL) ==
-	    SQLITE_OK) {
+	    "records_rejected, error, run_id, NULL, NULL FROM attempts WHERE "
+	    "dag=?1 AND task=?2 AND partition=?3 ORDER BY attempt", -1, &q,
+	    NULL) == SQLITE_OK) {
 		static const char *const names[] = { "attempt", "state",
 			"exit_code", "signal", "started_ms", "duration_s",
 			"max_rss_kb", "records_in", "records_out",
-			"records_rejected", "error", "run" };
+			"records_rejected", "error", "run", "commit" };
 
 		sqlite3_bind_text(q, 1, d->dag->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, task, -1, SQLITE_STATIC);
@@ -626,6 +633,9 @@ api_instance(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 			for (i = 0; i < ARRAY_LEN(names); i++)
 				json_object_set_new(o, names[i], col_json(q,
 					(int)i));
+			json_object_set_new(o, "dirty", sqlite3_column_type(q,
+				(int)i) == SQLITE_NULL ? json_null() :
+				json_boolean(sqlite3_column_int(q, (int)i)));
 			json_array_append_new(list, o);
 		}
 		sqlite3_finalize(q);

@@ -30,6 +30,10 @@ fi
 
 test_name=$(basename "$0" .sh)
 TRASH="$BUILD_DIR/t/trash.$test_name"
+# A scratch directory is in no git repository (the source tree's is
+# above it) unless a test makes one: git and dag-cli stop looking there.
+GIT_CEILING_DIRECTORIES="$BUILD_DIR/t"
+export GIT_CEILING_DIRECTORIES
 rm -rf "$TRASH"
 mkdir -p "$TRASH" || exit 1
 cd "$TRASH" || exit 1

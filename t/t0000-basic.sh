@@ -50,13 +50,13 @@ help_opts() {
 
 test_expect_success 'run and backfill list only what they accept' '
 	help_opts run &&
-	printf "%s\n" --dags --state --date -j --jobs --force --param --json \
-		--rerun-stale --fsync --executor --partition --account \
+	printf "%s\n" --dags --state --date -j --jobs --force --param --at \
+		--json --rerun-stale --fsync --executor --partition --account \
 		--sbatch-option >expect &&
 	test_cmp expect opts-run &&
 	help_opts backfill &&
 	printf "%s\n" --dags --state --from --to --days-back -j --jobs --force \
-		--param --json --rerun-stale --reverse --fsync --executor \
+		--param --at --json --rerun-stale --reverse --fsync --executor \
 		--partition --account --sbatch-option >expect &&
 	test_cmp expect opts-backfill &&
 	test_expect_code 2 dag-cli run x.yaml --from 2026-01-01 2>err &&
@@ -71,7 +71,7 @@ test_expect_success 'every option --help lists is accepted, every other one refu
 		help_opts $c || return 1
 	done &&
 	cat opts-* | sort -u >all-opts &&
-	test $(wc -l <all-opts) = 26 &&
+	test $(wc -l <all-opts) = 27 &&
 	for c in $cmds; do
 		for o in $(cat all-opts); do
 			# Alone, an accepted option fails later: it lacks its
@@ -104,6 +104,7 @@ args_for() {
 		--days-back|--attempt|-j|--jobs) echo "$o 1" ;;
 		--force) echo "$o a" ;;
 		--param) echo "$o out=out" ;;
+		--at) echo "$o HEAD" ;;
 		--format) echo "$o json" ;;
 		--executor) echo "$o local" ;;
 		--partition|--account) echo "$o p" ;;
@@ -114,21 +115,24 @@ args_for() {
 }
 
 test_expect_success 'run and backfill take every option their --help lists, at once' '
-	cat >one.yaml <<-\EOF &&
+	git init -q g &&
+	cat >g/one.yaml <<-\EOF &&
 	dag: one
 	start: 2026-01-01
 	params: {out: nowhere}
 	tasks:
 	  a: {kind: command, run: "echo x > {target}", target: "{out}-{date}.txt"}
 	EOF
-	dag-cli run one.yaml $(args_for run) >out 2>err &&
+	git -C g add one.yaml &&
+	git -C g -c user.name=t -c user.email=t@example.com commit -q -m one &&
+	dag-cli run g/one.yaml $(args_for run) >out 2>err &&
 	test_cmp /dev/null err &&
 	test -f out-2026-01-01.txt &&
-	dag-cli backfill one.yaml $(args_for backfill --days-back) >out 2>err &&
+	dag-cli backfill g/one.yaml $(args_for backfill --days-back) >out 2>err &&
 	test_cmp /dev/null err &&
 	test -f out-2026-01-02.txt &&
 	DAG_NOW=2026-01-02T12:00:00Z \
-		dag-cli backfill one.yaml $(args_for backfill --from --to) >out 2>err &&
+		dag-cli backfill g/one.yaml $(args_for backfill --from --to) >out 2>err &&
 	test_cmp /dev/null err
 '
 

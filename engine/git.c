@@ -1,0 +1,360 @@
+/*
+ * A DAG file's git repository, through libgit2.  Two decisions:
+ *
+ * libgit2 is loaded with dlopen, not linked.  Linked, its dependencies
+ * (TLS, SSH, Kerberos) cost every exec of dag-cli about 10 ms in the
+ * dynamic loader, five times an empty program's start, and dag-cli is
+ * exec'd per Slurm job and per scheduled run whether or not a repository
+ * is involved.  So a file is first looked for in a work tree by a few
+ * stat calls (a .git entry in its directory or a parent, stopping below
+ * the directories of GIT_CEILING_DIRECTORIES as git does); only when one
+ * is found is the library loaded, used and unloaded again, its
+ * functions typed from git2.h through a table.
+ *
+ * The file's status is asked about that one path (git_status_file), not
+ * the whole tree: a run records whether the DAG file it loaded differs
+ * from the commit, which is what says whether the commit id reproduces
+ * the pipeline.  Untracked and ignored count as dirty: the commit does
+ * not hold that text.
+ */
+#include "config.h"
+#include "git.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <git2.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+/* The libgit2 functions used, typed from its own declarations. */
+struct lg2 {
+	void *dl;
+	__typeof__(git_libgit2_init) *init;
+	__typeof__(git_libgit2_shutdown) *shutdown;
+	__typeof__(git_error_last) *error_last;
+	__typeof__(git_repository_open_ext) *repo_open;
+	__typeof__(git_repository_free) *repo_free;
+	__typeof__(git_reference_name_to_id) *name_to_id;
+	__typeof__(git_oid_tostr) *oid_tostr;
+	__typeof__(git_status_file) *status_file;
+	__typeof__(git_revparse_single) *revparse;
+	__typeof__(git_object_peel) *peel;
+	__typeof__(git_object_id) *object_id;
+	__typeof__(git_object_free) *object_free;
+	__typeof__(git_commit_tree) *commit_tree;
+	__typeof__(git_tree_free) *tree_free;
+	__typeof__(git_tree_entry_bypath) *entry_bypath;
+	__typeof__(git_tree_entry_type) *entry_type;
+	__typeof__(git_tree_entry_id) *entry_id;
+	__typeof__(git_tree_entry_free) *entry_free;
+	__typeof__(git_blob_lookup) *blob_lookup;
+	__typeof__(git_blob_rawcontent) *blob_content;
+	__typeof__(git_blob_rawsize) *blob_size;
+	__typeof__(git_blob_free) *blob_free;
+};
+
+/* Each member's symbol, in the order of struct lg2 after dl. */
+static const struct {
+	const char *name;
+	size_t off;
+} lg2_syms[] = {
+#define SYM(m, f) { #f, offsetof(struct lg2, m) }
+	SYM(init, git_libgit2_init),
+	SYM(shutdown, git_libgit2_shutdown),
+	SYM(error_last, git_error_last),
+	SYM(repo_open, git_repository_open_ext),
+	SYM(repo_free, git_repository_free),
+	SYM(name_to_id, git_reference_name_to_id),
+	SYM(oid_tostr, git_oid_tostr),
+	SYM(status_file, git_status_file),
+	SYM(revparse, git_revparse_single),
+	SYM(peel, git_object_peel),
+	SYM(object_id, git_object_id),
+	SYM(object_free, git_object_free),
+	SYM(commit_tree, git_commit_tree),
+	SYM(tree_free, git_tree_free),
+	SYM(entry_bypath, git_tree_entry_bypath),
+	SYM(entry_type, git_tree_entry_type),
+	SYM(entry_id, git_tree_entry_id),
+	SYM(entry_free, git_tree_entry_free),
+	SYM(blob_lookup, git_blob_lookup),
+	SYM(blob_content, git_blob_rawcontent),
+	SYM(blob_size, git_blob_rawsize),
+	SYM(blob_free, git_blob_free),
+#undef SYM
+};
+
+static int
+lg2_open(struct lg2 *g, struct err *e)
+{
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	g->dl = dlopen(GIT2_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!g->dl)
+		return err_set(e, -ENOENT, "cannot load libgit2: %s",
+			dlerror());
+	for (i = 0; i < ARRAY_LEN(lg2_syms); i++) {
+		void *f = dlsym(g->dl, lg2_syms[i].name);
+
+		if (!f) {
+			err_set(e, -ENOENT, "cannot load libgit2: no %s in %s",
+				lg2_syms[i].name, GIT2_SONAME);
+			dlclose(g->dl);
+			g->dl = NULL;
+			return -ENOENT;
+		}
+		memcpy((char *)g + lg2_syms[i].off, &f, sizeof(f));
+	}
+	if (g->init() < 0) {
+		dlclose(g->dl);
+		g->dl = NULL;
+		return err_set(e, -EIO, "cannot start libgit2");
+	}
+	return 0;
+}
+
+static void
+lg2_close(struct lg2 *g)
+{
+	if (!g->dl)
+		return;
+	g->shutdown();
+	dlclose(g->dl);
+	g->dl = NULL;
+}
+
+/* libgit2's message of its last error. */
+static const char *
+lg2_msg(const struct lg2 *g)
+{
+	const git_error *ge = g->error_last();
+
+	return ge && ge->message ? ge->message : "unknown error";
+}
+
+/* Is dir (a real path) one of GIT_CEILING_DIRECTORIES? */
+static int
+is_ceiling(const char *dir)
+{
+	const char *env = getenv("GIT_CEILING_DIRECTORIES");
+	char *list, *tok, *save = NULL;
+	int hit = 0;
+
+	if (!env || !*env)
+		return 0;
+	list = xstrdup(env);
+	for (tok = strtok_r(list, ":", &save); tok && !hit;
+	    tok = strtok_r(NULL, ":", &save)) {
+		char *real = realpath(tok, NULL);
+
+		hit = real && !strcmp(real, dir);
+		free(real);
+	}
+	free(list);
+	return hit;
+}
+
+/*
+ * Where path stands: *top the work tree's top directory holding .git,
+ * *rel the file's path below it (both the caller's to free).  The file
+ * need not exist; its directory must.  1 found, 0 not in a work tree.
+ */
+static int
+find_worktree(const char *path, char **top, char **rel)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path) + 1)
+		: xstrdup(".");
+	char *real = realpath(dir, NULL), *cur;
+	struct stat st;
+
+	free(dir);
+	if (!real)
+		return 0;
+	cur = xstrdup(real);
+	for (;;) {
+		int root = !strcmp(cur, "/");
+		char *dotgit = xasprintf("%s/.git", root ? "" : cur);
+		char *cut;
+		int found = lstat(dotgit, &st) == 0;
+
+		free(dotgit);
+		if (found) {
+			const char *below = real + strlen(cur);
+
+			if (*below == '/')
+				below++;
+			*top = cur;
+			*rel = xasprintf("%s%s%s", below, *below ? "/" : "", base);
+			free(real);
+			return 1;
+		}
+		cut = strrchr(cur, '/');
+		if (root || !cut)
+			break;
+		if (cut == cur)
+			cut++;		/* the parent is the root */
+		*cut = '\0';
+		if (is_ceiling(cur))
+			break;
+	}
+	free(cur);
+	free(real);
+	return 0;
+}
+
+/* The repository a file lies in, opened. */
+struct gitfile {
+	struct lg2 g;
+	git_repository *repo;
+	char *top;		/* its work tree */
+	char *rel;		/* the file's path below top */
+};
+
+/*
+ * Open the repository path lies in: 1 opened, 0 not in a work tree
+ * (libgit2 not loaded), or a negative errno with e filled.  Close with
+ * gitfile_close in every case.
+ */
+static int
+gitfile_open(struct gitfile *f, const char *path, struct err *e)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if (!find_worktree(path, &f->top, &f->rel))
+		return 0;
+	rc = lg2_open(&f->g, e);
+	if (rc < 0)
+		return rc;
+	if (f->g.repo_open(&f->repo, f->top, GIT_REPOSITORY_OPEN_NO_SEARCH,
+	    NULL) < 0) {
+		f->repo = NULL;
+		return err_set(e, -EIO, "cannot open the git repository of "
+			"'%s': %s", f->top, lg2_msg(&f->g));
+	}
+	return 1;
+}
+
+static void
+gitfile_close(struct gitfile *f)
+{
+	if (f->repo)
+		f->g.repo_free(f->repo);
+	lg2_close(&f->g);
+	free(f->top);
+	free(f->rel);
+}
+
+int
+gitrepo_provenance(const char *path, struct gitrepo_prov *out,
+	struct err *e)
+{
+	struct gitfile f;
+	git_oid oid;
+	unsigned flags = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = gitfile_open(&f, path, e);
+	if (rc <= 0)
+		goto out;
+	rc = f.g.name_to_id(&oid, f.repo, "HEAD");
+	if (rc == 0) {
+		f.g.oid_tostr(out->commit, sizeof(out->commit), &oid);
+	} else if (rc != GIT_ENOTFOUND && rc != GIT_EUNBORNBRANCH) {
+		rc = err_set(e, -EIO, "cannot read HEAD of the git repository "
+			"of '%s': %s", f.top, lg2_msg(&f.g));
+		goto out;
+	}
+	/* No commit yet, or the file unknown to git: the commit lacks it. */
+	rc = f.g.status_file(&flags, f.repo, f.rel);
+	out->dirty = rc < 0 || flags != GIT_STATUS_CURRENT || !*out->commit;
+	rc = 1;
+out:
+	gitfile_close(&f);
+	return rc;
+}
+
+/* The blob of rel in the tree of commit c, copied to *text. */
+static int
+read_blob(struct lg2 *g, git_repository *repo, git_object *c,
+	const char *rel, const char *rev, char **text, size_t *len,
+	struct err *e)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *ent = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	if (g->commit_tree(&tree, (git_commit *)c) < 0) {
+		rc = err_set(e, -EIO, "cannot read the tree of '%s': %s", rev,
+			lg2_msg(g));
+		goto out;
+	}
+	if (g->entry_bypath(&ent, tree, rel) < 0 ||
+	    g->entry_type(ent) != GIT_OBJECT_BLOB) {
+		rc = err_set(e, -ENOENT, "no file '%s' at git revision '%s'",
+			rel, rev);
+		goto out;
+	}
+	if (g->blob_lookup(&blob, repo, g->entry_id(ent)) < 0) {
+		rc = err_set(e, -EIO, "cannot read '%s' at '%s': %s", rel, rev,
+			lg2_msg(g));
+		goto out;
+	}
+	*len = (size_t)g->blob_size(blob);
+	*text = xmalloc(*len + 1);
+	memcpy(*text, g->blob_content(blob), *len);
+	(*text)[*len] = '\0';
+	rc = 0;
+out:
+	if (blob)
+		g->blob_free(blob);
+	if (ent)
+		g->entry_free(ent);
+	if (tree)
+		g->tree_free(tree);
+	return rc;
+}
+
+int
+gitrepo_read_at(const char *path, const char *rev, char **text,
+	size_t *len, char commit[GITREPO_ID_LEN], struct err *e)
+{
+	struct gitfile f;
+	git_object *obj = NULL, *c = NULL;
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	commit[0] = '\0';
+	rc = gitfile_open(&f, path, e);
+	if (rc == 0)
+		rc = err_set(e, -ENOENT, "--at %s: '%s' is not in a git work "
+			"tree", rev, path);
+	if (rc < 0)
+		goto out;
+	if (f.g.revparse(&obj, f.repo, rev) < 0 ||
+	    f.g.peel(&c, obj, GIT_OBJECT_COMMIT) < 0) {
+		rc = err_set(e, -EINVAL, "--at %s: no such commit in the git "
+			"repository of '%s': %s", rev, path, lg2_msg(&f.g));
+		goto out;
+	}
+	f.g.oid_tostr(commit, GITREPO_ID_LEN, f.g.object_id(c));
+	rc = read_blob(&f.g, f.repo, c, f.rel, rev, text, len, e);
+out:
+	if (c)
+		f.g.object_free(c);
+	if (obj)
+		f.g.object_free(obj);
+	gitfile_close(&f);
+	return rc;
+}
