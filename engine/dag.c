@@ -420,6 +420,7 @@ load_tree(const char *path, int rc, struct node *root, struct dag **out,
 	if (L.failed)
 		goto fail;
 	warn_target_writers(&L);
+	warn_unordered(&L);
 	*out = dag;
 	return 0;
 fail:

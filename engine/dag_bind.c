@@ -323,6 +323,39 @@ mentions_target(const struct task_priv *tp, const struct ttree *tt, int depth)
 }
 
 /*
+ * A task whose partitions must be made in order (its kind says so: an
+ * scd2 dimension) and that does not need its own previous partition may
+ * run its partitions in any order in a backfill; each load would then
+ * undo the later ones it finds.  Legal, so a warning, at the task.
+ */
+void
+warn_unordered(struct load *L)
+{
+	struct dag *dag = L->dag;
+	const char *step = dag->schedule == SCHEDULE_DAILY ? "-1d" : "-1h";
+	size_t i, k;
+
+	for (i = 0; i < dag->n_tasks; i++) {
+		const struct task *t = &dag->tasks[i];
+
+		if (!t->kind || !t->kind->in_order || !t->kind->in_order(t->def))
+			continue;
+		for (k = 0; k < t->n_needs; k++)
+			if (t->needs[k].task == i && t->needs[k].lo <= -1 &&
+			    t->needs[k].hi >= -1)
+				break;
+		if (k < t->n_needs)
+			continue;
+		errs_addf(&dag->warnings, 0, L->path, t->def->line,
+			t->def->column, "task '%s' loads in partition order but "
+			"does not need its own previous partition, so a backfill "
+			"may load it out of order (each load undoes the later "
+			"ones): add {task: %s, offset: %s} to its needs", t->name,
+			t->name, step);
+	}
+}
+
+/*
  * A command whose run does not name {target} writes the target in place,
  * so a kill mid-write leaves a partial file that looks complete.  Legal
  * (a tool may insist on its own output path), so the load goes on, with a

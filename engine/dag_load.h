@@ -70,6 +70,8 @@ void ttree_release(struct ttree *tt);
 void mark_shell_quotes(struct task *t, struct task_priv *tp);
 /* Warn about (and mark) commands that write their target in place. */
 void warn_target_writers(struct load *L);
+/* Warn about a task made in partition order without its previous one. */
+void warn_unordered(struct load *L);
 
 /* dag_task.c */
 /* Parse a whole decimal integer; -1 when s is not one. */

@@ -340,34 +340,59 @@ missing_input(struct sched *s, uint32_t i)
 	return in->target ? path_abs(in->target) : NULL;
 }
 
+/* A waiting instance and how many blocked instances trace back to it. */
+struct root {
+	size_t count;
+	uint32_t inst;
+};
+
+/* Most blocked first; then in graph order (partition, then task). */
+static int
+root_cmp(const void *a, const void *b)
+{
+	const struct root *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->inst < y->inst ? -1 : x->inst > y->inst;
+}
+
 /*
- * The waiting instances, once each: a requested one that blocks nothing
- * as "waiting: TASK PARTITION: external input missing PATH", one that
- * blocked instances trace back to (count: count_roots), requested or
- * pulled in as a need, as "N blocked: TASK PARTITION missing: PATH".
+ * The waiting instances, once each, those that block the most first: one
+ * that blocked instances trace back to (count: count_roots), requested
+ * or pulled in as a need, as "N blocked: TASK PARTITION missing: PATH",
+ * a requested one that blocks nothing as "waiting: TASK PARTITION:
+ * external input missing PATH".
  */
 static void
 text_waiting(struct sched *s, FILE *fp, const size_t *count)
 {
-	size_t i, n = 0, hidden = 0;
+	struct { struct root *v; size_t n, cap; } r = { 0 };
+	size_t i, hidden = 0;
 	char b[32];
 
 	for (i = 0; i < s->g->n_inst; i++) {
 		const struct instance *in = &s->g->inst[i];
-		const char *task = sched_task_of(s, (uint32_t)i)->name;
-		const char *part = sched_part_of(s, (uint32_t)i);
+		struct root x = { count[i], (uint32_t)i };
+
+		if (in->state == INST_WAITING && (in->requested || count[i]))
+			VEC_PUSH(r, x);
+	}
+	qsort(r.v, r.n, sizeof(*r.v), root_cmp);
+	for (i = 0; i < r.n; i++) {
+		uint32_t k = r.v[i].inst;
+		const char *task = sched_task_of(s, k)->name;
+		const char *part = sched_part_of(s, k);
 		char *abs;
 
-		if (in->state != INST_WAITING || (!in->requested && !count[i]))
-			continue;
-		if (n++ >= SUMMARY_LINES) {
-			hidden += count[i];
+		if (i >= SUMMARY_LINES) {
+			hidden += r.v[i].count;
 			continue;
 		}
-		abs = missing_input(s, (uint32_t)i);
-		if (count[i])
+		abs = missing_input(s, k);
+		if (r.v[i].count)
 			fprintf(fp, "%s blocked: %s %s %s%s\n",
-				grouped(count[i], b), task, part,
+				grouped(r.v[i].count, b), task, part,
 				abs ? "missing: " : "is waiting", abs ? abs : "");
 		else
 			fprintf(fp, "waiting: %s %s: external input missing"
@@ -375,12 +400,15 @@ text_waiting(struct sched *s, FILE *fp, const size_t *count)
 				abs ? abs : "");
 		free(abs);
 	}
-	if (n <= SUMMARY_LINES)
-		return;
-	fprintf(fp, "  and %s more waiting", grouped(n - SUMMARY_LINES, b));
-	if (hidden)
-		fprintf(fp, ", %s blocked behind them", grouped(hidden, b));
-	fputc('\n', fp);
+	if (r.n > SUMMARY_LINES) {
+		fprintf(fp, "  and %s more waiting", grouped(r.n -
+			SUMMARY_LINES, b));
+		if (hidden)
+			fprintf(fp, ", %s blocked behind them",
+				grouped(hidden, b));
+		fputc('\n', fp);
+	}
+	free(r.v);
 }
 
 /* Why requested instance i is neither done, failed nor waiting. */

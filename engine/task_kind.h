@@ -91,6 +91,13 @@ struct task_kind {
 	int (*validate)(const char *file, const struct node *task,
 		struct errs *errs);
 	/*
+	 * 1 when the task's partitions must be made in partition order (an
+	 * scd2 dimension: each load rests on the ones before and undoes the
+	 * later ones); the loader then warns unless the task needs its own
+	 * previous partition.  task is its map.  May be NULL: no order.
+	 */
+	int (*in_order)(const struct node *task);
+	/*
 	 * Build what every instance of one task shares (compiled patterns),
 	 * once, in the scheduler before any fork.  task is the task's map with
 	 * defaults applied, unexpanded.  May be NULL.

@@ -81,6 +81,29 @@ test_expect_success 'many inputs missing: the list is capped, the blocked counte
 	test_grep "^w2: 0 ran, 0 done, 0 failed, 0 upstream failed, 15 waiting, 30 blocked$" out
 '
 
+test_expect_success 'the input that blocks the most comes first' '
+	cat >two.yaml <<-\EOF &&
+	dag: two
+	schedule: daily
+	timezone: UTC
+	start: 2026-01-01
+	tasks:
+	  small_in: {kind: external-check, target: "small/{date}"}
+	  big_in: {kind: external-check, target: "big/{date}"}
+	  one: {kind: command, needs: [small_in], run: "true", target: "x/one-{date}"}
+	  two: {kind: command, needs: [big_in], run: "true", target: "x/two-{date}"}
+	  three: {kind: command, needs: [big_in], run: "true", target: "x/three-{date}"}
+	  four: {kind: command, needs: [two], run: "true", target: "x/four-{date}"}
+	EOF
+	test_expect_code 3 dag-cli run two.yaml --date 2026-01-01 >out &&
+	cat >expect <<-EOF &&
+	3 blocked: big_in 2026-01-01 missing: $PWD/big/2026-01-01
+	1 blocked: small_in 2026-01-01 missing: $PWD/small/2026-01-01
+	two: 0 ran, 0 done, 0 failed, 0 upstream failed, 2 waiting, 4 blocked
+	EOF
+	summary_cmp expect out
+'
+
 test_expect_success 'elapsed time, and the records the attempts reported' '
 	printf "a,b\n1,2\n3,4\n5,6\n" >rows.csv &&
 	cat >c.yaml <<-\EOF &&

@@ -107,6 +107,16 @@ test_expect_success 'setup: a dimension needing its own previous day, a fact wit
 	test "$(cat n)" -gt 0
 '
 
+test_expect_success 'without its own previous day the dimension is a warning' '
+	sed "/needs: \[customers, {task: dim_customer/s/, {task: dim_customer, offset: -1d}//" \
+		corr.yaml >unordered.yaml &&
+	! test_cmp corr.yaml unordered.yaml &&
+	dag-cli validate unordered.yaml >res 2>err &&
+	test_grep "^unordered.yaml:[0-9]*:[0-9]*: warning: task .dim_customer. loads in partition order but does not need its own previous partition.*add {task: dim_customer, offset: -1d} to its needs$" err &&
+	dag-cli validate corr.yaml >res 2>err &&
+	test_cmp /dev/null err
+'
+
 test_expect_success 'clear day 2 --downstream, then backfill: the warehouse equals a fresh load' '
 	dag-cli clear corr.yaml dim_customer --date 2026-01-02 --downstream \
 		--yes --param root=run >out &&

@@ -737,11 +737,18 @@ dim_validate(const char *file, const struct node *task, struct errs *errs)
 	return bad ? -EINVAL : 0;
 }
 
+static int
+dim_in_order(const struct node *task)
+{
+	return scd2_of(node_get_str(task, "history"));
+}
+
 const struct task_kind task_kind_dimension_load = {
 	.name = "dimension-load",
 	.summary = "upsert a dimension table (SCD1 or SCD2) by natural key",
 	.fields = dim_fields,
 	.table_target = 1,
 	.validate = dim_validate,
+	.in_order = dim_in_order,
 	.run = dim_run,
 };
