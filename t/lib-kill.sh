@@ -2,8 +2,13 @@
 # exposes it, never by sleeping.  Sourced after t/lib.sh.
 
 # real_pid PID: the dag-cli process itself, when PID is a subshell that
-# started it (the shell may fork once more for a background job).
+# started it (the shell may fork once more for a background job, or exec
+# it: then PID is dag-cli, and its children named dag-cli are workers).
 real_pid() {
+	if [ "$(cat /proc/"$1"/comm 2>/dev/null)" = dag-cli ]; then
+		echo "$1"
+		return
+	fi
 	c=$(pgrep -x -P "$1" dag-cli)
 	echo "${c:-$1}"
 }

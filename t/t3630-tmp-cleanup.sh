@@ -8,7 +8,7 @@ test_description='temporaries are removed after a timeout, SIGTERM, SIGINT and k
 # its temporary directory written to.
 feed() {
 	rm -f in.csv stop &&
-	mkfifo in.csv &&
+	mkfifo in.csv || return 1
 	{
 		echo key,v
 		i=0; while [ $i -lt 50 ]; do echo "k$i,$i"; i=$((i + 1)); done
@@ -43,7 +43,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'kill -9 of the run: the rerun removes the temporaries of its lease' '
-	feed &&
+	feed || return 1
 	(dag-cli backfill split.yaml --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
 	pid=$! &&
 	poll started &&
@@ -61,7 +61,7 @@ test_expect_success 'kill -9 of the run: the rerun removes the temporaries of it
 for sig in TERM:143:02 INT:130:03; do
 	name=${sig%%:*} rest=${sig#*:}
 	test_expect_success "SIG$name of the run: its built-in child leaves no temporaries" "
-		feed &&
+		feed || return 1
 		(dag-cli backfill split.yaml --from 2026-01-${rest#*:} --to 2026-01-${rest#*:} >out 2>&1) &
 		pid=\$! &&
 		poll started &&
@@ -98,7 +98,7 @@ test_expect_success 'kill -9 while a command writes its temporary: the rerun rem
 	    run: "echo part > {target}; while [ ! -e stop ]; do sleep 0.05; done; echo rest >> {target}"
 	    target: "c/{date}"
 	EOF
-	rm -f stop &&
+	rm -f stop || return 1
 	(dag-cli backfill cmd.yaml --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
 	pid=$! &&
 	poll "ls -A c/.2026-01-01.tmp-*" &&

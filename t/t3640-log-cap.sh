@@ -57,7 +57,7 @@ test_expect_success 'a log under the cap is whole' '
 '
 
 test_expect_success 'the log of a running command is cut while it runs' '
-	cat >wait.yaml <<-\EOF &&
+	cat >wait.yaml <<-\EOF || return 1
 	dag: wait
 	schedule: daily
 	timezone: UTC
