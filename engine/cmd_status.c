@@ -17,7 +17,8 @@
  *
  * - The grid fits the terminal (80 columns when not one): a grid of a
  *   few tasks as it always was, then one with columns as narrow as their
- *   cells, and when even that is too wide, or there are more than
+ *   cells, then the grid transposed (a row per task: many tasks over a
+ *   few partitions), and when none fits, or there are more than
  *   GRID_MAX_ROWS partitions, the compact view: a row per task, a
  *   character per partition, in blocks as wide as the screen.
  */
@@ -291,7 +292,8 @@ status_compact(const struct view *v)
 				}
 				st = v->s->inst[in].state;
 				if (v->tty)
-					printf("%s%c\033[0m", colour[st], glyph[st]);
+					printf("%s%c\033[0m", colour[st],
+						glyph[st]);
 				else
 					putchar(glyph[st]);
 			}
@@ -321,13 +323,103 @@ status_compact(const struct view *v)
 	free(cols);
 }
 
-/* Print the grid if it fits, else the compact view. */
+/*
+ * The transposed grid's column widths, by partition index (0: not
+ * shown): each partition's id or its widest shown cell; *name_w gets
+ * the task column's.  Returns the width of a row.
+ */
+static size_t
+flip_widths(const struct view *v, size_t *col, size_t *name_w)
+{
+	const struct graph *g = v->s->g;
+	size_t p, k, total;
+
+	*name_w = strlen("task");
+	for (k = 0; k < g->n_inst; k++) {
+		size_t len = strlen(inst_state_name(v->s->inst[k].state));
+		size_t nl = strlen(g->dag->tasks[g->inst[k].task].name);
+		size_t *c = &col[g->inst[k].part];
+
+		if (!shown(v, k))
+			continue;
+		if (!*c)
+			*c = strlen(g->parts[g->inst[k].part].id);
+		if (len > *c)
+			*c = len;
+		if (nl > *name_w)
+			*name_w = nl;
+	}
+	total = *name_w;
+	for (p = 0; p < g->n_parts; p++)
+		total += col[p] ? 1 + col[p] : 0;
+	return total;
+}
+
+/*
+ * The transposed grid: a row per task, a column per partition, for many
+ * tasks over a few partitions.  Tasks with nothing to show are left out.
+ */
+static void
+status_flipped(const struct view *v, const size_t *col, size_t name_w)
+{
+	const struct graph *g = v->s->g;
+	const struct dag *dag = g->dag;
+	size_t p, t, last = 0;
+
+	for (p = 0; p < g->n_parts; p++)
+		if (col[p])
+			last = p;
+	printf("%-*s", (int)name_w, "task");
+	for (p = 0; p < g->n_parts; p++)
+		if (col[p])
+			printf(" %-*s", p == last ? 0 : (int)col[p],
+				g->parts[p].id);
+	printf("\n");
+	for (t = 0; t < dag->n_tasks; t++) {
+		const char *name = dag->tasks[dag->topo[t]].name;
+		int any = 0;
+
+		for (p = 0; p < g->n_parts && !any; p++) {
+			long k = status_find(v->s, name, g->parts[p].id);
+
+			any = col[p] && k >= 0 && shown(v, (size_t)k);
+		}
+		if (!any)
+			continue;
+		printf("%-*s", (int)name_w, name);
+		for (p = 0; p < g->n_parts; p++) {
+			long k = status_find(v->s, name, g->parts[p].id);
+			int wd = p == last ? 0 : (int)col[p];
+			uint8_t st;
+
+			if (!col[p])
+				continue;
+			if (k < 0 || !shown(v, (size_t)k)) {
+				printf(" %-*s", wd, "-");
+				continue;
+			}
+			st = v->s->inst[k].state;
+			if (v->tty)
+				printf(" %s%-*s\033[0m", colour[st], wd,
+					inst_state_name(st));
+			else
+				printf(" %-*s", wd, inst_state_name(st));
+		}
+		printf("\n");
+	}
+}
+
+/*
+ * The first of these that fits: the grid, the grid with narrow columns,
+ * the transposed grid, the compact view.
+ */
 static void
 status_text(const struct view *v, int compact)
 {
 	const struct graph *g = v->s->g;
 	size_t *col = xcalloc(g->dag->n_tasks + 1, sizeof(*col));
-	size_t rows = 0, i;
+	size_t *pcol = xcalloc(g->n_parts + 1, sizeof(*pcol));
+	size_t rows = 0, i, name_w = 0;
 
 	for (i = 0; i < g->n_parts; i++)
 		rows += part_shown(v, i);
@@ -338,8 +430,11 @@ status_text(const struct view *v, int compact)
 	    (grid_widths(v, 15, col) <= v->width ||
 	    grid_widths(v, 0, col) <= v->width))
 		status_grid(v, col);
+	else if (!compact && flip_widths(v, pcol, &name_w) <= v->width)
+		status_flipped(v, pcol, name_w);
 	else
 		status_compact(v);
+	free(pcol);
 	free(col);
 }
 
@@ -396,8 +491,9 @@ status_help(void)
 		"made again or an input changed since).\nWithout a range: the "
 		"partitions the state database has seen.\n--task and --only "
 		"keep the partitions with an instance of those tasks\nin those "
-		"states.  A grid too wide for the screen, or of more than %d\n"
-		"partitions, is shown compact: a row per task, a character per "
+		"states.  A grid too wide for the screen is transposed (a row "
+		"per\ntask); one that still does not fit, or of more than %d "
+		"partitions, is\nshown compact: a row per task, a character per "
 		"partition.\n", GRID_MAX_ROWS);
 }
 

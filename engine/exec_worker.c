@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_PRCTL_H
@@ -55,6 +56,10 @@
 #include "node.h"
 #include "task_kind.h"
 #include "warehouse.h"
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
 
 /* The worker's end of its socket. */
 #define WORKER_FD 3
@@ -397,6 +402,41 @@ spawn_worker(struct workers *ws, struct err *e)
 	return w;
 }
 
+/*
+ * Send one request line to w: at once when the socket takes it all (the
+ * usual case: a request is a few KiB), the rest through the loop.
+ * MSG_NOSIGNAL: a worker that died unseen is an error here rather than
+ * a SIGPIPE that would end the scheduler.  0 or a libuv error.
+ */
+static int
+send_request(struct worker *w, const char *s, size_t n)
+{
+	uv_os_fd_t fd;
+	uv_write_t *req;
+	uv_buf_t buf;
+	ssize_t k = 0;
+	int rc;
+
+	if (uv_fileno((uv_handle_t *)&w->chan, &fd) == 0) {
+		do
+			k = send(fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (k < 0 && errno == EINTR);
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return uv_translate_sys_error(errno);
+		if (k < 0)
+			k = 0;
+		if ((size_t)k == n)
+			return 0;
+	}
+	req = xmalloc(sizeof(*req) + n - (size_t)k);
+	memcpy(req + 1, s + k, n - (size_t)k);
+	buf = uv_buf_init((char *)(req + 1), (unsigned)(n - (size_t)k));
+	rc = uv_write(req, (uv_stream_t *)&w->chan, &buf, 1, on_written);
+	if (rc < 0)
+		free(req);
+	return rc;
+}
+
 static struct worker *
 idle_worker(struct workers *ws)
 {
@@ -465,11 +505,9 @@ workers_start(struct executor *x, const struct exec_request *rq,
 	struct workers *ws = x->priv;
 	const struct instance *in = &rq->g->inst[rq->inst];
 	struct worker *w;
-	uv_write_t *req;
-	uv_buf_t buf;
 	char *json;
 	size_t n;
-	int rc;
+	int rc, tries;
 
 	if (rq->command) {
 		ws->cmd->mark = x->mark;
@@ -478,27 +516,30 @@ workers_start(struct executor *x, const struct exec_request *rq,
 	json = exec_request_json(rq, e);
 	if (!json)
 		return e->code ? e->code : -EINVAL;
-	w = idle_worker(ws);
-	if (!w)
-		w = spawn_worker(ws, e);
-	if (!w) {
-		free(json);
-		return e->code ? e->code : -EIO;
-	}
-	/* The request and its newline travel with the write request. */
 	n = strlen(json);
-	req = xmalloc(sizeof(*req) + n + 1);
-	memcpy(req + 1, json, n);
-	((char *)(req + 1))[n] = '\n';
-	free(json);
-	buf = uv_buf_init((char *)(req + 1), (unsigned)(n + 1));
-	rc = uv_write(req, (uv_stream_t *)&w->chan, &buf, 1, on_written);
-	if (rc < 0) {
-		free(req);
+	json = xrealloc(json, n + 2);
+	json[n++] = '\n';
+	json[n] = '\0';
+	/* An idle worker may have died unseen: then the next one. */
+	for (tries = 0;; tries++) {
+		w = idle_worker(ws);
+		if (!w)
+			w = spawn_worker(ws, e);
+		if (!w) {
+			free(json);
+			return e->code ? e->code : -EIO;
+		}
+		rc = send_request(w, json, n);
+		if (rc == 0)
+			break;
 		retire(w, "unwritable");
-		return err_set(e, rc, "cannot write to a worker: %s",
-			uv_strerror(rc));
+		if (tries == 2) {
+			free(json);
+			return err_set(e, rc, "cannot write to a worker: %s",
+				uv_strerror(rc));
+		}
 	}
+	free(json);
 	w->busy = 1;
 	uv_ref((uv_handle_t *)&w->proc);
 	uv_ref((uv_handle_t *)&w->chan);

@@ -378,7 +378,8 @@ text_waiting(struct sched *s, FILE *fp, const size_t *count)
 		if (in->state == INST_WAITING && (in->requested || count[i]))
 			VEC_PUSH(r, x);
 	}
-	qsort(r.v, r.n, sizeof(*r.v), root_cmp);
+	if (r.n)	/* qsort must not be given NULL, even for no element */
+		qsort(r.v, r.n, sizeof(*r.v), root_cmp);
 	for (i = 0; i < r.n; i++) {
 		uint32_t k = r.v[i].inst;
 		const char *task = sched_task_of(s, k)->name;
@@ -393,7 +394,8 @@ text_waiting(struct sched *s, FILE *fp, const size_t *count)
 		if (r.v[i].count)
 			fprintf(fp, "%s blocked: %s %s %s%s\n",
 				grouped(r.v[i].count, b), task, part,
-				abs ? "missing: " : "is waiting", abs ? abs : "");
+				abs ? "missing: " : "is waiting",
+				abs ? abs : "");
 		else
 			fprintf(fp, "waiting: %s %s: external input missing"
 				"%s%s\n", task, part, abs ? " " : "",

@@ -1043,8 +1043,8 @@ state_instances(struct state *s, const char *dag, const char *from,
 }
 
 int
-state_consumed(struct state *s, const char *dag, struct consumed_row **out,
-	size_t *n, struct err *e)
+state_consumed(struct state *s, const char *dag, const char *from,
+	const char *to, struct consumed_row **out, size_t *n, struct err *e)
 {
 	struct { struct consumed_row *v; size_t n, cap; } rows = { 0 };
 	sqlite3_stmt *st;
@@ -1063,10 +1063,16 @@ state_consumed(struct state *s, const char *dag, struct consumed_row **out,
 		"me.task=c.task AND me.partition=c.partition AND "
 		"me.made=c.attempt LEFT JOIN instances n ON n.dag=c.dag AND "
 		"n.task=c.need_task AND n.partition=c.need_partition "
-		"WHERE c.dag=?1 ORDER BY c.partition, c.task", -1, &st, NULL);
+		"WHERE c.dag=?1 AND (?2 IS NULL OR c.partition >= ?2) AND "
+		"(?3 IS NULL OR c.partition <= ?3 || 'z') "
+		"ORDER BY c.partition, c.task", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(s, e, "cannot read what attempts consumed");
 	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+	if (from)
+		sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+	if (to)
+		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct consumed_row r;
 

@@ -249,11 +249,12 @@ struct consumed_row {
 };
 
 /*
- * Every consumed_row of dag (none from a database older than schema 3).
- * *out is the caller's, freed with state_consumed_free.
+ * The consumed_rows of dag's instances from..to (NULL: no bound; to also
+ * takes its repeated hour, to + "b"); none from a database older than
+ * schema 3.  *out is the caller's, freed with state_consumed_free.
  */
-int state_consumed(struct state *s, const char *dag,
-	struct consumed_row **out, size_t *n, struct err *e);
+int state_consumed(struct state *s, const char *dag, const char *from,
+	const char *to, struct consumed_row **out, size_t *n, struct err *e);
 void state_consumed_free(struct consumed_row *v, size_t n);
 
 /* The latest record of one instance, for status. */

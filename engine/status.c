@@ -348,13 +348,14 @@ gone_why(const struct status *s, const struct consumed_row *r)
  * one (rows name the needs: a done instance has no needs in the graph).
  */
 static int
-judge_stale(struct status *s, struct state *db, struct err *e)
+judge_stale(struct status *s, struct state *db, const char *from,
+	const char *to, struct err *e)
 {
 	struct consumed_row *rows = NULL;
 	size_t n = 0, i;
 	int rc, changed = 1;
 
-	rc = state_consumed(db, s->g->dag->name, &rows, &n, e);
+	rc = state_consumed(db, s->g->dag->name, from, to, &rows, &n, e);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -396,10 +397,33 @@ judge_stale(struct status *s, struct state *db, struct err *e)
 	return 0;
 }
 
+/*
+ * The first and last partition ids of the graph (needs included): the
+ * state database's rows outside them match no instance, so they are not
+ * read (a one-partition status of a DAG with years of history reads one
+ * partition's rows).
+ */
+static void
+graph_span(const struct graph *g, const char **from, const char **to)
+{
+	size_t i;
+
+	*from = *to = NULL;
+	for (i = 0; i < g->n_parts; i++) {
+		const char *id = g->parts[i].id;
+
+		if (!*from || strcmp(id, *from) < 0)
+			*from = id;
+		if (!*to || strcmp(id, *to) > 0)
+			*to = id;
+	}
+}
+
 int
 status_build(struct status *s, const struct graph *g, struct state *db,
 	int64_t now_ms, struct err *e)
 {
+	const char *from, *to;
 	size_t i;
 	int rc;
 
@@ -407,8 +431,11 @@ status_build(struct status *s, const struct graph *g, struct state *db,
 	s->g = g;
 	s->inst = xcalloc(g->n_inst + 1, sizeof(*s->inst));
 	s->part_first = part_index(g);
+	graph_span(g, &from, &to);
+	if (db && !from)
+		db = NULL;	/* no partition: nothing to read */
 	if (db) {
-		rc = state_instances(db, g->dag->name, NULL, NULL, now_ms,
+		rc = state_instances(db, g->dag->name, from, to, now_ms,
 			&s->recs, &s->n_recs, e);
 		if (rc < 0)
 			return rc;
@@ -421,7 +448,7 @@ status_build(struct status *s, const struct graph *g, struct state *db,
 	}
 	for (i = 0; i < g->n_inst; i++)
 		judge(s, i);
-	if (db && (rc = judge_stale(s, db, e)) < 0)
+	if (db && (rc = judge_stale(s, db, from, to, e)) < 0)
 		return rc;
 	for (i = 0; i < g->n_inst; i++)
 		if (g->inst[i].requested)

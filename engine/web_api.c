@@ -868,7 +868,7 @@ run_progress(struct web_req *r, struct web_dag *d, sqlite3_stmt *q,
 	int finished = sqlite3_column_type(q, 3) != SQLITE_NULL;
 	char from[32], to[32];
 	long n[WS__COUNT] = { 0 };
-	struct web_status s;
+	const struct web_status *s;
 	sqlite3_stmt *c = NULL;
 	long made = 0, left, k;
 	double rate, secs;
@@ -892,15 +892,13 @@ run_progress(struct web_req *r, struct web_dag *d, sqlite3_stmt *q,
 		json_object_set_new(o, "status", json_integer(
 			sqlite3_column_int(q, 4)));
 	}
-	if (from[0] && web_status_build(st, d->dag, from, to, cli_now(), &s,
-	    &e) == 0) {
-		for (i = 0; i < s.g->n_inst; i++)
-			if (s.g->inst[i].requested)
-				n[s.state[i]]++;
+	if (from[0] && (s = web_status_get(r->ctx, d->dag, from, to, &e))) {
+		for (i = 0; i < s->g->n_inst; i++)
+			if (s->g->inst[i].requested)
+				n[s->state[i]]++;
 		json_object_set_new(o, "from", json_string(from));
 		json_object_set_new(o, "to", json_string(to));
 	}
-	web_status_release(&s);
 	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM attempts WHERE "
 	    "run_id=?1 AND state='done'", -1, &c, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(c, 1, id);

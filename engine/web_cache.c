@@ -7,13 +7,16 @@
  * data_version moves with every commit of another connection) and it is
  * younger than WEB_CACHE_TTL_MS, which bounds how long a change that
  * leaves the database alone (a target deleted by hand, a lease that ran
- * out) stays unseen.  The server answers on one thread: no lock.
+ * out) stays unseen.  A request without a range is keyed by the span the
+ * database records, so the grid and a backfill's progress over the same
+ * dates share one entry.  The server answers on one thread: no lock.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -59,13 +62,23 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	struct state *st = web_state(c);
 	int64_t version = data_version(st), now = clock_ms();
 	struct web_cached *x, *slot = &c->cache[0];
+	const struct web_status *found = NULL;
+	char *first = NULL, *last = NULL;
+	struct err ignore;
 	size_t i;
 
+	err_clear(&ignore);
 	if ((from && strlen(from) >= sizeof(slot->from)) ||
 	    (to && strlen(to) >= sizeof(slot->to))) {
 		err_set(e, -EINVAL, "'%s' is not a partition",
 			from && strlen(from) >= sizeof(slot->from) ? from : to);
 		return NULL;
+	}
+	/* The recorded span, when no range is asked: one key for both. */
+	if ((!from || !to) && st && state_partition_span(st, dag->name,
+	    &first, &last, &ignore) == 0) {
+		from = first;
+		to = last;
 	}
 	c->cache_tick++;
 	for (i = 0; i < WEB_CACHE_SLOTS; i++) {
@@ -75,7 +88,8 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 			    now - x->built_ms < WEB_CACHE_TTL_MS) {
 				x->used = c->cache_tick;
 				c->cache_hits++;
-				return &x->s;
+				found = &x->s;
+				goto out;
 			}
 			slot = x;
 			break;
@@ -88,7 +102,7 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	if (web_status_build(st, dag, from, to, cli_now(), &slot->s, e) < 0) {
 		web_status_release(&slot->s);
 		memset(slot, 0, sizeof(*slot));
-		return NULL;
+		goto out;
 	}
 	slot->valid = 1;
 	slot->dag = dag;
@@ -97,7 +111,11 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	slot->data_version = version;
 	slot->built_ms = now;
 	slot->used = c->cache_tick;
-	return &slot->s;
+	found = &slot->s;
+out:
+	free(first);
+	free(last);
+	return found;
 }
 
 void

@@ -52,7 +52,7 @@ struct web_cached {
 };
 
 #define WEB_CACHE_SLOTS		8
-#define WEB_CACHE_TTL_MS	1000
+#define WEB_CACHE_TTL_MS	5000
 
 struct web_ctx {
 	const struct web_options *opt;

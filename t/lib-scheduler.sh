@@ -16,9 +16,9 @@ start_scheduler() {
 }
 
 # wait_for CMD [SECONDS]: run CMD every 0.1 s until it succeeds; fail
-# (showing the scheduler's log) after SECONDS (30).
+# (showing the scheduler's log) after SECONDS (90: a loaded machine).
 wait_for() {
-	n=$(( ${2:-30} * 10 ))
+	n=$(( ${2:-90} * 10 ))
 	while ! eval "$1" >/dev/null 2>&1; do
 		n=$((n - 1))
 		if test $n -le 0; then

@@ -89,6 +89,51 @@ test_expect_success 'workers leave when the run ends' '
 	done
 '
 
+test_expect_success 'a worker killed while idle: the next instance gets another' '
+	cat >kill-worker.sh <<-\EOF &&
+	pid=$(sed -n "s/^run \([0-9]*\) a .*/\1/p" trace)
+	kill -9 $pid
+	# Until it has exited (a zombie, or reaped): its socket is closed.
+	n=3000
+	while ps -o stat= -p $pid | grep -qv Z; do
+		n=$((n - 1))
+		test $n -gt 0 || exit 1
+		sleep 0.01
+	done
+	EOF
+	cat >idle.yaml <<-\EOF &&
+	dag: idle
+	schedule: daily
+	timezone: UTC
+	start: 2026-04-01
+	tasks:
+	  a:
+	    kind: sql
+	    database: idle.db
+	    target: {table: a}
+	    sql: "CREATE TABLE IF NOT EXISTS a (day TEXT); INSERT INTO a VALUES (:date)"
+	  k:
+	    kind: command
+	    needs: [a]
+	    run: "sh kill-worker.sh && touch {target}"
+	    target: "killed-{date}"
+	  b:
+	    kind: sql
+	    needs: [k]
+	    database: idle.db
+	    target: {table: b}
+	    sql: "CREATE TABLE IF NOT EXISTS b (day TEXT); INSERT INTO b VALUES (:date)"
+	EOF
+	rm -f trace &&
+	DAG_WORKER_TRACE=$PWD/trace dag-cli run idle.yaml --date 2026-04-01 \
+		-j 1 >out 2>&1 &&
+	test_grep "3 ran, 3 done, 0 failed" out &&
+	test "$(count start)" = 2 &&
+	sqlite3 idle.db "SELECT * FROM a; SELECT * FROM b" >actual &&
+	printf "2026-04-01\n2026-04-01\n" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'a worker is retired after DAG_WORKER_MAX_INSTANCES' '
 	mkdir -p retire/out &&
 	cp -R in m.yaml retire/ &&
@@ -187,6 +232,35 @@ test_expect_success 'the next run completes it, without duplicate rows' '
 	2026-02-02|2|1
 	2026-02-02|3|1
 	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'kill -9 of the scheduler mid-load: its worker dies too, nothing partial' '
+	sqlite3 spin.db "INSERT INTO ctl VALUES (\"2026-02-05\", 1)" &&
+	rm -f trace &&
+	(DAG_WORKER_TRACE=$PWD/trace dag-cli backfill spin.yaml \
+		--from 2026-02-05 --to 2026-02-05 -j 1 >out 2>&1; echo $? >rc) &
+	job=$! &&
+	wait_for_line "^run [0-9]* facts 2026-02-05\$" &&
+	pid=$(sed -n "s/^run \([0-9]*\) facts 2026-02-05\$/\1/p" trace) &&
+	sched=$(ps -o ppid= -p $pid) &&
+	kill -9 $sched &&
+	wait $job &&
+	test "$(cat rc)" = 137 &&
+	n=600 &&
+	while kill -0 $pid 2>/dev/null; do
+		n=$((n - 1)) && test $n -gt 0 && sleep 0.1 || return 1
+	done &&
+	sqlite3 spin.db "SELECT count(*) FROM facts WHERE day = \"2026-02-05\";
+		SELECT count(*) FROM _dag_loads WHERE partition = \"2026-02-05\"" >actual &&
+	printf "0\n0\n" >expect &&
+	test_cmp expect actual &&
+	sqlite3 spin.db "UPDATE ctl SET spin = 0 WHERE day = \"2026-02-05\"" &&
+	dag-cli backfill spin.yaml --from 2026-02-05 --to 2026-02-05 -j 1 >out &&
+	test_grep "1 ran, 1 done, 0 failed" out &&
+	sqlite3 spin.db "SELECT k, count(*) FROM facts WHERE day = \"2026-02-05\"
+		GROUP BY k" >actual &&
+	printf "1|1\n2|1\n3|1\n" >expect &&
 	test_cmp expect actual
 '
 

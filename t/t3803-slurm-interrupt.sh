@@ -135,7 +135,7 @@ test_expect_success 'kill -9 of the scheduler, then a rerun: the orphans finish,
 	  step:
 	    kind: command
 	    target: o/step/{date}
-	    run: "sleep 4; echo {date} >>$TRASH/runs.log; echo {date} >{target}"
+	    run: "echo {date} >>$TRASH/started.log; sleep 8; echo {date} >>$TRASH/runs.log; echo {date} >{target}"
 	  after:
 	    kind: command
 	    needs: [step]
@@ -146,6 +146,9 @@ test_expect_success 'kill -9 of the scheduler, then a rerun: the orphans finish,
 		--executor slurm >run.out 2>run.err & } &&
 	pid=$! &&
 	wait_for running t3803c.step 3 &&
+	# A job Slurm calls running may not have started its command yet:
+	# kill once all three commands are under way.
+	wait_for eval "test \$(wc -l <started.log 2>/dev/null || echo 0) -ge 3" &&
 	kill -KILL $pid &&
 	{ wait $pid || :; } &&
 	test -n "$(slurm_jobs t3803c.step)" &&

@@ -81,6 +81,33 @@ test_expect_success '--only keeps the instances in those states, in the grid and
 	test_grep "only .broken.: not a state" err
 '
 
+test_expect_success 'many tasks over a few partitions: the grid transposed' '
+	{
+		printf "dag: many\nschedule: daily\ntimezone: UTC\n" &&
+		printf "start: 2026-01-01\ntasks:\n" &&
+		for i in $(seq -w 1 9); do
+			printf "  load_the_table_$i: {kind: command, run: \"echo > {target}\", target: \"m/$i-{date}\"}\n" || return 1
+		done
+	} >many.yaml &&
+	dag-cli run many.yaml --date 2026-01-02 >run.out &&
+	dag-cli status many.yaml --from 2026-01-01 --to 2026-01-02 >out &&
+	{
+		echo "task             2026-01-01 2026-01-02" &&
+		for i in $(seq -w 1 9); do
+			echo "load_the_table_$i missing    done" || return 1
+		done
+	} >expect &&
+	test_cmp expect out &&
+	dag-cli status many.yaml --from 2026-01-01 --to 2026-01-02 --only done >out &&
+	{
+		echo "task             2026-01-02" &&
+		for i in $(seq -w 1 9); do
+			echo "load_the_table_$i done" || return 1
+		done
+	} >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'many partitions: the compact view, a row per task, in blocks of 80 columns' '
 	test_expect_code 1 dag-cli backfill six.yaml --from 2026-01-04 --to 2026-03-31 >run.out &&
 	dag-cli status six.yaml >out &&

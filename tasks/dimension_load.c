@@ -341,13 +341,12 @@ exec_undo(struct dim_load *d, const char *sql, const char *a, const char *b,
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
 	if (b)
 		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(d->db) :
+		err_set(e, -EIO, "task '%s': cannot undo the versions of '%s' "
+		"from %s on: %s", d->run->task, d->table, d->stamp,
+		sqlite3_errmsg(d->db));
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return err_set(e, -EIO, "task '%s': cannot undo the versions of "
-			"'%s' from %s on: %s", d->run->task, d->table, d->stamp,
-			sqlite3_errmsg(d->db));
-	return sqlite3_changes(d->db);
+	return rc;
 }
 
 /* The marker rows of the target table's partitions after this one. */
