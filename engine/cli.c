@@ -478,6 +478,22 @@ cli_parse_count(const char *cmd, const char *opt, const char *v, long min,
 }
 
 int
+cli_parse_jobs(const char *cmd, const char *opt, const char *v, long *out)
+{
+	long n;
+
+	if (cli_parse_count(cmd, opt, v, 1, &n) < 0)
+		return -1;
+	if (n > CLI_JOBS_MAX) {
+		fprintf(stderr, "dag-cli %s: %s allows at most %d instances at "
+			"once, not '%s'\n", cmd, opt, CLI_JOBS_MAX, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int
 cli_one_partition(const char *cmd, const struct dag *dag, const char *date,
 	struct partition *out)
 {

@@ -18,6 +18,8 @@ struct partition;
 #define EXIT_FAILED	1
 #define EXIT_USAGE	2
 #define EXIT_WAITING	3
+#define EXIT_LOCKED	4	/* the state database stayed locked by another
+				   process (DAG_STATE_TIMEOUT) */
 
 struct cli_command {
 	const char *name;
@@ -125,6 +127,18 @@ const char *cli_state_path(const char *opt);
  */
 int cli_parse_count(const char *cmd, const char *opt, const char *v, long min,
 	long *out);
+
+/*
+ * The most instances -j may run at once: each slot maps a report page and
+ * may hold a process, so a larger count is a typing error, not a request.
+ */
+#define CLI_JOBS_MAX 4096
+
+/*
+ * Parse -j's value v (opt as the user spelt it) into *out: a whole number
+ * from 1 to CLI_JOBS_MAX.  Else prints "dag-cli CMD: ..." and returns -1.
+ */
+int cli_parse_jobs(const char *cmd, const char *opt, const char *v, long *out);
 
 /*
  * The one partition that date names in dag (today, a day, or one hour of

@@ -52,6 +52,7 @@ run_help(const char *cmd)
 		"(see dag-cli logs).\n\n"
 		"\nExit status: 0 every target exists, 1 an instance failed, "
 		"2 usage or\ndefinition error, 3 external inputs still missing, "
+		"4 the state database\nstayed locked (DAG_STATE_TIMEOUT), "
 		"130/143 interrupted.\n");
 }
 
@@ -107,9 +108,9 @@ cli_run_range(const char *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (o.jobs) {
-		if (cli_parse_count(cmd, "-j", o.jobs, 1, &v) < 0)
+		if (cli_parse_jobs(cmd, "-j", o.jobs, &v) < 0)
 			goto out;
-		so.jobs = v > INT_MAX ? INT_MAX : (int)v;
+		so.jobs = (int)v;
 	}
 	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
@@ -180,7 +181,8 @@ cli_run_range(const char *cmd, int argc, char **argv)
 fail:
 	fprintf(stderr, "dag-cli %s: ", cmd);
 	err_print(&e, stderr);
-	rc = e.code == -EINVAL || e.code == -ELOOP ? EXIT_USAGE : EXIT_FAILED;
+	rc = e.code == -EINVAL || e.code == -ELOOP ? EXIT_USAGE :
+		e.code == -EBUSY ? EXIT_LOCKED : EXIT_FAILED;
 out:
 	hash_release(&redo);
 	if (st_open)

@@ -1198,6 +1198,7 @@ cmd_scheduler(int argc, char **argv)
 	struct cli_opts o;
 	struct err e;
 	size_t len = sizeof(d.exe);
+	long jobs;
 	int rc = EXIT_USAGE;
 
 	memset(&d, 0, sizeof(d));
@@ -1224,6 +1225,8 @@ cmd_scheduler(int argc, char **argv)
 			"number, not '%s'\n", o.jobs);
 		goto out;
 	}
+	if (o.jobs && cli_parse_jobs("scheduler", "--jobs", o.jobs, &jobs) < 0)
+		goto out;
 	d.dags_dir = cli_dags_dir(o.dags);
 	d.jobs = o.jobs;
 	{

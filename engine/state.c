@@ -28,7 +28,10 @@
 
 #include "sqlite_wal.h"
 
-/* How long a writer waits for another process holding the database. */
+/*
+ * How long a writer waits for another process holding the database
+ * (DAG_STATE_TIMEOUT seconds overrides it).
+ */
 #define STATE_BUSY_TIMEOUT_MS 30000
 
 /* The names the tables store; 'running' is also spelt in ST_INST_BUMP. */
@@ -199,13 +202,99 @@ static const char *const migrations[] = {
 	"ALTER TABLE leases ADD COLUMN pgid INTEGER;",
 };
 
+int
+state_busy_ms(void)
+{
+	const char *v = getenv("DAG_STATE_TIMEOUT");
+	char *end;
+	double sec;
+
+	if (!v || !*v)
+		return STATE_BUSY_TIMEOUT_MS;
+	errno = 0;
+	sec = strtod(v, &end);
+	if (errno || *end || sec < 0 || sec > 86400)
+		return STATE_BUSY_TIMEOUT_MS;
+	return (int)(sec * 1000);
+}
+
+/* The inode of path, or 0. */
+static unsigned long
+inode_of(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (unsigned long)sb.st_ino : 0;
+}
+
+/*
+ * Who holds a write lock on the database or its shared memory (SQLite's
+ * locks are POSIX locks, listed in /proc/locks): "pid N (COMM)" into buf,
+ * or "" when that cannot be told (not Linux, another host).
+ */
+static void
+lock_holder(const struct state *s, char *buf, size_t len)
+{
+	char *shm = xasprintf("%s-shm", s->path), line[256], comm[64];
+	unsigned long ino[2] = { inode_of(s->path), inode_of(shm) };
+	FILE *fp = fopen("/proc/locks", "r");
+
+	buf[0] = 0;
+	free(shm);
+	while (fp && fgets(line, sizeof(line), fp)) {
+		char type[16], rw[16], *p;
+		unsigned long i_no;
+		long pid;
+		FILE *cf;
+
+		if (sscanf(line, "%*[^:]: %15s %*s %15s %ld %*x:%*x:%lu", type,
+		    rw, &pid, &i_no) != 4 || strcmp(rw, "WRITE") || pid <= 0 ||
+		    pid == (long)getpid() || !i_no ||
+		    (i_no != ino[0] && i_no != ino[1]))
+			continue;
+		(void)type;
+		snprintf(line, sizeof(line), "/proc/%ld/comm", pid);
+		comm[0] = 0;
+		if ((cf = fopen(line, "r"))) {
+			if (!fgets(comm, sizeof(comm), cf))
+				comm[0] = 0;
+			fclose(cf);
+		}
+		if ((p = strchr(comm, '\n')))
+			*p = 0;
+		snprintf(buf, len, "pid %ld%s%s%s", pid, *comm ? " (" : "",
+			comm, *comm ? ")" : "");
+		break;
+	}
+	if (fp)
+		fclose(fp);
+}
+
+/*
+ * The database stayed locked by another process past the busy timeout:
+ * -EBUSY with a message that says for how long and, when it can be told,
+ * by whom.
+ */
+static int
+busy_err(struct state *s, struct err *e, const char *what)
+{
+	char who[128];
+
+	lock_holder(s, who, sizeof(who));
+	return err_set(e, -EBUSY, "state database '%s': %s: locked by %s for "
+		"more than %g s (DAG_STATE_TIMEOUT)", s->path, what,
+		*who ? who : "another process",
+		(double)state_busy_ms() / 1000.0);
+}
+
 static int
 db_err(struct state *s, struct err *e, const char *what)
 {
 	int code = sqlite3_errcode(s->db);
 
-	return err_set(e, code == SQLITE_BUSY ? -EBUSY : -EIO,
-		"state database '%s': %s: %s", s->path, what,
+	if (code == SQLITE_BUSY)
+		return busy_err(s, e, what);
+	return err_set(e, -EIO, "state database '%s': %s: %s", s->path, what,
 		sqlite3_errmsg(s->db));
 }
 
@@ -217,11 +306,13 @@ exec_sql(struct state *s, const char *sql, struct err *e)
 
 	rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		err_set(e, rc == SQLITE_BUSY ? -EBUSY : -EIO,
-			"state database '%s': %s", s->path,
-			msg ? msg : sqlite3_errstr(rc));
+		if ((rc & 0xff) == SQLITE_BUSY)
+			busy_err(s, e, msg ? msg : sqlite3_errstr(rc));
+		else
+			err_set(e, -EIO, "state database '%s': %s", s->path,
+				msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
-		return rc == SQLITE_BUSY ? -EBUSY : -EIO;
+		return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
 	}
 	return 0;
 }
@@ -381,7 +472,7 @@ open_db(struct state *s, struct err *e)
 			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		return e->code;
 	}
-	sqlite3_busy_timeout(s->db, STATE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(s->db, state_busy_ms());
 	return 0;
 }
 
@@ -415,7 +506,7 @@ open_rest(struct state *s, int v, struct err *e)
 			return err_set(e, -ENOENT, "state database '%s' has no "
 				"history yet", s->path);
 	} else {
-		if (sqlite_use_wal(s->db, STATE_BUSY_TIMEOUT_MS) != SQLITE_OK)
+		if (sqlite_use_wal(s->db, state_busy_ms()) != SQLITE_OK)
 			return db_err(s, e, "cannot switch to WAL mode");
 		if (exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
 			return e->code;

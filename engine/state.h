@@ -101,6 +101,12 @@ struct state {
  * negative errno with e filled.  Release with state_release either way.
  */
 int state_open(struct state *s, const char *path, int readonly, struct err *e);
+/*
+ * How long (ms) a writer waits for another process holding the database
+ * before giving up with -EBUSY: DAG_STATE_TIMEOUT seconds, else 30 s.
+ */
+int state_busy_ms(void);
+
 /* What state_damaged found. */
 enum {
 	STATE_WHOLE,		/* no damage (or the check could not tell) */

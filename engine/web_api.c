@@ -19,17 +19,14 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -43,146 +40,6 @@
 
 /* Most bytes of a log one request returns. */
 #define LOG_CHUNK_MAX	(1 << 20)
-
-/* ---- the DAG files ---- */
-
-struct state *
-web_state(struct web_ctx *c)
-{
-	struct err e;
-
-	if (c->st_open)
-		return &c->st;
-	err_clear(&e);
-	if (state_open(&c->st, c->opt->state_path, 1, &e) < 0) {
-		state_release(&c->st);
-		return NULL;
-	}
-	c->st_open = 1;
-	return &c->st;
-}
-
-static void
-web_dag_release(struct web_ctx *c, struct web_dag *d)
-{
-	web_cache_forget(c, d->dag);
-	free(d->path);
-	free(d->name);
-	dag_free(d->dag);
-	free(d->error);
-	free(d->svg);
-}
-
-static void
-load(struct web_ctx *c, struct web_dag *d, const struct stat *st)
-{
-	struct errs errs = { 0 };
-
-	web_cache_forget(c, d->dag);
-	dag_free(d->dag);
-	free(d->error);
-	free(d->svg);
-	d->dag = NULL;
-	d->error = NULL;
-	d->svg = NULL;
-	d->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-		st->st_mtim.tv_nsec;
-	d->size = st->st_size;
-	if (dag_load(d->path, &d->dag, &errs) < 0) {
-		d->error = errs.n ? xasprintf("%s:%d:%d: %s", errs.v[0].file,
-			errs.v[0].line, errs.v[0].column, errs.v[0].msg) :
-			xstrdup("cannot load");
-	}
-	errs_release(&errs);
-}
-
-static int
-cmp_dag(const void *a, const void *b)
-{
-	return strcmp(((const struct web_dag *)a)->name,
-		((const struct web_dag *)b)->name);
-}
-
-void
-web_dags_scan(struct web_ctx *c)
-{
-	const char *dir = c->opt->dags_dir;
-	struct dirent *de;
-	DIR *dp = opendir(dir);
-	size_t i, k;
-
-	for (i = 0; i < c->dags.n; i++)
-		c->dags.v[i].seen = 0;
-	while (dp && (de = readdir(dp))) {
-		size_t len = strlen(de->d_name);
-		struct stat st;
-		char *path;
-		int64_t mt;
-
-		if (de->d_name[0] == '.' || len < 6 ||
-		    strcmp(de->d_name + len - 5, ".yaml"))
-			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-			free(path);
-			continue;
-		}
-		mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		for (i = 0; i < c->dags.n; i++)
-			if (!strcmp(c->dags.v[i].path, path))
-				break;
-		if (i == c->dags.n) {
-			struct web_dag d;
-
-			memset(&d, 0, sizeof(d));
-			d.path = path;
-			d.name = xstrndup(de->d_name, len - 5);
-			VEC_PUSH(c->dags, d);
-			load(c, &c->dags.v[i], &st);
-		} else {
-			free(path);
-			if (c->dags.v[i].mtime_ns != mt ||
-			    c->dags.v[i].size != st.st_size)
-				load(c, &c->dags.v[i], &st);
-		}
-		c->dags.v[i].seen = 1;
-	}
-	if (dp)
-		closedir(dp);
-	for (i = k = 0; i < c->dags.n; i++) {
-		if (c->dags.v[i].seen)
-			c->dags.v[k++] = c->dags.v[i];
-		else
-			web_dag_release(c, &c->dags.v[i]);
-	}
-	c->dags.n = k;
-	if (k)
-		qsort(c->dags.v, k, sizeof(*c->dags.v), cmp_dag);
-}
-
-struct web_dag *
-web_dag_find(struct web_ctx *c, const char *name)
-{
-	size_t i;
-
-	web_dags_scan(c);
-	for (i = 0; i < c->dags.n; i++)
-		if (!strcmp(c->dags.v[i].name, name) || (c->dags.v[i].dag &&
-		    !strcmp(c->dags.v[i].dag->name, name)))
-			return &c->dags.v[i];
-	return NULL;
-}
-
-void
-web_dags_release(struct web_ctx *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->dags.n; i++)
-		web_dag_release(c, &c->dags.v[i]);
-	free(c->dags.v);
-	memset(&c->dags, 0, sizeof(c->dags));
-}
 
 /* ---- helpers ---- */
 
@@ -827,240 +684,6 @@ api_svg(struct web_req *r, struct web_dag *d, struct web_reply *rep)
 	rep->type = "image/svg+xml";
 }
 
-/* ---- /api/dags/D/progress ---- */
-
-/* The value of --name in a recorded command line ("--from X", "--from=X"). */
-static int
-arg_value(const char *args, const char *name, char *out, size_t n)
-{
-	size_t len = strlen(name);
-	const char *p = args;
-
-	while ((p = strstr(p, name))) {
-		const char *v = NULL;
-
-		if ((p == args || p[-1] == ' ') && p[len] == ' ')
-			v = p + len + 1;
-		else if ((p == args || p[-1] == ' ') && p[len] == '=')
-			v = p + len + 1;
-		if (v) {
-			size_t k = strcspn(v, " ");
-
-			if (k == 0 || k >= n)
-				return -1;
-			memcpy(out, v, k);
-			out[k] = '\0';
-			return 0;
-		}
-		p += len;
-	}
-	return -1;
-}
-
-static json_t *
-run_progress(struct web_req *r, struct web_dag *d, sqlite3_stmt *q,
-	int64_t now_ms)
-{
-	struct state *st = web_state(r->ctx);
-	int64_t id = sqlite3_column_int64(q, 0);
-	const char *args = (const char *)sqlite3_column_text(q, 1);
-	int64_t started = sqlite3_column_int64(q, 2);
-	int finished = sqlite3_column_type(q, 3) != SQLITE_NULL;
-	char from[32], to[32];
-	long n[WS__COUNT] = { 0 };
-	const struct web_status *s;
-	sqlite3_stmt *c = NULL;
-	long made = 0, left, k;
-	double rate, secs;
-	json_t *o;
-	struct err e;
-	size_t i;
-
-	err_clear(&e);
-	if (!args)
-		args = "";
-	if (arg_value(args, "--date", from, sizeof(from)) == 0)
-		strcpy(to, from);
-	else if (arg_value(args, "--from", from, sizeof(from)) < 0 ||
-	    arg_value(args, "--to", to, sizeof(to)) < 0)
-		from[0] = to[0] = '\0';
-	o = json_pack("{s:I,s:s,s:I,s:b}", "run", (json_int_t)id, "args", args,
-		"started_ms", (json_int_t)started, "running", !finished);
-	if (finished) {
-		json_object_set_new(o, "finished_ms", json_integer(
-			sqlite3_column_int64(q, 3)));
-		json_object_set_new(o, "status", json_integer(
-			sqlite3_column_int(q, 4)));
-	}
-	if (from[0] && (s = web_status_get(r->ctx, d->dag, from, to, &e))) {
-		for (i = 0; i < s->g->n_inst; i++)
-			if (s->g->inst[i].requested)
-				n[s->state[i]]++;
-		json_object_set_new(o, "from", json_string(from));
-		json_object_set_new(o, "to", json_string(to));
-	}
-	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM attempts WHERE "
-	    "run_id=?1 AND state='done'", -1, &c, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(c, 1, id);
-		if (sqlite3_step(c) == SQLITE_ROW)
-			made = sqlite3_column_int(c, 0);
-		sqlite3_finalize(c);
-	}
-	left = n[WS_MISSING] + n[WS_WAITING] + n[WS_STALE];
-	secs = (double)((finished ? sqlite3_column_int64(q, 3) : now_ms) -
-		started) / 1000.0;
-	rate = secs > 0 ? (double)made / secs : 0;
-	for (k = 0; k < WS__COUNT; k++)
-		json_object_set_new(o, web_state_names[k], json_integer(n[k]));
-	json_object_set_new(o, "left", json_integer(left));
-	json_object_set_new(o, "made", json_integer(made));
-	json_object_set_new(o, "rate_per_s", json_real(rate));
-	json_object_set_new(o, "eta_s", !finished && rate > 0 ?
-		json_real((double)left / rate) : json_null());
-	return o;
-}
-
-static void
-api_progress(struct web_req *r, struct web_dag *d, struct web_reply *rep)
-{
-	struct state *st = web_state(r->ctx);
-	json_t *runs = json_array();
-	sqlite3_stmt *q = NULL;
-	int64_t now_ms = wall_ms();
-
-	/*
-	 * The live runs, and the last finished one, so a run that ended
-	 * between two refreshes is still shown with its final counts.
-	 */
-	if (st && sqlite3_prepare_v2(st->db, "SELECT id, args, started, "
-	    "finished, status, host, pid, heartbeat FROM runs WHERE dag=?1 AND "
-	    "(finished IS NULL OR id=(SELECT max(id) FROM runs WHERE dag=?1 AND "
-	    "finished IS NOT NULL)) ORDER BY id DESC LIMIT 8", -1, &q, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_text(q, 1, d->dag->name, -1, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			int finished = sqlite3_column_type(q, 3) != SQLITE_NULL;
-
-			if (!finished && !state_run_alive(st,
-			    sqlite3_column_int64(q, 0), now_ms))
-				continue;
-			json_array_append_new(runs, run_progress(r, d, q, now_ms));
-		}
-		sqlite3_finalize(q);
-	}
-	web_reply_json(rep, json_pack("{s:s,s:o}", "dag", d->dag->name, "runs",
-		runs));
-}
-
-/* ---- writes ---- */
-
-/*
- * Run this program with argv; with out, wait and collect its output
- * (status into *status); without, start it detached (its own session, its
- * output to /dev/null) and return at once.  The CLI's own code does the
- * work, so the server never holds a write transaction.
- */
-static int
-spawn(char *const *argv, struct strbuf *out, int *status)
-{
-	int pfd[2] = { -1, -1 };
-	pid_t pid;
-
-	if (out && pipe(pfd) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		if (out) {
-			dup2(pfd[1], 1);
-			dup2(pfd[1], 2);
-			close(pfd[0]);
-		} else {
-			dup2(null, 1);
-			dup2(null, 2);
-			setsid();
-			/* A grandchild: init reaps it, the server never waits. */
-			if (fork() != 0)
-				_exit(0);
-		}
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (out) {
-		char buf[4096];
-		ssize_t n;
-
-		close(pfd[1]);
-		while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-			if (out->len < 65536)
-				sb_add(out, buf, (size_t)n);
-		close(pfd[0]);
-	}
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
-	return 0;
-}
-
-static void
-api_write(struct web_req *r, struct web_dag *d, const char *what,
-	struct web_reply *rep)
-{
-	const struct web_options *o = r->ctx->opt;
-	char task[128], date[32], ds[8];
-	struct strbuf out;
-	char *argv[16];
-	int n = 0, status = 0;
-
-	if (!web_req_arg(r, "date", date, sizeof(date)) || !web_segment_ok(date)
-	    || date[0] == '-') {
-		web_reply_error(rep, 400, "give date");
-		return;
-	}
-	argv[n++] = (char *)o->self;
-	argv[n++] = (char *)what;
-	argv[n++] = d->path;
-	if (!strcmp(what, "clear")) {
-		if (!web_req_arg(r, "task", task, sizeof(task)) ||
-		    dag_task_index(d->dag, task) < 0) {
-			web_reply_error(rep, 400, "give one of the DAG's tasks");
-			return;
-		}
-		argv[n++] = task;
-		argv[n++] = "--yes";
-		if (web_req_arg(r, "downstream", ds, sizeof(ds)) &&
-		    !strcmp(ds, "1"))
-			argv[n++] = "--downstream";
-	}
-	argv[n++] = "--date";
-	argv[n++] = date;
-	argv[n++] = "--state";
-	argv[n++] = (char *)o->state_path;
-	argv[n++] = "--dags";
-	argv[n++] = (char *)o->dags_dir;
-	argv[n] = NULL;
-	sb_init(&out);
-	if (spawn(argv, !strcmp(what, "clear") ? &out : NULL, &status) < 0) {
-		sb_release(&out);
-		web_reply_error(rep, 500, "cannot start dag-cli %s", what);
-		return;
-	}
-	sb_addc(&out, '\0');
-	if (!strcmp(what, "clear"))
-		web_reply_json(rep, json_pack("{s:i,s:s}", "exit",
-			WIFEXITED(status) ? WEXITSTATUS(status) : 128,
-			"output", out.buf));
-	else
-		web_reply_json(rep, json_pack("{s:s,s:s}", "started", "run",
-			"date", date));
-	if (strcmp(what, "clear"))
-		rep->status = 202;
-	sb_release(&out);
-}
-
 void
 web_api(struct web_req *r, struct web_reply *rep)
 {
@@ -1092,7 +715,7 @@ web_api(struct web_req *r, struct web_reply *rep)
 	what = p->n == 4 ? p->seg[3] : "";
 	if (post) {
 		if (!strcmp(what, "clear") || !strcmp(what, "run"))
-			api_write(r, d, what, rep);
+			web_api_write(r, d, what, rep);
 		else
 			web_reply_error(rep, 405, "POST is for clear and run");
 		return;
@@ -1118,7 +741,7 @@ web_api(struct web_req *r, struct web_reply *rep)
 	} else if (!strcmp(what, "graph.svg")) {
 		api_svg(r, d, rep);
 	} else if (!strcmp(what, "progress")) {
-		api_progress(r, d, rep);
+		web_api_progress(r, d, rep);
 	} else {
 		web_reply_error(rep, 404, "no such API endpoint");
 	}

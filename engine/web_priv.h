@@ -107,6 +107,11 @@ void web_dags_release(struct web_ctx *c);
 
 /* Answer an /api/ request (path segments after "api"). */
 void web_api(struct web_req *r, struct web_reply *rep);
+/* GET /api/dags/D/progress and POST /api/dags/D/clear|run (web_runs.c). */
+void web_api_progress(struct web_req *r, struct web_dag *d,
+	struct web_reply *rep);
+void web_api_write(struct web_req *r, struct web_dag *d, const char *what,
+	struct web_reply *rep);
 /* Answer a static file request from the compiled-in web/ or --web DIR. */
 void web_static(struct web_req *r, struct web_reply *rep);
 

@@ -182,6 +182,20 @@ test_expect_success 'progress shows the last run with its final counts' '
 	EOF
 '
 
+test_expect_success 'progress of a --days-back run: the dates it resolved when it started' '
+	dag-cli backfill chain --days-back 1 >/dev/null 2>&1 &&
+	get /api/dags/chain/progress && code_is 200 &&
+	python3 - <<-\EOF
+	import datetime, json
+	r = json.load(open("body"))["runs"][0]
+	today = datetime.datetime.now(datetime.timezone.utc).date()
+	assert "--days-back" in r["args"], r
+	assert r["to"] == str(today), r
+	assert r["from"] == str(today - datetime.timedelta(days=1)), r
+	assert (r["done"], r["left"]) == (6, 0), r
+	EOF
+'
+
 test_expect_success 'the definition, and unknown names, as JSON' '
 	get /api/dags/chain && code_is 200 &&
 	dag-cli graph chain --format json >def.json &&
