@@ -46,6 +46,7 @@
 #include "dag.h"
 #include "executor.h"
 #include "graph.h"
+#include "pool.h"
 #include "publish.h"
 
 extern char **environ;
@@ -71,6 +72,9 @@ struct sjob {
 	char *name;		/* DAG.TASK, the job's name */
 	int cancel_sig;		/* cancelled with this signal, or 0 */
 	int scancelled;		/* scancel was sent */
+	int timed_out;		/* overran its timeout: SIGTERM was sent */
+	int64_t run_ms;		/* first poll that saw it running, or 0 */
+	int64_t term_ms;	/* when the timeout's SIGTERM went out */
 	char seen[24];		/* the state squeue last gave, or "" */
 	int held;		/* pending, held by the controller */
 	int64_t missing_ms;	/* first poll that did not list it, or 0 */
@@ -418,7 +422,10 @@ report_ended(struct slurm *sl, struct sjob *j, const char *what, int lost)
 	exec_result_init(&r);
 	r.exit_code = -1;
 	job_id(j, id, sizeof(id));
-	if (j->cancel_sig) {
+	if (j->timed_out) {
+		r.timed_out = 1;
+		r.signal = SIGTERM;
+	} else if (j->cancel_sig) {
 		r.signal = j->cancel_sig;
 	} else if (!strcmp(what, "TIMEOUT")) {
 		r.timed_out = 1;
@@ -456,6 +463,9 @@ take_result(struct slurm *sl, struct sjob *j)
 		snprintf(r.error, sizeof(r.error), "the job's result: %.900s", e.msg);
 	}
 	free(text);
+	/* Stopped for its timeout, as the local executor says it. */
+	if (j->timed_out && !exec_result_ok(&r))
+		r.timed_out = 1;
 	report(sl, j, &r);
 	return 1;
 }
@@ -542,6 +552,7 @@ note_job(const struct slurm *sl, unsigned long id)
 }
 
 static void cancel_ids(struct slurm *sl, const char *const *ids, size_t n);
+static void scancel(const char *const *ids, size_t n, int term_only);
 
 /*
  * Submit jobs v[0..n-1] as one sbatch.  On failure each gets a failed
@@ -787,6 +798,8 @@ settle(struct slurm *sl, struct sjob *j, int64_t now)
 {
 	if (take_result(sl, j))
 		return 1;
+	if (!j->run_ms && !strcmp(j->seen, "RUNNING"))
+		j->run_ms = now;
 	if (j->seen[0] && !ended(j->seen) && !j->held) {
 		j->missing_ms = 0;
 		return 0;
@@ -837,6 +850,53 @@ drop_finished_batches(struct slurm *sl)
 	}
 }
 
+/*
+ * The task's own timeout, which Slurm's --time (whole minutes) only
+ * bounds from above: a job running longer than its timeout (counted
+ * from the first poll that saw it running) gets SIGTERM, and once the
+ * grace has passed is cancelled (SIGKILL after KillWait).  Either goes
+ * out as one scancel for every job due.
+ */
+static void
+enforce_timeouts(struct slurm *sl, int64_t now)
+{
+	struct { char **v; size_t n, cap; } term = { 0 }, kill = { 0 };
+	int64_t grace = sl->x->kill_grace_ms > 0 ? sl->x->kill_grace_ms :
+		POOL_KILL_GRACE_MS;
+	struct batch *b;
+	char one[64];
+	size_t i;
+
+	for (b = sl->batches; b; b = b->next)
+		for (i = 0; i < b->n; i++) {
+			struct sjob *j = b->jobs[i];
+
+			if (!j || j->scancelled || !j->run_ms ||
+			    j->timeout_ms <= 0)
+				continue;
+			if (!j->timed_out && !j->cancel_sig &&
+			    now - j->run_ms >= j->timeout_ms) {
+				j->timed_out = 1;
+				j->cancel_sig = SIGTERM;
+				j->term_ms = now;
+				job_id(j, one, sizeof(one));
+				VEC_PUSH(term, xstrdup(one));
+			} else if (j->timed_out && now - j->term_ms >= grace) {
+				j->scancelled = 1;
+				job_id(j, one, sizeof(one));
+				VEC_PUSH(kill, xstrdup(one));
+			}
+		}
+	scancel((const char *const *)term.v, term.n, 1);
+	scancel((const char *const *)kill.v, kill.n, 0);
+	for (i = 0; i < term.n; i++)
+		free(term.v[i]);
+	for (i = 0; i < kill.n; i++)
+		free(kill.v[i]);
+	free(term.v);
+	free(kill.v);
+}
+
 static void
 on_poll(uv_timer_t *t)
 {
@@ -860,6 +920,7 @@ on_poll(uv_timer_t *t)
 			settle(sl, todo.v[i], now);
 		free(todo.v);
 		drop_finished_batches(sl);
+		enforce_timeouts(sl, now);
 	}
 	for (b = sl->batches; b; b = b->next)
 		if (b->live) {
@@ -897,25 +958,38 @@ on_watch(uv_fs_event_t *h, const char *name, int events, int status)
 
 /*
  * scancel ids, IDS_PER_CALL at a time.  Slurm sends SIGTERM, then SIGKILL
- * after the cluster's KillWait, to running jobs and drops pending ones.
+ * after the cluster's KillWait, to running jobs and drops pending ones;
+ * with term_only, SIGTERM alone goes to every process of the running
+ * jobs, which stay in the queue if they survive it.
  */
 static void
-cancel_ids(struct slurm *sl, const char *const *ids, size_t n)
+scancel(const char *const *ids, size_t n, int term_only)
 {
 	size_t i = 0;
 
-	(void)sl;
 	while (i < n) {
 		struct args a = { 0 };
 		size_t m;
 
 		arg_add(&a, xstrdup("scancel"));
 		arg_add(&a, xstrdup("--quiet"));
+		if (term_only) {
+			/* The batch step too, which scancel spares by default. */
+			arg_add(&a, xstrdup("--signal=TERM"));
+			arg_add(&a, xstrdup("--full"));
+		}
 		for (m = 0; m < IDS_PER_CALL && i < n; m++, i++)
 			arg_add(&a, xstrdup(ids[i]));
 		run_tool(a.v, NULL, NULL);
 		args_free(&a);
 	}
+}
+
+static void
+cancel_ids(struct slurm *sl, const char *const *ids, size_t n)
+{
+	(void)sl;
+	scancel(ids, n, 0);
 }
 
 /*

@@ -52,7 +52,11 @@ test_expect_success 'scancel of a running job: its state is CANCELLED, its proce
 	while kill -0 $pid 2>/dev/null; do
 		i=$((i + 1)) && test $i -lt 150 && sleep 0.2 || return 1
 	done &&
-	squeue -h -t all -j $id -o %T >state &&
+	# The process may be gone while the job is still COMPLETING.
+	i=0 &&
+	while squeue -h -t all -j $id -o %T >state && grep -q COMPLETING state; do
+		i=$((i + 1)) && test $i -lt 150 && sleep 0.2 || return 1
+	done &&
 	test_grep CANCELLED state
 '
 
