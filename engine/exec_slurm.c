@@ -1121,11 +1121,86 @@ run_gone(const char *name, const char *host)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* A request's member as text or a number: "1" and 1 alike. */
+static const char *
+json_text(json_t *o, const char *key, char *buf, size_t n)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * The outcomes of a killed run's jobs that finished with a result (jN.res
+ * beside its jN.json), handed to on_adopted: the scheduler records them
+ * rather than "interrupted".  A job without one (cancelled while pending,
+ * killed) says nothing and stays interrupted.
+ */
+static void
+report_adopted(struct slurm *sl, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d || !sl->x->on_adopted) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char *rq_path, *res_path, *text, a_buf[32], t_buf[32];
+		const char *dag, *task, *part, *att, *tmo;
+		unsigned long long seq;
+		struct exec_adopted a;
+		json_t *rq;
+		struct err e;
+		char tail[8];
+
+		if (sscanf(de->d_name, "j%llu.%7s", &seq, tail) != 2 ||
+		    strcmp(tail, "json"))
+			continue;
+		rq_path = xasprintf("%s/j%llu.json", dir, seq);
+		res_path = xasprintf("%s/j%llu.res", dir, seq);
+		text = read_file(res_path);
+		rq = text ? json_load_file(rq_path, 0, NULL) : NULL;
+		dag = json_string_value(json_object_get(rq, "dag"));
+		task = json_string_value(json_object_get(rq, "task"));
+		part = json_string_value(json_object_get(rq, "partition"));
+		att = json_text(rq, "attempt", a_buf, sizeof(a_buf));
+		tmo = json_text(rq, "timeout_ms", t_buf, sizeof(t_buf));
+		err_clear(&e);
+		if (dag && task && part && att &&
+		    exec_result_from_json(text, &a.r, &e) == 0) {
+			a.dag = dag;
+			a.task = task;
+			a.partition = part;
+			a.attempt = atoi(att);
+			a.timeout_ms = tmo ? strtoll(tmo, NULL, 10) : 0;
+			a.log_path = json_string_value(json_object_get(rq,
+				"log"));
+			a.r.token = NULL;
+			sl->x->on_adopted(sl->x, &a);
+		}
+		json_decref(rq);
+		free(text);
+		free(rq_path);
+		free(res_path);
+	}
+	closedir(d);
+}
+
 /*
  * The jobs of runs of this state that were killed (their process is
  * gone): pending ones are cancelled (nothing of theirs ran), running
- * ones are waited for, since they publish their own targets; then the
- * run's directory goes.  Runs on other hosts are not judged from here.
+ * ones are waited for, since they publish their own targets; the
+ * outcomes of those that left a result are reported (on_adopted), then
+ * the run's directory goes.  Runs on other hosts are not judged from here.
  */
 static void
 adopt_orphans(struct slurm *sl, const char *host)
@@ -1162,8 +1237,10 @@ adopt_orphans(struct slurm *sl, const char *host)
 			said = 1;
 			sleep(1);
 		}
-		if (!ids || n == 0)
+		if (!ids || n == 0) {
+			report_adopted(sl, dir);
 			remove_dir(dir);
+		}
 		free(ids);
 		free(dir);
 	}

@@ -116,12 +116,31 @@ struct exec_ops {
 	void (*close)(struct executor *x);
 };
 
+/*
+ * An attempt of a run that died (kill -9) whose job the executor found
+ * finished with a result when it opened (the Slurm executor's orphans):
+ * what the scheduler records for that attempt instead of "interrupted".
+ * Everything is borrowed for the call.
+ */
+struct exec_adopted {
+	const char *dag, *task, *partition;
+	int attempt;
+	int64_t timeout_ms;	/* the task's, for the failure's wording */
+	const char *log_path;	/* or NULL */
+	struct exec_result r;	/* token NULL */
+};
+
 struct executor {
 	const struct exec_ops *ops;
 	uv_loop_t *loop;
 	size_t slots;		/* attempts at once (-j) */
 	int64_t kill_grace_ms;	/* SIGTERM to SIGKILL; 0: the default */
 	void (*on_result)(struct executor *x, const struct exec_result *r);
+	/*
+	 * Called from open only, once per adopted attempt (may be NULL:
+	 * then nothing is reported).
+	 */
+	void (*on_adopted)(struct executor *x, const struct exec_adopted *a);
 	void *data;		/* the caller's */
 	/*
 	 * "DAG_CLI_RUN=..." naming the run, put into the environment of

@@ -149,6 +149,19 @@ note_outcome(struct sched *s, uint32_t i, const struct exec_result *res,
 }
 
 void
+sched_rec_result(struct attempt_rec *a, const struct exec_result *res)
+{
+	a->exit_code = res ? res->exit_code : -1;
+	a->signal = res ? res->signal : 0;
+	a->started_ms = res ? res->started_ms : 0;
+	a->duration_ms = res ? res->duration_ms : 0;
+	a->max_rss_kb = res ? res->max_rss_kb : -1;
+	a->records_in = res ? res->records_in : -1;
+	a->records_out = res ? res->records_out : -1;
+	a->records_rejected = res ? res->records_rejected : -1;
+}
+
+void
 sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	int64_t started_ms, enum attempt_state state, char *error, int final)
 {
@@ -159,14 +172,8 @@ sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	a.partition = sched_part_of(s, i);
 	a.attempt = s->si[i].attempt;
 	a.state = state;
-	a.exit_code = res ? res->exit_code : -1;
-	a.signal = res ? res->signal : 0;
+	sched_rec_result(&a, res);
 	a.started_ms = started_ms;
-	a.duration_ms = res ? res->duration_ms : 0;
-	a.max_rss_kb = res ? res->max_rss_kb : -1;
-	a.records_in = res ? res->records_in : -1;
-	a.records_out = res ? res->records_out : -1;
-	a.records_rejected = res ? res->records_rejected : -1;
 	a.log_path = sched_log_path(s, i);
 	a.error = error;
 	a.final = final;

@@ -124,6 +124,8 @@ void sched_fill(struct sched *s);
  */
 void sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	int64_t started_ms, enum attempt_state state, char *error, int final);
+/* What a's row says of res (exit, signal, time, counts); res may be NULL. */
+void sched_rec_result(struct attempt_rec *a, const struct exec_result *res);
 /*
  * After a state error: when the database is damaged, replace it
  * (state_salvage) and lease what is running again in the new one.  0

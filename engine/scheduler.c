@@ -962,6 +962,39 @@ start_handles(struct sched *s, struct err *e)
 	return 0;
 }
 
+/*
+ * An attempt of a killed run that finished after all (the executor found
+ * its result when it opened): its real outcome goes into the history,
+ * where the run taking the lease over would otherwise record it
+ * "interrupted".  Any DAG's: runs of several share the state directory.
+ */
+static void
+on_adopted(struct executor *x, const struct exec_adopted *a)
+{
+	struct sched *s = x->data;
+	const struct exec_result *r = &a->r;
+	struct attempt_rec rec;
+	char *error = NULL;
+	struct err e;
+	int ok = exec_result_ok(r);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.task = a->task;
+	rec.partition = a->partition;
+	rec.attempt = a->attempt;
+	rec.state = ok ? ATTEMPT_DONE : r->timed_out ? ATTEMPT_TIMEOUT :
+		ATTEMPT_FAILED;
+	if (!ok)
+		error = exec_result_failure(r, a->timeout_ms);
+	sched_rec_result(&rec, r);
+	rec.log_path = a->log_path;
+	rec.error = error;
+	err_clear(&e);
+	if (state_attempt_adopted(s->st, a->dag, &rec, &e) < 0)
+		fprintf(stderr, "dag-cli: %s\n", e.msg);
+	free(error);
+}
+
 static int
 open_executor(struct sched *s, size_t jobs, struct err *e)
 {
@@ -975,6 +1008,7 @@ open_executor(struct sched *s, size_t jobs, struct err *e)
 	s->x.slots = jobs;
 	s->x.kill_grace_ms = o->kill_grace_ms;
 	s->x.on_result = on_result;
+	s->x.on_adopted = on_adopted;
 	s->x.data = s;
 	s->x.arg = o->executor_arg;
 	rc = s->x.ops->open(&s->x, e);

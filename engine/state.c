@@ -991,15 +991,15 @@ consumed_add(struct state *s, const char *dag, const struct attempt_rec *a,
 	return rc;
 }
 
-int
-state_attempt_finish(struct state *s, const char *dag,
+/* The attempts row of a, made by run. */
+static int
+attempt_add(struct state *s, int64_t run, const char *dag,
 	const struct attempt_rec *a, struct err *e)
 {
 	sqlite3_stmt *st = s->st[ST_ATTEMPT_ADD];
 	double dur = (double)a->duration_ms / 1000.0;
-	int rc;
 
-	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_text(st, 2, dag, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, a->task, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, a->partition, -1, SQLITE_STATIC);
@@ -1022,7 +1022,32 @@ state_attempt_finish(struct state *s, const char *dag,
 		sqlite3_bind_text(st, 15, a->log_path, -1, SQLITE_STATIC);
 	if (a->error)
 		sqlite3_bind_text(st, 16, a->error, -1, SQLITE_STATIC);
-	rc = step_done(s, st, e, "cannot record an attempt");
+	return step_done(s, st, e, "cannot record an attempt");
+}
+
+int
+state_attempt_adopted(struct state *s, const char *dag,
+	const struct attempt_rec *a, struct err *e)
+{
+	sqlite3_stmt *st = s->st[ST_LEASE_GET];
+	int64_t holder = s->run_id;
+
+	bind_inst(st, dag, a->task, a->partition);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		holder = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return attempt_add(s, holder, dag, a, e);
+}
+
+int
+state_attempt_finish(struct state *s, const char *dag,
+	const struct attempt_rec *a, struct err *e)
+{
+	double dur = (double)a->duration_ms / 1000.0;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = attempt_add(s, s->run_id, dag, a, e);
 	if (rc < 0)
 		return rc;
 	st = s->st[ST_INST_FINISH];

@@ -238,6 +238,15 @@ struct attempt_rec {
  */
 int state_attempt_finish(struct state *s, const char *dag,
 	const struct attempt_rec *a, struct err *e);
+/*
+ * Record the attempts row alone of an attempt a dead run started and an
+ * executor saw finish (exec_adopted), under the run that holds its lease
+ * (this one when none does).  The instance is left as it is: the run
+ * that takes the lease over finds its target, and the row recorded here
+ * stands in for the "interrupted" one the takeover would add.
+ */
+int state_attempt_adopted(struct state *s, const char *dag,
+	const struct attempt_rec *a, struct err *e);
 
 /*
  * What the attempt that made an instance's target consumed, against the

@@ -164,7 +164,18 @@ test_expect_success 'kill -9 of the scheduler, then a rerun: the orphans finish,
 	done; } | sort >expect &&
 	test_cmp expect got &&
 	find .dag-state/slurm -type f >left &&
-	test_cmp /dev/null left
+	test_cmp /dev/null left &&
+	# The orphans finished: their attempts are recorded as they ended,
+	# not as interrupted.
+	sqlite3 .dag-state/state.db "SELECT task, partition, attempt, state, \
+		exit_code, error FROM attempts ORDER BY 1, 2, 3" >got &&
+	{ for d in 01 02 03 04 05 06; do
+		echo "after|2026-03-$d|1|done|0|"
+	done &&
+	for d in 01 02 03 04 05 06; do
+		echo "step|2026-03-$d|1|done|0|"
+	done; } >expect &&
+	test_cmp expect got
 '
 
 test_done
