@@ -16,6 +16,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * The pid temporary names carry: set by a scheduler, inherited by the
+ * children it forks (0: each process its own).  Process-wide on purpose,
+ * like the log level: it describes the process, and a forked child must
+ * name its temporaries after the scheduler whose leases cover them.
+ */
+static long tmp_owner;
+
+void
+atomic_tmp_owner_set(long pid)
+{
+	tmp_owner = pid;
+}
+
 char *
 atomic_tmp_name(const char *path)
 {
@@ -24,7 +38,7 @@ atomic_tmp_name(const char *path)
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 
 	return xasprintf("%.*s.%s.tmp-%ld-XXXXXX", dirlen, path, base,
-		(long)getpid());
+		tmp_owner ? tmp_owner : (long)getpid());
 }
 
 int
@@ -146,15 +160,9 @@ atomic_dir_commit(struct atomic_dir *ad, struct err *e)
 	/* fsync every file would be the caller's job; the marker comes last. */
 	rc = atomic_mark_success(ad->tmp, 1, e);
 	if (rc == 0)
-		rc = atomic_dir_clear(ad->path, e);
+		rc = atomic_dir_replace(ad->tmp, ad->path, e);
 	if (rc < 0)
 		goto out;
-	if (rename(ad->tmp, ad->path) < 0) {
-		rc = -errno;
-		err_set(e, rc, "cannot rename '%s' to '%s': %s", ad->tmp,
-			ad->path, strerror(-rc));
-		goto out;
-	}
 	fsync_parent(ad->path);
 out:
 	if (rc < 0)
@@ -188,19 +196,64 @@ out:
 	return rc;
 }
 
-int
-atomic_dir_clear(const char *path, struct err *e)
+static int
+rename_failed(const char *from, const char *to, struct err *e)
 {
-	struct stat st;
-	int rc;
+	return err_set(e, -errno, "cannot rename '%s' to '%s': %s", from, to,
+		strerror(errno));
+}
 
-	if (lstat(path, &st) < 0)
-		return 0;
-	rc = remove_tree(path);
-	if (rc < 0)
-		err_set(e, rc, "cannot remove the old '%s': %s", path,
-			strerror(-rc));
+/*
+ * Without an atomic exchange: the old directory moves aside whole (to a
+ * temporary name, so a kill leaves it for the next run to remove), then
+ * the new one is renamed in.  Between the two renames the target is
+ * missing, never partial.
+ */
+static int
+replace_in_two(const char *tmp, const char *path, struct err *e)
+{
+	char *aside = xasprintf("%s.old", tmp);
+	int rc = 0, moved = rename(path, aside) == 0;
+
+	if (!moved && errno != ENOENT) {
+		rc = rename_failed(path, aside, e);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		rc = rename_failed(tmp, path, e);
+		if (moved)
+			rename(aside, path);
+		goto out;
+	}
+	if (moved)
+		remove_tree(aside);
+out:
+	free(aside);
 	return rc;
+}
+
+int
+atomic_dir_replace(const char *tmp, const char *path, struct err *e)
+{
+#ifdef RENAME_EXCHANGE
+	/*
+	 * One system call swaps the two names: a reader of path sees the old
+	 * directory or the new one, never neither and never a part.  The
+	 * old one, now under the temporary name, is removed after.
+	 */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		remove_tree(tmp);
+		return 0;
+	}
+	if (errno == ENOENT) {
+		if (rename(tmp, path) < 0)
+			return rename_failed(tmp, path, e);
+		return 0;
+	}
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return rename_failed(tmp, path, e);
+#endif
+	return replace_in_two(tmp, path, e);
 }
 
 char *
@@ -221,21 +274,41 @@ atomic_tmp_path(const char *target, uint64_t seq)
 	return name;
 }
 
-void
-atomic_remove_stale(const char *target, long pid)
+/*
+ * Is name a temporary of pid for base: ".BASE.tmp-PID-*", or with
+ * side_files also a side file's (".BASE.SUFFIX.tmp-PID-*", e.g. by-key's
+ * rejects)?
+ */
+static int
+is_stale(const char *name, const char *base, const char *tag,
+	int side_files)
 {
-	char *path = strip_slash(target), *dir, *prefix, *slash;
+	size_t n = strlen(base);
+
+	if (name[0] != '.' || strncmp(name + 1, base, n) || name[n + 1] != '.')
+		return 0;
+	if (!strncmp(name + n + 1, tag, strlen(tag)))
+		return 1;
+	return side_files && strstr(name + n + 1, tag) != NULL;
+}
+
+static void
+remove_stale(const char *target, long pid, int side_files)
+{
+	char *path = strip_slash(target), *dir, *tag, *slash;
+	const char *base;
 	struct dirent *de;
 	DIR *d;
 
 	slash = strrchr(path, '/');
 	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	prefix = xasprintf(".%s.tmp-%ld-", slash ? slash + 1 : path, pid);
+	base = slash ? slash + 1 : path;
+	tag = xasprintf(".tmp-%ld-", pid);
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		char *full;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
+		if (!is_stale(de->d_name, base, tag, side_files))
 			continue;
 		full = xasprintf("%s/%s", dir, de->d_name);
 		remove_tree(full);
@@ -243,9 +316,21 @@ atomic_remove_stale(const char *target, long pid)
 	}
 	if (d)
 		closedir(d);
-	free(prefix);
+	free(tag);
 	free(dir);
 	free(path);
+}
+
+void
+atomic_remove_stale(const char *target, long pid)
+{
+	remove_stale(target, pid, 1);
+}
+
+void
+atomic_remove_tmp(const char *target, long pid)
+{
+	remove_stale(target, pid, 0);
 }
 
 void

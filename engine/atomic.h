@@ -32,16 +32,23 @@ void atomic_abort(struct atomic_file *af);
 
 /*
  * The name a temporary sibling of path gets: ".BASE.tmp-PID-XXXXXX" in
- * path's directory, the X's made unique by the caller (mkstemp).  Caller
+ * path's directory, the X's made unique by the caller (mkstemp).  PID is
+ * the owner set with atomic_tmp_owner_set, else the writer's own.  Caller
  * frees.
  */
 char *atomic_tmp_name(const char *path);
+/*
+ * Name temporaries after pid from now on, in this process and the
+ * children it forks: a scheduler gives its own, so the temporaries its
+ * forked children leave when killed are found by the run that takes its
+ * leases over (atomic_remove_stale).  0: each process its own pid.
+ */
+void atomic_tmp_owner_set(long pid);
 
 /*
  * A directory target: files are written into a temporary directory beside
- * path; commit writes _SUCCESS inside it, fsyncs, removes a previous
- * incomplete path (one without _SUCCESS) and renames the temporary
- * directory into place.
+ * path; commit writes _SUCCESS inside it, fsyncs and puts it in place of
+ * any earlier path (atomic_dir_replace).
  */
 struct atomic_dir {
 	char *path;	/* final directory, without trailing slash */
@@ -61,22 +68,31 @@ void atomic_dir_abort(struct atomic_dir *ad);
  */
 char *atomic_tmp_path(const char *target, uint64_t seq);
 /*
- * Remove the temporary names a writer with process id pid left beside
- * target (".BASE.tmp-PID-*": a killed scheduler's or worker's).
+ * Remove the temporary names a dead writer with process id pid left
+ * beside target: ".BASE.tmp-PID-*" and its side files'
+ * ".BASE.SUFFIX.tmp-PID-*" (a killed scheduler's or worker's).
  */
 void atomic_remove_stale(const char *target, long pid);
+/*
+ * Remove target's own temporaries of pid (".BASE.tmp-PID-*" only: a side
+ * file's name may be another running target's temporary).
+ */
+void atomic_remove_tmp(const char *target, long pid);
 /*
  * Write the empty _SUCCESS marker into directory dir (fsynced when
  * do_fsync).  0 or -errno with e filled.
  */
 int atomic_mark_success(const char *dir, int do_fsync, struct err *e);
 /*
- * Make room for a directory about to be renamed onto path: an earlier
- * directory there is incomplete (a complete target is never rewritten
- * but with --force, which replaces it whole), so it is removed.  0 or
- * -errno with e filled.
+ * Put the complete directory tmp at path.  An earlier directory there (an
+ * incomplete one, or a complete one that --force or a by-key rerun
+ * replaces) is moved away whole, never emptied in place, so a reader of
+ * path sees the old directory or the new one: exchanged in one rename
+ * where the file system can, else moved aside to a temporary name first
+ * (path is then missing for a moment).  The old one is removed after.
+ * 0, or -errno with e filled (tmp is then still there).
  */
-int atomic_dir_clear(const char *path, struct err *e);
+int atomic_dir_replace(const char *tmp, const char *path, struct err *e);
 
 /* Remove a directory tree (like rm -rf); 0 or -errno. */
 int remove_tree(const char *path);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "instance.h"
+#include "logcap.h"
 #include "pool.h"
 #include "publish.h"
 
@@ -34,20 +35,26 @@ struct local_job {
 	int fsync;
 	int builtin;
 	int64_t started_ms;	/* unix ms */
+	struct log_cap log;	/* the attempt's log, kept under its cap */
 };
 
 struct local {
 	struct executor *x;
 	struct pool pool;
 	struct local_job *jobs;	/* per slot */
+	uv_timer_t log_timer;	/* looks at the running attempts' logs */
+	int64_t log_max;	/* DAG_LOG_MAX */
+	int closing;		/* handles still closing */
 };
 
 static void
 job_clear(struct local_job *j)
 {
+	log_cap_finish(&j->log);
 	free(j->target);
 	free(j->tmp);
 	memset(j, 0, sizeof(*j));
+	j->log.fd = -1;
 }
 
 /* The forked child: resolve and run the built-in kind, report. */
@@ -113,10 +120,22 @@ on_job_exit(struct pool_job *job)
 	l->x->on_result(l->x, &res);
 }
 
+static void
+on_log_timer(uv_timer_t *t)
+{
+	struct local *l = t->data;
+	size_t i;
+
+	for (i = 0; i < l->pool.n_slots; i++)
+		if (l->pool.jobs[i].pid)
+			log_cap_check(&l->jobs[i].log);
+}
+
 static int
 local_open(struct executor *x, struct err *e)
 {
 	struct local *l = xcalloc(1, sizeof(*l));
+	size_t i;
 	int rc;
 
 	l->x = x;
@@ -129,6 +148,16 @@ local_open(struct executor *x, struct err *e)
 	if (x->kill_grace_ms > 0)
 		l->pool.kill_grace_ms = x->kill_grace_ms;
 	l->jobs = xcalloc(l->pool.n_slots, sizeof(*l->jobs));
+	for (i = 0; i < l->pool.n_slots; i++)
+		l->jobs[i].log.fd = -1;
+	l->log_max = log_cap_max();
+	/* Cannot fail on an initialised loop; never keeps the loop alive. */
+	uv_timer_init(x->loop, &l->log_timer);
+	l->log_timer.data = l;
+	if (l->log_max > 0)
+		uv_timer_start(&l->log_timer, on_log_timer, LOG_CAP_EVERY_MS,
+			LOG_CAP_EVERY_MS);
+	uv_unref((uv_handle_t *)&l->log_timer);
 	x->priv = l;
 	return 0;
 }
@@ -153,6 +182,7 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 	j->builtin = !rq->command;
 	j->target_dir = rq->target_dir;
 	j->fsync = rq->fsync;
+	log_cap_init(&j->log, rq->log_fd, l->log_max);
 	if (rq->command && rq->tmp_target) {
 		j->target = xstrdup(rq->target);
 		j->tmp = xstrdup(rq->tmp_target);
@@ -160,6 +190,8 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 		if (rc < 0)
 			goto fail;
 	}
+	if (rq->command && x->mark && !l->pool.env)
+		pool_set_mark(&l->pool, x->mark);
 	if (rq->command)
 		rc = pool_job_spawn_shell(job, rq->command, rq->log_fd,
 			rq->timeout_ms, e);
@@ -169,6 +201,9 @@ local_start(struct executor *x, const struct exec_request *rq, struct err *e)
 	if (rc < 0)
 		goto fail;
 	job->data = j;
+	/* A built-in's child starts no program and dies with the scheduler. */
+	if (rq->pgid)
+		*rq->pgid = rq->command ? (long)job->pid : 0;
 	return 0;
 fail:
 	publish_discard(j->tmp);
@@ -197,12 +232,24 @@ local_cancel_all(struct executor *x, int sig)
 }
 
 static void
-on_pool_closed(struct pool *p)
+local_free(struct local *l)
 {
-	struct local *l = p->data;
-
+	if (--l->closing)
+		return;
 	free(l->jobs);
 	free(l);
+}
+
+static void
+on_log_timer_closed(uv_handle_t *h)
+{
+	local_free(h->data);
+}
+
+static void
+on_pool_closed(struct pool *p)
+{
+	local_free(p->data);
 }
 
 static void
@@ -213,6 +260,8 @@ local_close(struct executor *x)
 	if (!l)
 		return;
 	x->priv = NULL;
+	l->closing = 2;
+	uv_close((uv_handle_t *)&l->log_timer, on_log_timer_closed);
 	pool_close(&l->pool, on_pool_closed);
 }
 

@@ -49,6 +49,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "atomic.h"
 #include "dag.h"
 #include "graph.h"
 #include "instance.h"
@@ -508,8 +509,10 @@ workers_start(struct executor *x, const struct exec_request *rq,
 	size_t n;
 	int rc, tries;
 
-	if (rq->command)
+	if (rq->command) {
+		ws->cmd->mark = x->mark;
 		return exec_local.start(ws->cmd, rq, e);
+	}
 	json = exec_request_json(rq, e);
 	if (!json)
 		return e->code ? e->code : -EINVAL;
@@ -710,6 +713,8 @@ worker_main(void)
 #endif
 	if (getppid() != parent || parent == 1)
 		return 1;
+	/* Temporaries carry the scheduler's pid, as a forked child's do. */
+	atomic_tmp_owner_set((long)parent);
 	signal(SIGPIPE, SIG_IGN);
 	if (fcntl(WORKER_FD, F_SETFD, FD_CLOEXEC) < 0) {
 		fprintf(stderr, "dag-cli __worker: no socket at fd %d (started "

@@ -53,6 +53,11 @@ struct exec_request {
 	int fsync;		/* publication fsyncs file and directory */
 	int64_t timeout_ms;	/* 0: none; then SIGTERM, SIGKILL after grace */
 	void *token;		/* the scheduler's; handed back in the result */
+	/*
+	 * Out, when not NULL: the process group a command runs in, set by
+	 * executors that start it on this host (0: none), for the lease.
+	 */
+	long *pgid;
 };
 
 /* What became of one attempt. */
@@ -137,6 +142,12 @@ struct executor {
 	 */
 	void (*on_adopted)(struct executor *x, const struct exec_adopted *a);
 	void *data;		/* the caller's */
+	/*
+	 * "DAG_CLI_RUN=..." naming the run, put into the environment of
+	 * every command the executor starts on this host (the caller's, may
+	 * be NULL), so a later run can find what they left running.
+	 */
+	const char *mark;
 	void *arg;		/* the implementation's configuration, or NULL */
 	void *priv;		/* the implementation's state */
 };

@@ -14,13 +14,21 @@
  * Reaping is driven by SIGCHLD through a uv_signal handle: each signal
  * wakes the loop and wait4(pid, WNOHANG) is asked of the running jobs
  * only (at most -j of them), which also yields the peak RSS.
+ *
+ * Nothing a job started may outlive it.  PR_SET_PDEATHSIG reaches only
+ * the job's own child, so the job's process group is killed when the job
+ * ends (before it is reaped: until then the group's id cannot be reused),
+ * and a scheduler killed with -9 leaves its commands' groups, with a mark
+ * in their environment, for the run that takes its leases over.
  */
 #include "config.h"
 #include "pool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -104,6 +112,34 @@ fail:
 }
 
 static void
+free_env(char **env)
+{
+	char **v;
+
+	for (v = env; v && *v; v++)
+		free(*v);
+	free(env);
+}
+
+void
+pool_set_mark(struct pool *p, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	size_t n = 0, k = 0, name = eq ? (size_t)(eq - entry) + 1 : 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (n = 0; environ[n]; n++)
+		if (!name || strncmp(environ[n], entry, name))
+			env[k++] = xstrdup(environ[n]);
+	env[k] = xstrdup(entry);
+	free_env(p->env);
+	p->env = env;
+}
+
+static void
 on_handle_closed(uv_handle_t *h)
 {
 	struct pool *p = h->data;
@@ -114,6 +150,8 @@ on_handle_closed(uv_handle_t *h)
 		return;
 	munmap(p->reports, p->n_slots * sizeof(*p->reports));
 	close(p->devnull);
+	free_env(p->env);
+	p->env = NULL;
 	free(p->jobs);
 	free(p->free_slots);
 	p->jobs = NULL;
@@ -227,7 +265,7 @@ pool_job_spawn_shell(struct pool_job *job, const char *cmd, int log_fd,
 	pid = vfork();
 	if (pid == 0) {
 		child_setup(&old, parent, log_fd, p->devnull);
-		execve("/bin/sh", argv, environ);
+		execve("/bin/sh", argv, p->env ? p->env : environ);
 		exec_errno = errno;
 		_exit(127);
 	}
@@ -357,6 +395,20 @@ job_reaped(struct pool_job *job, int status, const struct rusage *ru)
 	p->on_exit(job);
 }
 
+/* Has pid exited?  Asked without reaping it (WNOWAIT). */
+static int
+job_exited(pid_t pid)
+{
+	siginfo_t si;
+	int r;
+
+	memset(&si, 0, sizeof(si));
+	do {
+		r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+	} while (r < 0 && errno == EINTR);
+	return r == 0 && si.si_pid == pid;
+}
+
 static void
 on_sigchld(uv_signal_t *h, int signum)
 {
@@ -371,10 +423,122 @@ on_sigchld(uv_signal_t *h, int signum)
 
 		if (!job->pid)
 			continue;
+		if (!job_exited(job->pid))
+			continue;
+		/*
+		 * The job is a zombie: its pid, and so its group's id, is not
+		 * free yet.  What it left in the group goes now.
+		 */
+		kill(-job->pid, SIGKILL);
 		do {
-			r = wait4(job->pid, &status, WNOHANG, &ru);
+			r = wait4(job->pid, &status, 0, &ru);
 		} while (r < 0 && errno == EINTR);
 		if (r == job->pid)
 			job_reaped(job, status, &ru);
 	}
+}
+
+/*
+ * Does process pid's environment (NUL-separated) hold mark?  Unreadable
+ * (gone, another user's, a zombie's): no.
+ */
+static int
+proc_has_mark(const char *pid, const char *mark)
+{
+	char path[300], *buf = NULL, *e;
+	size_t len = 0, cap = 0;
+	ssize_t r;
+	int fd, found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		if (len + 4096 > cap) {
+			cap = cap ? cap * 2 : 16384;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (!buf)
+		return 0;
+	buf[len] = '\0';
+	for (e = buf; e < buf + len && !found; e += strlen(e) + 1)
+		found = !strcmp(e, mark);
+	free(buf);
+	return found;
+}
+
+/*
+ * Is process pid (a /proc entry) alive in group pgid?  A zombie is not:
+ * it runs nothing, and its reaper is not ours.
+ */
+static int
+proc_in_group(const char *pid, long pgid)
+{
+	char path[300], buf[512], *p, state;
+	long ppid, pgrp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold anything, ')' too: the last one ends it. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
+		return 0;
+	return pgrp == pgid && state != 'Z' && state != 'X';
+}
+
+/* Kill the marked live processes of group pgid; how many there were. */
+static int
+kill_marked(long pgid, const char *mark)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		if (!proc_in_group(de->d_name, pgid) ||
+		    !proc_has_mark(de->d_name, mark))
+			continue;
+		kill((pid_t)atol(de->d_name), SIGKILL);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
+pool_group_kill_stale(long pgid, const char *mark, int64_t wait_ms)
+{
+	int64_t t0 = (int64_t)(uv_hrtime() / 1000000);
+
+	if (pgid <= 1)
+		return 0;
+	/* Killed processes take a moment to exit: look until none is left. */
+	while (kill_marked(pgid, mark) > 0) {
+		if ((int64_t)(uv_hrtime() / 1000000) - t0 > wait_ms)
+			return -EBUSY;
+		usleep(10000);
+	}
+	return 0;
 }

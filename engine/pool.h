@@ -7,7 +7,8 @@
  *
  * Children are reaped by a SIGCHLD uv_signal handler that calls wait4 on
  * the pool's own pids only (never waitpid(-1)), so it coexists with any
- * other child-spawning code.  A job's exit callback runs from the loop and
+ * other child-spawning code.  Whatever is left in a job's process group
+ * when the job ends (a command's background program) is killed.  A job's exit callback runs from the loop and
  * may start the next job in the slot it frees.
  */
 #ifndef DAG_POOL_H
@@ -71,6 +72,8 @@ struct pool {
 	size_t running;
 	struct pool_report *reports;	/* shared with children, n_slots */
 	int devnull;		/* stdin for every job */
+	char **env;		/* commands' environment (pool_set_mark), or
+				   NULL: the process's own */
 	int64_t kill_grace_ms;
 	pool_exit_cb on_exit;
 	void *data;		/* the caller's */
@@ -91,6 +94,22 @@ int pool_init(struct pool *p, uv_loop_t *loop, size_t n_slots,
  * once they are closed.  Running jobs must have ended first.
  */
 void pool_close(struct pool *p, void (*on_closed)(struct pool *p));
+
+/*
+ * Put entry ("NAME=VALUE", copied) into the environment of every command
+ * started from now on, in place of any NAME there, so whatever a command
+ * starts carries it (see pool_group_kill_stale).
+ */
+void pool_set_mark(struct pool *p, const char *entry);
+/*
+ * Kill what a dead scheduler's command left running: every process in
+ * process group pgid whose environment holds mark ("NAME=VALUE", the dead
+ * run's pool_set_mark), checked so that a group id reused since is left
+ * alone.  Waits until none of them runs, up to wait_ms.  0 when none is
+ * left (or the system has no /proc to look in), -EBUSY when some still
+ * run.
+ */
+int pool_group_kill_stale(long pgid, const char *mark, int64_t wait_ms);
 
 /* A free job slot, or NULL when all are busy.  The job is not started yet. */
 struct pool_job *pool_job_get(struct pool *p);

@@ -2,7 +2,9 @@
  * Publication of a command's temporary target by rename.  The rename is
  * atomic on one file system (the temporary sits in the target's own
  * directory); a directory is marked complete with _SUCCESS inside it
- * before it moves, so a reader that sees the directory sees the marker.
+ * before it moves, so a reader that sees the directory sees the marker,
+ * and an old directory at the target moves away whole (never emptied in
+ * place, which would show a reader _SUCCESS beside a part of the files).
  * No fsync unless asked (--fsync): after the writer has exited, the
  * rename is atomic for every crash but a power cut (docs/DESIGN.md).
  */
@@ -57,18 +59,19 @@ publish_target(const char *target, const char *tmp, int is_dir,
 			path[--n] = '\0';
 		rc = atomic_mark_success(tmp, do_fsync, e);
 		if (rc == 0)
-			rc = atomic_dir_clear(path, e);
+			rc = atomic_dir_replace(tmp, path, e);
 		if (rc < 0)
 			goto out;
-	} else if (do_fsync) {
-		fsync_path(tmp);
+	} else {
+		if (do_fsync)
+			fsync_path(tmp);
+		if (rename(tmp, path) < 0) {
+			rc = err_set(e, -errno, "cannot rename '%s' to '%s': %s",
+				tmp, path, strerror(errno));
+			goto out;
+		}
 	}
 	rc = 0;
-	if (rename(tmp, path) < 0) {
-		rc = err_set(e, -errno, "cannot rename '%s' to '%s': %s", tmp,
-			path, strerror(errno));
-		goto out;
-	}
 	if (do_fsync)
 		fsync_parent(path);
 out:

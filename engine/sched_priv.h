@@ -22,6 +22,7 @@ struct sinst {
 	uint8_t tries;		/* attempts made by this run */
 	uint8_t touched;	/* this run did something with it */
 	uint8_t held;		/* leased by another run when last tried */
+	uint8_t tmp_failed;	/* in tmp_failed */
 	uint8_t queued;		/* in the ready heap or a pool's queue */
 	uint8_t lost;		/* attempts lost by the executor (retried) */
 };
@@ -49,6 +50,7 @@ struct sched {
 	uv_loop_t loop;
 	struct executor x;
 	int x_open;		/* x was opened: close it */
+	char *mark;		/* x.mark: this run's DAG_CLI_RUN (run_mark) */
 	struct sinst *si;
 	uint32_t *roff;		/* reverse edges: dependants of i are */
 	uint32_t *rdeps;	/* rdeps[roff[i] .. roff[i+1]] */
@@ -65,6 +67,8 @@ struct sched {
 	struct retry *retries;	/* pending retry timers */
 	size_t n_retries;
 	struct { uint32_t *v; size_t n, cap; } held;
+	/* Failed attempts' instances, whose side files' temporaries go at the end. */
+	struct { uint32_t *v; size_t n, cap; } tmp_failed;
 	struct { uint32_t *v; size_t n, cap; } polls;
 	uv_timer_t poll_timer;
 	int64_t poll_start_ms;

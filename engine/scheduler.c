@@ -21,6 +21,11 @@
  * other run has usually made it).  The target is re-checked after a
  * lease claim for the same reason when the state shows another run
  * touched the instance since the graph was built.
+ *
+ * A command's process group is recorded with its lease, and every command
+ * carries the run's mark (DAG_CLI_RUN) in its environment: a run that
+ * takes over a dead run's lease first kills what that run's command left
+ * running in the group, so a program never runs twice at once.
  */
 #include "config.h"
 #include "sched_priv.h"
@@ -43,6 +48,7 @@
 #include "dag.h"
 #include "graph.h"
 #include "hooks.h"
+#include "pool.h"
 #include "node.h"
 #include "executor.h"
 #include "state.h"
@@ -400,6 +406,38 @@ start_failed(struct sched *s, uint32_t i, struct running *r,
 	fail_downstream(s, i);
 }
 
+/* How long a takeover waits for a dead run's killed programs to go (ms). */
+#define LEFTOVER_WAIT_MS 10000
+
+/* The mark of run id run of the scheduler with pid pid.  Caller frees. */
+static char *
+run_mark(long pid, int64_t run)
+{
+	return xasprintf("DAG_CLI_RUN=%ld.%lld", pid, (long long)run);
+}
+
+/*
+ * A lease taken over from a dead run on this host: kill what its command
+ * left running (it would load, write or call out a second time).  0, or
+ * -EBUSY with e filled when something of it would not die.
+ */
+static int
+kill_leftovers(const struct lease_claim *c, struct err *e)
+{
+	char *mark;
+	int rc;
+
+	if (!c->took_over || !c->prev_here || c->prev_pgid <= 0)
+		return 0;
+	mark = run_mark(c->prev_pid, c->prev_run);
+	rc = pool_group_kill_stale(c->prev_pgid, mark, LEFTOVER_WAIT_MS);
+	free(mark);
+	if (rc < 0)
+		err_set(e, rc, "what the dead run started (process group %ld) "
+			"is still running", c->prev_pgid);
+	return rc;
+}
+
 /* Hand a leased instance to the executor.  0, or negative errno with e. */
 static int
 launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
@@ -408,9 +446,11 @@ launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
 	const struct instance *in = &s->g->inst[i];
 	struct exec_request rq;
 	char *log = sched_log_path(s, i), *cmd = NULL, *tmp = NULL;
+	long pgid = 0;
 	int rc;
 
 	memset(&rq, 0, sizeof(rq));
+	rq.pgid = &pgid;
 	rq.dag = s->dag;
 	rq.g = s->g;
 	rq.inst = i;
@@ -427,6 +467,9 @@ launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
 		command_request(s, i, &rq, &cmd, &tmp, e) : 0;
 	if (rc == 0)
 		rc = s->x.ops->start(&s->x, &rq, e);
+	if (rc == 0 && pgid > 0)
+		state_lease_pgid(s->st, s->dag->name, t->name,
+			sched_part_of(s, i), pgid);
 	r->has_tmp = tmp != NULL;
 	free(cmd);
 	free(tmp);
@@ -474,7 +517,7 @@ start(struct sched *s, uint32_t i)
 	struct running *r;
 	struct lease_claim c;
 	struct err e;
-	int rc;
+	int rc, gone;
 
 	err_clear(&e);
 	rc = state_lease_claim(s->st, s->dag->name, t->name, sched_part_of(s, i),
@@ -492,6 +535,7 @@ start(struct sched *s, uint32_t i)
 		return 0;
 	}
 	s->si[i].attempt = (uint16_t)c.attempt;
+	gone = kill_leftovers(&c, &e);
 	if (c.took_over && s->g->inst[i].target)
 		atomic_remove_stale(s->g->inst[i].target, c.prev_pid);
 	/*
@@ -514,10 +558,10 @@ start(struct sched *s, uint32_t i)
 	r = xcalloc(1, sizeof(*r));
 	r->inst = i;
 	r->started_ms = sched_now_ms(s);
-	r->log_fd = open_log(s, i, &e);
+	r->log_fd = gone < 0 ? -1 : open_log(s, i, &e);
 	log_say(s, r->log_fd, "%s %s attempt %d started", t->name,
 		sched_part_of(s, i), s->si[i].attempt);
-	rc = r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
+	rc = gone < 0 ? gone : r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
 	if (rc < 0) {
 		start_failed(s, i, r, &e);
 		return 0;
@@ -670,6 +714,37 @@ fire_hook(struct sched *s, uint32_t i, const char *field, const char *state,
 	free(log);
 }
 
+/*
+ * A failed attempt (killed by a timeout or a stop, or failing) may leave
+ * temporaries beside its target, named after this process (a built-in's
+ * child or worker names them so): its own go now, its side files' once
+ * nothing runs (remove_side_tmps), as such a name may be another running
+ * target's own temporary.
+ */
+static void
+remove_tmp(struct sched *s, uint32_t i)
+{
+	const char *target = s->g->inst[i].target;
+
+	if (!target)
+		return;
+	atomic_remove_tmp(target, (long)getpid());
+	if (!s->si[i].tmp_failed) {
+		s->si[i].tmp_failed = 1;
+		VEC_PUSH(s->tmp_failed, i);
+	}
+}
+
+static void
+remove_side_tmps(struct sched *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->tmp_failed.n; k++)
+		atomic_remove_stale(s->g->inst[s->tmp_failed.v[k]].target,
+			(long)getpid());
+}
+
 static void
 on_result(struct executor *x, const struct exec_result *res)
 {
@@ -696,6 +771,8 @@ on_result(struct executor *x, const struct exec_result *res)
 	}
 	if (!ok && !error)
 		error = exec_result_failure(res, t->timeout_ms);
+	if (!ok)
+		remove_tmp(s, i);
 	if (!ok) {
 		if (s->interrupted && !res->timed_out)
 			state = ATTEMPT_INTERRUPTED;
@@ -951,6 +1028,7 @@ run_loop(struct sched *s, struct err *e)
 	sched_fill(s);
 	rc = uv_run(&s->loop, UV_RUN_DEFAULT);
 	(void)rc;	/* non-zero only when stopped, which nothing does */
+	remove_side_tmps(s);
 	/* Polls that timed out leave their dependants blocked. */
 	sched_block_waiting(s);
 	sched_flush(s);
@@ -981,6 +1059,7 @@ sched_free(struct sched *s)
 		free(s->fail_msg[i]);
 	free(s->fail_msg);
 	free(s->last_dir);
+	free(s->mark);
 	free(s->pool_q);
 	free(s->pool_used);
 	free(s->si);
@@ -989,6 +1068,7 @@ sched_free(struct sched *s)
 	free(s->ready.v);
 	free(s->pending.v);
 	free(s->held.v);
+	free(s->tmp_failed.v);
 	free(s->polls.v);
 	free(s);
 }
@@ -1016,6 +1096,7 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 	s->pool_used = xcalloc(dag->n_pools + 1, sizeof(*s->pool_used));
 	s->last_dir = xcalloc(dag->n_tasks + 1, sizeof(*s->last_dir));
 	index_graph(s);
+	atomic_tmp_owner_set((long)getpid());
 	rc = open_executor(s, jobs, e);
 	if (rc < 0)
 		goto out;
@@ -1031,8 +1112,11 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 		goto out;
 	rc = state_run_begin(st, dag->name, o->args ? o->args : "",
 		sched_now_ms(s), e);
-	if (rc == 0)
+	if (rc == 0) {
+		s->mark = run_mark((long)getpid(), st->run_id);
+		s->x.mark = s->mark;
 		rc = run_loop(s, e);
+	}
 out:
 	if (s->x_open)
 		s->x.ops->close(&s->x);

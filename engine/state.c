@@ -62,10 +62,12 @@ attempt_state_parse(const char *name)
 }
 
 static const char *const stmt_sql[ST__COUNT] = {
-	[ST_LEASE_GET] = "SELECT run_id FROM leases WHERE dag=?1 AND task=?2 "
-		"AND partition=?3",
+	[ST_LEASE_GET] = "SELECT run_id, pgid FROM leases WHERE dag=?1 AND "
+		"task=?2 AND partition=?3",
 	[ST_LEASE_PUT] = "INSERT OR REPLACE INTO leases(dag, task, partition, "
 		"run_id, since) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_LEASE_PGID] = "UPDATE leases SET pgid=?5 WHERE dag=?1 AND task=?2 "
+		"AND partition=?3 AND run_id=?4",
 	[ST_LEASE_DEL] = "DELETE FROM leases WHERE dag=?1 AND task=?2 AND "
 		"partition=?3 AND run_id=?4",
 	[ST_RUN_GET] = "SELECT host, pid, heartbeat, finished FROM runs "
@@ -193,6 +195,11 @@ static const char *const migrations[] = {
 	 */
 	("ALTER TABLE runs ADD COLUMN git_commit TEXT;"
 	"ALTER TABLE runs ADD COLUMN git_dirty INTEGER;"),
+	/*
+	 * 4 -> 5: the process group of a lease's running command, so a run
+	 * that takes the lease over can stop what the dead run started.
+	 */
+	"ALTER TABLE leases ADD COLUMN pgid INTEGER;",
 };
 
 int
@@ -756,17 +763,18 @@ state_run_end(struct state *s, int status, int64_t now)
 }
 
 /*
- * Is run id alive?  1 alive, 0 dead, with its pid in *pid.  A run of this
- * very process that is not s->run_id is an earlier run in the same
- * process (tests): dead.
+ * Is run id alive?  1 alive, 0 dead, with its pid in *pid and whether it
+ * ran on this host in *here.  A run of this very process that is not
+ * s->run_id is an earlier run in the same process (tests): dead.
  */
 static int
-run_alive(struct state *s, int64_t id, int64_t now, long *pid)
+run_alive(struct state *s, int64_t id, int64_t now, long *pid, int *here)
 {
 	sqlite3_stmt *st = s->st[ST_RUN_GET];
 	int alive = 0;
 
 	*pid = 0;
+	*here = 0;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *host = (const char *)sqlite3_column_text(st, 0);
@@ -775,6 +783,7 @@ run_alive(struct state *s, int64_t id, int64_t now, long *pid)
 		int same_host = host && !strcmp(host, s->host);
 
 		*pid = p;
+		*here = same_host;
 		alive = 1;
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
 			alive = 0;
@@ -793,8 +802,9 @@ int
 state_run_alive(struct state *s, int64_t run, int64_t now)
 {
 	long pid;
+	int here;
 
-	return run_alive(s, run, now, &pid);
+	return run_alive(s, run, now, &pid, &here);
 }
 
 static int
@@ -821,7 +831,7 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 {
 	sqlite3_stmt *st;
 	int own_txn = !s->in_txn, rc, got = 1;
-	int64_t holder = 0;
+	int64_t holder = 0, pgid = 0;
 
 	memset(c, 0, sizeof(*c));
 	if (own_txn && (rc = state_begin(s, e)) < 0)
@@ -829,20 +839,23 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 	st = s->st[ST_LEASE_GET];
 	bind_inst(st, dag, task, partition);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		holder = sqlite3_column_int64(st, 0);
+		pgid = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		rc = db_err(s, e, "cannot read a lease");
 		goto fail;
 	}
 	if (holder && holder != s->run_id) {
-		if (run_alive(s, holder, now, &c->prev_pid)) {
+		if (run_alive(s, holder, now, &c->prev_pid, &c->prev_here)) {
 			got = 0;
 			goto out;
 		}
 		c->took_over = 1;
 		c->prev_run = holder;
+		c->prev_pgid = (long)pgid;
 	}
 	st = s->st[ST_LEASE_PUT];
 	bind_inst(st, dag, task, partition);
@@ -889,6 +902,18 @@ fail:
 	if (own_txn)
 		rollback(s);
 	return rc;
+}
+
+int
+state_lease_pgid(struct state *s, const char *dag, const char *task,
+	const char *partition, long pgid)
+{
+	sqlite3_stmt *st = s->st[ST_LEASE_PGID];
+
+	bind_inst(st, dag, task, partition);
+	sqlite3_bind_int64(st, 4, s->run_id);
+	sqlite3_bind_int64(st, 5, pgid);
+	return step_done(s, st, NULL, "cannot record a process group");
 }
 
 int
@@ -1101,7 +1126,6 @@ state_instances(struct state *s, const char *dag, const char *from,
 		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct inst_rec r;
-		long pid;
 
 		memset(&r, 0, sizeof(r));
 		r.task = col_dup(st, 0);
@@ -1114,8 +1138,8 @@ state_instances(struct state *s, const char *dag, const char *from,
 		r.records_rejected = col_count(st, 6);
 		r.duration_s = sqlite3_column_double(st, 7);
 		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-			r.running = run_alive(s, sqlite3_column_int64(st, 8),
-				now, &pid);
+			r.running = state_run_alive(s,
+				sqlite3_column_int64(st, 8), now);
 		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
 			r.def = col_dup(st, 9);
 		if (sqlite3_column_type(st, 10) != SQLITE_NULL) {

@@ -20,7 +20,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 4
+#define STATE_SCHEMA_VERSION 5
 
 /* A lease whose owner has not beaten for this long is taken over (ms). */
 #define STATE_LEASE_TTL_MS 60000
@@ -52,6 +52,7 @@ enum attempt_state attempt_state_parse(const char *name);
 enum state_stmt {
 	ST_LEASE_GET,
 	ST_LEASE_PUT,
+	ST_LEASE_PGID,
 	ST_LEASE_DEL,
 	ST_RUN_GET,
 	ST_INST_SEEN,
@@ -161,6 +162,8 @@ struct lease_claim {
 	int took_over;		/* the lease belonged to a dead or silent run */
 	int64_t prev_run;	/* that run's id, when took_over */
 	long prev_pid;		/* and its pid (its temporary files carry it) */
+	int prev_here;		/* that run ran on this host */
+	long prev_pgid;		/* the process group of its command, or 0 */
 	int64_t last_update;	/* when any run last recorded the instance
 				   (unix ms), 0 never: before this claim */
 };
@@ -175,6 +178,12 @@ struct lease_claim {
 int state_lease_claim(struct state *s, const char *dag, const char *task,
 	const char *partition, int64_t now, struct lease_claim *c,
 	struct err *e);
+/*
+ * Record with this run's lease of the instance the process group its
+ * command runs in, for a run that may take the lease over after a crash.
+ */
+int state_lease_pgid(struct state *s, const char *dag, const char *task,
+	const char *partition, long pgid);
 /* Give a lease back without an attempt (a run that stops before it starts). */
 int state_lease_release(struct state *s, const char *dag, const char *task,
 	const char *partition);

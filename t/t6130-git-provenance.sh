@@ -171,11 +171,12 @@ test_expect_success 'libgit2 is loaded only for a file in a repository' '
 test_expect_success 'an older state database is migrated: its runs have no commit' '
 	dag-cli run plain/prov.yaml --date 2026-02-03 --state old.db >res &&
 	sqlite3 old.db "ALTER TABLE runs DROP COLUMN git_commit;
-		ALTER TABLE runs DROP COLUMN git_dirty; PRAGMA user_version = 3" &&
+		ALTER TABLE runs DROP COLUMN git_dirty;
+		ALTER TABLE leases DROP COLUMN pgid; PRAGMA user_version = 3" &&
 	dag-cli status repo/prov.yaml --date 2026-02-03 --state old.db >res &&
 	dag-cli run repo/prov.yaml --date 2026-02-06 --state old.db >res &&
 	sqlite3 old.db "PRAGMA user_version" >got &&
-	echo 4 >expect &&
+	echo 5 >expect &&
 	test_cmp expect got &&
 	sqlite3 old.db "SELECT count(*) FROM runs WHERE git_commit IS NULL; SELECT git_commit FROM runs WHERE git_commit IS NOT NULL" >got &&
 	printf "1\n%s\n" "$(cat c2)" >expect &&

@@ -457,7 +457,8 @@ UNIT_TEST(a_lease_held_elsewhere_does_not_stall_the_pool)
 	CHECK_INT(state_open(&st, "state.db", 0, &e), ==, 0);
 	sql = xasprintf("INSERT INTO runs(id, dag, host, pid, started, "
 		"heartbeat) VALUES(77, 'd', 'elsewhere', 1, %lld, %lld);"
-		"INSERT INTO leases VALUES('d', 'pooled', '2026-01-02', 77, %lld)",
+		"INSERT INTO leases(dag, task, partition, run_id, since) "
+		"VALUES('d', 'pooled', '2026-01-02', 77, %lld)",
 		FAKE_WALL_MS, FAKE_WALL_MS, FAKE_WALL_MS);
 	CHECK_INT(sqlite3_exec(st.db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
 	free(sql);
