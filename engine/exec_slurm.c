@@ -48,8 +48,8 @@
 #include "graph.h"
 #include "pool.h"
 #include "publish.h"
+#include "slurm_priv.h"
 
-extern char **environ;
 
 /* Job ids per squeue or scancel call: a command line stays short. */
 #define IDS_PER_CALL 500
@@ -57,191 +57,6 @@ extern char **environ;
 #define ARRAY_MAX 1000
 /* A job Slurm says ended, but whose result file is not there yet. */
 #define END_GRACE_MS 3000
-
-struct batch;
-
-/* One attempt. */
-struct sjob {
-	void *token;
-	uint64_t seq;		/* its files: RUNDIR/jSEQ.json, jSEQ.res */
-	struct batch *b;	/* once submitted */
-	size_t k;		/* index in b (the array task id) */
-	int64_t timeout_ms;
-	char *tmp;		/* a command's temporary target, or NULL */
-	char *log;		/* the attempt's log */
-	char *name;		/* DAG.TASK, the job's name */
-	int cancel_sig;		/* cancelled with this signal, or 0 */
-	int scancelled;		/* scancel was sent */
-	int timed_out;		/* overran its timeout: SIGTERM was sent */
-	int64_t run_ms;		/* first poll that saw it running, or 0 */
-	int64_t term_ms;	/* when the timeout's SIGTERM went out */
-	char seen[24];		/* the state squeue last gave, or "" */
-	int held;		/* pending, held by the controller */
-	int64_t missing_ms;	/* first poll that did not list it, or 0 */
-	int64_t ended_ms;	/* first poll that said it ended, or 0 */
-};
-
-/* One sbatch: a single job or a job array. */
-struct batch {
-	unsigned long id;	/* the Slurm job id (the array's) */
-	int array;
-	uint64_t seq0;		/* jobs[k] has seq seq0 + k */
-	size_t n;
-	struct sjob **jobs;
-	size_t live;		/* not yet reported */
-	struct batch *next;
-};
-
-struct slurm {
-	struct executor *x;
-	const struct slurm_conf *c;
-	char *rundir;
-	char *self;		/* dag-cli, as the jobs run it */
-	uint64_t seq;
-	struct { struct sjob **v; size_t n, cap; } queue;
-	struct batch *batches;
-	size_t n_live;		/* started, not yet reported */
-	uv_timer_t flush;	/* submit what was queued, next turn */
-	uv_timer_t poll;
-	uv_fs_event_t watch;	/* result files, the moment they appear */
-	int polling;
-	int handles;		/* open handles, for close */
-	int warned;		/* squeue failed: said so once */
-	int no_arrays;		/* an array was refused: one job each */
-};
-
-/* ---- running Slurm's commands ---- */
-
-/*
- * Run argv (PATH searched) with stdout into out (may be NULL) and stderr
- * into errb (may be NULL); stdin is /dev/null.  Its own process group:
- * ^C at a terminal must not kill an sbatch halfway.  Returns the exit
- * status, or -1 when it could not run or died by a signal (errb says).
- */
-static int
-run_tool(char *const argv[], struct strbuf *out, struct strbuf *errb)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	int po[2], pe[2], status, rc = -1;
-	pid_t pid;
-	char buf[4096];
-
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return -1;
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		close(po[0]);
-		close(po[1]);
-		return -1;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	if (posix_spawnp(&pid, argv[0], &fa, &at, argv, environ) != 0) {
-		if (errb)
-			sb_addf(errb, "cannot run %s: %s", argv[0],
-				strerror(errno));
-		pid = -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(po[1]);
-	close(pe[1]);
-	if (pid > 0) {
-		/* stderr is small (an error line); read stdout to its end. */
-		ssize_t n;
-
-		while ((n = read(po[0], buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				break;
-			if (out)
-				sb_add(out, buf, (size_t)n);
-		}
-		while ((n = read(pe[0], buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				break;
-			if (errb)
-				sb_add(errb, buf, (size_t)n);
-		}
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR) {
-				status = -1;
-				break;
-			}
-		if (status != -1 && WIFEXITED(status))
-			rc = WEXITSTATUS(status);
-		else if (errb)
-			sb_addf(errb, "%s was killed", argv[0]);
-	}
-	close(po[0]);
-	close(pe[0]);
-	return rc;
-}
-
-/* An argv under construction. */
-struct args {
-	char **v;
-	size_t n, cap;
-};
-
-static void
-arg_add(struct args *a, char *s)
-{
-	VEC_GROW(*a, a->n + 2);
-	a->v[a->n++] = s;
-	a->v[a->n] = NULL;
-}
-
-static void
-args_free(struct args *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		free(a->v[i]);
-	free(a->v);
-}
-
-/* s in single quotes for /bin/sh. */
-static void
-sh_quote(struct strbuf *sb, const char *s)
-{
-	sb_addc(sb, '\'');
-	for (; *s; s++)
-		if (*s == '\'')
-			sb_adds(sb, "'\\''");
-		else
-			sb_addc(sb, *s);
-	sb_addc(sb, '\'');
-}
-
-/* The job id in "A", "A_K" or "A_[..]": A, and K or -1 (-2: a range). */
-static int
-parse_id(const char *s, unsigned long *id, long *k)
-{
-	char *end;
-
-	errno = 0;
-	*id = strtoul(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	*k = -1;
-	if (*end == '_') {
-		if (end[1] == '[')
-			*k = -2;
-		else
-			*k = strtol(end + 1, &end, 10);
-	}
-	return 0;
-}
 
 /* ---- files ---- */
 
@@ -261,8 +76,8 @@ out_path(const struct slurm *sl, const struct sjob *j)
 	return xasprintf("%s/slurm-%lu.out", sl->rundir, j->b->id);
 }
 
-static char *
-read_file(const char *path)
+char *
+slurm_read_file(const char *path)
 {
 	struct strbuf sb;
 	char buf[4096];
@@ -283,7 +98,7 @@ read_file(const char *path)
 static void
 copy_out_to_log(const struct slurm *sl, const struct sjob *j)
 {
-	char *path = out_path(sl, j), *text = read_file(path);
+	char *path = out_path(sl, j), *text = slurm_read_file(path);
 	int fd;
 
 	if (text && *text && (fd = open(j->log, O_WRONLY | O_APPEND |
@@ -314,8 +129,8 @@ remove_job_files(const struct slurm *sl, const struct sjob *j)
 }
 
 /* Remove a directory of plain files (a run's), then the directory. */
-static void
-remove_dir(const char *dir)
+void
+slurm_remove_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -448,7 +263,7 @@ report_ended(struct slurm *sl, struct sjob *j, const char *what, int lost)
 static int
 take_result(struct slurm *sl, struct sjob *j)
 {
-	char *path = job_path(sl, j->seq, "res"), *text = read_file(path);
+	char *path = job_path(sl, j->seq, "res"), *text = slurm_read_file(path);
 	struct exec_result r;
 	struct err e;
 
@@ -502,30 +317,30 @@ sbatch_args(const struct slurm *sl, struct sjob **v, size_t n,
 	char *stem;
 	size_t i;
 
-	arg_add(a, xstrdup("sbatch"));
-	arg_add(a, xstrdup("--parsable"));
-	arg_add(a, xasprintf("--job-name=%s", v[0]->name));
+	slurm_arg_add(a, xstrdup("sbatch"));
+	slurm_arg_add(a, xstrdup("--parsable"));
+	slurm_arg_add(a, xasprintf("--job-name=%s", v[0]->name));
 	if (n > 1) {
-		arg_add(a, xasprintf("--array=0-%zu", n - 1));
-		arg_add(a, xasprintf("--output=%s/slurm-%%A_%%a.out",
+		slurm_arg_add(a, xasprintf("--array=0-%zu", n - 1));
+		slurm_arg_add(a, xasprintf("--output=%s/slurm-%%A_%%a.out",
 			sl->rundir));
 	} else {
-		arg_add(a, xasprintf("--output=%s/slurm-%%j.out", sl->rundir));
+		slurm_arg_add(a, xasprintf("--output=%s/slurm-%%j.out", sl->rundir));
 	}
 	if (v[0]->timeout_ms > 0)
-		arg_add(a, time_limit(v[0]->timeout_ms));
+		slurm_arg_add(a, time_limit(v[0]->timeout_ms));
 	if (c->partition)
-		arg_add(a, xasprintf("--partition=%s", c->partition));
+		slurm_arg_add(a, xasprintf("--partition=%s", c->partition));
 	if (c->account)
-		arg_add(a, xasprintf("--account=%s", c->account));
+		slurm_arg_add(a, xasprintf("--account=%s", c->account));
 	for (i = 0; i < c->n_options; i++)
-		arg_add(a, xstrdup(c->options[i]));
+		slurm_arg_add(a, xstrdup(c->options[i]));
 	sb_init(&wrap);
 	sb_adds(&wrap, "exec ");
-	sh_quote(&wrap, sl->self);
+	slurm_sh_quote(&wrap, sl->self);
 	sb_adds(&wrap, " __run-instance ");
 	stem = xasprintf("%s/j", sl->rundir);
-	sh_quote(&wrap, stem);
+	slurm_sh_quote(&wrap, stem);
 	free(stem);
 	if (n > 1)
 		sb_addf(&wrap, "\"$((%llu + SLURM_ARRAY_TASK_ID))\"",
@@ -533,8 +348,8 @@ sbatch_args(const struct slurm *sl, struct sjob **v, size_t n,
 	else
 		sb_addf(&wrap, "%llu", (unsigned long long)v[0]->seq);
 	sb_adds(&wrap, ".json");
-	arg_add(a, xstrdup("--wrap"));
-	arg_add(a, sb_detach(&wrap));
+	slurm_arg_add(a, xstrdup("--wrap"));
+	slurm_arg_add(a, sb_detach(&wrap));
 }
 
 /* Note a submitted id in the run's "jobs" file (for a later run). */
@@ -573,9 +388,9 @@ submit(struct slurm *sl, struct sjob **v, size_t n)
 	sbatch_args(sl, v, n, &a);
 	sb_init(&out);
 	sb_init(&errb);
-	rc = run_tool(a.v, &out, &errb);
-	args_free(&a);
-	if ((rc != 0 || !out.buf || parse_id(out.buf, &id, &k) < 0 || !id) &&
+	rc = slurm_run_tool(a.v, &out, &errb);
+	slurm_args_free(&a);
+	if ((rc != 0 || !out.buf || slurm_parse_id(out.buf, &id, &k) < 0 || !id) &&
 	    n > 1) {
 		/*
 		 * A cluster may limit or refuse arrays (MaxArraySize): from
@@ -586,7 +401,7 @@ submit(struct slurm *sl, struct sjob **v, size_t n)
 			submit(sl, v + i, 1);
 		goto out;
 	}
-	if (rc != 0 || !out.buf || parse_id(out.buf, &id, &k) < 0 || !id) {
+	if (rc != 0 || !out.buf || slurm_parse_id(out.buf, &id, &k) < 0 || !id) {
 		char *msg = errb.len ? errb.buf : out.len ? out.buf : "";
 		size_t len = strlen(msg);
 
@@ -727,17 +542,17 @@ query(struct slurm *sl)
 		sb_release(&ids);
 		return 0;
 	}
-	arg_add(&a, xstrdup("squeue"));
-	arg_add(&a, xstrdup("--noheader"));
-	arg_add(&a, xstrdup("--array"));
-	arg_add(&a, xstrdup("--states=all"));
-	arg_add(&a, xstrdup("--format=%i %T %r"));
-	arg_add(&a, xasprintf("--jobs=%s", ids.buf));
+	slurm_arg_add(&a, xstrdup("squeue"));
+	slurm_arg_add(&a, xstrdup("--noheader"));
+	slurm_arg_add(&a, xstrdup("--array"));
+	slurm_arg_add(&a, xstrdup("--states=all"));
+	slurm_arg_add(&a, xstrdup("--format=%i %T %r"));
+	slurm_arg_add(&a, xasprintf("--jobs=%s", ids.buf));
 	sb_release(&ids);
 	sb_init(&out);
 	sb_init(&errb);
-	rc = run_tool(a.v, &out, &errb);
-	args_free(&a);
+	rc = slurm_run_tool(a.v, &out, &errb);
+	slurm_args_free(&a);
 	/* Every id unknown: squeue fails, saying so. */
 	if (rc != 0 && !(errb.buf && strstr(errb.buf, "Invalid job id"))) {
 		if (!sl->warned)
@@ -761,7 +576,7 @@ query(struct slurm *sl)
 			nl = strchr(line, '\n');
 			nl = nl ? nl + 1 : line + strlen(line);
 			if (sscanf(line, "%63s %23s %n", id_s, st, &at) != 2 ||
-			    parse_id(id_s, &id, &k) < 0)
+			    slurm_parse_id(id_s, &id, &k) < 0)
 				continue;
 			/*
 			 * A launch that failed (slurmd too slow to confirm it)
@@ -971,17 +786,17 @@ scancel(const char *const *ids, size_t n, int term_only)
 		struct args a = { 0 };
 		size_t m;
 
-		arg_add(&a, xstrdup("scancel"));
-		arg_add(&a, xstrdup("--quiet"));
+		slurm_arg_add(&a, xstrdup("scancel"));
+		slurm_arg_add(&a, xstrdup("--quiet"));
 		if (term_only) {
 			/* The batch step too, which scancel spares by default. */
-			arg_add(&a, xstrdup("--signal=TERM"));
-			arg_add(&a, xstrdup("--full"));
+			slurm_arg_add(&a, xstrdup("--signal=TERM"));
+			slurm_arg_add(&a, xstrdup("--full"));
 		}
 		for (m = 0; m < IDS_PER_CALL && i < n; m++, i++)
-			arg_add(&a, xstrdup(ids[i]));
-		run_tool(a.v, NULL, NULL);
-		args_free(&a);
+			slurm_arg_add(&a, xstrdup(ids[i]));
+		slurm_run_tool(a.v, NULL, NULL);
+		slurm_args_free(&a);
 	}
 }
 
@@ -1051,202 +866,6 @@ cancel_matching(struct slurm *sl, void *token, int all, int sig)
 		poll_soon(sl);
 }
 
-/* ---- a killed run's jobs ---- */
-
-/* ids of the jobs file of a run directory, comma-separated, or NULL. */
-static char *
-orphan_ids(const char *dir)
-{
-	char *path = xasprintf("%s/jobs", dir), *text = read_file(path), *p;
-
-	free(path);
-	if (!text)
-		return NULL;
-	for (p = text; *p; p++)
-		if (*p == '\n')
-			*p = ',';
-	while (p > text && p[-1] == ',')
-		*--p = '\0';
-	if (!*text) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
-/* How many of ids are still queued or running; -1 when squeue failed. */
-static int
-count_active(const char *ids, int pending_only)
-{
-	struct args a = { 0 };
-	struct strbuf out, errb;
-	int rc, n = 0;
-	char *p;
-
-	arg_add(&a, xstrdup("squeue"));
-	arg_add(&a, xstrdup("--noheader"));
-	arg_add(&a, xstrdup("--array"));
-	arg_add(&a, xstrdup(pending_only ? "--states=PD" :
-		"--states=PD,R,CG,CF,S,RQ,RS,SI,SO,ST"));
-	arg_add(&a, xstrdup("--format=%i"));
-	arg_add(&a, xasprintf("--jobs=%s", ids));
-	sb_init(&out);
-	sb_init(&errb);
-	rc = run_tool(a.v, &out, &errb);
-	args_free(&a);
-	if (rc != 0 && !(errb.buf && strstr(errb.buf, "Invalid job id")))
-		n = -1;
-	for (p = out.buf; n >= 0 && rc == 0 && p && *p; p++)
-		if (*p == '\n')
-			n++;
-	sb_release(&out);
-	sb_release(&errb);
-	return n;
-}
-
-/* Is the run of directory name HOST-PID (this host) gone? */
-static int
-run_gone(const char *name, const char *host)
-{
-	size_t hl = strlen(host);
-	char *end;
-	long pid;
-
-	if (strncmp(name, host, hl) || name[hl] != '-')
-		return 0;
-	errno = 0;
-	pid = strtol(name + hl + 1, &end, 10);
-	if (errno || *end || pid <= 0 || pid == (long)getpid())
-		return 0;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-/* A request's member as text or a number: "1" and 1 alike. */
-static const char *
-json_text(json_t *o, const char *key, char *buf, size_t n)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_integer(v)) {
-		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-		return buf;
-	}
-	return NULL;
-}
-
-/*
- * The outcomes of a killed run's jobs that finished with a result (jN.res
- * beside its jN.json), handed to on_adopted: the scheduler records them
- * rather than "interrupted".  A job without one (cancelled while pending,
- * killed) says nothing and stays interrupted.
- */
-static void
-report_adopted(struct slurm *sl, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d || !sl->x->on_adopted) {
-		if (d)
-			closedir(d);
-		return;
-	}
-	while ((de = readdir(d))) {
-		char *rq_path, *res_path, *text, a_buf[32], t_buf[32];
-		const char *dag, *task, *part, *att, *tmo;
-		unsigned long long seq;
-		struct exec_adopted a;
-		json_t *rq;
-		struct err e;
-		char tail[8];
-
-		if (sscanf(de->d_name, "j%llu.%7s", &seq, tail) != 2 ||
-		    strcmp(tail, "json"))
-			continue;
-		rq_path = xasprintf("%s/j%llu.json", dir, seq);
-		res_path = xasprintf("%s/j%llu.res", dir, seq);
-		text = read_file(res_path);
-		rq = text ? json_load_file(rq_path, 0, NULL) : NULL;
-		dag = json_string_value(json_object_get(rq, "dag"));
-		task = json_string_value(json_object_get(rq, "task"));
-		part = json_string_value(json_object_get(rq, "partition"));
-		att = json_text(rq, "attempt", a_buf, sizeof(a_buf));
-		tmo = json_text(rq, "timeout_ms", t_buf, sizeof(t_buf));
-		err_clear(&e);
-		if (dag && task && part && att &&
-		    exec_result_from_json(text, &a.r, &e) == 0) {
-			a.dag = dag;
-			a.task = task;
-			a.partition = part;
-			a.attempt = atoi(att);
-			a.timeout_ms = tmo ? strtoll(tmo, NULL, 10) : 0;
-			a.log_path = json_string_value(json_object_get(rq,
-				"log"));
-			a.r.token = NULL;
-			sl->x->on_adopted(sl->x, &a);
-		}
-		json_decref(rq);
-		free(text);
-		free(rq_path);
-		free(res_path);
-	}
-	closedir(d);
-}
-
-/*
- * The jobs of runs of this state that were killed (their process is
- * gone): pending ones are cancelled (nothing of theirs ran), running
- * ones are waited for, since they publish their own targets; the
- * outcomes of those that left a result are reported (on_adopted), then
- * the run's directory goes.  Runs on other hosts are not judged from here.
- */
-static void
-adopt_orphans(struct slurm *sl, const char *host)
-{
-	DIR *d = opendir(sl->c->dir);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char *dir, *ids;
-		int said = 0, n;
-
-		if (de->d_name[0] == '.' || !run_gone(de->d_name, host))
-			continue;
-		dir = xasprintf("%s/%s", sl->c->dir, de->d_name);
-		ids = orphan_ids(dir);
-		if (ids && count_active(ids, 1) > 0) {
-			struct args a = { 0 };
-
-			arg_add(&a, xstrdup("scancel"));
-			arg_add(&a, xstrdup("--quiet"));
-			arg_add(&a, xstrdup("--state=PENDING"));
-			arg_add(&a, xstrdup(ids));
-			run_tool(a.v, NULL, NULL);
-			args_free(&a);
-		}
-		while (ids && (n = count_active(ids, 0)) > 0) {
-			if (!said)
-				fprintf(stderr, "dag-cli: waiting for %d Slurm "
-					"job%s of an interrupted run (%s) to "
-					"finish\n", n, n == 1 ? "" : "s",
-					de->d_name);
-			said = 1;
-			sleep(1);
-		}
-		if (!ids || n == 0) {
-			report_adopted(sl, dir);
-			remove_dir(dir);
-		}
-		free(ids);
-		free(dir);
-	}
-	closedir(d);
-}
-
 /* ---- the interface ---- */
 
 static void
@@ -1289,8 +908,8 @@ slurm_open(struct executor *x, struct err *e)
 	sl->c = c;
 	sl->self = xstrdup(c->self ? c->self : self);
 	sl->rundir = xasprintf("%s/%s-%ld", c->dir, host, (long)getpid());
-	adopt_orphans(sl, host);
-	remove_dir(sl->rundir);	/* a dead namesake's (pid reuse) */
+	slurm_adopt_orphans(sl, host);
+	slurm_remove_dir(sl->rundir);	/* a dead namesake's (pid reuse) */
 	if (mkdir(sl->rundir, 0777) < 0) {
 		int rc = err_set(e, -errno, "cannot create '%s': %s",
 			sl->rundir, strerror(errno));
@@ -1378,7 +997,7 @@ slurm_close(struct executor *x)
 	for (i = 0; i < sl->queue.n; i++)
 		job_free(sl->queue.v[i]);
 	sl->queue.n = 0;
-	remove_dir(sl->rundir);
+	slurm_remove_dir(sl->rundir);
 	uv_close((uv_handle_t *)&sl->flush, on_handle_closed);
 	uv_close((uv_handle_t *)&sl->poll, on_handle_closed);
 	uv_close((uv_handle_t *)&sl->watch, on_handle_closed);
@@ -1392,75 +1011,3 @@ const struct exec_ops exec_slurm = {
 	.cancel_all = slurm_cancel_all,
 	.close = slurm_close,
 };
-
-/* ---- choosing ---- */
-
-/* The environment's value of name as milliseconds, or def. */
-static int64_t
-env_ms(const char *name, int64_t def, int64_t min)
-{
-	const char *v = getenv(name);
-	char *end;
-	long long ms;
-
-	if (!v || !*v)
-		return def;
-	ms = strtoll(v, &end, 10);
-	if (*end || ms < min)
-		return def;
-	return ms;
-}
-
-int
-exec_choose(struct exec_choice *c, const struct dag *dag, const char *name,
-	const char *partition, const char *account, const char *const *options,
-	size_t n_options, const char *state_path, struct err *e)
-{
-	const struct dag_executor *dx = &dag->executor;
-	size_t n_dag = dx->options ? dx->options->n : 0, i;
-	char *slash;
-
-	memset(c, 0, sizeof(*c));
-	if (!name)
-		name = dx->name ? dx->name : "local";
-	if (!strcmp(name, "local"))
-		return 0;
-	if (strcmp(name, "slurm"))
-		return err_set(e, -EINVAL, "unknown executor '%s'; expected "
-			"local or slurm", name);
-	c->ops = &exec_slurm;
-	c->conf.partition = partition ? partition : dx->partition;
-	c->conf.account = account ? account : dx->account;
-	c->options = xcalloc(n_dag + n_options + 1, sizeof(*c->options));
-	for (i = 0; i < n_dag; i++)
-		c->options[c->conf.n_options++] = dx->options->items[i]->str;
-	for (i = 0; i < n_options; i++)
-		c->options[c->conf.n_options++] = options[i];
-	c->conf.options = c->options;
-	slash = strrchr(state_path, '/');
-	c->dir = slash ? xasprintf("%.*s/slurm", (int)(slash - state_path),
-		state_path) : xstrdup("slurm");
-	if (c->dir[0] != '/') {
-		char cwd[PATH_MAX], *abs;
-
-		if (getcwd(cwd, sizeof(cwd))) {
-			abs = xasprintf("%s/%s", cwd, c->dir);
-			free(c->dir);
-			c->dir = abs;
-		}
-	}
-	c->conf.dir = c->dir;
-	/* Knobs for tests and slow clusters; documented in dag-cli(1). */
-	c->conf.poll_ms = env_ms("DAG_SLURM_POLL_MS", SLURM_POLL_MS,
-		SLURM_POLL_MS);
-	c->conf.lost_ms = env_ms("DAG_SLURM_LOST_MS", SLURM_LOST_MS, 0);
-	return 0;
-}
-
-void
-exec_choice_release(struct exec_choice *c)
-{
-	free(c->dir);
-	free(c->options);
-	memset(c, 0, sizeof(*c));
-}
