@@ -52,70 +52,16 @@
 #include "cli.h"
 #include "dag.h"
 #include "state.h"
+#include "daemon_priv.h"
 #include "util.h"
 
 extern char **environ;
 
-/* The longest the timer sleeps: a wall clock that jumps is seen this late. */
-#define MAX_SLEEP_MS 60000
-/* How often an adopted run (a child of a previous scheduler) is looked at. */
-#define ADOPT_POLL_MS 200
-
-/* One DAG file of the directory. */
-struct sdag {
-	char *file;		/* DIR/NAME.yaml */
-	char *snapshot;		/* its last valid text, which runs read */
-	struct dag *dag;	/* the last valid definition, or NULL */
-	struct stat seen;	/* the file when last read, valid or not */
-	int64_t skip_said;	/* due (ms) of the newest missed partition
-				   reported as not started */
-	int busy;		/* a run of it is in flight */
-	int present;		/* found by the current scan */
-};
-
-/* A run in flight: our child, or one adopted from a previous scheduler. */
-struct srun {
-	uv_process_t proc;	/* a child */
-	uv_timer_t poll;	/* adopted: looks whether pid is gone */
-	int adopted;
-	struct daemon *d;
-	char *dag;
-	char *partition;
-	long pid;
-	int64_t started;	/* ms */
-	int64_t due;
-	int tries;
-	struct srun *next;
-};
-
-struct daemon {
-	uv_loop_t loop;
-	uv_timer_t tick;
-	uv_timer_t rescan;
-	uv_fs_event_t watch;
-	uv_signal_t sigterm, sigint, sighup;
-	int watching;		/* watch started; else rescan repeats */
-	struct state st;
-	const char *dags_dir;
-	const char *jobs;
-	char *snap_dir;
-	char exe[PATH_MAX];
-	int fake_clock;		/* DAG_NOW set: children get our now */
-	int64_t offset_ms;	/* now = wall clock + offset */
-	int64_t started_ms;	/* now when we started: earlier due is missed */
-	struct { struct sdag **v; size_t n, cap; } dags;
-	struct srun *runs;
-	int draining;		/* SIGTERM: start nothing, wait for runs */
-	int stopping;		/* a second one: runs were told to stop */
-	int closing;
-	int lock_fd;
-};
-
 static void rearm(struct daemon *d);
 static void dispatch(struct daemon *d);
 
-static int64_t
-now_ms(const struct daemon *d)
+int64_t
+daemon_now_ms(const struct daemon *d)
 {
 	return wall_ms() + d->offset_ms;
 }
@@ -132,15 +78,13 @@ iso_utc(int64_t t, char *buf, size_t n)
 }
 
 /* One line of the scheduler's log (stdout), stamped with its clock. */
-static void say(struct daemon *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void
-say(struct daemon *d, const char *fmt, ...)
+void
+daemon_say(struct daemon *d, const char *fmt, ...)
 {
 	char ts[32];
 	va_list ap;
 
-	iso_utc(now_ms(d), ts, sizeof(ts));
+	iso_utc(daemon_now_ms(d), ts, sizeof(ts));
 	printf("%s scheduler: ", ts);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -152,7 +96,7 @@ say(struct daemon *d, const char *fmt, ...)
 static void
 db_warn(struct daemon *d, const char *what)
 {
-	say(d, "state database '%s': %s: %s", d->st.path, what,
+	daemon_say(d, "state database '%s': %s: %s", d->st.path, what,
 		sqlite3_errmsg(d->st.db));
 }
 
@@ -168,8 +112,8 @@ exec(struct daemon *d, const char *sql)
 	return 0;
 }
 
-static sqlite3_stmt *
-prep(struct daemon *d, const char *sql)
+sqlite3_stmt *
+daemon_prep(struct daemon *d, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -184,7 +128,7 @@ prep(struct daemon *d, const char *sql)
 static int64_t
 cursor(struct daemon *d, const char *dag)
 {
-	sqlite3_stmt *st = prep(d, "SELECT max(due) FROM schedule WHERE dag=?1");
+	sqlite3_stmt *st = daemon_prep(d, "SELECT max(due) FROM schedule WHERE dag=?1");
 	int64_t c = INT64_MIN;
 
 	if (!st)
@@ -200,7 +144,7 @@ cursor(struct daemon *d, const char *dag)
 static int
 queue(struct daemon *d, const char *dag, const char *partition, int64_t due)
 {
-	sqlite3_stmt *st = prep(d, "INSERT OR IGNORE INTO schedule(dag, "
+	sqlite3_stmt *st = daemon_prep(d, "INSERT OR IGNORE INTO schedule(dag, "
 		"partition, due, state) VALUES(?1, ?2, ?3, 'queued')");
 	int rc;
 
@@ -219,11 +163,11 @@ queue(struct daemon *d, const char *dag, const char *partition, int64_t due)
 }
 
 /* Record a partition's new state; next_try and exit_code only when >= 0. */
-static int
-set_state(struct daemon *d, const char *dag, const char *partition,
+int
+daemon_set_state(struct daemon *d, const char *dag, const char *partition,
 	const char *state, int64_t next_try, int exit_code)
 {
-	sqlite3_stmt *st = prep(d, "UPDATE schedule SET state=?3, "
+	sqlite3_stmt *st = daemon_prep(d, "UPDATE schedule SET state=?3, "
 		"next_try=?4, exit_code=?5, finished=CASE WHEN ?3 IN ('done', "
 		"'failed', 'gave_up', 'waiting') THEN ?6 ELSE finished END "
 		"WHERE dag=?1 AND partition=?2");
@@ -238,7 +182,7 @@ set_state(struct daemon *d, const char *dag, const char *partition,
 		sqlite3_bind_int64(st, 4, next_try);
 	if (exit_code >= 0)
 		sqlite3_bind_int(st, 5, exit_code);
-	sqlite3_bind_int64(st, 6, now_ms(d));
+	sqlite3_bind_int64(st, 6, daemon_now_ms(d));
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -270,8 +214,8 @@ newest_due(const struct dag *dag, int64_t now, struct partition *p)
 	return dag_partition_step(dag, &cur, -1, p);
 }
 
-static const char *
-catchup_name(enum catchup c)
+const char *
+daemon_catchup_name(enum catchup c)
 {
 	return c == CATCHUP_NONE ? "none" : c == CATCHUP_ALL ? "all" : "latest";
 }
@@ -308,10 +252,10 @@ decide(struct daemon *d, struct sdag *sd, int64_t now)
 		if (due < d->started_ms) {
 			if (missed == limit) {
 				if (due > sd->skip_said)
-					say(d, "%s: %s and earlier fell due while "
+					daemon_say(d, "%s: %s and earlier fell due while "
 						"the scheduler was not running; not "
 						"started (catchup: %s%s)", dag->name,
-						p.id, catchup_name(dag->catchup),
+						p.id, daemon_catchup_name(dag->catchup),
 						dag->catchup == CATCHUP_ALL ?
 						", catchup_max reached" : "");
 				if (due > sd->skip_said)
@@ -322,7 +266,7 @@ decide(struct daemon *d, struct sdag *sd, int64_t now)
 		}
 		if (queue(d, dag->name, p.id, due) < 0)
 			goto fail;
-		say(d, "%s %s: due%s; queued", dag->name, p.id,
+		daemon_say(d, "%s %s: due%s; queued", dag->name, p.id,
 			due < d->started_ms ? " while the scheduler was not "
 			"running" : "");
 		n++;
@@ -341,8 +285,8 @@ fail:
 
 /* ---- runs ---- */
 
-static struct sdag *
-find_dag(struct daemon *d, const char *name)
+struct sdag *
+daemon_find_dag(struct daemon *d, const char *name)
 {
 	size_t i;
 
@@ -379,7 +323,7 @@ static void
 maybe_finish(struct daemon *d)
 {
 	if (d->draining && !d->runs && !d->closing) {
-		say(d, "drained; exiting");
+		daemon_say(d, "drained; exiting");
 		d->closing = 1;
 		uv_stop(&d->loop);
 	}
@@ -390,18 +334,18 @@ maybe_finish(struct daemon *d)
  * -1 unknown: it was adopted and left no record).  Record what that means
  * for the partition.
  */
-static void
-run_ended(struct daemon *d, struct srun *r, int status, int signal)
+void
+daemon_run_ended(struct daemon *d, struct srun *r, int status, int signal)
 {
-	struct sdag *sd = find_dag(d, r->dag);
-	int64_t now = now_ms(d);
+	struct sdag *sd = daemon_find_dag(d, r->dag);
+	int64_t now = daemon_now_ms(d);
 	int64_t secs10 = (now - r->started) / 100;
 
 	if (sd)
 		sd->busy = 0;
 	if (status == 0) {
-		set_state(d, r->dag, r->partition, "done", -1, 0);
-		say(d, "%s %s: done (try %d, %lld.%lld s)", r->dag, r->partition,
+		daemon_set_state(d, r->dag, r->partition, "done", -1, 0);
+		daemon_say(d, "%s %s: done (try %d, %lld.%lld s)", r->dag, r->partition,
 			r->tries, (long long)(secs10 / 10),
 			(long long)(secs10 % 10));
 	} else if (status == EXIT_WAITING) {
@@ -411,17 +355,17 @@ run_ended(struct daemon *d, struct srun *r, int status, int signal)
 		char ts[32];
 
 		if (now >= give_up) {
-			set_state(d, r->dag, r->partition, "gave_up", -1, status);
-			say(d, "%s %s: gave up: external inputs still missing "
+			daemon_set_state(d, r->dag, r->partition, "gave_up", -1, status);
+			daemon_say(d, "%s %s: gave up: external inputs still missing "
 				"after try %d (give_up_after passed)", r->dag,
 				r->partition, r->tries);
 		} else {
 			if (next > give_up)
 				next = give_up;
-			set_state(d, r->dag, r->partition, "waiting", next,
+			daemon_set_state(d, r->dag, r->partition, "waiting", next,
 				status);
 			iso_utc(next, ts, sizeof(ts));
-			say(d, "%s %s: external inputs missing (try %d); next "
+			daemon_say(d, "%s %s: external inputs missing (try %d); next "
 				"try at %s", r->dag, r->partition, r->tries, ts);
 		}
 	} else if (status < 0 || (d->draining && (status == 128 + SIGTERM ||
@@ -430,15 +374,15 @@ run_ended(struct daemon *d, struct srun *r, int status, int signal)
 		 * Stopped with us (systemd and a terminal signal the whole
 		 * group), or unknown: the next scheduler resumes it.
 		 */
-		set_state(d, r->dag, r->partition, "queued", -1, -1);
-		say(d, "%s %s: run stopped; queued again", r->dag, r->partition);
+		daemon_set_state(d, r->dag, r->partition, "queued", -1, -1);
+		daemon_say(d, "%s %s: run stopped; queued again", r->dag, r->partition);
 	} else if (signal) {
-		set_state(d, r->dag, r->partition, "failed", -1, 128 + signal);
-		say(d, "%s %s: failed: the run was killed by signal %d (try %d)",
+		daemon_set_state(d, r->dag, r->partition, "failed", -1, 128 + signal);
+		daemon_say(d, "%s %s: failed: the run was killed by signal %d (try %d)",
 			r->dag, r->partition, signal, r->tries);
 	} else {
-		set_state(d, r->dag, r->partition, "failed", -1, status);
-		say(d, "%s %s: failed (exit %d, try %d); 'dag-cli status %s' "
+		daemon_set_state(d, r->dag, r->partition, "failed", -1, status);
+		daemon_say(d, "%s %s: failed (exit %d, try %d); 'dag-cli status %s' "
 			"shows what", r->dag, r->partition, status, r->tries,
 			r->dag);
 	}
@@ -460,7 +404,7 @@ on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
 {
 	struct srun *r = p->data;
 
-	run_ended(r->d, r, term_signal ? 128 + term_signal : (int)exit_status,
+	daemon_run_ended(r->d, r, term_signal ? 128 + term_signal : (int)exit_status,
 		term_signal);
 }
 
@@ -479,7 +423,7 @@ child_env(struct daemon *d, char **own)
 			env[k++] = environ[i];
 	*own = NULL;
 	if (d->fake_clock) {
-		*own = xasprintf("DAG_NOW=%lld", (long long)(now_ms(d) / 1000));
+		*own = xasprintf("DAG_NOW=%lld", (long long)(daemon_now_ms(d) / 1000));
 		env[k++] = *own;
 	}
 	return env;
@@ -500,7 +444,7 @@ spawn(struct daemon *d, struct sdag *sd, const char *partition, int64_t due,
 	r->d = d;
 	r->dag = xstrdup(sd->dag->name);
 	r->partition = xstrdup(partition);
-	r->started = now_ms(d);
+	r->started = daemon_now_ms(d);
 	r->due = due;
 	r->tries = tries;
 	args[n++] = d->exe;
@@ -536,9 +480,9 @@ spawn(struct daemon *d, struct sdag *sd, const char *partition, int64_t due,
 	free(env);
 	free(own_env);
 	if (rc < 0) {
-		say(d, "%s %s: cannot start '%s run': %s", r->dag, partition,
+		daemon_say(d, "%s %s: cannot start '%s run': %s", r->dag, partition,
 			d->exe, uv_strerror(rc));
-		set_state(d, r->dag, partition, "failed", -1, 126);
+		daemon_set_state(d, r->dag, partition, "failed", -1, 126);
 		/* uv_spawn failed: the handle still needs closing. */
 		uv_close((uv_handle_t *)&r->proc, on_run_closed);
 		return rc;
@@ -548,7 +492,7 @@ spawn(struct daemon *d, struct sdag *sd, const char *partition, int64_t due,
 	d->runs = r;
 	sd->busy = 1;
 	{
-		sqlite3_stmt *st = prep(d, "UPDATE schedule SET pid=?3 WHERE "
+		sqlite3_stmt *st = daemon_prep(d, "UPDATE schedule SET pid=?3 WHERE "
 			"dag=?1 AND partition=?2");
 
 		if (st) {
@@ -560,7 +504,7 @@ spawn(struct daemon *d, struct sdag *sd, const char *partition, int64_t due,
 			sqlite3_finalize(st);
 		}
 	}
-	say(d, "%s %s: started 'dag-cli run' (pid %ld, try %d)", r->dag,
+	daemon_say(d, "%s %s: started 'dag-cli run' (pid %ld, try %d)", r->dag,
 		partition, r->pid, tries);
 	return 0;
 }
@@ -573,7 +517,7 @@ spawn(struct daemon *d, struct sdag *sd, const char *partition, int64_t due,
 static void
 dispatch(struct daemon *d)
 {
-	int64_t now = now_ms(d);
+	int64_t now = daemon_now_ms(d);
 	size_t i;
 
 	if (d->draining)
@@ -589,7 +533,7 @@ dispatch(struct daemon *d)
 			continue;
 		if (exec(d, "BEGIN IMMEDIATE") < 0)
 			return;
-		st = prep(d, "SELECT partition, due, tries FROM schedule WHERE "
+		st = daemon_prep(d, "SELECT partition, due, tries FROM schedule WHERE "
 			"dag=?1 AND (state='queued' OR (state='waiting' AND "
 			"next_try<=?2)) ORDER BY due LIMIT 1");
 		if (!st)
@@ -606,7 +550,7 @@ dispatch(struct daemon *d)
 			exec(d, "COMMIT");
 			continue;
 		}
-		st = prep(d, "UPDATE schedule SET state='running', "
+		st = daemon_prep(d, "UPDATE schedule SET state='running', "
 			"tries=tries+1, started=?3, next_try=NULL, pid=NULL "
 			"WHERE dag=?1 AND partition=?2");
 		if (!st)
@@ -635,358 +579,13 @@ rollback:
 	}
 }
 
-/* ---- adopting the runs of a scheduler that was killed ---- */
-
-/* Is pid a live (not zombie) `dag-cli run SNAPSHOT --date PARTITION`? */
-static int
-is_our_run(long pid, const char *snapshot, const char *partition)
-{
-	char path[64], buf[8192], st[512];
-	const char *argv[6] = { 0 };
-	size_t n, i, k = 0;
-	FILE *fp;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (!(fp = fopen(path, "r")))
-		return 0;
-	n = fread(st, 1, sizeof(st) - 1, fp);
-	fclose(fp);
-	st[n] = '\0';
-	if ((p = strrchr(st, ')')) && p[1] == ' ' && p[2] == 'Z')
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if (!(fp = fopen(path, "r")))
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	for (i = 0; i < n && k < 6; i += strlen(buf + i) + 1)
-		argv[k++] = buf + i;
-	return k >= 5 && !strcmp(argv[1], "run") &&
-		!strcmp(argv[2], snapshot) && !strcmp(argv[3], "--date") &&
-		!strcmp(argv[4], partition);
-}
-
-/* A run of a previous scheduler still going: its pid, or 0. */
-static long
-find_orphan(const char *snapshot, const char *partition)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	long found = 0;
-
-	if (!dir)
-		return 0;
-	while (!found && (de = readdir(dir))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0 || pid == (long)getpid())
-			continue;
-		if (is_our_run(pid, snapshot, partition))
-			found = pid;
-	}
-	closedir(dir);
-	return found;
-}
-
-/*
- * The exit status the run of partition by pid recorded in the runs table
- * (its command line names the partition), or -1.
- */
-static int
-recorded_status(struct daemon *d, long pid, const char *partition)
-{
-	sqlite3_stmt *st = prep(d, "SELECT status FROM runs WHERE pid=?1 AND "
-		"host=?2 AND instr(args, ?3) > 0 ORDER BY id DESC LIMIT 1");
-	char *date = xasprintf(" --date %s ", partition);
-	int status = -1;
-
-	if (!st) {
-		free(date);
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, pid);
-	sqlite3_bind_text(st, 2, d->st.host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		status = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	free(date);
-	return status;
-}
-
-static void
-on_adopt_poll(uv_timer_t *t)
-{
-	struct srun *r = t->data;
-	struct sdag *sd = find_dag(r->d, r->dag);
-
-	if (sd && is_our_run(r->pid, sd->snapshot, r->partition))
-		return;
-	if (!sd && kill((pid_t)r->pid, 0) == 0)
-		return;
-	uv_timer_stop(t);
-	run_ended(r->d, r, recorded_status(r->d, r->pid, r->partition), 0);
-}
-
-/*
- * Rows left 'running' by a scheduler that died: a child of it still
- * running is adopted (watched until it ends; its outcome read from the
- * runs table), any other is queued again, to be resumed.
- */
-static void
-recover(struct daemon *d)
-{
-	sqlite3_stmt *st = prep(d, "SELECT dag, partition, due, tries, "
-		"started FROM schedule WHERE state='running'");
-	struct { struct srun **v; size_t n, cap; } found = { 0 };
-	size_t i;
-
-	if (!st)
-		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct srun *r = xcalloc(1, sizeof(*r));
-
-		r->d = d;
-		r->dag = xstrdup((const char *)sqlite3_column_text(st, 0));
-		r->partition = xstrdup((const char *)sqlite3_column_text(st, 1));
-		r->due = sqlite3_column_int64(st, 2);
-		r->tries = sqlite3_column_int(st, 3);
-		r->started = sqlite3_column_int64(st, 4);
-		VEC_PUSH(found, r);
-	}
-	sqlite3_finalize(st);
-	for (i = 0; i < found.n; i++) {
-		struct srun *r = found.v[i];
-		struct sdag *sd = find_dag(d, r->dag);
-		long pid = sd ? find_orphan(sd->snapshot, r->partition) : 0;
-
-		if (!pid) {
-			set_state(d, r->dag, r->partition, "queued", -1, -1);
-			say(d, "%s %s: was running when the scheduler stopped; "
-				"queued again (a run resumes: complete targets "
-				"are not made again)", r->dag, r->partition);
-			free(r->dag);
-			free(r->partition);
-			free(r);
-			continue;
-		}
-		r->adopted = 1;
-		r->pid = pid;
-		sd->busy = 1;
-		uv_timer_init(&d->loop, &r->poll);
-		r->poll.data = r;
-		uv_timer_start(&r->poll, on_adopt_poll, ADOPT_POLL_MS,
-			ADOPT_POLL_MS);
-		r->next = d->runs;
-		d->runs = r;
-		say(d, "%s %s: its run (pid %ld) outlived the previous "
-			"scheduler; waiting for it", r->dag, r->partition, pid);
-	}
-	free(found.v);
-}
-
-/* ---- the DAG directory ---- */
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	struct strbuf sb;
-	char buf[8192];
-	size_t n;
-
-	if (!fp)
-		return NULL;
-	sb_init(&sb);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		sb_add(&sb, buf, n);
-	fclose(fp);
-	*len = sb.len;
-	return sb_detach(&sb);
-}
-
-static int
-write_snapshot(const char *path, const char *text, size_t len, struct err *e)
-{
-	struct atomic_file af;
-	int rc = atomic_open(&af, path, e);
-
-	if (rc < 0)
-		return rc;
-	if ((rc = write_full(af.fd, text, len)) < 0) {
-		atomic_abort(&af);
-		return err_set(e, rc, "cannot write '%s': %s", path,
-			strerror(-rc));
-	}
-	return atomic_commit(&af, e);
-}
-
-static int
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
-		a->st_size == b->st_size &&
-		a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-		a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-		a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-		a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-static void
-print_errs(struct errs *errs)
-{
-	errs_print(errs, stdout);
-	fflush(stdout);
-}
-
-/*
- * (Re)load sd from its file: validated first; only a valid text replaces
- * the definition and the snapshot runs read.
- */
-static void
-load(struct daemon *d, struct sdag *sd)
-{
-	struct errs errs = { 0 };
-	struct dag *dag = NULL;
-	struct sdag *other;
-	struct err e;
-	size_t len = 0;
-	char *text = slurp(sd->file, &len);
-	char *snap;
-
-	if (!text) {
-		say(d, "%s: cannot read: %s", sd->file, strerror(errno));
-		return;
-	}
-	if (dag_load_string(text, len, sd->file, &dag, &errs) < 0) {
-		if (sd->dag)
-			say(d, "%s: changed, but has errors; the definition "
-				"loaded before keeps running:", sd->file);
-		else
-			say(d, "%s: has errors; not scheduled:", sd->file);
-		print_errs(&errs);
-		goto out;
-	}
-	other = find_dag(d, dag->name);
-	if (other && other != sd) {
-		say(d, "%s: dag '%s' is already defined in %s; not scheduled",
-			sd->file, dag->name, other->file);
-		dag_free(dag);
-		goto out;
-	}
-	snap = xasprintf("%s/%s.yaml", d->snap_dir, dag->name);
-	if (write_snapshot(snap, text, len, &e) < 0) {
-		say(d, "%s: not scheduled: %s", sd->file, e.msg);
-		free(snap);
-		dag_free(dag);
-		goto out;
-	}
-	say(d, "%s: %s dag '%s' (%s, %s, delay %llds, catchup %s)", sd->file,
-		sd->dag ? "reloaded" : "loaded", dag->name,
-		dag->schedule == SCHEDULE_HOURLY ? "hourly" : "daily",
-		dag->timezone, (long long)(dag->delay_ms / 1000),
-		catchup_name(dag->catchup));
-	dag_free(sd->dag);
-	free(sd->snapshot);
-	sd->dag = dag;
-	sd->snapshot = snap;
-out:
-	errs_release(&errs);
-	free(text);
-}
-
-static void
-sdag_free(struct sdag *sd)
-{
-	if (!sd)
-		return;
-	dag_free(sd->dag);
-	free(sd->file);
-	free(sd->snapshot);
-	free(sd);
-}
-
-static int
-is_dag_file(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (name[0] == '.')
-		return 0;
-	return (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
-		(n > 4 && !strcmp(name + n - 4, ".yml"));
-}
-
-/* Look at the directory: load new and changed files, forget removed ones. */
-static void
-scan(struct daemon *d)
-{
-	DIR *dir = opendir(d->dags_dir);
-	struct dirent *de;
-	size_t i, k;
-
-	if (!dir) {
-		say(d, "cannot read the DAG directory '%s': %s", d->dags_dir,
-			strerror(errno));
-		return;
-	}
-	for (i = 0; i < d->dags.n; i++)
-		d->dags.v[i]->present = 0;
-	while ((de = readdir(dir))) {
-		struct sdag *sd = NULL;
-		struct stat st;
-		char *path;
-
-		if (!is_dag_file(de->d_name))
-			continue;
-		path = xasprintf("%s/%s", d->dags_dir, de->d_name);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-			free(path);
-			continue;
-		}
-		for (i = 0; i < d->dags.n; i++)
-			if (!strcmp(d->dags.v[i]->file, path))
-				sd = d->dags.v[i];
-		if (!sd) {
-			sd = xcalloc(1, sizeof(*sd));
-			sd->file = path;
-			sd->skip_said = INT64_MIN;
-			VEC_PUSH(d->dags, sd);
-		} else {
-			free(path);
-		}
-		sd->present = 1;
-		if (sd->seen.st_ino && same_file(&sd->seen, &st))
-			continue;
-		sd->seen = st;
-		load(d, sd);
-	}
-	closedir(dir);
-	for (i = k = 0; i < d->dags.n; i++) {
-		struct sdag *sd = d->dags.v[i];
-
-		if (sd->present) {
-			d->dags.v[k++] = sd;
-			continue;
-		}
-		say(d, "%s: removed; %s no longer scheduled", sd->file,
-			sd->dag ? sd->dag->name : "it is");
-		sdag_free(sd);
-	}
-	d->dags.n = k;
-}
-
 /* ---- the loop ---- */
 
 static void
 on_tick(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
-	int64_t now = now_ms(d);
+	int64_t now = daemon_now_ms(d);
 	size_t i;
 
 	if (d->draining)
@@ -1002,7 +601,7 @@ on_tick(uv_timer_t *t)
 static void
 rearm(struct daemon *d)
 {
-	int64_t now = now_ms(d), wake = now + MAX_SLEEP_MS;
+	int64_t now = daemon_now_ms(d), wake = now + MAX_SLEEP_MS;
 	sqlite3_stmt *st;
 	size_t i;
 
@@ -1022,7 +621,7 @@ rearm(struct daemon *d)
 		if (due < wake)
 			wake = due;
 	}
-	st = prep(d, "SELECT min(next_try) FROM schedule WHERE "
+	st = daemon_prep(d, "SELECT min(next_try) FROM schedule WHERE "
 		"state='waiting'");
 	if (st) {
 		if (sqlite3_step(st) == SQLITE_ROW &&
@@ -1041,7 +640,7 @@ on_rescan(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	scan(d);
+	daemon_scan(d);
 	if (!d->draining)
 		on_tick(&d->tick);
 }
@@ -1066,7 +665,7 @@ on_signal(uv_signal_t *h, int signum)
 	int n = 0;
 
 	if (signum == SIGHUP) {
-		say(d, "SIGHUP: looking at the DAG directory again");
+		daemon_say(d, "SIGHUP: looking at the DAG directory again");
 		on_rescan(&d->rescan);
 		return;
 	}
@@ -1075,7 +674,7 @@ on_signal(uv_signal_t *h, int signum)
 	if (!d->draining) {
 		d->draining = 1;
 		uv_timer_stop(&d->tick);
-		say(d, "%s: draining: %d run%s in flight, starting nothing new "
+		daemon_say(d, "%s: draining: %d run%s in flight, starting nothing new "
 			"(again to stop them)", signum == SIGTERM ? "SIGTERM" :
 			"SIGINT", n, n == 1 ? "" : "s");
 		maybe_finish(d);
@@ -1084,7 +683,7 @@ on_signal(uv_signal_t *h, int signum)
 	if (d->stopping)
 		return;
 	d->stopping = 1;
-	say(d, "stopping %d run%s; they are resumed at the next start", n,
+	daemon_say(d, "stopping %d run%s; they are resumed at the next start", n,
 		n == 1 ? "" : "s");
 	for (r = d->runs; r; r = r->next)
 		if (r->adopted)
@@ -1097,7 +696,7 @@ on_signal(uv_signal_t *h, int signum)
 static void
 say_next(struct daemon *d)
 {
-	int64_t now = now_ms(d);
+	int64_t now = daemon_now_ms(d);
 	size_t i;
 
 	for (i = 0; i < d->dags.n; i++) {
@@ -1109,7 +708,7 @@ say_next(struct daemon *d)
 			continue;
 		dag_partition_at(dag, (now - dag->delay_ms) / 1000, &cur);
 		iso_utc(due_of(dag, &cur), ts, sizeof(ts));
-		say(d, "%s: next partition %s falls due at %s", dag->name, cur.id,
+		daemon_say(d, "%s: next partition %s falls due at %s", dag->name, cur.id,
 			ts);
 	}
 }
@@ -1161,10 +760,10 @@ serve(struct daemon *d)
 	rc = uv_fs_event_start(&d->watch, on_watch, d->dags_dir, 0);
 	d->watching = rc == 0;
 	if (rc < 0)
-		say(d, "cannot watch '%s' (%s); looking every 2 s", d->dags_dir,
+		daemon_say(d, "cannot watch '%s' (%s); looking every 2 s", d->dags_dir,
 			uv_strerror(rc));
-	scan(d);
-	recover(d);
+	daemon_scan(d);
+	daemon_recover(d);
 	if (!d->watching)
 		uv_timer_start(&d->rescan, on_rescan, 2000, 2000);
 	on_tick(&d->tick);
@@ -1174,7 +773,7 @@ serve(struct daemon *d)
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	rc = uv_loop_close(&d->loop);
 	for (i = 0; i < d->dags.n; i++)
-		sdag_free(d->dags.v[i]);
+		daemon_sdag_free(d->dags.v[i]);
 	free(d->dags.v);
 	return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
@@ -1261,8 +860,8 @@ cmd_scheduler(int argc, char **argv)
 	d.fake_clock = getenv("DAG_NOW") && *getenv("DAG_NOW");
 	if (d.fake_clock)
 		d.offset_ms = cli_now() * 1000 - wall_ms();
-	d.started_ms = now_ms(&d);
-	say(&d, "started (pid %ld): DAGs in %s, state %s", (long)getpid(),
+	d.started_ms = daemon_now_ms(&d);
+	daemon_say(&d, "started (pid %ld): DAGs in %s, state %s", (long)getpid(),
 		d.dags_dir, d.st.path);
 	rc = serve(&d);
 out:
