@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "sqlite_wal.h"
+#include "state_priv.h"
 
 /*
  * How long a writer waits for another process holding the database
@@ -287,8 +288,8 @@ busy_err(struct state *s, struct err *e, const char *what)
 		(double)state_busy_ms() / 1000.0);
 }
 
-static int
-db_err(struct state *s, struct err *e, const char *what)
+int
+state_db_err(struct state *s, struct err *e, const char *what)
 {
 	int code = sqlite3_errcode(s->db);
 
@@ -345,7 +346,7 @@ migrate(struct state *s, int from, struct err *e)
 		return e->code;
 	/* Another process may have migrated while we waited for the lock. */
 	if (user_version(s, &from) != SQLITE_OK) {
-		rc = db_err(s, e, "cannot read the schema version");
+		rc = state_db_err(s, e, "cannot read the schema version");
 		goto fail;
 	}
 	for (v = from; v < STATE_SCHEMA_VERSION; v++) {
@@ -507,7 +508,7 @@ open_rest(struct state *s, int v, struct err *e)
 				"history yet", s->path);
 	} else {
 		if (sqlite_use_wal(s->db, state_busy_ms()) != SQLITE_OK)
-			return db_err(s, e, "cannot switch to WAL mode");
+			return state_db_err(s, e, "cannot switch to WAL mode");
 		if (exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
 			return e->code;
 		if (v < STATE_SCHEMA_VERSION && migrate(s, v, e) < 0)
@@ -518,7 +519,7 @@ open_rest(struct state *s, int v, struct err *e)
 			continue;
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
-			return db_err(s, e, "cannot prepare a statement");
+			return state_db_err(s, e, "cannot prepare a statement");
 	}
 	return 0;
 }
@@ -559,7 +560,7 @@ state_open(struct state *s, const char *path, int readonly, struct err *e)
 			rc = open_rest(s, v, e);
 		} else if ((rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT) ||
 		    readonly || tries) {
-			return db_err(s, e, "cannot read the schema version");
+			return state_db_err(s, e, "cannot read the schema version");
 		} else {
 			unreadable = 1;
 			rc = -EIO;
@@ -576,8 +577,6 @@ state_open(struct state *s, const char *path, int readonly, struct err *e)
 	return rc;
 }
 
-static void rollback(struct state *s);
-
 int
 state_salvage(struct state *s, struct err *e)
 {
@@ -588,7 +587,7 @@ state_salvage(struct state *s, struct err *e)
 	if (s->readonly || !s->db)
 		return e->code ? e->code : -EIO;
 	if (s->in_txn)
-		rollback(s);
+		state_rollback(s);
 	if (!state_damaged(s))
 		return e->code ? e->code : -EIO;
 	close_db(s);
@@ -627,20 +626,21 @@ state_release(struct state *s)
 }
 
 /* Run a prepared statement that returns no rows, then reset it. */
-static int
-step_done(struct state *s, sqlite3_stmt *st, struct err *e, const char *what)
+int
+state_step_done(struct state *s, sqlite3_stmt *st, struct err *e,
+	const char *what)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_err(s, e, what);
+		return state_db_err(s, e, what);
 	return 0;
 }
 
-static void
-bind_inst(sqlite3_stmt *st, const char *dag, const char *task,
+void
+state_bind_inst(sqlite3_stmt *st, const char *dag, const char *task,
 	const char *partition)
 {
 	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
@@ -655,7 +655,7 @@ state_begin(struct state *s, struct err *e)
 
 	if (s->in_txn)
 		return 0;
-	rc = step_done(s, s->st[ST_BEGIN], e, "cannot begin a transaction");
+	rc = state_step_done(s, s->st[ST_BEGIN], e, "cannot begin a transaction");
 	if (rc == 0)
 		s->in_txn = 1;
 	return rc;
@@ -668,284 +668,21 @@ state_commit(struct state *s, struct err *e)
 
 	if (!s->in_txn)
 		return 0;
-	rc = step_done(s, s->st[ST_COMMIT], e, "cannot commit");
+	rc = state_step_done(s, s->st[ST_COMMIT], e, "cannot commit");
 	if (rc < 0) {
-		step_done(s, s->st[ST_ROLLBACK], NULL, "rollback");
+		state_step_done(s, s->st[ST_ROLLBACK], NULL, "rollback");
 	}
 	s->in_txn = 0;
 	return rc;
 }
 
-static void
-rollback(struct state *s)
+void
+state_rollback(struct state *s)
 {
 	if (!s->in_txn)
 		return;
-	step_done(s, s->st[ST_ROLLBACK], NULL, "rollback");
+	state_step_done(s, s->st[ST_ROLLBACK], NULL, "rollback");
 	s->in_txn = 0;
-}
-
-int
-state_run_begin(struct state *s, const char *dag, const char *args,
-	int64_t now, struct err *e)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(s->db, "INSERT INTO runs(dag, args, host, pid, "
-		"started, heartbeat, git_commit, git_dirty) VALUES(?1, ?2, ?3, "
-		"?4, ?5, ?5, ?6, ?7)", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_err(s, e, "cannot record the run");
-	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, args, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, s->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)getpid());
-	sqlite3_bind_int64(st, 5, now);
-	if (s->git_commit) {
-		sqlite3_bind_text(st, 6, s->git_commit, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 7, s->git_dirty);
-	}
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(s, e, "cannot record the run");
-	s->run_id = sqlite3_last_insert_rowid(s->db);
-	if (s->run_dag != dag) {
-		free(s->run_dag);
-		s->run_dag = xstrdup(dag);
-	}
-	if (s->run_args != args) {
-		free(s->run_args);
-		s->run_args = xstrdup(args);
-	}
-	s->run_started = now;
-	return 0;
-}
-
-static int
-exec_run_update(struct state *s, const char *sql, int64_t a, int64_t b)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!s->run_id)
-		return 0;
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, s->run_id);
-	sqlite3_bind_int64(st, 2, a);
-	sqlite3_bind_int64(st, 3, b);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-int
-state_run_heartbeat(struct state *s, int64_t now)
-{
-	return exec_run_update(s, "UPDATE runs SET heartbeat=?2 WHERE id=?1",
-		now, 0);
-}
-
-int
-state_run_end(struct state *s, int status, int64_t now)
-{
-	int rc;
-
-	rc = exec_run_update(s, "UPDATE runs SET heartbeat=?2, finished=?2, "
-		"status=?3 WHERE id=?1", now, status);
-	if (rc == 0)
-		rc = exec_run_update(s, "DELETE FROM leases WHERE run_id=?1",
-			0, 0);
-	return rc;
-}
-
-/*
- * Is run id alive?  1 alive, 0 dead, with its pid in *pid and whether it
- * ran on this host in *here.  A run of this very process that is not
- * s->run_id is an earlier run in the same process (tests): dead.
- */
-static int
-run_alive(struct state *s, int64_t id, int64_t now, long *pid, int *here)
-{
-	sqlite3_stmt *st = s->st[ST_RUN_GET];
-	int alive = 0;
-
-	*pid = 0;
-	*here = 0;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *host = (const char *)sqlite3_column_text(st, 0);
-		long p = (long)sqlite3_column_int64(st, 1);
-		int64_t beat = sqlite3_column_int64(st, 2);
-		int same_host = host && !strcmp(host, s->host);
-
-		*pid = p;
-		*here = same_host;
-		alive = 1;
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			alive = 0;
-		else if (same_host && p == (long)getpid())
-			alive = id == s->run_id;
-		else if (same_host && kill((pid_t)p, 0) < 0 && errno == ESRCH)
-			alive = 0;
-		else if (now - beat > s->lease_ttl_ms)
-			alive = 0;
-	}
-	sqlite3_reset(st);
-	return alive;
-}
-
-int
-state_run_alive(struct state *s, int64_t run, int64_t now)
-{
-	long pid;
-	int here;
-
-	return run_alive(s, run, now, &pid, &here);
-}
-
-static int
-interrupted_attempt(struct state *s, const char *dag, const char *task,
-	const char *partition, int attempt, int64_t run, struct err *e)
-{
-	sqlite3_stmt *st = s->st[ST_ATTEMPT_ADD];
-
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, dag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, task, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, partition, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, attempt);
-	sqlite3_bind_text(st, 6, attempt_state_name(ATTEMPT_INTERRUPTED), -1,
-		SQLITE_STATIC);
-	sqlite3_bind_text(st, 16, "its scheduler died", -1, SQLITE_STATIC);
-	return step_done(s, st, e, "cannot record an interrupted attempt");
-}
-
-int
-state_lease_claim(struct state *s, const char *dag, const char *task,
-	const char *partition, int64_t now, struct lease_claim *c,
-	struct err *e)
-{
-	sqlite3_stmt *st;
-	int own_txn = !s->in_txn, rc, got = 1;
-	int64_t holder = 0, pgid = 0;
-
-	memset(c, 0, sizeof(*c));
-	if (own_txn && (rc = state_begin(s, e)) < 0)
-		return rc;
-	st = s->st[ST_LEASE_GET];
-	bind_inst(st, dag, task, partition);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		holder = sqlite3_column_int64(st, 0);
-		pgid = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		rc = db_err(s, e, "cannot read a lease");
-		goto fail;
-	}
-	if (holder && holder != s->run_id) {
-		if (run_alive(s, holder, now, &c->prev_pid, &c->prev_here)) {
-			got = 0;
-			goto out;
-		}
-		c->took_over = 1;
-		c->prev_run = holder;
-		c->prev_pgid = (long)pgid;
-	}
-	st = s->st[ST_LEASE_PUT];
-	bind_inst(st, dag, task, partition);
-	sqlite3_bind_int64(st, 4, s->run_id);
-	sqlite3_bind_int64(st, 5, now);
-	rc = step_done(s, st, e, "cannot write a lease");
-	if (rc < 0)
-		goto fail;
-	st = s->st[ST_INST_SEEN];
-	bind_inst(st, dag, task, partition);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		c->last_update = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		rc = db_err(s, e, "cannot read an instance");
-		goto fail;
-	}
-	st = s->st[ST_INST_BUMP];
-	bind_inst(st, dag, task, partition);
-	sqlite3_bind_int64(st, 4, now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		c->attempt = sqlite3_column_int(st, 0);
-	/* RETURNING gives its row before the statement completes. */
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = db_err(s, e, "cannot count an attempt");
-		goto fail;
-	}
-	if (c->took_over && c->attempt > 1) {
-		rc = interrupted_attempt(s, dag, task, partition,
-			c->attempt - 1, c->prev_run, e);
-		if (rc < 0)
-			goto fail;
-	}
-out:
-	if (own_txn && (rc = state_commit(s, e)) < 0)
-		return rc;
-	return got;
-fail:
-	if (own_txn)
-		rollback(s);
-	return rc;
-}
-
-int
-state_lease_pgid(struct state *s, const char *dag, const char *task,
-	const char *partition, long pgid)
-{
-	sqlite3_stmt *st = s->st[ST_LEASE_PGID];
-
-	bind_inst(st, dag, task, partition);
-	sqlite3_bind_int64(st, 4, s->run_id);
-	sqlite3_bind_int64(st, 5, pgid);
-	return step_done(s, st, NULL, "cannot record a process group");
-}
-
-int
-state_lease_release(struct state *s, const char *dag, const char *task,
-	const char *partition)
-{
-	sqlite3_stmt *st = s->st[ST_LEASE_DEL];
-
-	bind_inst(st, dag, task, partition);
-	sqlite3_bind_int64(st, 4, s->run_id);
-	return step_done(s, st, NULL, "cannot release a lease");
-}
-
-int
-state_lease_abandon(struct state *s, const char *dag, const char *task,
-	const char *partition, enum attempt_state state)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(s->db, "UPDATE instances SET attempts="
-		"max(attempts-1, 0), state=?4 WHERE dag=?1 AND task=?2 AND "
-		"partition=?3", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	bind_inst(st, dag, task, partition);
-	sqlite3_bind_text(st, 4, attempt_state_name(state), -1, SQLITE_STATIC);
-	rc = step_done(s, st, NULL, "cannot record an instance");
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	return state_lease_release(s, dag, task, partition);
 }
 
 static void
@@ -966,14 +703,14 @@ consumed_add(struct state *s, const char *dag, const struct attempt_rec *a,
 	size_t i;
 	int rc;
 
-	bind_inst(st, dag, a->task, a->partition);
+	state_bind_inst(st, dag, a->task, a->partition);
 	sqlite3_bind_int(st, 4, a->attempt);
-	rc = step_done(s, st, e, "cannot record what an attempt consumed");
+	rc = state_step_done(s, st, e, "cannot record what an attempt consumed");
 	for (i = 0; rc == 0 && i < a->n_consumed; i++) {
 		const struct consumed_rec *c = &a->consumed[i];
 
 		st = s->st[ST_CONSUMED_ADD];
-		bind_inst(st, dag, a->task, a->partition);
+		state_bind_inst(st, dag, a->task, a->partition);
 		sqlite3_bind_int(st, 4, a->attempt);
 		if (c->need_task) {
 			sqlite3_bind_text(st, 5, c->need_task, -1, SQLITE_STATIC);
@@ -985,7 +722,7 @@ consumed_add(struct state *s, const char *dag, const struct attempt_rec *a,
 			sqlite3_bind_int64(st, 9, c->mtime_ns);
 			sqlite3_bind_int64(st, 10, c->inode);
 		}
-		rc = step_done(s, st, e, "cannot record what an attempt "
+		rc = state_step_done(s, st, e, "cannot record what an attempt "
 			"consumed");
 	}
 	return rc;
@@ -1022,7 +759,7 @@ attempt_add(struct state *s, int64_t run, const char *dag,
 		sqlite3_bind_text(st, 15, a->log_path, -1, SQLITE_STATIC);
 	if (a->error)
 		sqlite3_bind_text(st, 16, a->error, -1, SQLITE_STATIC);
-	return step_done(s, st, e, "cannot record an attempt");
+	return state_step_done(s, st, e, "cannot record an attempt");
 }
 
 int
@@ -1032,7 +769,7 @@ state_attempt_adopted(struct state *s, const char *dag,
 	sqlite3_stmt *st = s->st[ST_LEASE_GET];
 	int64_t holder = s->run_id;
 
-	bind_inst(st, dag, a->task, a->partition);
+	state_bind_inst(st, dag, a->task, a->partition);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		holder = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -1051,7 +788,7 @@ state_attempt_finish(struct state *s, const char *dag,
 	if (rc < 0)
 		return rc;
 	st = s->st[ST_INST_FINISH];
-	bind_inst(st, dag, a->task, a->partition);
+	state_bind_inst(st, dag, a->task, a->partition);
 	sqlite3_bind_text(st, 4, attempt_state_name(a->state), -1,
 		SQLITE_STATIC);
 	bind_count(st, 5, a->records_in);
@@ -1062,249 +799,13 @@ state_attempt_finish(struct state *s, const char *dag,
 	sqlite3_bind_int(st, 10, a->attempt);
 	if (a->def)
 		sqlite3_bind_text(st, 11, a->def, -1, SQLITE_STATIC);
-	rc = step_done(s, st, e, "cannot record an instance");
+	rc = state_step_done(s, st, e, "cannot record an instance");
 	if (rc == 0 && a->state == ATTEMPT_DONE)
 		rc = consumed_add(s, dag, a, e);
 	if (rc < 0 || !a->final)
 		return rc;
 	st = s->st[ST_LEASE_DEL];
-	bind_inst(st, dag, a->task, a->partition);
+	state_bind_inst(st, dag, a->task, a->partition);
 	sqlite3_bind_int64(st, 4, s->run_id);
-	return step_done(s, st, e, "cannot release a lease");
-}
-
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return xstrdup(t ? t : "");
-}
-
-static int64_t
-col_count(sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return -1;
-	return sqlite3_column_int64(st, i);
-}
-
-int
-state_instances(struct state *s, const char *dag, const char *from,
-	const char *to, int64_t now, struct inst_rec **out, size_t *n,
-	struct err *e)
-{
-	struct { struct inst_rec *v; size_t n, cap; } recs = { 0 };
-	sqlite3_stmt *st;
-	char *sql;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	/* The run that made the target: the attempt numbered made. */
-	sql = xasprintf("SELECT i.task, i.partition, i.state, "
-		"i.attempts, i.records_in, i.records_out, i.records_rejected, "
-		"i.duration_s, l.run_id, %s, %s FROM instances i LEFT JOIN "
-		"leases l ON l.dag=i.dag AND l.task=i.task AND "
-		"l.partition=i.partition %s"
-		"WHERE i.dag=?1 AND (?2 IS NULL OR i.partition >= ?2) AND "
-		"(?3 IS NULL OR i.partition <= ?3 || 'z') "
-		"ORDER BY i.partition, i.task",
-		s->version >= 3 ? "i.def" : "NULL",
-		s->version >= 4 ? "r.git_commit, r.git_dirty" : "NULL, NULL",
-		s->version >= 4 ? "LEFT JOIN attempts a ON a.dag=i.dag AND "
-		"a.task=i.task AND a.partition=i.partition AND a.attempt=i.made "
-		"LEFT JOIN runs r ON r.id=a.run_id " : "");
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	free(sql);
-	if (rc != SQLITE_OK)
-		return db_err(s, e, "cannot read instances");
-	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	if (from)
-		sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	if (to)
-		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct inst_rec r;
-
-		memset(&r, 0, sizeof(r));
-		r.task = col_dup(st, 0);
-		r.partition = col_dup(st, 1);
-		r.state = attempt_state_parse(
-			(const char *)sqlite3_column_text(st, 2));
-		r.attempts = sqlite3_column_int(st, 3);
-		r.records_in = col_count(st, 4);
-		r.records_out = col_count(st, 5);
-		r.records_rejected = col_count(st, 6);
-		r.duration_s = sqlite3_column_double(st, 7);
-		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-			r.running = state_run_alive(s,
-				sqlite3_column_int64(st, 8), now);
-		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
-			r.def = col_dup(st, 9);
-		if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
-			r.git_commit = col_dup(st, 10);
-			r.git_dirty = sqlite3_column_int(st, 11);
-		}
-		VEC_PUSH(recs, r);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		state_inst_recs_free(recs.v, recs.n);
-		return db_err(s, e, "cannot read instances");
-	}
-	*out = recs.v;
-	*n = recs.n;
-	return 0;
-}
-
-int
-state_consumed(struct state *s, const char *dag, const char *from,
-	const char *to, struct consumed_row **out, size_t *n, struct err *e)
-{
-	struct { struct consumed_row *v; size_t n, cap; } rows = { 0 };
-	sqlite3_stmt *st;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (s->version < 3)
-		return 0;
-	rc = sqlite3_prepare_v2(s->db, "SELECT c.task, c.partition, "
-		"c.need_task, c.need_partition, c.need_attempt, n.made, "
-		"(SELECT a.started + a.duration_s * 1000 FROM attempts a WHERE "
-		"a.dag=n.dag AND a.task=n.task AND a.partition=n.partition AND "
-		"a.attempt=n.made), c.input, c.size, c.mtime_ns, c.inode "
-		"FROM consumed c JOIN instances me ON me.dag=c.dag AND "
-		"me.task=c.task AND me.partition=c.partition AND "
-		"me.made=c.attempt LEFT JOIN instances n ON n.dag=c.dag AND "
-		"n.task=c.need_task AND n.partition=c.need_partition "
-		"WHERE c.dag=?1 AND (?2 IS NULL OR c.partition >= ?2) AND "
-		"(?3 IS NULL OR c.partition <= ?3 || 'z') "
-		"ORDER BY c.partition, c.task", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_err(s, e, "cannot read what attempts consumed");
-	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	if (from)
-		sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	if (to)
-		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct consumed_row r;
-
-		memset(&r, 0, sizeof(r));
-		r.task = col_dup(st, 0);
-		r.partition = col_dup(st, 1);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-			r.need_task = col_dup(st, 2);
-			r.need_partition = col_dup(st, 3);
-		}
-		r.need_attempt = sqlite3_column_int(st, 4);
-		r.need_made = sqlite3_column_int(st, 5);
-		r.need_made_ms = (int64_t)sqlite3_column_double(st, 6);
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-			r.input = col_dup(st, 7);
-		r.size = col_count(st, 8);
-		r.mtime_ns = sqlite3_column_int64(st, 9);
-		r.inode = sqlite3_column_int64(st, 10);
-		VEC_PUSH(rows, r);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		state_consumed_free(rows.v, rows.n);
-		return db_err(s, e, "cannot read what attempts consumed");
-	}
-	*out = rows.v;
-	*n = rows.n;
-	return 0;
-}
-
-void
-state_consumed_free(struct consumed_row *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].task);
-		free(v[i].partition);
-		free(v[i].need_task);
-		free(v[i].need_partition);
-		free(v[i].input);
-	}
-	free(v);
-}
-
-void
-state_inst_recs_free(struct inst_rec *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].task);
-		free(v[i].partition);
-		free(v[i].def);
-		free(v[i].git_commit);
-	}
-	free(v);
-}
-
-int
-state_partition_span(struct state *s, const char *dag, char **first,
-	char **last, struct err *e)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*first = *last = NULL;
-	rc = sqlite3_prepare_v2(s->db, "SELECT min(partition), max(partition) "
-		"FROM instances WHERE dag=?1", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_err(s, e, "cannot read instances");
-	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*first = col_dup(st, 0);
-		*last = col_dup(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, e, "cannot read instances");
-	return *first ? 0 : -ENOENT;
-}
-
-int
-state_attempt_log(struct state *s, const char *dag, const char *task,
-	const char *partition, int attempt, char **path, int *attempt_out,
-	struct err *e)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*path = NULL;
-	rc = sqlite3_prepare_v2(s->db, "SELECT log_path, attempt FROM attempts "
-		"WHERE dag=?1 AND task=?2 AND partition=?3 AND "
-		"(?4 = 0 OR attempt = ?4) AND log_path IS NOT NULL "
-		"ORDER BY attempt DESC LIMIT 1", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_err(s, e, "cannot read attempts");
-	bind_inst(st, dag, task, partition);
-	sqlite3_bind_int(st, 4, attempt);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*path = col_dup(st, 0);
-		if (attempt_out)
-			*attempt_out = sqlite3_column_int(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, e, "cannot read attempts");
-	return *path ? 0 : -ENOENT;
-}
-
-char *
-state_log_path(const struct state *s, const char *dag, const char *task,
-	const char *partition, int attempt)
-{
-	return xasprintf("%s/%s/%s/%s.%d.log", s->logs_dir, dag, task,
-		partition, attempt);
+	return state_step_done(s, st, e, "cannot release a lease");
 }
