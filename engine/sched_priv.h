@@ -155,4 +155,15 @@ void sched_on_progress(uv_timer_t *t);
  */
 void sched_summary(struct sched *s, int status);
 
+/* sched_ready.c: the ready heaps. */
+void sched_heap_push(struct sched *s, struct heap *h, uint32_t v);
+uint32_t sched_heap_pop(struct sched *s, struct heap *h);
+
+/* sched_attempt.c: an attempt's log and a command's request. */
+int sched_open_log(struct sched *s, uint32_t i, struct err *e);
+void sched_log_say(struct sched *s, int fd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sched_command_request(struct sched *s, uint32_t i,
+	struct exec_request *rq, char **cmd, char **tmp, struct err *e);
+
 #endif

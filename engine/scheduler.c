@@ -66,65 +66,6 @@ struct running {
 };
 
 
-/*
- * Heap order: higher priority first, then the older partition (the newer
- * with --reverse), then task order within the partition.  Instances are
- * sorted by partition then task order, so the index breaks ties.
- */
-static int
-before(const struct sched *s, uint32_t a, uint32_t b)
-{
-	const struct instance *x = &s->g->inst[a], *y = &s->g->inst[b];
-	int pa = s->dag->tasks[x->task].priority;
-	int pb = s->dag->tasks[y->task].priority;
-
-	if (pa != pb)
-		return pa > pb;
-	if (x->part != y->part)
-		return s->o->reverse ? x->part > y->part : x->part < y->part;
-	return a < b;
-}
-
-static void
-heap_push(struct sched *s, struct heap *h, uint32_t v)
-{
-	size_t i;
-
-	VEC_GROW(*h, h->n + 1);
-	i = h->n++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (!before(s, v, h->v[p]))
-			break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i] = v;
-}
-
-static uint32_t
-heap_pop(struct sched *s, struct heap *h)
-{
-	uint32_t top = h->v[0], last = h->v[--h->n];
-	size_t i = 0;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && before(s, h->v[c + 1], h->v[c]))
-			c++;
-		if (!before(s, h->v[c], last))
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return top;
-}
 
 static void
 make_ready(struct sched *s, uint32_t i)
@@ -132,7 +73,7 @@ make_ready(struct sched *s, uint32_t i)
 	if (s->si[i].queued || s->interrupted)
 		return;
 	s->si[i].queued = 1;
-	heap_push(s, &s->ready, i);
+	sched_heap_push(s, &s->ready, i);
 }
 
 /* Build the reverse edges and count each instance's unmet needs. */
@@ -216,129 +157,6 @@ sched_now_ms(const struct sched *s)
 	return s->o->wall_ms ? s->o->wall_ms(s->o->clock_arg) : wall_ms();
 }
 
-/* Make the directory for a target, remembering the last one per task. */
-static int
-target_dir(struct sched *s, uint32_t i, const char *target)
-{
-	const char *slash;
-	char **last = &s->last_dir[s->g->inst[i].task];
-	size_t n;
-	int rc;
-
-	n = strlen(target);
-	while (n > 1 && target[n - 1] == '/')
-		n--;
-	slash = memrchr(target, '/', n);
-	if (!slash)
-		return 0;
-	n = (size_t)(slash - target);
-	if (*last && strlen(*last) == n && !memcmp(*last, target, n))
-		return 0;
-	free(*last);
-	*last = xstrndup(target, n);
-	rc = mkdir_p(*last, 0777);
-	if (rc < 0) {
-		free(*last);
-		*last = NULL;
-	}
-	return rc;
-}
-
-static int
-open_log(struct sched *s, uint32_t i, struct err *e)
-{
-	char *path = sched_log_path(s, i);
-	int fd;
-
-	/*
-	 * O_APPEND: a remote executor's job appends to the same file through
-	 * a descriptor of its own; what the scheduler adds must follow it.
-	 */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-		0644);
-	if (fd < 0 && errno == ENOENT && mkdir_parent(path) == 0)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-			O_CLOEXEC, 0644);
-	if (fd < 0)
-		err_set(e, -errno, "cannot create log '%s': %s", path,
-			strerror(errno));
-	free(path);
-	return fd;
-}
-
-/*
- * One line of dag-cli's own in an attempt's log, stamped with the run's
- * wall clock (UTC, ms), so a log tells when its attempt started, ended
- * and why, around whatever the command wrote.
- */
-static void __attribute__((format(printf, 3, 4)))
-log_say(struct sched *s, int fd, const char *fmt, ...)
-{
-	int64_t ms = sched_now_ms(s);
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char stamp[32];
-	va_list ap;
-
-	if (fd < 0)
-		return;
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	dprintf(fd, "%s.%03dZ dag-cli: ", stamp, (int)(ms % 1000));
-	va_start(ap, fmt);
-	vdprintf(fd, fmt, ap);
-	va_end(ap);
-	dprintf(fd, "\n");
-}
-
-/*
- * A command instance's request: its command resolved with {target} naming
- * a temporary beside the target (unless it writes in place), the
- * target's directory made.  *cmd and *tmp are the caller's to free.
- */
-static int
-command_request(struct sched *s, uint32_t i, struct exec_request *rq,
-	char **cmd, char **tmp, struct err *e)
-{
-	const struct task *t = sched_task_of(s, i);
-	const struct instance *in = &s->g->inst[i];
-	struct resolve_env env;
-	struct node *fields = NULL;
-	const char *c;
-	int rc;
-
-	graph_resolve_env(s->g, &env);
-	env.now = s->now;
-	if (in->target) {
-		if (!t->writes_in_place) {
-			*tmp = atomic_tmp_path(in->target, s->tmp_seq++);
-			env.tmp_target = *tmp;
-		}
-		rc = target_dir(s, i, in->target);
-		if (rc < 0)
-			return err_set(e, rc, "cannot create the directory of "
-				"'%s': %s", in->target, strerror(-rc));
-	}
-	rc = dag_resolve(s->dag, in->task, &s->g->parts[in->part], &env,
-		&fields, NULL, e);
-	if (rc < 0)
-		return rc;
-	c = node_get_str(fields, t->kind->command_field);
-	if (!c)
-		rc = err_set(e, -EINVAL, "task '%s' has no '%s'", t->name,
-			t->kind->command_field);
-	else
-		*cmd = xstrdup(c);
-	node_free(fields);
-	/*
-	 * A command that writes its target in place has no temporary: there
-	 * is nothing to publish, and an empty temporary directory must not
-	 * replace what it wrote.
-	 */
-	rq->command = *cmd;
-	rq->tmp_target = *tmp;
-	return rc;
-}
 
 /* Is the instance's target there now?  Bypasses the graph's cache. */
 static int
@@ -395,7 +213,7 @@ start_failed(struct sched *s, uint32_t i, struct running *r,
 	const struct err *e)
 {
 	if (r->log_fd >= 0) {
-		log_say(s, r->log_fd, "%s", e->msg);
+		sched_log_say(s, r->log_fd, "%s", e->msg);
 		close(r->log_fd);
 	}
 	sched_record(s, i, NULL, r->started_ms, ATTEMPT_FAILED,
@@ -464,7 +282,7 @@ launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
 	rq.timeout_ms = t->timeout_ms;
 	rq.token = r;
 	rc = t->kind->command_field ?
-		command_request(s, i, &rq, &cmd, &tmp, e) : 0;
+		sched_command_request(s, i, &rq, &cmd, &tmp, e) : 0;
 	if (rc == 0)
 		rc = s->x.ops->start(&s->x, &rq, e);
 	if (rc == 0 && pgid > 0)
@@ -558,8 +376,8 @@ start(struct sched *s, uint32_t i)
 	r = xcalloc(1, sizeof(*r));
 	r->inst = i;
 	r->started_ms = sched_now_ms(s);
-	r->log_fd = gone < 0 ? -1 : open_log(s, i, &e);
-	log_say(s, r->log_fd, "%s %s attempt %d started", t->name,
+	r->log_fd = gone < 0 ? -1 : sched_open_log(s, i, &e);
+	sched_log_say(s, r->log_fd, "%s %s attempt %d started", t->name,
 		sched_part_of(s, i), s->si[i].attempt);
 	rc = gone < 0 ? gone : r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
 	if (rc < 0) {
@@ -588,7 +406,7 @@ pool_next(struct sched *s, int pl)
 	if (pl < 0 || s->pool_used[pl] >= s->dag->pools[pl].limit ||
 	    !s->pool_q[pl].n)
 		return;
-	q = heap_pop(s, &s->pool_q[pl]);
+	q = sched_heap_pop(s, &s->pool_q[pl]);
 	s->si[q].queued = 0;
 	make_ready(s, q);
 }
@@ -602,14 +420,14 @@ sched_fill(struct sched *s)
 
 		if (s->n_running >= s->x.slots)
 			return;
-		i = heap_pop(s, &s->ready);
+		i = sched_heap_pop(s, &s->ready);
 		s->si[i].queued = 0;
 		if (s->g->inst[i].state != INST_TODO)
 			continue;
 		pl = sched_task_of(s, i)->pool;
 		if (pl >= 0 && s->pool_used[pl] >= s->dag->pools[pl].limit) {
 			s->si[i].queued = 1;
-			heap_push(s, &s->pool_q[pl], i);
+			sched_heap_push(s, &s->pool_q[pl], i);
 			continue;
 		}
 		if (start(s, i) != 1)
@@ -789,7 +607,7 @@ on_result(struct executor *x, const struct exec_result *res)
 			free(error);
 			error = why;
 		}
-		log_say(s, r->log_fd, "%s %s attempt %d: %s", t->name,
+		sched_log_say(s, r->log_fd, "%s %s attempt %d: %s", t->name,
 			sched_part_of(s, i), s->si[i].attempt, error);
 		if (!s->interrupted && res->lost && s->si[i].lost < LOST_RETRIES) {
 			/* Not the task's failure: its retries stay untouched. */
@@ -801,7 +619,7 @@ on_result(struct executor *x, const struct exec_result *res)
 			final = 0;
 		}
 	} else {
-		log_say(s, r->log_fd, "%s %s attempt %d done in %.1f s", t->name,
+		sched_log_say(s, r->log_fd, "%s %s attempt %d done in %.1f s", t->name,
 			sched_part_of(s, i), s->si[i].attempt,
 			(double)res->duration_ms / 1000.0);
 	}
