@@ -23,6 +23,9 @@ statuses() {
 		"SELECT task, partition, attempt, state FROM attempts ORDER BY 1, 2, 3"
 }
 
+# The steps are joined with &&: Slurm signals a job's processes one after
+# another, so with ";" the shell may outlive sleep and write the target
+# (dag-cli.1, the Slurm section).
 test_expect_success 'SIGTERM cancels every submitted job, and the run says interrupted' '
 	cat >t3803a.yaml <<-EOF &&
 	dag: t3803a
@@ -32,7 +35,7 @@ test_expect_success 'SIGTERM cancels every submitted job, and the run says inter
 	  hold:
 	    kind: command
 	    target: o/hold/{date}
-	    run: "echo \$\$ >$TRASH/pid.{date}; sleep 300; echo x >{target}"
+	    run: "echo \$\$ >$TRASH/pid.{date} && sleep 300 && echo x >{target}"
 	EOF
 	{ dag-cli backfill t3803a.yaml --from 2026-03-01 --to 2026-03-04 \
 		--executor slurm >run.out 2>run.err & } &&
