@@ -24,25 +24,6 @@
 #include "scheduler.h"
 #include "util.h"
 
-static char *
-read_all(const char *path)
-{
-	struct strbuf sb;
-	char buf[8192];
-	size_t n;
-	FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
-
-	if (!fp)
-		return NULL;
-	sb_init(&sb);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		sb_add(&sb, buf, n);
-	if (fp != stdin)
-		fclose(fp);
-	sb_addc(&sb, '\0');
-	return sb_detach(&sb);
-}
-
 static int
 print_instance(struct cli_opts *o)
 {
@@ -112,7 +93,8 @@ cmd_run_instance(int argc, char **argv)
 		rc = print_instance(&o);
 		goto out;
 	}
-	text = read_all(o.args[0]);
+	text = strcmp(o.args[0], "-") ? read_path(o.args[0], NULL) :
+		read_stream(stdin, NULL);
 	if (!text) {
 		fprintf(stderr, "dag-cli __run-instance: cannot read '%s': %s\n",
 			o.args[0], strerror(errno));

@@ -19,24 +19,6 @@
 #include "daemon_priv.h"
 #include "util.h"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	struct strbuf sb;
-	char buf[8192];
-	size_t n;
-
-	if (!fp)
-		return NULL;
-	sb_init(&sb);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		sb_add(&sb, buf, n);
-	fclose(fp);
-	*len = sb.len;
-	return sb_detach(&sb);
-}
-
 static int
 write_snapshot(const char *path, const char *text, size_t len, struct err *e)
 {
@@ -83,7 +65,7 @@ load(struct daemon *d, struct sdag *sd)
 	struct sdag *other;
 	struct err e;
 	size_t len = 0;
-	char *text = slurp(sd->file, &len);
+	char *text = read_path(sd->file, &len);
 	char *snap;
 
 	if (!text) {

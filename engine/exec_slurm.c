@@ -76,29 +76,11 @@ out_path(const struct slurm *sl, const struct sjob *j)
 	return xasprintf("%s/slurm-%lu.out", sl->rundir, j->b->id);
 }
 
-char *
-slurm_read_file(const char *path)
-{
-	struct strbuf sb;
-	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	sb_init(&sb);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sb_add(&sb, buf, (size_t)n);
-	close(fd);
-	sb_addc(&sb, '\0');
-	return sb_detach(&sb);
-}
-
 /* Append what Slurm itself wrote for the job (an exec failure) to its log. */
 static void
 copy_out_to_log(const struct slurm *sl, const struct sjob *j)
 {
-	char *path = out_path(sl, j), *text = slurm_read_file(path);
+	char *path = out_path(sl, j), *text = read_path(path, NULL);
 	int fd;
 
 	if (text && *text && (fd = open(j->log, O_WRONLY | O_APPEND |
@@ -263,7 +245,7 @@ report_ended(struct slurm *sl, struct sjob *j, const char *what, int lost)
 static int
 take_result(struct slurm *sl, struct sjob *j)
 {
-	char *path = job_path(sl, j->seq, "res"), *text = slurm_read_file(path);
+	char *path = job_path(sl, j->seq, "res"), *text = read_path(path, NULL);
 	struct exec_result r;
 	struct err e;
 

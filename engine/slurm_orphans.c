@@ -20,7 +20,7 @@
 static char *
 orphan_ids(const char *dir)
 {
-	char *path = xasprintf("%s/jobs", dir), *text = slurm_read_file(path), *p;
+	char *path = xasprintf("%s/jobs", dir), *text = read_path(path, NULL), *p;
 
 	free(path);
 	if (!text)
@@ -130,7 +130,7 @@ report_adopted(struct slurm *sl, const char *dir)
 			continue;
 		rq_path = xasprintf("%s/j%llu.json", dir, seq);
 		res_path = xasprintf("%s/j%llu.res", dir, seq);
-		text = slurm_read_file(res_path);
+		text = read_path(res_path, NULL);
 		rq = text ? json_load_file(rq_path, 0, NULL) : NULL;
 		dag = json_string_value(json_object_get(rq, "dag"));
 		task = json_string_value(json_object_get(rq, "task"));

@@ -79,7 +79,6 @@ void slurm_sh_quote(struct strbuf *sb, const char *s);
 int slurm_parse_id(const char *s, unsigned long *id, long *k);
 
 /* exec_slurm.c: the job files. */
-char *slurm_read_file(const char *path);
 void slurm_remove_dir(const char *dir);
 
 /* slurm_orphans.c: the jobs of a killed run. */

@@ -310,6 +310,42 @@ sb_detach(struct strbuf *sb)
 	return p;
 }
 
+char *
+read_stream(FILE *fp, size_t *len)
+{
+	struct strbuf sb;
+	char buf[8192];
+	size_t n;
+
+	sb_init(&sb);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		sb_add(&sb, buf, n);
+	if (ferror(fp)) {
+		sb_release(&sb);
+		return NULL;
+	}
+	if (len)
+		*len = sb.len;
+	sb_addc(&sb, '\0');
+	return sb_detach(&sb);
+}
+
+char *
+read_path(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *text;
+	int saved;
+
+	if (!fp)
+		return NULL;
+	text = read_stream(fp, len);
+	saved = errno;
+	fclose(fp);
+	errno = saved;
+	return text;
+}
+
 int64_t
 wall_ms(void)
 {

@@ -92,6 +92,14 @@ void sb_reset(struct strbuf *sb);
 char *sb_detach(struct strbuf *sb);
 
 /*
+ * All of fp, or of the file at path, NUL-terminated; *len (when len is not
+ * NULL) its length without the NUL.  NULL when it cannot be opened or
+ * read (errno says why).
+ */
+char *read_stream(FILE *fp, size_t *len);
+char *read_path(const char *path, size_t *len);
+
+/*
  * Growable array of T: declare "struct { T *v; size_t n, cap; } a = {0};"
  * and push with VEC_PUSH(a, value).
  */
