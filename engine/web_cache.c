@@ -9,7 +9,8 @@
  * leaves the database alone (a target deleted by hand, a lease that ran
  * out) stays unseen.  A request without a range is keyed by the span the
  * database records, so the grid and a backfill's progress over the same
- * dates share one entry.  The server answers on one thread: no lock.
+ * dates share one entry; while that entry is fresh the span is not asked
+ * again (a scan of the DAG's records).  The server answers on one thread: no lock.
  */
 #include "config.h"
 
@@ -55,6 +56,22 @@ same_key(const struct web_cached *x, const struct dag *dag, const char *from,
 		!strcmp(x->to, to ? to : "");
 }
 
+/* Built from the database as it is now, and young enough. */
+static int
+fresh(const struct web_cached *x, int64_t version, int64_t now)
+{
+	return x->data_version == version && now - x->built_ms <
+		WEB_CACHE_TTL_MS;
+}
+
+static const struct web_status *
+reuse(struct web_ctx *c, struct web_cached *x)
+{
+	x->used = c->cache_tick;
+	c->cache_hits++;
+	return &x->s;
+}
+
 const struct web_status *
 web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	const char *to, struct err *e)
@@ -64,6 +81,7 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	struct web_cached *x, *slot = &c->cache[0];
 	const struct web_status *found = NULL;
 	char *first = NULL, *last = NULL;
+	int unranged = !from || !to;
 	struct err ignore;
 	size_t i;
 
@@ -74,21 +92,28 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 			from && strlen(from) >= sizeof(slot->from) ? from : to);
 		return NULL;
 	}
+	c->cache_tick++;
+	/* No range asked: an answer for the recorded span, still fresh. */
+	for (i = 0; unranged && i < WEB_CACHE_SLOTS; i++) {
+		x = &c->cache[i];
+		if (x->valid && x->dag == dag && x->unranged &&
+		    fresh(x, version, now)) {
+			found = reuse(c, x);
+			goto out;
+		}
+	}
 	/* The recorded span, when no range is asked: one key for both. */
-	if ((!from || !to) && st && state_partition_span(st, dag->name,
-	    &first, &last, &ignore) == 0) {
+	if (unranged && st && state_partition_span(st, dag->name, &first,
+	    &last, &ignore) == 0) {
 		from = first;
 		to = last;
 	}
-	c->cache_tick++;
 	for (i = 0; i < WEB_CACHE_SLOTS; i++) {
 		x = &c->cache[i];
 		if (same_key(x, dag, from, to)) {
-			if (x->data_version == version &&
-			    now - x->built_ms < WEB_CACHE_TTL_MS) {
-				x->used = c->cache_tick;
-				c->cache_hits++;
-				found = &x->s;
+			if (fresh(x, version, now)) {
+				x->unranged |= unranged;
+				found = reuse(c, x);
 				goto out;
 			}
 			slot = x;
@@ -111,6 +136,7 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	slot->data_version = version;
 	slot->built_ms = now;
 	slot->used = c->cache_tick;
+	slot->unranged = unranged;
 	found = &slot->s;
 out:
 	free(first);

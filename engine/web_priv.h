@@ -47,6 +47,7 @@ struct web_cached {
 	int64_t data_version;		/* the state database's, when built */
 	int64_t built_ms;		/* monotonic */
 	uint64_t used;			/* for least recently used */
+	int unranged;			/* also the answer when no range is asked */
 	struct web_status s;
 	int valid;
 };
