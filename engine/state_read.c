@@ -31,6 +31,20 @@ col_count(sqlite3_stmt *st, int i)
 	return sqlite3_column_int64(st, i);
 }
 
+/*
+ * The partition range of a query's "(?2 IS NULL OR p >= ?2) AND (?3 IS
+ * NULL OR p <= ?3 || 'z')": a NULL end is no bound; 'z' takes in the
+ * repeated hour of to ("2026-11-01T01b").
+ */
+static void
+bind_range(sqlite3_stmt *st, const char *from, const char *to)
+{
+	if (from)
+		sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+	if (to)
+		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+}
+
 int
 state_instances(struct state *s, const char *dag, const char *from,
 	const char *to, int64_t now, struct inst_rec **out, size_t *n,
@@ -62,10 +76,7 @@ state_instances(struct state *s, const char *dag, const char *from,
 	if (rc != SQLITE_OK)
 		return state_db_err(s, e, "cannot read instances");
 	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	if (from)
-		sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	if (to)
-		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	bind_range(st, from, to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct inst_rec r;
 
@@ -127,10 +138,7 @@ state_consumed(struct state *s, const char *dag, const char *from,
 	if (rc != SQLITE_OK)
 		return state_db_err(s, e, "cannot read what attempts consumed");
 	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	if (from)
-		sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	if (to)
-		sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	bind_range(st, from, to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct consumed_row r;
 
