@@ -122,6 +122,17 @@ log_unstamp() {
 	sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z (dag-cli: )/\1/' "$1"
 }
 
+# poll CMD [SECONDS]: eval CMD every 0.05 s until it succeeds; fail
+# after SECONDS (60: a loaded machine).
+poll() {
+	n=$(( ${2:-60} * 20 ))
+	while ! eval "$1" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || { echo "timed out waiting for: $1"; return 1; }
+		sleep 0.05
+	done
+}
+
 # dag_yaml NAME SCHEDULE ZONE START: write NAME.yaml, the DAG NAME run on
 # SCHEDULE in the time zone ZONE from the date START, followed by the lines
 # read from stdin (its params and tasks).
