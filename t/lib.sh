@@ -146,6 +146,13 @@ daily_dag() {
 	dag_yaml "$1" daily UTC "${2:-2026-01-01}"
 }
 
+# grid_is ARGS...: "dag-cli status ARGS" prints the grid read from stdin.
+grid_is() {
+	dag-cli status "$@" >grid &&
+	cat >expect &&
+	test_cmp expect grid
+}
+
 test_done() {
 	say "1..$test_count"
 	if [ "$test_failures" = 0 ]; then
