@@ -153,6 +153,34 @@ grid_is() {
 	test_cmp expect grid
 }
 
+# status_of TASK PARTITION ARGS...: the state and the reason (two lines)
+# of one instance in "dag-cli status ARGS --json"; PARTITION "" matches
+# any (for a status of one partition).
+status_of() {
+	task=$1 part=$2 &&
+	shift 2 &&
+	dag-cli status "$@" --json >st.json &&
+	python3 -c "
+import json, sys
+for i in json.load(open('st.json'))['instances']:
+    if i['task'] == sys.argv[1] and sys.argv[2] in ('', i['partition']):
+        print(i['state'])
+        print(i.get('reason', ''))
+" "$task" "$part"
+}
+
+# state_is TASK PARTITION STATE [REASON]: the test's own "state TASK
+# PARTITION" (a status_of over its DAG) into the file out, whose first line
+# must be STATE, and a line of which must match REASON when given.
+state_is() {
+	state "$1" "$2" >out || return 1
+	if test "$(head -n 1 out)" != "$3"; then
+		say "$1 $2 is $(head -n 1 out), not $3" >&2
+		return 1
+	fi
+	test $# -lt 4 || test_grep "$4" out
+}
+
 test_done() {
 	say "1..$test_count"
 	if [ "$test_failures" = 0 ]; then
