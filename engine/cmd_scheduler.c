@@ -58,6 +58,9 @@
 extern char **environ;
 
 static void rearm(struct daemon *d);
+
+/* A run that exits 4 (state database locked) is tried again this soon. */
+#define LOCKED_RETRY_MS 60000
 static void dispatch(struct daemon *d);
 
 int64_t
@@ -368,6 +371,20 @@ daemon_run_ended(struct daemon *d, struct srun *r, int status, int signal)
 			daemon_say(d, "%s %s: external inputs missing (try %d); next "
 				"try at %s", r->dag, r->partition, r->tries, ts);
 		}
+	} else if (status == EXIT_LOCKED) {
+		/*
+		 * The run gave up waiting for the state database, before or
+		 * after its work: nothing failed, so try the partition again.
+		 * A target it published is found complete and not redone.
+		 */
+		int64_t next = now + (sd && sd->dag->recheck_ms < LOCKED_RETRY_MS ?
+			sd->dag->recheck_ms : LOCKED_RETRY_MS);
+		char ts[32];
+
+		daemon_set_state(d, r->dag, r->partition, "waiting", next, status);
+		iso_utc(next, ts, sizeof(ts));
+		daemon_say(d, "%s %s: the state database stayed locked (exit 4, "
+			"try %d); next try at %s", r->dag, r->partition, r->tries, ts);
 	} else if (status < 0 || (d->draining && (status == 128 + SIGTERM ||
 	    status == 128 + SIGINT))) {
 		/*

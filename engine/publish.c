@@ -40,6 +40,13 @@ fsync_path(const char *path)
 	}
 }
 
+static int
+missing(const char *target, struct err *e)
+{
+	return err_set(e, -ENOENT, "the command exited 0 but did not write "
+		"{target} (the temporary name of '%s')", target);
+}
+
 int
 publish_target(const char *target, const char *tmp, int is_dir,
 	int do_fsync, struct err *e)
@@ -48,9 +55,9 @@ publish_target(const char *target, const char *tmp, int is_dir,
 	char *path;
 	int rc;
 
-	if (lstat(tmp, &st) < 0)
-		return err_set(e, -ENOENT, "the command exited 0 but did not "
-			"write {target} (the temporary name of '%s')", target);
+	/* A file's rename says ENOENT for a missing temporary: no lstat. */
+	if (is_dir && lstat(tmp, &st) < 0)
+		return missing(target, e);
 	path = xstrdup(target);
 	if (is_dir) {
 		size_t n = strlen(path);
@@ -66,8 +73,11 @@ publish_target(const char *target, const char *tmp, int is_dir,
 		if (do_fsync)
 			fsync_path(tmp);
 		if (rename(tmp, path) < 0) {
-			rc = err_set(e, -errno, "cannot rename '%s' to '%s': %s",
-				tmp, path, strerror(errno));
+			if (errno == ENOENT && lstat(tmp, &st) < 0)
+				rc = missing(target, e);
+			else
+				rc = err_set(e, -errno, "cannot rename '%s' to "
+					"'%s': %s", tmp, path, strerror(errno));
 			goto out;
 		}
 	}

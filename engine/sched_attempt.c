@@ -78,13 +78,16 @@ sched_open_log(struct sched *s, uint32_t i, struct err *e)
 /*
  * One line of dag-cli's own in an attempt's log, stamped with the run's
  * wall clock (UTC, ms), so a log tells when its attempt started, ended
- * and why, around whatever the command wrote.
+ * and why, around whatever the command wrote.  The line goes out in one
+ * write(2): an O_APPEND write lands whole after what the command wrote,
+ * and one system call per line is all a small attempt pays for it.
  */
 void
 sched_log_say(struct sched *s, int fd, const char *fmt, ...)
 {
 	int64_t ms = sched_now_ms(s);
 	time_t t = (time_t)(ms / 1000);
+	struct strbuf sb;
 	struct tm tm;
 	char stamp[32];
 	va_list ap;
@@ -93,11 +96,14 @@ sched_log_say(struct sched *s, int fd, const char *fmt, ...)
 		return;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	dprintf(fd, "%s.%03dZ dag-cli: ", stamp, (int)(ms % 1000));
+	sb_init(&sb);
+	sb_addf(&sb, "%s.%03dZ dag-cli: ", stamp, (int)(ms % 1000));
 	va_start(ap, fmt);
-	vdprintf(fd, fmt, ap);
+	sb_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	dprintf(fd, "\n");
+	sb_addc(&sb, '\n');
+	write_full(fd, sb.buf, sb.len);
+	sb_release(&sb);
 }
 
 /*

@@ -9,9 +9,10 @@
  * unmet needs, the reverse edges in one flat array, the attempt number);
  * the ready instances sit in a binary heap ordered by priority, then
  * partition (oldest first, or newest with --reverse), then task order.
- * Each start costs one short lease transaction; finished attempts are
- * written to the state database in batches (every 250 ms or 512 attempts),
- * and a lease is given back with its batch.  So a crash loses at most the
+ * Each start costs one short transaction (the lease, the attempt count and
+ * the command's process group, committed once the command runs); finished
+ * attempts are written to the state database in batches (every 250 ms or
+ * 512 attempts), and a lease is given back with its batch.  So a crash loses at most the
  * last fraction of a second of history, never a target: targets are the
  * truth, and a lease left behind by a dead scheduler is taken over.
  *
@@ -324,6 +325,82 @@ sched_salvage(struct sched *s, struct err *e)
 }
 
 /*
+ * Must instance i's target be looked at again before it runs?  Another run
+ * may have made it since the graph looked: when another run held its
+ * lease or recorded it since (a second of slack for the clock).
+ * Otherwise the graph's answer stands, which spares opening a warehouse
+ * database per instance.
+ */
+static int
+look_again(struct sched *s, uint32_t i, const struct lease_claim *c)
+{
+	return !s->g->inst[i].forced && (c->took_over ||
+	    c->last_update >= s->g->built_ms - 1000);
+}
+
+/*
+ * Claim instance i's lease.  Returns 1 held, 0 held by another live run,
+ * negative errno on a state error (after one try in a salvaged database).
+ * When 1 and *open, the claim's transaction is still open: the caller
+ * starts the command and records its process group in it, so a start
+ * costs one commit (commit_started).  A claim that takes a dead run's
+ * lease over or must look at the target again is committed here: killing
+ * a dead run's leftovers may take seconds, and a target check may open a
+ * warehouse, neither of which should hold the state's write lock.
+ */
+static int
+claim(struct sched *s, uint32_t i, struct lease_claim *c, int *open,
+	struct err *e)
+{
+	const char *task = sched_task_of(s, i)->name;
+	int rc, k;
+
+	*open = 0;
+	for (k = 0; k < 2; k++) {
+		rc = state_begin(s->st, e);
+		if (rc == 0)
+			rc = state_lease_claim(s->st, s->dag->name, task,
+				sched_part_of(s, i), sched_now_ms(s), c, e);
+		if (rc == 1 && !look_again(s, i, c)) {
+			*open = 1;
+			return 1;
+		}
+		if (rc >= 0) {
+			int got = rc;
+
+			rc = state_commit(s->st, e);
+			if (rc == 0)
+				return got;
+		} else {
+			state_rollback(s->st);
+		}
+		if (k || sched_salvage(s, e) < 0)
+			break;
+	}
+	return rc;
+}
+
+/*
+ * Commit the transaction of an instance's claim and start.  The instance
+ * runs whatever the outcome: when the commit fails, a damaged database
+ * is replaced (sched_salvage leases what runs again), else the run stops
+ * starting instances as on any state error.
+ */
+static void
+commit_started(struct sched *s)
+{
+	struct err e;
+
+	err_clear(&e);
+	if (state_commit(s->st, &e) == 0 || sched_salvage(s, &e) == 0)
+		return;
+	if (!s->failed_db) {
+		s->failed_db = 1;
+		s->db_err = e;
+	}
+}
+
+/*
  * Lease and start one instance.  Returns 1 started, 0 not started
  * (leased elsewhere, found done, or failed to start), negative errno on
  * a state error.
@@ -335,14 +412,10 @@ start(struct sched *s, uint32_t i)
 	struct running *r;
 	struct lease_claim c;
 	struct err e;
-	int rc, gone;
+	int rc, gone, open;
 
 	err_clear(&e);
-	rc = state_lease_claim(s->st, s->dag->name, t->name, sched_part_of(s, i),
-		sched_now_ms(s), &c, &e);
-	if (rc < 0 && sched_salvage(s, &e) == 0)
-		rc = state_lease_claim(s->st, s->dag->name, t->name,
-			sched_part_of(s, i), sched_now_ms(s), &c, &e);
+	rc = claim(s, i, &c, &open, &e);
 	if (rc < 0) {
 		s->failed_db = 1;
 		s->db_err = e;
@@ -356,14 +429,7 @@ start(struct sched *s, uint32_t i)
 	gone = kill_leftovers(&c, &e);
 	if (c.took_over && s->g->inst[i].target)
 		atomic_remove_stale(s->g->inst[i].target, c.prev_pid);
-	/*
-	 * Another run may have made it since the graph looked at its target:
-	 * look again when another run held its lease or recorded it since
-	 * (a second of slack for the clock).  Otherwise the graph's answer
-	 * stands, which spares opening a warehouse database per instance.
-	 */
-	if (!s->g->inst[i].forced && (c.took_over ||
-	    c.last_update >= s->g->built_ms - 1000) && target_now(s, i)) {
+	if (look_again(s, i, &c) && target_now(s, i)) {
 		state_lease_abandon(s->st, s->dag->name, t->name, sched_part_of(s, i),
 			ATTEMPT_DONE);
 		s->si[i].held = 0;
@@ -380,14 +446,19 @@ start(struct sched *s, uint32_t i)
 	sched_log_say(s, r->log_fd, "%s %s attempt %d started", t->name,
 		sched_part_of(s, i), s->si[i].attempt);
 	rc = gone < 0 ? gone : r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
+	if (rc == 0) {
+		s->g->inst[i].state = INST_RUNNING;
+		s->n_running++;
+		if (t->pool >= 0)
+			s->pool_used[t->pool]++;
+	}
+	/* A start that failed counted its attempt too: its record says why. */
+	if (open)
+		commit_started(s);
 	if (rc < 0) {
 		start_failed(s, i, r, &e);
 		return 0;
 	}
-	s->g->inst[i].state = INST_RUNNING;
-	s->n_running++;
-	if (t->pool >= 0)
-		s->pool_used[t->pool]++;
 	return 1;
 }
 

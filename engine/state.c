@@ -35,7 +35,10 @@
  */
 #define STATE_BUSY_TIMEOUT_MS 30000
 
-/* The names the tables store; 'running' is also spelt in ST_INST_BUMP. */
+/*
+ * The names the tables store; 'running' is also spelt in ST_INST_ADD and
+ * ST_INST_BUMP.
+ */
 static const char *const attempt_state_names[ATTEMPT__COUNT] = {
 	[ATTEMPT_RUNNING] = "running",
 	[ATTEMPT_DONE] = "done",
@@ -65,21 +68,28 @@ attempt_state_parse(const char *name)
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_LEASE_GET] = "SELECT run_id, pgid FROM leases WHERE dag=?1 AND "
 		"task=?2 AND partition=?3",
-	[ST_LEASE_PUT] = "INSERT OR REPLACE INTO leases(dag, task, partition, "
-		"run_id, since) VALUES(?1, ?2, ?3, ?4, ?5)",
+	/*
+	 * A claim inserts or updates after reading the row, instead of
+	 * INSERT OR REPLACE or an upsert, which need a statement journal
+	 * (a 64 KiB allocation and a copy of every page they change).
+	 */
+	[ST_LEASE_ADD] = "INSERT INTO leases(dag, task, partition, run_id, "
+		"since) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_LEASE_TAKE] = "UPDATE leases SET run_id=?4, since=?5, pgid=NULL "
+		"WHERE dag=?1 AND task=?2 AND partition=?3",
 	[ST_LEASE_PGID] = "UPDATE leases SET pgid=?5 WHERE dag=?1 AND task=?2 "
 		"AND partition=?3 AND run_id=?4",
 	[ST_LEASE_DEL] = "DELETE FROM leases WHERE dag=?1 AND task=?2 AND "
 		"partition=?3 AND run_id=?4",
 	[ST_RUN_GET] = "SELECT host, pid, heartbeat, finished FROM runs "
 		"WHERE id=?1",
-	[ST_INST_SEEN] = "SELECT updated FROM instances WHERE dag=?1 AND "
-		"task=?2 AND partition=?3",
-	[ST_INST_BUMP] = "INSERT INTO instances(dag, task, partition, state, "
-		"attempts, updated) VALUES(?1, ?2, ?3, 'running', 1, ?4) "
-		"ON CONFLICT(dag, task, partition) DO UPDATE SET "
-		"attempts=attempts+1, state='running', updated=?4 "
-		"RETURNING attempts",
+	[ST_INST_SEEN] = "SELECT updated, attempts FROM instances WHERE "
+		"dag=?1 AND task=?2 AND partition=?3",
+	[ST_INST_ADD] = "INSERT INTO instances(dag, task, partition, state, "
+		"attempts, updated) VALUES(?1, ?2, ?3, 'running', 1, ?4)",
+	[ST_INST_BUMP] = "UPDATE instances SET attempts=attempts+1, "
+		"state='running', updated=?4 WHERE dag=?1 AND task=?2 AND "
+		"partition=?3",
 	[ST_INST_FINISH] = "UPDATE instances SET state=?4, records_in=?5, "
 		"records_out=?6, records_rejected=?7, duration_s=?8, "
 		"updated=?9, made=CASE WHEN ?4='done' THEN ?10 ELSE made END, "

@@ -51,11 +51,13 @@ enum attempt_state attempt_state_parse(const char *name);
 
 enum state_stmt {
 	ST_LEASE_GET,
-	ST_LEASE_PUT,
+	ST_LEASE_ADD,
+	ST_LEASE_TAKE,
 	ST_LEASE_PGID,
 	ST_LEASE_DEL,
 	ST_RUN_GET,
 	ST_INST_SEEN,
+	ST_INST_ADD,
 	ST_INST_BUMP,
 	ST_INST_FINISH,
 	ST_ATTEMPT_ADD,
@@ -152,9 +154,14 @@ int state_run_end(struct state *s, int status, int64_t now);
  */
 int state_run_alive(struct state *s, int64_t run, int64_t now);
 
-/* Open / commit a batch transaction (no-ops when one is already open). */
+/*
+ * Open / commit a batch transaction (no-ops when one is already open,
+ * resp. none is).  A commit that fails rolls back.
+ */
 int state_begin(struct state *s, struct err *e);
 int state_commit(struct state *s, struct err *e);
+/* Roll back the open transaction, if any. */
+void state_rollback(struct state *s);
 
 /* What state_lease_claim found. */
 struct lease_claim {
@@ -180,7 +187,8 @@ int state_lease_claim(struct state *s, const char *dag, const char *task,
 	struct err *e);
 /*
  * Record with this run's lease of the instance the process group its
- * command runs in, for a run that may take the lease over after a crash.
+ * command runs in, for a run that may take the lease over after a crash
+ * (inside the transaction of the claim, when one is open).
  */
 int state_lease_pgid(struct state *s, const char *dag, const char *task,
 	const char *partition, long pgid);

@@ -18,7 +18,5 @@ void state_bind_inst(sqlite3_stmt *st, const char *dag, const char *task,
 /* Run a prepared statement that returns no rows, then reset it. */
 int state_step_done(struct state *s, sqlite3_stmt *st, struct err *e,
 	const char *what);
-/* Roll back the open transaction, if any. */
-void state_rollback(struct state *s);
 
 #endif

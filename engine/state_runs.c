@@ -163,7 +163,7 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 	struct err *e)
 {
 	sqlite3_stmt *st;
-	int own_txn = !s->in_txn, rc, got = 1;
+	int own_txn = !s->in_txn, rc, got = 1, have_lease, have_inst;
 	int64_t holder = 0, pgid = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -172,6 +172,7 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 	st = s->st[ST_LEASE_GET];
 	state_bind_inst(st, dag, task, partition);
 	rc = sqlite3_step(st);
+	have_lease = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW) {
 		holder = sqlite3_column_int64(st, 0);
 		pgid = sqlite3_column_int64(st, 1);
@@ -190,7 +191,7 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 		c->prev_run = holder;
 		c->prev_pgid = (long)pgid;
 	}
-	st = s->st[ST_LEASE_PUT];
+	st = s->st[have_lease ? ST_LEASE_TAKE : ST_LEASE_ADD];
 	state_bind_inst(st, dag, task, partition);
 	sqlite3_bind_int64(st, 4, s->run_id);
 	sqlite3_bind_int64(st, 5, now);
@@ -200,27 +201,23 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 	st = s->st[ST_INST_SEEN];
 	state_bind_inst(st, dag, task, partition);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	have_inst = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
 		c->last_update = sqlite3_column_int64(st, 0);
+		c->attempt = sqlite3_column_int(st, 1);
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		rc = state_db_err(s, e, "cannot read an instance");
 		goto fail;
 	}
-	st = s->st[ST_INST_BUMP];
+	st = s->st[have_inst ? ST_INST_BUMP : ST_INST_ADD];
 	state_bind_inst(st, dag, task, partition);
 	sqlite3_bind_int64(st, 4, now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		c->attempt = sqlite3_column_int(st, 0);
-	/* RETURNING gives its row before the statement completes. */
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = state_db_err(s, e, "cannot count an attempt");
+	rc = state_step_done(s, st, e, "cannot count an attempt");
+	if (rc < 0)
 		goto fail;
-	}
+	c->attempt++;
 	if (c->took_over && c->attempt > 1) {
 		rc = interrupted_attempt(s, dag, task, partition,
 			c->attempt - 1, c->prev_run, e);

@@ -129,4 +129,42 @@ test_expect_success 'a failed run is recorded failed, and not started again' '
 	! grep -q "bad 2026-01-01: started" sched.log
 '
 
+# The first try's command, once its target is written, has another
+# process (out of its process group, which ends with it) take the state database's write lock for 4.5 s: the run cannot
+# record its result within DAG_STATE_TIMEOUT (3 s) and exits 4; the
+# scheduler's own write waits for the lock, which goes before its 3 s do.
+test_expect_success 'a run that exits 4 (state database locked) is tried again, not failed' '
+	rm -rf dags/* st out sched.log &&
+	cat >dags/lk.yaml <<-\EOF &&
+	dag: lk
+	start: 2026-01-01
+	recheck: 1s
+	tasks:
+	  a:
+	    kind: command
+	    run: |
+	      echo {date} >> tries.txt && echo x > {target} || exit 1
+	      test -e held && exit 0
+	      touch held
+	      setsid sh -c "(echo \"BEGIN IMMEDIATE; DELETE FROM leases WHERE run_id = -1;\"; sleep 4.5; echo COMMIT) | sqlite3 STATE_DB" &
+	      n=0
+	      while sqlite3 STATE_DB "BEGIN IMMEDIATE" 2>/dev/null && test $n -lt 600; do sleep 0.05; n=$((n+1)); done
+	    target: "out/a-{date}"
+	EOF
+	sed -i "s|STATE_DB|$PWD/st/state.db|" dags/lk.yaml &&
+	DAG_STATE_TIMEOUT=3 && export DAG_STATE_TIMEOUT &&
+	start_scheduler 2026-01-02T00:00:01Z --dags dags &&
+	unset DAG_STATE_TIMEOUT &&
+	wait_log "lk 2026-01-01: the state database stayed locked (exit 4, try 1); next try at" &&
+	wait_log "lk 2026-01-01: done (try 2" &&
+	stop_scheduler &&
+	test_must_fail grep -q "lk 2026-01-01: failed" sched.log &&
+	echo 2026-01-01 >expect &&
+	test_cmp expect tries.txt &&
+	echo "lk 2026-01-01 done 2" >expect &&
+	sqlite3 st/state.db "SELECT dag, partition, state, tries FROM schedule \
+		WHERE dag = '\''lk'\''" | tr "|" " " >got &&
+	test_cmp expect got
+'
+
 test_done
