@@ -20,11 +20,7 @@ test_expect_success 'setup: one clean task over dates whose inputs differ in sha
 	printf "id,name,country\n7,gus,US\n" >in/2026-01-04.csv &&
 	printf "id,name,zip,country\n8,hal,02134,US\n9,ivy,,US\n" \
 		>in/2026-01-05.csv &&
-	cat >c.yaml <<-\EOF
-	dag: c
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag c <<-\EOF
 	tasks:
 	  tidy:
 	    kind: clean

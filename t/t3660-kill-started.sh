@@ -6,11 +6,7 @@ test_description='a start is one commit: once a command runs, its lease, attempt
 # The command says it started, then waits for a file the test never
 # writes: the run is killed while it runs.
 test_expect_success 'setup' '
-	cat >hang.yaml <<-\EOF
-	dag: hang
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag hang <<-\EOF
 	tasks:
 	  h:
 	    kind: command

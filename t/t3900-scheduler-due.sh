@@ -82,11 +82,7 @@ test_expect_success 'the 23-hour day ends at its local midnight (22:00Z), plus t
 
 test_expect_success 'the repeated hour of a DST end is its own partition' '
 	rm -rf dags/* out ran.txt st sched.log &&
-	cat >dags/ny.yaml <<-\EOF &&
-	dag: ny
-	schedule: hourly
-	timezone: America/New_York
-	start: 2026-10-01
+	dag_yaml dags/ny hourly America/New_York 2026-10-01 <<-\EOF &&
 	catchup: none
 	tasks:
 	  stamp:

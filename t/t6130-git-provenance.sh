@@ -21,11 +21,7 @@ for i in json.load(open('st.json'))['instances']:
 
 test_expect_success 'setup: a repository whose DAG file changes a param' '
 	git init -q repo &&
-	cat >repo/prov.yaml <<-\EOF &&
-	dag: prov
-	schedule: daily
-	timezone: UTC
-	start: 2026-02-01
+	daily_dag repo/prov 2026-02-01 <<-\EOF &&
 	params:
 	  word: one
 	tasks:

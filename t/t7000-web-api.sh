@@ -27,11 +27,7 @@ test_expect_success 'setup: a daily chain with a failure, an hourly DAG over a D
 	    run: "cp {needs.transform.target} {target}"
 	    target: "out/l/{date}.txt"
 	EOF
-	cat >dags/hours.yaml <<-\EOF &&
-	dag: hours
-	schedule: hourly
-	timezone: America/New_York
-	start: 2026-03-07
+	dag_yaml dags/hours hourly America/New_York 2026-03-07 <<-\EOF &&
 	tasks:
 	  tick:
 	    kind: command
