@@ -105,6 +105,14 @@ test_grep() {
 	return 1
 }
 
+# lines_are FILE LINE...: FILE holds exactly these lines.
+lines_are() {
+	file=$1 &&
+	shift &&
+	printf "%s\n" "$@" >expect &&
+	test_cmp expect "$file"
+}
+
 # summary_cmp EXPECTED OUT: the run summary in OUT is EXPECTED but for
 # its last line, the elapsed time (which must be there: it varies).
 summary_cmp() {
