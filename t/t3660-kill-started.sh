@@ -16,9 +16,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'kill -9 while the command runs: what the state holds' '
-	(dag-cli backfill hang.yaml --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
-	pid=$! &&
-	poll "grep -q started side" &&
+	backfill_until hang "grep -q started side" &&
 	sh=$(sed -n "s/^started //p" side) &&
 	sqlite3 .dag-state/state.db "SELECT task, partition, pgid FROM leases;
 		SELECT state, attempts FROM instances" >state &&
