@@ -50,6 +50,8 @@ poll() {
 hold_lock() {
 	rm -f release
 	{
+		# The poll below takes the lock for a moment too: wait it out.
+		echo ".timeout 30000"
 		echo "BEGIN IMMEDIATE; DELETE FROM leases WHERE run_id = -1;"
 		while ! test -e release; do sleep 0.05; done
 		echo "COMMIT;"
