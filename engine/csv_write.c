@@ -32,6 +32,7 @@ struct rec_writer {
 	int failed;		/* a write failed: commit must fail */
 	int err;
 	int threaded;
+	int report;		/* a rejects file: no thread, no fsync */
 	pthread_t th;
 	struct bqueue q;	/* of bufs[]; buf is bufs[cur] */
 	char *bufs[2];
@@ -127,13 +128,15 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-int
-rec_writer_open(struct rec_writer **out, const char *path, struct err *e)
+static int
+writer_open(struct rec_writer **out, const char *path, int report,
+	struct err *e)
 {
 	struct rec_writer *w = xcalloc(1, sizeof(*w));
 	int rc;
 
 	*out = NULL;
+	w->report = report;
 	rc = atomic_open(&w->af, path, e);
 	if (rc < 0) {
 		free(w);
@@ -158,11 +161,18 @@ rec_writer_open(struct rec_writer **out, const char *path, struct err *e)
 		}
 	}
 	/* Without a thread the caller writes itself: slower, not wrong. */
-	w->threaded = pthread_create(&w->th, NULL, writer_main, w) == 0;
+	w->threaded = !report &&
+		pthread_create(&w->th, NULL, writer_main, w) == 0;
 	if (w->threaded)
 		w->cur = bq_wait_free(&w->q);	/* 0: the queue is empty */
 	*out = w;
 	return 0;
+}
+
+int
+rec_writer_open(struct rec_writer **out, const char *path, struct err *e)
+{
+	return writer_open(out, path, 0, e);
 }
 
 static int
@@ -332,7 +342,8 @@ rec_writer_commit(struct rec_writer *w, struct err *e)
 		err_set(e, rc, "cannot write '%s': %s", path, strerror(-rc));
 		atomic_abort(&w->af);
 	} else {
-		rc = atomic_commit(&w->af, e);
+		rc = w->report ? atomic_commit_nosync(&w->af, e)
+			: atomic_commit(&w->af, e);
 	}
 	writer_free(w);
 	free(path);
@@ -363,7 +374,12 @@ rejects_open(struct rejects **out, const char *path, struct err *e)
 	int rc;
 
 	*out = NULL;
-	rc = rec_writer_open(&rj->w, path, e);
+	/*
+	 * A report: rejects are few, so the caller writes them itself (no
+	 * thread per file), and the file is renamed into place without
+	 * fsync (docs/DESIGN.md, "Rejects files").
+	 */
+	rc = writer_open(&rj->w, path, 1, e);
 	if (rc < 0) {
 		free(rj);
 		return rc;

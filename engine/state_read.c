@@ -125,9 +125,11 @@ state_consumed(struct state *s, const char *dag, const char *from,
 		return 0;
 	rc = sqlite3_prepare_v2(s->db, "SELECT c.task, c.partition, "
 		"c.need_task, c.need_partition, c.need_attempt, n.made, "
-		"(SELECT a.started + a.duration_s * 1000 FROM attempts a WHERE "
-		"a.dag=n.dag AND a.task=n.task AND a.partition=n.partition AND "
-		"a.attempt=n.made), c.input, c.size, c.mtime_ns, c.inode "
+		/* When it was made again: read only for a need made again. */
+		"CASE WHEN n.made > c.need_attempt THEN (SELECT a.started + "
+		"a.duration_s * 1000 FROM attempts a WHERE a.dag=n.dag AND "
+		"a.task=n.task AND a.partition=n.partition AND a.attempt=n.made) "
+		"END, c.input, c.size, c.mtime_ns, c.inode "
 		"FROM consumed c JOIN instances me ON me.dag=c.dag AND "
 		"me.task=c.task AND me.partition=c.partition AND "
 		"me.made=c.attempt LEFT JOIN instances n ON n.dag=c.dag AND "

@@ -250,23 +250,45 @@ code_why(const char *then, const char *now)
 	}
 }
 
+/*
+ * The digest of instance i's definition now: prev's when prev (the same
+ * loaded DAG) worked it out for the same task and partition, else made
+ * here; kept in s->digest either way.
+ */
+static const char *
+digest_now(struct status *s, size_t i, const struct status *prev)
+{
+	const struct graph *g = s->g;
+	const struct instance *in = &g->inst[i];
+	long k;
+
+	if (s->digest[i])
+		return s->digest[i];
+	k = prev && prev->digest && prev->g->dag == g->dag ?
+		find_inst(prev, find_part(prev->g, g->parts[in->part].id),
+		(int)in->task) : -1;
+	if (k >= 0 && prev->digest[k])
+		s->digest[i] = xstrdup(prev->digest[k]);
+	else
+		s->digest[i] = status_def_digest(g->dag, in->task,
+			&g->parts[in->part]);
+	return s->digest[i];
+}
+
 /* Done instances whose definition now digests differently. */
 static void
-judge_code(struct status *s)
+judge_code(struct status *s, const struct status *prev)
 {
 	const struct graph *g = s->g;
 	size_t i;
 
 	for (i = 0; i < g->n_inst; i++) {
 		struct status_inst *si = &s->inst[i];
-		char *now, *why;
+		char *why;
 
 		if (si->state != INST_DONE || !si->rec || !si->rec->def)
 			continue;
-		now = status_def_digest(g->dag, g->inst[i].task,
-			&g->parts[g->inst[i].part]);
-		why = code_why(si->rec->def, now);
-		free(now);
+		why = code_why(si->rec->def, digest_now(s, i, prev));
 		if (!why)
 			continue;
 		si->state = INST_STALE;
@@ -349,7 +371,7 @@ gone_why(const struct status *s, const struct consumed_row *r)
  */
 static int
 judge_stale(struct status *s, struct state *db, const char *from,
-	const char *to, struct err *e)
+	const char *to, const struct status *prev, struct err *e)
 {
 	struct consumed_row *rows = NULL;
 	size_t n = 0, i;
@@ -372,7 +394,7 @@ judge_stale(struct status *s, struct state *db, const char *from,
 		s->inst[k].state = INST_STALE;
 		s->inst[k].why = why;
 	}
-	judge_code(s);
+	judge_code(s, prev);
 	while (changed) {
 		changed = 0;
 		for (i = 0; i < n; i++) {
@@ -423,6 +445,13 @@ int
 status_build(struct status *s, const struct graph *g, struct state *db,
 	int64_t now_ms, struct err *e)
 {
+	return status_rebuild(s, g, db, now_ms, NULL, e);
+}
+
+int
+status_rebuild(struct status *s, const struct graph *g, struct state *db,
+	int64_t now_ms, const struct status *prev, struct err *e)
+{
 	const char *from, *to;
 	size_t i;
 	int rc;
@@ -431,6 +460,7 @@ status_build(struct status *s, const struct graph *g, struct state *db,
 	s->g = g;
 	s->inst = xcalloc(g->n_inst + 1, sizeof(*s->inst));
 	s->part_first = part_index(g);
+	s->digest = xcalloc(g->n_inst + 1, sizeof(*s->digest));
 	graph_span(g, &from, &to);
 	if (db && !from)
 		db = NULL;	/* no partition: nothing to read */
@@ -448,7 +478,7 @@ status_build(struct status *s, const struct graph *g, struct state *db,
 	}
 	for (i = 0; i < g->n_inst; i++)
 		judge(s, i);
-	if (db && (rc = judge_stale(s, db, from, to, e)) < 0)
+	if (db && (rc = judge_stale(s, db, from, to, prev, e)) < 0)
 		return rc;
 	for (i = 0; i < g->n_inst; i++)
 		if (g->inst[i].requested)
@@ -466,6 +496,9 @@ status_release(struct status *s)
 	state_inst_recs_free(s->recs, s->n_recs);
 	for (i = 0; s->inst && i < s->g->n_inst; i++)
 		free(s->inst[i].why);
+	for (i = 0; s->digest && i < s->g->n_inst; i++)
+		free(s->digest[i]);
+	free(s->digest);
 	free(s->inst);
 	free(s->part_first);
 	memset(s, 0, sizeof(*s));

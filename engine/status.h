@@ -51,6 +51,9 @@ struct status {
 	size_t n_recs;
 	size_t count[INST__COUNT];	/* requested instances in each state */
 	size_t *part_first;		/* private: first instance of each partition */
+	char **digest;			/* private: per instance, its definition's
+					   digest now (status_def_digest), once
+					   worked out; else NULL */
 };
 
 /*
@@ -62,6 +65,14 @@ struct status {
  */
 int status_build(struct status *s, const struct graph *g, struct state *db,
 	int64_t now_ms, struct err *e);
+/*
+ * status_build, taking from prev (an earlier status of the same loaded
+ * DAG, over any graph; NULL: none) what does not depend on the history
+ * or the targets: the digest of each instance's definition, the
+ * costliest part of a build.  prev's graph must still be alive.
+ */
+int status_rebuild(struct status *s, const struct graph *g, struct state *db,
+	int64_t now_ms, const struct status *prev, struct err *e);
 void status_release(struct status *s);
 
 /*

@@ -10,7 +10,9 @@
  * out) stays unseen.  A request without a range is keyed by the span the
  * database records, so the grid and a backfill's progress over the same
  * dates share one entry; while that entry is fresh the span is not asked
- * again (a scan of the DAG's records).  The server answers on one thread: no lock.
+ * again (a scan of the DAG's records).  A build takes what does not depend
+ * on the history from the answer it replaces (status_rebuild).  The server
+ * answers on one thread: no lock.
  */
 #include "config.h"
 
@@ -72,6 +74,46 @@ reuse(struct web_ctx *c, struct web_cached *x)
 	return &x->s;
 }
 
+/*
+ * An answer kept for dag to take the digests from: slot's own when it is
+ * dag's (the same range, changed since), else dag's most recent.
+ */
+static const struct web_status *
+prev_of(struct web_ctx *c, const struct dag *dag, const struct web_cached *slot)
+{
+	const struct web_cached *best = NULL;
+	size_t i;
+
+	if (slot->valid && slot->dag == dag)
+		return &slot->s;
+	for (i = 0; i < WEB_CACHE_SLOTS; i++) {
+		const struct web_cached *x = &c->cache[i];
+
+		if (x->valid && x->dag == dag && (!best || x->used > best->used))
+			best = x;
+	}
+	return best ? &best->s : NULL;
+}
+
+/* Build dag from..to into slot, from what slot or another kept answer knew. */
+static int
+build(struct web_ctx *c, struct state *st, const struct dag *dag,
+	const char *from, const char *to, struct web_cached *slot,
+	struct err *e)
+{
+	struct web_status s;
+
+	if (web_status_rebuild(st, dag, from, to, cli_now(),
+	    prev_of(c, dag, slot), &s, e) < 0) {
+		web_status_release(&s);
+		drop(slot);
+		return -1;
+	}
+	drop(slot);
+	slot->s = s;
+	return 0;
+}
+
 const struct web_status *
 web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	const char *to, struct err *e)
@@ -122,13 +164,9 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 		if (!x->valid || x->used < slot->used)
 			slot = x;
 	}
-	drop(slot);
 	c->cache_misses++;
-	if (web_status_build(st, dag, from, to, cli_now(), &slot->s, e) < 0) {
-		web_status_release(&slot->s);
-		memset(slot, 0, sizeof(*slot));
+	if (build(c, st, dag, from, to, slot, e) < 0)
 		goto out;
-	}
 	slot->valid = 1;
 	slot->dag = dag;
 	snprintf(slot->from, sizeof(slot->from), "%s", from ? from : "");
@@ -152,4 +190,14 @@ web_cache_forget(struct web_ctx *c, const struct dag *dag)
 	for (i = 0; dag && i < WEB_CACHE_SLOTS; i++)
 		if (c->cache[i].valid && c->cache[i].dag == dag)
 			drop(&c->cache[i]);
+}
+
+void
+web_cache_expire(struct web_ctx *c, const struct dag *dag)
+{
+	size_t i;
+
+	for (i = 0; i < WEB_CACHE_SLOTS; i++)
+		if (c->cache[i].valid && c->cache[i].dag == dag)
+			c->cache[i].data_version = -2;
 }

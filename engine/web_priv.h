@@ -136,6 +136,14 @@ uint8_t web_state_index(uint8_t inst_state);
  */
 int web_status_build(struct state *st, const struct dag *dag, const char *from,
 	const char *to, int64_t now, struct web_status *out, struct err *e);
+/*
+ * web_status_build, taking what does not depend on the history or the
+ * targets from prev (an earlier answer for the same loaded DAG, or NULL):
+ * see status_rebuild.
+ */
+int web_status_rebuild(struct state *st, const struct dag *dag,
+	const char *from, const char *to, int64_t now,
+	const struct web_status *prev, struct web_status *out, struct err *e);
 void web_status_release(struct web_status *s);
 
 /*
@@ -149,5 +157,10 @@ const struct web_status *web_status_get(struct web_ctx *c,
 	struct err *e);
 /* Drop what is kept for dag, before dag is freed. */
 void web_cache_forget(struct web_ctx *c, const struct dag *dag);
+/*
+ * Build dag's answers again at their next request (its targets changed
+ * behind the state database's back: a clear).
+ */
+void web_cache_expire(struct web_ctx *c, const struct dag *dag);
 
 #endif

@@ -268,11 +268,13 @@ web_api_write(struct web_req *r, struct web_dag *d, const char *what,
 		return;
 	}
 	sb_addc(&out, '\0');
-	if (!strcmp(what, "clear"))
+	if (!strcmp(what, "clear")) {
+		/* Targets went behind the state database's back. */
+		web_cache_expire(r->ctx, d->dag);
 		web_reply_json(rep, json_pack("{s:i,s:s}", "exit",
 			WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 			"output", out.buf));
-	else
+	} else
 		web_reply_json(rep, json_pack("{s:s,s:s}", "started", "run",
 			"date", date));
 	if (strcmp(what, "clear"))

@@ -38,6 +38,14 @@ int
 web_status_build(struct state *st, const struct dag *dag, const char *from,
 	const char *to, int64_t now, struct web_status *s, struct err *e)
 {
+	return web_status_rebuild(st, dag, from, to, now, NULL, s, e);
+}
+
+int
+web_status_rebuild(struct state *st, const struct dag *dag, const char *from,
+	const char *to, int64_t now, const struct web_status *prev,
+	struct web_status *s, struct err *e)
+{
 	struct graph_options gopt = { 0 };
 	char *first = NULL, *last = NULL;
 	size_t i;
@@ -64,7 +72,8 @@ web_status_build(struct state *st, const struct dag *dag, const char *from,
 		rc = graph_build(dag, s->parts, s->n_parts, &gopt, &s->g, e);
 	if (rc == 0) {
 		s->have_status = 1;
-		rc = status_build(&s->st, s->g, st, now * 1000, e);
+		rc = status_rebuild(&s->st, s->g, st, now * 1000,
+			prev && prev->have_status ? &prev->st : NULL, e);
 	}
 	free(first);
 	free(last);
