@@ -3,7 +3,7 @@ test_description='web: the status of a range is reused between requests, and nev
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
-command -v curl >/dev/null || web_skip_all "curl is needed (scripts/deps installs it)"
+web_need curl "curl is needed (scripts/deps installs it)"
 
 # metric NAME: its value in the server's /metrics.
 metric() {
