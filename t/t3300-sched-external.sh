@@ -3,11 +3,7 @@ test_description='external inputs: missing is exit 3 (not a failure), poll waits
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup' '
-	cat >ext.yaml <<-\EOF
-	dag: ext
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag ext <<-\EOF
 	tasks:
 	  arrived:
 	    kind: external-check
@@ -52,11 +48,7 @@ test_expect_success 'once the input arrives the run completes: exit 0' '
 '
 
 test_expect_success 'setup: the same input with poll' '
-	cat >poll.yaml <<-\EOF
-	dag: poll
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag poll <<-\EOF
 	tasks:
 	  arrived:
 	    kind: external-check

@@ -3,11 +3,7 @@ test_description='a consumed external input, --force in the requested partitions
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: an input that archive moves away' '
-	cat >mv.yaml <<-\EOF &&
-	dag: mv
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag mv <<-\EOF &&
 	tasks:
 	  arrived:
 	    kind: external-check
@@ -101,11 +97,7 @@ test_expect_success 'the direct consumer missing and the input gone: still waiti
 '
 
 test_expect_success 'a check nothing needs keeps the plain rule: exit 3' '
-	cat >lone.yaml <<-\EOF &&
-	dag: lone
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag lone <<-\EOF &&
 	tasks:
 	  arrived:
 	    kind: external-check
@@ -120,11 +112,7 @@ test_expect_success 'a check nothing needs keeps the plain rule: exit 3' '
 '
 
 test_expect_success 'a consumer of the day before counts: its partition decides' '
-	cat >prev.yaml <<-\EOF &&
-	dag: prev
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag prev <<-\EOF &&
 	tasks:
 	  arrived:
 	    kind: external-check
@@ -165,11 +153,7 @@ test_expect_success 'that consumer missing: the check waits again' '
 '
 
 test_expect_success 'setup: a dimension that needs its own previous day' '
-	cat >dim.yaml <<-\EOF &&
-	dag: dim
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dim <<-\EOF &&
 	tasks:
 	  dim:
 	    kind: command
@@ -252,11 +236,7 @@ test_expect_success 'status --json of the wide DAG lists all 160 instances' '
 '
 
 test_expect_success 'setup: commands that may leave {target} unwritten' '
-	cat >lazy.yaml <<-\EOF
-	dag: lazy
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag lazy <<-\EOF
 	tasks:
 	  via_tmp:
 	    kind: command

@@ -6,11 +6,7 @@ test_description='two concurrent backfills through a pool of one: an instance le
 # "gate2" (60 s at most), so the test decides when they end; every a says
 # when it starts in started.log.
 test_expect_success 'setup: a pooled task, one day of it held by a gate' '
-	cat >pl.yaml <<-\EOF
-	dag: pl
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag pl <<-\EOF
 	pools:
 	  w: 1
 	tasks:

@@ -85,11 +85,7 @@ test_expect_success 'setup: a by-key split into many files' '
 		echo key,v &&
 		i=0 && while [ $i -lt $N ]; do echo "k$i,$i"; i=$((i + 1)); done
 	} >in.csv &&
-	cat >split.yaml <<-\EOF &&
-	dag: split
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag split <<-\EOF &&
 	tasks:
 	  s:
 	    kind: by-key

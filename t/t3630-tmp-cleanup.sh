@@ -28,11 +28,7 @@ started() {
 }
 
 test_expect_success 'setup' '
-	cat >split.yaml <<-\EOF
-	dag: split
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag split <<-\EOF
 	tasks:
 	  s:
 	    kind: by-key
@@ -87,11 +83,7 @@ test_expect_success 'a timeout: the built-in leaves no temporaries' '
 '
 
 test_expect_success 'kill -9 while a command writes its temporary: the rerun removes it' '
-	cat >cmd.yaml <<-\EOF &&
-	dag: cmd
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag cmd <<-\EOF &&
 	tasks:
 	  c:
 	    kind: command

@@ -6,11 +6,7 @@ test_description='-j is capped; a state database locked too long ends a run with
 trap 'touch "$TRASH/release"' EXIT
 
 test_expect_success 'setup: one task, the first day held by a gate' '
-	cat >lk.yaml <<-\EOF
-	dag: lk
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag lk <<-\EOF
 	tasks:
 	  a:
 	    kind: command

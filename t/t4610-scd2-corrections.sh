@@ -59,11 +59,7 @@ for i in json.load(open('st.json'))['instances']:
 test_expect_success 'setup: a dimension needing its own previous day, a fact with lookups, 10 days' '
 	mkdir in &&
 	days 1 10 &&
-	cat >corr.yaml <<-\EOF &&
-	dag: corr
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag corr <<-\EOF &&
 	params:
 	  root: run
 	tasks:

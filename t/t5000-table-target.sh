@@ -54,11 +54,7 @@ test_expect_success 'a file that is not a database is an error, not "missing"' '
 '
 
 test_expect_success 'plan reads a marker table once for many partitions, per table' '
-	cat >w.yaml <<-\EOF &&
-	dag: w
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag w <<-\EOF &&
 	tasks:
 	  agg:
 	    kind: sql

@@ -6,11 +6,7 @@ test_expect_success 'setup: a pipeline with an archive, a command and a failing 
 	mkdir -p incoming &&
 	printf "id,name\n1,a\n2,b\n" >incoming/2026-03-01.csv &&
 	printf "id,name\n3,c\n" >incoming/2026-03-02.csv &&
-	cat >st.yaml <<-\EOF
-	dag: st
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag st 2026-03-01 <<-\EOF
 	tasks:
 	  keep:
 	    kind: archive
@@ -198,11 +194,7 @@ test_expect_success 'a damaged state database is moved aside with a warning' '
 '
 
 test_expect_success 'setup: a task that runs until told' '
-	cat >busy.yaml <<-\EOF
-	dag: busy
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag busy 2026-03-01 <<-\EOF
 	tasks:
 	  wait:
 	    kind: command

@@ -19,11 +19,7 @@ test_expect_success 'setup: check, archive, count, report over two days' '
 	mkdir incoming &&
 	printf "a\nb\n" >incoming/2026-03-01.csv &&
 	printf "c\n" >incoming/2026-03-02.csv &&
-	cat >st.yaml <<-\EOF &&
-	dag: st
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag st 2026-03-01 <<-\EOF &&
 	tasks:
 	  arrived:
 	    kind: external-check

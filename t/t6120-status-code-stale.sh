@@ -15,11 +15,7 @@ for i in d['instances']:
 }
 
 test_expect_success 'setup: a param, a command, and one that needs it' '
-	cat >cs.yaml <<-\EOF &&
-	dag: cs
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag cs 2026-03-01 <<-\EOF &&
 	params:
 	  greeting: hello
 	tasks:

@@ -3,11 +3,7 @@ test_description='status: no invented partition, --task and --only, a grid that 
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: six tasks, one failing, two downstream of it' '
-	cat >six.yaml <<-\EOF
-	dag: six
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag six <<-\EOF
 	tasks:
 	  extract: {kind: command, run: "echo > {target}", target: "o/extract-{date}"}
 	  normalise: {kind: command, needs: [extract], run: "echo > {target}", target: "o/normalise-{date}"}

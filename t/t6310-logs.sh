@@ -6,11 +6,7 @@ stamp='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\
 
 test_expect_success 'setup: a chain with a failing middle, a built-in kind' '
 	printf "a,b\n1,2\n" >in.csv &&
-	cat >l.yaml <<-\EOF
-	dag: l
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag l <<-\EOF
 	tasks:
 	  first:
 	    kind: command
