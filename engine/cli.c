@@ -478,16 +478,26 @@ cli_dag_path(const char *arg, const char *dags_dir)
 	return NULL;
 }
 
-const char *
-cli_dags_dir(const char *opt)
+/*
+ * A setting: its option when given, else its environment variable, else
+ * dflt.
+ */
+static const char *
+setting(const char *opt, const char *var, const char *dflt)
 {
-	const char *env = getenv("DAG_DAGS");
+	const char *env = getenv(var);
 
 	if (opt && *opt)
 		return opt;
 	if (env && *env)
 		return env;
-	return "dags";
+	return dflt;
+}
+
+const char *
+cli_dags_dir(const char *opt)
+{
+	return setting(opt, "DAG_DAGS", "dags");
 }
 
 const char *
@@ -506,13 +516,7 @@ cli_command_nearest(const char *name)
 const char *
 cli_state_path(const char *opt)
 {
-	const char *env = getenv("DAG_STATE");
-
-	if (opt && *opt)
-		return opt;
-	if (env && *env)
-		return env;
-	return ".dag-state/state.db";
+	return setting(opt, "DAG_STATE", ".dag-state/state.db");
 }
 
 int

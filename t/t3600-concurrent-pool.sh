@@ -23,16 +23,6 @@ test_expect_success 'setup: a pooled task, one day of it held by a gate' '
 	EOF
 '
 
-# poll CMD: run CMD every 0.05 s until it succeeds, 60 s at most.
-poll() {
-	n=0
-	while ! eval "$1" >/dev/null 2>&1; do
-		n=$((n + 1))
-		test $n -lt 1200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.05
-	done
-}
-
 # The short run holds the second day while the long run reaches it: the
 # long run must go on with the third to twentieth days meanwhile, then
 # count the second as done when the short run has made it.

@@ -28,14 +28,7 @@ started() {
 }
 
 test_expect_success 'setup' '
-	daily_dag split <<-\EOF
-	tasks:
-	  s:
-	    kind: by-key
-	    input: in.csv
-	    key: key
-	    output: "k/{date}/"
-	EOF
+	split_dag
 '
 
 test_expect_success 'kill -9 of the run: the rerun removes the temporaries of its lease' '
