@@ -95,21 +95,56 @@ prev_of(struct web_ctx *c, const struct dag *dag, const struct web_cached *slot)
 	return best ? &best->s : NULL;
 }
 
-/* Build dag from..to into slot, from what slot or another kept answer knew. */
+/* dag's kept history, or the least recently used slot, made dag's. */
+static struct web_hist *
+hist_of(struct web_ctx *c, const struct dag *dag)
+{
+	struct web_hist *h = &c->hist[0];
+	size_t i;
+
+	for (i = 0; i < WEB_HIST_SLOTS; i++) {
+		if (c->hist[i].dag == dag) {
+			h = &c->hist[i];
+			break;
+		}
+		if (!c->hist[i].dag || c->hist[i].used < h->used)
+			h = &c->hist[i];
+	}
+	if (h->dag != dag)
+		web_hist_release(h);
+	h->used = c->cache_tick;
+	return h;
+}
+
+/*
+ * Build dag from..to into slot, from what slot or another kept answer
+ * knew and dag's kept history.  The other answers of dag point into that
+ * history: when it changed, they are built again before they are used.
+ */
 static int
 build(struct web_ctx *c, struct state *st, const struct dag *dag,
 	const char *from, const char *to, struct web_cached *slot,
 	struct err *e)
 {
+	struct web_hist *h = hist_of(c, dag);
+	uint64_t gen = h->gen, loads = h->full_loads;
 	struct web_status s;
+	size_t i;
+	int rc;
 
-	if (web_status_rebuild(st, dag, from, to, cli_now(),
-	    prev_of(c, dag, slot), &s, e) < 0) {
+	rc = web_status_rebuild(st, dag, from, to, cli_now(),
+		prev_of(c, dag, slot), h, &s, e);
+	c->history_reads += h->full_loads - loads;
+	if (h->gen != gen)
+		for (i = 0; i < WEB_CACHE_SLOTS; i++)
+			if (c->cache[i].valid && c->cache[i].dag == dag &&
+			    &c->cache[i] != slot)
+				drop(&c->cache[i]);
+	drop(slot);
+	if (rc < 0) {
 		web_status_release(&s);
-		drop(slot);
 		return -1;
 	}
-	drop(slot);
 	slot->s = s;
 	return 0;
 }
@@ -190,6 +225,9 @@ web_cache_forget(struct web_ctx *c, const struct dag *dag)
 	for (i = 0; dag && i < WEB_CACHE_SLOTS; i++)
 		if (c->cache[i].valid && c->cache[i].dag == dag)
 			drop(&c->cache[i]);
+	for (i = 0; dag && i < WEB_HIST_SLOTS; i++)
+		if (c->hist[i].dag == dag)
+			web_hist_release(&c->hist[i]);
 }
 
 void
