@@ -375,19 +375,15 @@ stale_why(const struct consumed_row *r)
  * versions that lookups used.  Only tables: a marker goes only when its
  * partition is to be loaded again, whereas a file may be deleted to save
  * room (an old archive) while what was made from it stays good.  The
- * need's instance must be in the graph, incomplete and not merely
- * forced.  NULL when it is not so.
+ * need's instance (d, its graph index, -1 when not in it) must be in the
+ * graph, incomplete and not merely forced.  NULL when it is not so.
  */
 static char *
-gone_why(const struct status *s, const struct consumed_row *r)
+gone_why(const struct status *s, const struct consumed_row *r, long d)
 {
 	const struct instance *in;
-	long d;
 
-	if (!r->need_task)
-		return NULL;
-	d = status_find(s, r->need_task, r->need_partition);
-	if (d < 0)
+	if (!r->need_task || d < 0)
 		return NULL;
 	in = &s->g->inst[d];
 	if (in->state == INST_DONE || in->forced ||
@@ -423,7 +419,7 @@ judge_stale(struct status *s, const struct consumed_row *rows, size_t n,
 			continue;
 		why = stale_why(&rows[i]);
 		if (!why)
-			why = gone_why(s, &rows[i]);
+			why = gone_why(s, &rows[i], at[2 * i + 1]);
 		if (!why)
 			continue;
 		s->inst[k].state = INST_STALE;

@@ -394,3 +394,20 @@ web_hist_view(struct web_hist *h, struct state *st, const char *from,
 	out->rows = h->rows.v;
 	out->n_rows = h->rows.n;
 }
+
+int
+web_hist_span(const struct web_hist *h, char **first, char **last)
+{
+	size_t lo = 0, hi = h->n;
+
+	*first = *last = NULL;
+	while (lo < hi && !recorded(&h->in[h->order[lo]]))
+		lo++;
+	while (hi > lo && !recorded(&h->in[h->order[hi - 1]]))
+		hi--;
+	if (lo == hi)
+		return -ENOENT;
+	*first = xstrdup(h->in[h->order[lo]].rec.partition);
+	*last = xstrdup(h->in[h->order[hi - 1]].rec.partition);
+	return 0;
+}

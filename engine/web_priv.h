@@ -77,6 +77,12 @@ int web_hist_refresh(struct web_hist *h, struct state *st,
  */
 void web_hist_view(struct web_hist *h, struct state *st, const char *from,
 	const char *to, struct status_history *out);
+/*
+ * The first and last partition h has records for (as
+ * state_partition_span): 0 with *first and *last the caller's, or
+ * -ENOENT.
+ */
+int web_hist_span(const struct web_hist *h, char **first, char **last);
 void web_hist_release(struct web_hist *h);
 
 /* One range's status kept between requests (web_cache.c). */
