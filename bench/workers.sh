@@ -8,7 +8,8 @@
 # The Python baselines open and close the database per instance (as a
 # forked instance does) and, with "keep", keep one connection (as a
 # worker does).  With HOURLY=1 it also backfills dags/hourly_facts.yaml
-# over 30 days of generated input (720 hours, 4320 instances, -j 2).
+# over HOURLY_DAYS days (30 by default; 365 is a year, 35,040 instances)
+# of generated input, -j 2.
 # One run, ratios only: nothing here is asserted.  Prints a Markdown
 # table; work files go to build/bench-out/workers.
 set -eu
@@ -110,16 +111,18 @@ for n in "$@"; do
 done
 
 if [ "${HOURLY:-}" = 1 ]; then
+	days=${HOURLY_DAYS:-30}
+	to=$(date -u -d "2026-01-01 + $((days - 1)) days" +%Y-%m-%d)
 	d=$work/hourly
 	mkdir -p "$d"
-	"$top/scripts/gen-data" hourly --out "$d/data" --from 2026-01-01 --days 30 -q
-	for how in workers local; do
+	"$top/scripts/gen-data" hourly --out "$d/data" --from 2026-01-01 --days "$days" -q
+	for how in ${HOURLY_HOW:-workers local}; do
 		rm -rf "$d/data/facts.db"* "$d/.dag-state"
 		if [ $how = local ]; then
-			s=$(secs "$d" env DAG_EXECUTOR=local "$dag_cli" backfill hourly_facts --dags "$top/dags" --from 2026-01-01 --to 2026-01-30 -j 2)
+			s=$(secs "$d" env DAG_EXECUTOR=local "$dag_cli" backfill hourly_facts --dags "$top/dags" --from 2026-01-01 --to "$to" -j 2)
 		else
-			s=$(secs "$d" "$dag_cli" backfill hourly_facts --dags "$top/dags" --from 2026-01-01 --to 2026-01-30 -j 2)
+			s=$(secs "$d" "$dag_cli" backfill hourly_facts --dags "$top/dags" --from 2026-01-01 --to "$to" -j 2)
 		fi
-		row hourly_facts 4320 "$how" "$s"
+		row "hourly_facts/${days}d" $((days * 24 * 4)) "$how" "$s"
 	done
 fi

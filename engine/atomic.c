@@ -77,12 +77,12 @@ atomic_release(struct atomic_file *af)
 	af->fd = -1;
 }
 
-int
-atomic_commit(struct atomic_file *af, struct err *e)
+static int
+commit(struct atomic_file *af, int sync, struct err *e)
 {
 	int rc = 0;
 
-	if (fsync(af->fd) < 0) {
+	if (sync && fsync(af->fd) < 0) {
 		rc = -errno;
 		err_set(e, rc, "cannot flush '%s': %s", af->tmp, strerror(-rc));
 	}
@@ -98,10 +98,22 @@ atomic_commit(struct atomic_file *af, struct err *e)
 	}
 	if (rc < 0)
 		unlink(af->tmp);
-	else
+	else if (sync)
 		fsync_parent(af->path);
 	atomic_release(af);
 	return rc;
+}
+
+int
+atomic_commit(struct atomic_file *af, struct err *e)
+{
+	return commit(af, 1, e);
+}
+
+int
+atomic_commit_nosync(struct atomic_file *af, struct err *e)
+{
+	return commit(af, 0, e);
 }
 
 void

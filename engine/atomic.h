@@ -27,6 +27,11 @@ int atomic_open(struct atomic_file *af, const char *path, struct err *e);
  * Releases af either way; on failure the temporary file is removed.
  */
 int atomic_commit(struct atomic_file *af, struct err *e);
+/*
+ * The same without either fsync: atomic against a crashed writer, not a
+ * power cut.  For reports (rejects files; docs/DESIGN.md says why).
+ */
+int atomic_commit_nosync(struct atomic_file *af, struct err *e);
 /* Close and remove the temporary file; releases af (accepts a released af). */
 void atomic_abort(struct atomic_file *af);
 

@@ -269,6 +269,67 @@ cli_opts_release(struct cli_opts *o)
 	o->args = NULL;
 }
 
+int
+cli_opts_start(const char *cmd, const char *about, int argc, char **argv,
+	struct cli_opts *o, int *rc)
+{
+	if (cli_opts_parse(cmd, argc, argv, o) < 0) {
+		*rc = EXIT_USAGE;
+		return 1;
+	}
+	if (!o->help)
+		return 0;
+	cli_usage(cmd, stdout);
+	if (about)
+		printf("\n%s", about);
+	*rc = EXIT_OK;
+	return 1;
+}
+
+int
+cli_opts_range(const struct cli_opts *o, const char **from, const char **to)
+{
+	if (o->date && !o->from && !o->to) {
+		*from = *to = o->date;
+		return 0;
+	}
+	if (!o->date && o->from && o->to) {
+		*from = o->from;
+		*to = o->to;
+		return 0;
+	}
+	return -1;
+}
+
+void
+cli_usage_error(const char *cmd, const char *why)
+{
+	fprintf(stderr, "dag-cli %s: %s\n", cmd, why);
+	cli_usage(cmd, stderr);
+}
+
+struct dag *
+cli_opts_dag(const char *cmd, const struct cli_opts *o, int ok,
+	const char *why)
+{
+	if (!ok) {
+		cli_usage_error(cmd, why);
+		return NULL;
+	}
+	return cli_load_dag(o->args[0], o->dags);
+}
+
+int
+cli_task_index(const char *cmd, const struct dag *dag, const char *name)
+{
+	int t = dag_task_index(dag, name);
+
+	if (t < 0)
+		fprintf(stderr, "dag-cli %s: DAG '%s' has no task '%s'\n", cmd,
+			dag->name, name);
+	return t;
+}
+
 void
 cli_set_load_warnings(int on)
 {
@@ -417,16 +478,26 @@ cli_dag_path(const char *arg, const char *dags_dir)
 	return NULL;
 }
 
-const char *
-cli_dags_dir(const char *opt)
+/*
+ * A setting: its option when given, else its environment variable, else
+ * dflt.
+ */
+static const char *
+setting(const char *opt, const char *var, const char *dflt)
 {
-	const char *env = getenv("DAG_DAGS");
+	const char *env = getenv(var);
 
 	if (opt && *opt)
 		return opt;
 	if (env && *env)
 		return env;
-	return "dags";
+	return dflt;
+}
+
+const char *
+cli_dags_dir(const char *opt)
+{
+	return setting(opt, "DAG_DAGS", "dags");
 }
 
 const char *
@@ -445,13 +516,7 @@ cli_command_nearest(const char *name)
 const char *
 cli_state_path(const char *opt)
 {
-	const char *env = getenv("DAG_STATE");
-
-	if (opt && *opt)
-		return opt;
-	if (env && *env)
-		return env;
-	return ".dag-state/state.db";
+	return setting(opt, "DAG_STATE", ".dag-state/state.db");
 }
 
 int

@@ -72,6 +72,43 @@ int cli_opts_parse(const char *cmd, int argc, char **argv, struct cli_opts *o);
 void cli_opts_release(struct cli_opts *o);
 
 /*
+ * How every command starts: cli_opts_parse, and with --help, cli_usage
+ * followed by about (the command's longer description, NULL for none) on
+ * stdout.  Returns 0 to go on; 1 when the command is done before it
+ * starts, with *rc its exit status: EXIT_OK after --help, EXIT_USAGE after
+ * an option error (printed).  The caller releases o either way.
+ */
+int cli_opts_start(const char *cmd, const char *about, int argc, char **argv,
+	struct cli_opts *o, int *rc);
+
+/*
+ * The range o names: --date D alone, or --from A with --to B, into *from
+ * and *to (borrowed from o).  -1 when it names neither or both.
+ */
+int cli_opts_range(const struct cli_opts *o, const char **from,
+	const char **to);
+
+/*
+ * A usage error of the command cmd: "dag-cli CMD: WHY" on stderr, then its
+ * usage.  why is the message, without a final newline.
+ */
+void cli_usage_error(const char *cmd, const char *why);
+
+/*
+ * The DAG a command acts on, once cli_opts_start has parsed o: when ok
+ * (the operands and options are the ones cmd wants), cli_load_dag of the
+ * first operand, else cli_usage_error(cmd, why).  NULL after either error.
+ */
+struct dag *cli_opts_dag(const char *cmd, const struct cli_opts *o, int ok,
+	const char *why);
+
+/*
+ * The index of dag's task named name, or -1 after printing "dag-cli CMD:
+ * DAG 'd' has no task 'name'".
+ */
+int cli_task_index(const char *cmd, const struct dag *dag, const char *name);
+
+/*
  * Load the DAG named by arg (see cli_dag_path) with the --param overrides
  * of the options last parsed, printing every error, and its warnings when
  * cli_set_load_warnings turned them on.  Returns NULL when it cannot be

@@ -24,6 +24,15 @@
 #include "task_kind.h"
 #include "util.h"
 
+/* clear --help: what the command does, after its usage. */
+static const char clear_about[] =
+	"Removes the targets of TASK at the partitions given "
+	"(and, with --downstream,\nof every instance that needs "
+	"them, transitively), so the next run makes them\nagain.  "
+	"Lists what it would remove and asks, unless --yes.  A table "
+	"target\nloses its marker row; its rows are replaced by the "
+	"next load.\n";
+
 struct victim {
 	size_t task;
 	struct partition p;
@@ -104,42 +113,20 @@ cmd_clear(int argc, char **argv)
 	struct strbuf sb;
 	struct err e;
 	size_t n = 0, i;
+	const char *from, *to;
 	int rc = EXIT_USAGE, t, failed = 0;
 	char line[64];
 
 	hash_init(&vs.seen, NULL);
 	err_clear(&e);
-	if (cli_opts_parse("clear", argc, argv, &o) < 0)
+	if (cli_opts_start("clear", clear_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("clear", stdout);
-		printf("\nRemoves the targets of TASK at the partitions given "
-			"(and, with --downstream,\nof every instance that needs "
-			"them, transitively), so the next run makes them\nagain.  "
-			"Lists what it would remove and asks, unless --yes.  A table "
-			"target\nloses its marker row; its rows are replaced by the "
-			"next load.\n");
-		rc = EXIT_OK;
+	dag = cli_opts_dag("clear", &o,
+		o.n_args == 2 && cli_opts_range(&o, &from, &to) == 0,
+		"give a DAG, a TASK and --date D (or --from A --to B)");
+	if (!dag || (t = cli_task_index("clear", dag, o.args[1])) < 0)
 		goto out;
-	}
-	if (o.n_args != 2 || (!o.date && !(o.from && o.to)) ||
-	    (o.date && (o.from || o.to))) {
-		fprintf(stderr, "dag-cli clear: give a DAG, a TASK and --date D "
-			"(or --from A --to B)\n");
-		cli_usage("clear", stderr);
-		goto out;
-	}
-	dag = cli_load_dag(o.args[0], o.dags);
-	if (!dag)
-		goto out;
-	t = dag_task_index(dag, o.args[1]);
-	if (t < 0) {
-		fprintf(stderr, "dag-cli clear: DAG '%s' has no task '%s'\n",
-			dag->name, o.args[1]);
-		goto out;
-	}
-	if (dag_partitions(dag, o.date ? o.date : o.from,
-	    o.date ? o.date : o.to, cli_now(), &parts, &n, &e) < 0) {
+	if (dag_partitions(dag, from, to, cli_now(), &parts, &n, &e) < 0) {
 		fprintf(stderr, "dag-cli clear: ");
 		err_print(&e, stderr);
 		goto out;

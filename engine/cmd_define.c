@@ -23,24 +23,37 @@
 #include "task_kind.h"
 #include "util.h"
 
+/* validate --help: what the command does, after its usage. */
+static const char validate_about[] =
+	"Loads each DAG file and prints every error as "
+	"file:line:column: message.\nExit 0 when all are valid, 2 "
+	"otherwise.\n\n  --dags DIR   where DAG names are looked up "
+	"(default ./dags)\n";
+
+/* plan --help: what the command does, after its usage. */
+static const char plan_about[] =
+	"Prints every instance of the range (and the needs it "
+	"pulls in from outside it)\nwith its state and the reason: "
+	"done (target complete), run (target missing),\nwaiting (an "
+	"external input is missing), blocked (a need is waiting),\n"
+	"stale (done, but a need was made again or an input changed "
+	"since; with\n--rerun-stale: run);\nthen a count per task.  "
+	"Nothing is run.\n";
+
+/* graph --help: what the command does, after its usage. */
+static const char graph_about[] =
+	"Prints the task graph: an edge from each need to the "
+	"task that needs it,\nlabelled with its offset or range.\n";
+
 int
 cmd_validate(int argc, char **argv)
 {
 	struct cli_opts o;
 	int i, rc = EXIT_OK;
 
-	if (cli_opts_parse("validate", argc, argv, &o) < 0) {
+	if (cli_opts_start("validate", validate_about, argc, argv, &o, &rc)) {
 		cli_opts_release(&o);
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		cli_usage("validate", stdout);
-		printf("\nLoads each DAG file and prints every error as "
-			"file:line:column: message.\nExit 0 when all are valid, 2 "
-			"otherwise.\n\n  --dags DIR   where DAG names are looked up "
-			"(default ./dags)\n");
-		cli_opts_release(&o);
-		return EXIT_OK;
+		return rc;
 	}
 	if (!o.n_args) {
 		cli_usage("validate", stderr);
@@ -108,31 +121,18 @@ state_col(const struct instance *in)
 	}
 }
 
+/*
+ * Call each(arg, i, word, reason) for every instance i of g in order, with
+ * plan's word and reason for it (verdict), and count it in c by task.
+ */
 static void
-plan_text(const struct graph *g, const struct status *hist, const char *from,
-	const char *to)
+plan_each(const struct graph *g, const struct status *hist, struct counts *c,
+	void (*each)(void *arg, size_t i, const char *word, const char *why),
+	void *arg)
 {
-	const struct dag *dag = g->dag;
-	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
-	struct counts total = { { 0 } };
 	struct strbuf sb;
-	size_t i, w = 4, requested = 0;
-	int pw = 10;
-	static const char *const heads[] = { "done", "run", "waiting", "blocked" };
+	size_t i;
 
-	for (i = 0; i < dag->n_tasks; i++)
-		if (strlen(dag->tasks[i].name) > w)
-			w = strlen(dag->tasks[i].name);
-	for (i = 0; i < g->n_parts; i++)
-		if ((int)strlen(g->parts[i].id) > pw)
-			pw = (int)strlen(g->parts[i].id);
-	for (i = 0; i < g->n_inst; i++)
-		requested += g->inst[i].requested;
-	printf("plan for %s (%s, %s): %s .. %s, %zu instance%s requested, "
-		"%zu in the plan\n\n", dag->name,
-		dag->schedule == SCHEDULE_DAILY ? "daily" : "hourly",
-		dag->timezone, from, to, requested, requested == 1 ? "" : "s",
-		g->n_inst);
 	sb_init(&sb);
 	for (i = 0; i < g->n_inst; i++) {
 		const struct instance *in = &g->inst[i];
@@ -140,22 +140,65 @@ plan_text(const struct graph *g, const struct status *hist, const char *from,
 
 		sb_reset(&sb);
 		word = verdict(g, i, hist, &sb);
-		if (!in->requested)
-			sb_adds(&sb, " (needed from outside the range)");
-		printf("%-*s  %-*s  %-7s  %s\n", pw, g->parts[in->part].id, (int)w,
-			dag->tasks[in->task].name, word, sb.buf);
+		each(arg, i, word, sb.buf ? sb.buf : "");
 		c[in->task].n[state_col(in)]++;
-		total.n[state_col(in)]++;
 	}
 	sb_release(&sb);
-	printf("\n%-*s  %7s  %7s  %7s  %7s\n", (int)w, "task", heads[0], heads[1],
-		heads[2], heads[3]);
+}
+
+/* plan_text's columns: the widest partition and task names. */
+struct text_widths {
+	const struct graph *g;
+	int pw, w;
+};
+
+static void
+text_row(void *arg, size_t i, const char *word, const char *why)
+{
+	const struct text_widths *tw = arg;
+	const struct instance *in = &tw->g->inst[i];
+
+	printf("%-*s  %-*s  %-7s  %s%s\n", tw->pw, tw->g->parts[in->part].id,
+		tw->w, tw->g->dag->tasks[in->task].name, word, why,
+		in->requested ? "" : " (needed from outside the range)");
+}
+
+static void
+plan_text(const struct graph *g, const struct status *hist, const char *from,
+	const char *to)
+{
+	const struct dag *dag = g->dag;
+	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
+	struct counts total = { { 0 } };
+	struct text_widths tw = { g, 10, 4 };
+	size_t i, k, requested = 0;
+	static const char *const heads[] = { "done", "run", "waiting", "blocked" };
+
+	for (i = 0; i < dag->n_tasks; i++)
+		if ((int)strlen(dag->tasks[i].name) > tw.w)
+			tw.w = (int)strlen(dag->tasks[i].name);
+	for (i = 0; i < g->n_parts; i++)
+		if ((int)strlen(g->parts[i].id) > tw.pw)
+			tw.pw = (int)strlen(g->parts[i].id);
+	for (i = 0; i < g->n_inst; i++)
+		requested += g->inst[i].requested;
+	printf("plan for %s (%s, %s): %s .. %s, %zu instance%s requested, "
+		"%zu in the plan\n\n", dag->name,
+		dag->schedule == SCHEDULE_DAILY ? "daily" : "hourly",
+		dag->timezone, from, to, requested, requested == 1 ? "" : "s",
+		g->n_inst);
+	plan_each(g, hist, c, text_row, &tw);
+	for (i = 0; i < dag->n_tasks; i++)
+		for (k = 0; k < 4; k++)
+			total.n[k] += c[i].n[k];
+	printf("\n%-*s  %7s  %7s  %7s  %7s\n", tw.w, "task", heads[0],
+		heads[1], heads[2], heads[3]);
 	for (i = 0; i < dag->n_tasks; i++) {
 		size_t t = dag->topo[i];
-		printf("%-*s  %7zu  %7zu  %7zu  %7zu\n", (int)w, dag->tasks[t].name,
+		printf("%-*s  %7zu  %7zu  %7zu  %7zu\n", tw.w, dag->tasks[t].name,
 			c[t].n[0], c[t].n[1], c[t].n[2], c[t].n[3]);
 	}
-	printf("%-*s  %7zu  %7zu  %7zu  %7zu\n", (int)w, "total", total.n[0],
+	printf("%-*s  %7zu  %7zu  %7zu  %7zu\n", tw.w, "total", total.n[0],
 		total.n[1], total.n[2], total.n[3]);
 	free(c);
 }
@@ -192,6 +235,21 @@ put_string(const char *s)
 	json_decref(v);
 }
 
+static void
+json_row(void *arg, size_t i, const char *word, const char *why)
+{
+	const struct graph *g = arg;
+	const struct instance *in = &g->inst[i];
+
+	put_element(json_pack("{s:s,s:s,s:s,s:b,s:o,s:s}",
+		"task", g->dag->tasks[in->task].name,
+		"partition", g->parts[in->part].id,
+		"state", word,
+		"requested", in->requested,
+		"target", in->target ? json_string(in->target) : json_null(),
+		"reason", why), i == 0);
+}
+
 /*
  * The plan as JSON, written as it goes: a plan of two centuries of hours
  * holds millions of instances, and a tree of them in memory before the
@@ -204,7 +262,6 @@ plan_json(const struct graph *g, const struct status *hist, const char *from,
 {
 	const struct dag *dag = g->dag;
 	struct counts *c = xcalloc(dag->n_tasks + 1, sizeof(*c));
-	struct strbuf sb;
 	size_t i;
 
 	fputs("{\n  \"dag\": ", stdout);
@@ -214,24 +271,7 @@ plan_json(const struct graph *g, const struct status *hist, const char *from,
 	fputs(",\n  \"to\": ", stdout);
 	put_string(to);
 	fputs(",\n  \"instances\": [", stdout);
-	sb_init(&sb);
-	for (i = 0; i < g->n_inst; i++) {
-		const struct instance *in = &g->inst[i];
-		const char *word;
-
-		sb_reset(&sb);
-		word = verdict(g, i, hist, &sb);
-		put_element(json_pack("{s:s,s:s,s:s,s:b,s:o,s:s}",
-			"task", dag->tasks[in->task].name,
-			"partition", g->parts[in->part].id,
-			"state", word,
-			"requested", in->requested,
-			"target", in->target ? json_string(in->target) :
-			json_null(),
-			"reason", sb.buf ? sb.buf : ""), i == 0);
-		c[in->task].n[state_col(in)]++;
-	}
-	sb_release(&sb);
+	plan_each(g, hist, c, json_row, (void *)g);
 	fputs(g->n_inst ? "\n  ],\n  \"summary\": [" : "],\n  \"summary\": [",
 		stdout);
 	for (i = 0; i < dag->n_tasks; i++) {
@@ -266,32 +306,13 @@ cmd_plan(int argc, char **argv)
 	memset(&hist, 0, sizeof(hist));
 	hash_init(&redo, NULL);
 	err_clear(&e);
-	if (cli_opts_parse("plan", argc, argv, &o) < 0)
+	if (cli_opts_start("plan", plan_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("plan", stdout);
-		printf("\nPrints every instance of the range (and the needs it "
-			"pulls in from outside it)\nwith its state and the reason: "
-			"done (target complete), run (target missing),\nwaiting (an "
-			"external input is missing), blocked (a need is waiting),\n"
-			"stale (done, but a need was made again or an input changed "
-			"since; with\n--rerun-stale: run);\nthen a count per task.  "
-			"Nothing is run.\n");
-		rc = EXIT_OK;
-		goto out;
-	}
-	if (o.n_args != 1 || (!o.date && !(o.from && o.to)) ||
-	    (o.date && (o.from || o.to))) {
-		fprintf(stderr, "dag-cli plan: give one DAG and --date D, or "
-			"--from A --to B\n");
-		cli_usage("plan", stderr);
-		goto out;
-	}
-	dag = cli_load_dag(o.args[0], o.dags);
+	dag = cli_opts_dag("plan", &o,
+		o.n_args == 1 && cli_opts_range(&o, &from, &to) == 0,
+		"give one DAG and --date D, or --from A --to B");
 	if (!dag)
 		goto out;
-	from = o.date ? o.date : o.from;
-	to = o.date ? o.date : o.to;
 	gopt.now = cli_now();
 	if (dag_partitions(dag, from, to, gopt.now, &parts, &n, &e) < 0 ||
 	    graph_build(dag, parts, n, &gopt, &g, &e) < 0) {
@@ -440,15 +461,8 @@ cmd_graph(int argc, char **argv)
 	struct dag *dag = NULL;
 	int rc = EXIT_USAGE;
 
-	if (cli_opts_parse("graph", argc, argv, &o) < 0)
+	if (cli_opts_start("graph", graph_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("graph", stdout);
-		printf("\nPrints the task graph: an edge from each need to the "
-			"task that needs it,\nlabelled with its offset or range.\n");
-		rc = EXIT_OK;
-		goto out;
-	}
 	if (o.n_args != 1) {
 		cli_usage("graph", stderr);
 		goto out;

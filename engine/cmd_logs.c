@@ -26,6 +26,15 @@
 #include "status.h"
 #include "util.h"
 
+/* logs --help: what the command does, after its usage. */
+static const char logs_about[] =
+	"Prints the log of an instance's latest attempt (or "
+	"attempt N): the command's\nstdout and stderr between "
+	"time-stamped lines saying when it started and\nhow it "
+	"ended.  An instance that has not run says why: an "
+	"upstream_failed\none names the need that failed and its "
+	"log.\n";
+
 /*
  * For upstream_failed instance i of s: the failed need it traces back
  * to and that need's latest log, as two lines of text into sb.
@@ -114,22 +123,10 @@ cmd_logs(int argc, char **argv)
 
 	err_clear(&e);
 	memset(&st, 0, sizeof(st));
-	if (cli_opts_parse("logs", argc, argv, &o) < 0)
+	if (cli_opts_start("logs", logs_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("logs", stdout);
-		printf("\nPrints the log of an instance's latest attempt (or "
-			"attempt N): the command's\nstdout and stderr between "
-			"time-stamped lines saying when it started and\nhow it "
-			"ended.  An instance that has not run says why: an "
-			"upstream_failed\none names the need that failed and its "
-			"log.\n");
-		rc = EXIT_OK;
-		goto out;
-	}
 	if (o.n_args != 2 || !o.date) {
-		fprintf(stderr, "dag-cli logs: give a DAG, a TASK and --date D\n");
-		cli_usage("logs", stderr);
+		cli_usage_error("logs", "give a DAG, a TASK and --date D");
 		goto out;
 	}
 	if (o.attempt && cli_parse_count("logs", "--attempt", o.attempt, 1,
@@ -138,11 +135,8 @@ cmd_logs(int argc, char **argv)
 	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
-	if (dag_task_index(dag, o.args[1]) < 0) {
-		fprintf(stderr, "dag-cli logs: DAG '%s' has no task '%s'\n",
-			dag->name, o.args[1]);
+	if (cli_task_index("logs", dag, o.args[1]) < 0)
 		goto out;
-	}
 	if (cli_one_partition("logs", dag, o.date, &p) < 0)
 		goto out;
 	rc = EXIT_FAILED;

@@ -27,6 +27,17 @@
 #include "state.h"
 #include "util.h"
 
+/* run and backfill --help: what they do, after their usage. */
+static const char run_about[] =
+	"Makes the targets exist: missing instances run in a pool of "
+	"worker processes,\nneeds first, with retries and timeouts; "
+	"every attempt is recorded in the state\ndatabase with its log "
+	"(see dag-cli logs).\n\n"
+	"\nExit status: 0 every target exists, 1 an instance failed, "
+	"2 usage or\ndefinition error, 3 external inputs still missing, "
+	"4 the state database\nstayed locked (DAG_STATE_TIMEOUT), "
+	"130/143 interrupted.\n";
+
 static char *
 join_args(int argc, char **argv)
 {
@@ -40,20 +51,6 @@ join_args(int argc, char **argv)
 		sb_adds(&sb, argv[i]);
 	}
 	return sb_detach(&sb);
-}
-
-static void
-run_help(const char *cmd)
-{
-	cli_usage(cmd, stdout);
-	printf("\nMakes the targets exist: missing instances run in a pool of "
-		"worker processes,\nneeds first, with retries and timeouts; "
-		"every attempt is recorded in the state\ndatabase with its log "
-		"(see dag-cli logs).\n\n"
-		"\nExit status: 0 every target exists, 1 an instance failed, "
-		"2 usage or\ndefinition error, 3 external inputs still missing, "
-		"4 the state database\nstayed locked (DAG_STATE_TIMEOUT), "
-		"130/143 interrupted.\n");
 }
 
 /* The run's "now": the one the graph was built with (cli_now). */
@@ -89,22 +86,15 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	err_clear(&e);
 	memset(&st, 0, sizeof(st));
 	memset(&so, 0, sizeof(so));
-	if (cli_opts_parse(cmd, argc, argv, &o) < 0)
+	if (cli_opts_start(cmd, run_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		run_help(cmd);
-		rc = EXIT_OK;
-		goto out;
-	}
 	/* The parser already refused the options a command does not list. */
 	if (o.n_args != 1 || (!backfill && !o.date) ||
 	    (backfill && (o.days_back ? (o.from || o.to) :
 	    !(o.from && o.to)))) {
-		fprintf(stderr, backfill ?
-			"dag-cli backfill: give one DAG and --from A --to B, or "
-			"--days-back N\n" :
-			"dag-cli run: give one DAG and --date D\n");
-		cli_usage(cmd, stderr);
+		cli_usage_error(cmd, backfill ?
+			"give one DAG and --from A --to B, or --days-back N" :
+			"give one DAG and --date D");
 		goto out;
 	}
 	if (o.jobs) {

@@ -55,6 +55,13 @@
 #include "daemon_priv.h"
 #include "util.h"
 
+/* scheduler --help: what the command does, after its usage. */
+static const char scheduler_about[] =
+	"Runs until SIGTERM, starting each DAG of the directory "
+	"when a partition\nfalls due: 'dag-cli run DAG --date P' "
+	"as a child, recorded in the state\ndatabase's schedule "
+	"table.  See 'man dag-cli' (SCHEDULER).\n";
+
 extern char **environ;
 
 static void rearm(struct daemon *d);
@@ -819,17 +826,8 @@ cmd_scheduler(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.lock_fd = -1;
-	if (cli_opts_parse("scheduler", argc, argv, &o) < 0)
+	if (cli_opts_start("scheduler", scheduler_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("scheduler", stdout);
-		printf("\nRuns until SIGTERM, starting each DAG of the directory "
-			"when a partition\nfalls due: 'dag-cli run DAG --date P' "
-			"as a child, recorded in the state\ndatabase's schedule "
-			"table.  See 'man dag-cli' (SCHEDULER).\n");
-		rc = EXIT_OK;
-		goto out;
-	}
 	if (o.n_args) {
 		fprintf(stderr, "dag-cli scheduler: unexpected argument '%s' (it "
 			"schedules every DAG of --dags DIR)\n", o.args[0]);

@@ -24,6 +24,21 @@
 #include "state.h"
 #include "web_priv.h"
 
+/* serve --help: what the command does, after its usage. */
+static const char serve_about[] =
+	"Serves the web UI, the JSON API under /api/ and /metrics "
+	"for the DAGs in --dags.\nRead-only unless --token-file "
+	"is given: then POST requests carrying the\ntoken in an "
+	"X-Dag-Token header may clear instances and start runs.  "
+	"A\nnon-loopback --listen needs a token.  Port 0 picks a "
+	"free port; the URL is\nprinted on standard output.\n";
+
+/* metrics --help: what the command does, after its usage. */
+static const char metrics_about[] =
+	"Prints what serve's /metrics shows for these DAGs (less "
+	"the server's own\ncounters), for a cron job to push to a "
+	"Prometheus Pushgateway.\n";
+
 /* The token in path: its first line, blanks trimmed; NULL (message printed). */
 static char *
 read_token(const char *path)
@@ -67,22 +82,10 @@ cmd_serve(int argc, char **argv)
 
 	err_clear(&e);
 	memset(&wo, 0, sizeof(wo));
-	if (cli_opts_parse("serve", argc, argv, &o) < 0)
+	if (cli_opts_start("serve", serve_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("serve", stdout);
-		printf("\nServes the web UI, the JSON API under /api/ and /metrics "
-			"for the DAGs in --dags.\nRead-only unless --token-file "
-			"is given: then POST requests carrying the\ntoken in an "
-			"X-Dag-Token header may clear instances and start runs.  "
-			"A\nnon-loopback --listen needs a token.  Port 0 picks a "
-			"free port; the URL is\nprinted on standard output.\n");
-		rc = EXIT_OK;
-		goto out;
-	}
 	if (o.n_args) {
-		fprintf(stderr, "dag-cli serve: takes no operands\n");
-		cli_usage("serve", stderr);
+		cli_usage_error("serve", "takes no operands");
 		goto out;
 	}
 	if (o.token_file && !(token = read_token(o.token_file)))
@@ -139,16 +142,8 @@ cmd_metrics(int argc, char **argv)
 	err_clear(&e);
 	memset(&st, 0, sizeof(st));
 	sb_init(&sb);
-	if (cli_opts_parse("metrics", argc, argv, &o) < 0)
+	if (cli_opts_start("metrics", metrics_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		cli_usage("metrics", stdout);
-		printf("\nPrints what serve's /metrics shows for these DAGs (less "
-			"the server's own\ncounters), for a cron job to push to a "
-			"Prometheus Pushgateway.\n");
-		rc = EXIT_OK;
-		goto out;
-	}
 	if (o.n_args < 1) {
 		cli_usage("metrics", stderr);
 		goto out;

@@ -42,6 +42,23 @@
 
 /* More partitions than this: the compact view. */
 #define GRID_MAX_ROWS 60
+/* GRID_MAX_ROWS as a string literal, for --help. */
+#define QUOTE_(x) #x
+#define QUOTE(x) QUOTE_(x)
+
+/* status --help: what the command does, after its usage. */
+static const char status_about[] =
+	"Prints each instance's state: done (target exists), "
+	"failed, missing,\nwaiting (external input), running (leased "
+	"by a live run), upstream_failed,\nstale (done, but a need was "
+	"made again or an input changed since).\nWithout a range: the "
+	"partitions the state database has seen.\n--task and --only "
+	"keep the partitions with an instance of those tasks\nin those "
+	"states.  A grid too wide for the screen is transposed (a row "
+	"per\ntask); one that still does not fit, or of more than "
+	QUOTE(GRID_MAX_ROWS) " partitions, is\nshown compact: a row per "
+	"task, a character per partition.\n";
+
 /* The widest a task's name gets in the compact view. */
 #define COMPACT_NAME 24
 
@@ -481,22 +498,6 @@ status_commits(const struct view *v)
 	free(seen.v);
 }
 
-static void
-status_help(void)
-{
-	cli_usage("status", stdout);
-	printf("\nPrints each instance's state: done (target exists), "
-		"failed, missing,\nwaiting (external input), running (leased "
-		"by a live run), upstream_failed,\nstale (done, but a need was "
-		"made again or an input changed since).\nWithout a range: the "
-		"partitions the state database has seen.\n--task and --only "
-		"keep the partitions with an instance of those tasks\nin those "
-		"states.  A grid too wide for the screen is transposed (a row "
-		"per\ntask); one that still does not fit, or of more than %d "
-		"partitions, is\nshown compact: a row per task, a character per "
-		"partition.\n", GRID_MAX_ROWS);
-}
-
 /* --task NAME...: which tasks to show.  0, or -1 with a message. */
 static int
 choose_tasks(const struct dag *dag, const struct cli_list *l, uint8_t *on)
@@ -679,20 +680,11 @@ cmd_status(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	memset(&s, 0, sizeof(s));
 	memset(&v, 0, sizeof(v));
-	if (cli_opts_parse("status", argc, argv, &o) < 0)
+	if (cli_opts_start("status", status_about, argc, argv, &o, &rc))
 		goto out;
-	if (o.help) {
-		status_help();
-		rc = EXIT_OK;
-		goto out;
-	}
-	if (o.n_args != 1 || (!o.from != !o.to) || (o.date && o.from)) {
-		fprintf(stderr, "dag-cli status: give one DAG, and --date D or "
-			"--from A --to B or neither\n");
-		cli_usage("status", stderr);
-		goto out;
-	}
-	dag = cli_load_dag(o.args[0], o.dags);
+	dag = cli_opts_dag("status", &o,
+		o.n_args == 1 && !o.from == !o.to && !(o.date && o.from),
+		"give one DAG, and --date D or --from A --to B or neither");
 	if (!dag)
 		goto out;
 	v.task_on = xcalloc(dag->n_tasks + 1, 1);

@@ -259,6 +259,7 @@ reader_next_sync(struct rec_reader *r, struct record *rec, struct err *e)
  */
 #define RP_BATCHES 3
 #define RP_BATCH_BYTES (1u << 20)
+#define RP_FIRST (32u << 10)	/* the first batch; each next twice as large */
 
 struct rbatch {
 	struct strbuf data;
@@ -322,8 +323,10 @@ rp_main(void *arg)
 {
 	struct rec_reader *r = arg;
 	struct rpipe *rp = r->rp;
+	size_t limit = RP_FIRST;
 	long i;
 
+	/* Small batches first: the caller starts on the first records. */
 	while ((i = bq_wait_free(&rp->q)) >= 0) {
 		struct rbatch *b = &rp->b[i];
 		struct record rec;
@@ -334,7 +337,7 @@ rp_main(void *arg)
 		b->last = 0;
 		b->rc = 0;
 		err_clear(&b->e);
-		while (b->data.len < RP_BATCH_BYTES) {
+		while (b->data.len < limit) {
 			rc = reader_next_sync(r, &rec, &b->e);
 			if (rc <= 0)
 				break;
@@ -346,6 +349,8 @@ rp_main(void *arg)
 		}
 		b->offset = r->done_bytes + r->src.shown;
 		bq_publish(&rp->q);
+		if (limit < RP_BATCH_BYTES)
+			limit *= 2;
 		if (rc <= 0)
 			break;
 	}

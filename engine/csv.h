@@ -97,7 +97,8 @@ void rec_writer_abort(struct rec_writer *w);
 
 /*
  * The rejects file: a CSV with the header line,reason,record.  It is
- * written even when empty or when the task fails, so the user sees why.
+ * written even when empty or when the task fails, so the user sees why;
+ * renamed into place whole, without fsync (a report, not a target).
  */
 struct rejects;
 int rejects_open(struct rejects **out, const char *path, struct err *e);

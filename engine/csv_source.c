@@ -17,10 +17,14 @@
 /*
  * gzip is inflated in a second thread, a few blocks ahead of the parser:
  * inflate is about a third of clean's work, and the machine has another
- * core.  The blocks are a fixed ring, so memory stays bounded.
+ * core.  The blocks are a fixed ring, so memory stays bounded.  The first
+ * block is small and each next one twice as large up to ZP_BLOCK: the
+ * parser (and so every thread after it) starts after 64 KiB are inflated,
+ * not 4 MiB, which at 100,000 rows was a tenth of clean's time.
  */
 #define ZP_BLOCKS 4
-#define ZP_BLOCK (4u << 20)
+#define ZP_BLOCK (1u << 20)
+#define ZP_FIRST (64u << 10)
 
 struct zblock {
 	char *data;
@@ -140,11 +144,12 @@ zp_main(void *arg)
 {
 	struct src *s = arg;
 	struct zpipe *zp = s->zp;
+	size_t size = ZP_FIRST;
 	long i;
 
 	while ((i = bq_wait_free(&zp->q)) >= 0) {
 		struct zblock *b = &zp->b[i];
-		long got = src_inflate(s, b->data, ZP_BLOCK, &zp->e);
+		long got = src_inflate(s, b->data, size, &zp->e);
 
 		if (got <= 0) {
 			zp->rc = (int)got;
@@ -155,6 +160,8 @@ zp_main(void *arg)
 		b->off = 0;
 		b->consumed = s->consumed;
 		bq_publish(&zp->q);
+		if (size < ZP_BLOCK)
+			size *= 2;
 	}
 	return NULL;
 }
@@ -201,14 +208,19 @@ zp_stop(struct src *s)
 	s->zp = NULL;
 }
 
-/* Take up to n bytes from the inflating thread's blocks. */
+/*
+ * Take up to n bytes from the inflating thread's blocks.  Without wait,
+ * 0 when no block is ready now (the caller already has some bytes).
+ */
 static long
-zp_take(struct src *s, char *dst, size_t n, struct err *e)
+zp_take(struct src *s, char *dst, size_t n, int wait, struct err *e)
 {
 	struct zpipe *zp = s->zp;
 	struct zblock *b;
 	size_t take;
 
+	if (zp->held < 0 && !wait && (zp->held = bq_peek_full(&zp->q)) < 0)
+		return 0;
 	if (zp->held < 0 && (zp->held = bq_wait_full(&zp->q)) < 0) {
 		/* Closed and drained: rc was set before the close. */
 		if (zp->rc < 0 && e)
@@ -230,7 +242,8 @@ zp_take(struct src *s, char *dst, size_t n, struct err *e)
 
 /*
  * Fill dst with up to n bytes of text; the count, 0 at the end, or
- * -errno.  Fills as much as is at hand, so fewer, larger refills.
+ * -errno.  Waits for the first bytes only, then takes what is at hand:
+ * the parser never idles while a block it could parse is ready.
  */
 static long
 src_fill(struct src *s, char *dst, size_t n, struct err *e)
@@ -246,7 +259,7 @@ src_fill(struct src *s, char *dst, size_t n, struct err *e)
 	if (!s->zp)
 		return src_inflate(s, dst, n, e);
 	while ((size_t)total < n) {
-		got = zp_take(s, dst + total, n - total, e);
+		got = zp_take(s, dst + total, n - total, total == 0, e);
 		if (got < 0)
 			return got;
 		if (got == 0)

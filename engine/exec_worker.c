@@ -26,7 +26,8 @@
  * A worker keeps its warehouse connections across instances
  * (wh_keep_connections): a connection goes back to the worker's cache
  * only as clean as a fresh one, so an instance sees nothing of the one
- * before (engine/warehouse.c, wh_close).
+ * before (engine/warehouse.c, wh_close), and what a kind prepared from a
+ * task's definition (clean's compiled rules), bound afresh per instance.
  *
  * DAG_EXECUTOR=local runs built-ins as before, one forked child each.
  */
@@ -120,20 +121,20 @@ env_num(const char *name, long long def, long long min)
 	return *end || n < min ? def : n;
 }
 
-/* One line of DAG_WORKER_TRACE, for tests to see what workers did. */
+/* One line of DAG_WORKER_TRACE (path), for tests to see what workers did. */
 static void
-trace(struct workers *ws, const char *fmt, ...)
+trace_to(const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
-trace(struct workers *ws, const char *fmt, ...)
+trace_to(const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	int fd;
 
-	if (!ws->trace)
+	if (!path)
 		return;
-	fd = open(ws->trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return;
 	va_start(ap, fmt);
@@ -141,6 +142,8 @@ trace(struct workers *ws, const char *fmt, ...)
 	va_end(ap);
 	close(fd);
 }
+
+#define trace(ws, ...) trace_to((ws)->trace, __VA_ARGS__)
 
 /* ---- the scheduler's side ---- */
 
@@ -650,6 +653,101 @@ exec_default(struct err *e)
 
 /* ---- the worker's side ---- */
 
+/*
+ * What a kind's prepare() made of a task's definition (clean's compiled
+ * rules), kept for the worker's next instances: keyed by the kind and the
+ * definition's JSON text, so a changed definition is prepared anew.  The
+ * kind binds it to each instance's input afresh and keeps nothing of an
+ * instance in it (t3520).  The most recent first; the oldest beyond
+ * WORKER_PREPARED_MAX is released.
+ */
+#define WORKER_PREPARED_MAX 16
+
+struct prepared {
+	struct prepared *next;
+	const struct task_kind *kind;
+	char *key;
+	void *obj;
+};
+
+static struct prepared *prepared_list;
+static const char *worker_trace;
+
+static void
+prepared_release(struct prepared *p)
+{
+	if (p->kind->release)
+		p->kind->release(p->obj);
+	free(p->key);
+	free(p);
+}
+
+/*
+ * The prepared object of def for kind: kept, or made now and kept.  NULL
+ * when the kind prepares nothing or cannot (the run then prepares and
+ * reports the error itself).
+ */
+static void *
+prepared_get(const struct task_kind *kind, const struct node *def)
+{
+	struct prepared **pp, *p;
+	struct err e;
+	void *obj = NULL;
+	char *key;
+	size_t n;
+
+	if (!kind->prepare || !def)
+		return NULL;
+	key = node_to_json(def);
+	for (pp = &prepared_list; (p = *pp); pp = &p->next)
+		if (p->kind == kind && !strcmp(p->key, key)) {
+			*pp = p->next;
+			p->next = prepared_list;
+			prepared_list = p;
+			free(key);
+			trace_to(worker_trace, "prepared %d %s kept\n",
+				(int)getpid(), kind->name);
+			return p->obj;
+		}
+	err_clear(&e);
+	if (kind->prepare(def, &obj, &e) < 0 || !obj) {
+		free(key);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->kind = kind;
+	p->key = key;
+	p->obj = obj;
+	p->next = prepared_list;
+	prepared_list = p;
+	trace_to(worker_trace, "prepared %d %s new\n", (int)getpid(),
+		kind->name);
+	for (n = 1, pp = &prepared_list->next; *pp; n++, pp = &(*pp)->next)
+		if (n == WORKER_PREPARED_MAX) {
+			p = *pp;
+			*pp = NULL;
+			while (p) {
+				struct prepared *next = p->next;
+
+				prepared_release(p);
+				p = next;
+			}
+			break;
+		}
+	return obj;
+}
+
+static void
+prepared_clear(void)
+{
+	struct prepared *p;
+
+	while ((p = prepared_list)) {
+		prepared_list = p->next;
+		prepared_release(p);
+	}
+}
+
 /* Point standard output and error at path (appending), or /dev/null. */
 static void
 output_to(const char *path, int devnull)
@@ -686,8 +784,11 @@ serve_one(const char *line, int devnull)
 		res.rc = e.code ? e.code : -EINVAL;
 		snprintf(res.error, sizeof(res.error), "%s", e.msg);
 	} else {
+		void *prepared = prepared_get(kind, node_get(m, "definition"));
+
 		output_to(node_get_str(m, "log"), devnull);
-		res.exit_code = instance_run_builtin_node(kind, m, stdout, &res);
+		res.exit_code = instance_run_builtin_node(kind, m, prepared,
+			stdout, &res);
 		output_to(NULL, devnull);
 	}
 	node_free(m);
@@ -725,6 +826,9 @@ worker_main(void)
 	in = fdopen(WORKER_FD, "r");
 	if (!in || devnull < 0)
 		return 1;
+	worker_trace = getenv("DAG_WORKER_TRACE");
+	if (worker_trace && !*worker_trace)
+		worker_trace = NULL;
 	wh_keep_connections(1);
 	while ((n = getline(&line, &cap, in)) > 0) {
 		if (line[n - 1] == '\n')
@@ -736,6 +840,7 @@ worker_main(void)
 			break;
 	}
 	wh_keep_connections(0);
+	prepared_clear();
 	free(line);
 	fclose(in);
 	close(devnull);

@@ -238,7 +238,7 @@ instance_run(const struct dag *dag, struct graph *g, size_t inst,
 
 int
 instance_run_builtin_node(const struct task_kind *kind, const struct node *m,
-	FILE *log, struct exec_result *res)
+	void *prepared, FILE *log, struct exec_result *res)
 {
 	struct task_run run;
 
@@ -255,7 +255,7 @@ instance_run_builtin_node(const struct task_kind *kind, const struct node *m,
 	run.database = node_get_str(m, "database");
 	run.fields = node_get(m, "fields");
 	run.log = log;
-	return instance_exec_builtin(kind, node_get(m, "definition"), NULL,
+	return instance_exec_builtin(kind, node_get(m, "definition"), prepared,
 		&run, res);
 }
 
@@ -446,7 +446,8 @@ instance_run_json(const char *text, struct err *e)
 	if (kind->command_field)
 		status = run_command_json(m, &res, e);
 	else
-		status = instance_run_builtin_node(kind, m, stderr, &res);
+		status = instance_run_builtin_node(kind, m, NULL, stderr,
+			&res);
 	if (status < 0)
 		goto out;
 	res.duration_ms = wall_ms() - t0;

@@ -42,11 +42,14 @@ int instance_exec_builtin(const struct task_kind *kind, const struct node *def,
 	void *prepared, struct task_run *run, struct exec_result *res);
 /*
  * Run built-in kind on the instance m (as instance_parse_json gives it)
- * in this process, its output on log: a worker's body.  Returns the exit
- * status (0 or 1); res gets rc, error and counts.
+ * in this process, its output on log: a worker's body.  prepared: what
+ * the kind's prepare() made of m's "definition" (a worker keeps it for
+ * the next instance of the task), or NULL to prepare and release here.
+ * Returns the exit status (0 or 1); res gets rc, error and counts.
  */
 int instance_run_builtin_node(const struct task_kind *kind,
-	const struct node *m, FILE *log, struct exec_result *res);
+	const struct node *m, void *prepared, FILE *log,
+	struct exec_result *res);
 /*
  * Resolve built-in instance inst of g at clock now and run it in this
  * process (the forked child's body), with its output on log.  Returns

@@ -78,6 +78,17 @@ bq_wait_full(struct bqueue *q)
 	return i;
 }
 
+long
+bq_peek_full(struct bqueue *q)
+{
+	long i;
+
+	pthread_mutex_lock(&q->mu);
+	i = q->count ? (long)q->tail : -1;
+	pthread_mutex_unlock(&q->mu);
+	return i;
+}
+
 void
 bq_release(struct bqueue *q)
 {

@@ -47,6 +47,11 @@ void bq_wait_empty(struct bqueue *q);
  * is none; -1 once the producer closed and every slot was released.
  */
 long bq_wait_full(struct bqueue *q);
+/*
+ * Consumer: the index of the oldest published slot if there is one now,
+ * else -1 at once (nothing published yet, or closed and drained).
+ */
+long bq_peek_full(struct bqueue *q);
 /* Consumer: give the slot from bq_wait_full back to the producer. */
 void bq_release(struct bqueue *q);
 /* Consumer: want no more; a producer waiting for a slot gets -1. */

@@ -182,16 +182,15 @@ chunk_fill(struct zchunk *c, int64_t idx)
 	}
 }
 
-static struct zchunk *
-zone_chunk(struct zone *z, int64_t t)
+/*
+ * Where chunk idx is in z's sorted chunks, or would go: the first one not
+ * below it.
+ */
+static size_t
+chunk_at(const struct zone *z, int64_t idx)
 {
-	int64_t idx = t >> CHUNK_SHIFT;
-	size_t lo = 0, hi = z->n, i;
-	char *saved;
-	int64_t k;
+	size_t lo = 0, hi = z->n;
 
-	if (z->n && z->chunks[z->last].idx == idx)
-		return &z->chunks[z->last];
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (z->chunks[mid].idx < idx)
@@ -199,6 +198,20 @@ zone_chunk(struct zone *z, int64_t t)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+static struct zchunk *
+zone_chunk(struct zone *z, int64_t t)
+{
+	int64_t idx = t >> CHUNK_SHIFT;
+	size_t lo, i;
+	char *saved;
+	int64_t k;
+
+	if (z->n && z->chunks[z->last].idx == idx)
+		return &z->chunks[z->last];
+	lo = chunk_at(z, idx);
 	if (lo < z->n && z->chunks[lo].idx == idx) {
 		z->last = lo;
 		return &z->chunks[lo];
@@ -206,15 +219,7 @@ zone_chunk(struct zone *z, int64_t t)
 	/* Miss: sample this span and the next few under one TZ switch. */
 	saved = tz_enter(z->name);
 	for (k = idx; k < idx + 4; k++) {
-		lo = 0;
-		hi = z->n;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (z->chunks[mid].idx < k)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = chunk_at(z, k);
 		if (lo < z->n && z->chunks[lo].idx == k)
 			continue;
 		if (z->n == z->cap) {

@@ -1,10 +1,13 @@
 /*
- * helper run-kind KIND TASK.yaml [PARTITION]: run one task kind in this
- * process on the fields in TASK.yaml (a map, used as already resolved),
- * for a daily UTC partition (default 2026-11-01).  Prints the counts as
- * JSON, or the error; exit 0 on success, 1 when the kind failed, 2 when
- * the fields do not validate.  Lets the kinds be tested without the
- * scheduler.
+ * helper subcommands that try one task kind in this process, on the fields
+ * in TASK.yaml (a map, used as already resolved), so the kinds can be
+ * tested without the scheduler:
+ *   run-kind KIND TASK.yaml [PARTITION]   run it for a daily UTC partition
+ *       (default 2026-11-01); print the counts as JSON, or the error
+ *   probe-kind KIND TASK.yaml             call its probe; print "missing"
+ *       or each input
+ * Exit 0 on success, 1 when the kind failed, 2 when the fields do not
+ * validate.
  */
 #include "config.h"
 
@@ -19,6 +22,7 @@
 #include "util.h"
 
 int helper_run_kind(int argc, char **argv);
+int helper_probe_kind(int argc, char **argv);
 
 static int64_t
 utc_midnight(const char *date)
@@ -41,11 +45,56 @@ iso(int64_t t, char *buf, size_t n)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
 }
 
+/*
+ * The kind argv[1] names and the fields of the task file argv[2], which
+ * it validates (probe: the kind must have a probe).  NULL after printing
+ * why: the exit status is 2.
+ */
+static const struct task_kind *
+kind_fields(int argc, char **argv, const char *usage, int probe,
+	struct node **fields)
+{
+	const struct task_kind *kind;
+	struct errs errs = { 0 };
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: helper %s\n", usage);
+		return NULL;
+	}
+	kind = task_kind_find(argv[1]);
+	if (!kind || (probe && !kind->probe)) {
+		fprintf(stderr, probe ? "helper: kind '%s' has no probe\n" :
+			"helper: unknown kind '%s'\n", argv[1]);
+		return NULL;
+	}
+	if (node_parse_file(argv[2], fields, &errs) < 0 ||
+	    (kind->validate && kind->validate(argv[2], *fields, &errs) < 0)) {
+		errs_print(&errs, stdout);
+		errs_release(&errs);
+		node_free(*fields);
+		*fields = NULL;
+		return NULL;
+	}
+	errs_release(&errs);
+	return kind;
+}
+
+/* A run of the task "task" of the DAG "test" at partition part. */
+static void
+test_run(struct task_run *run, struct node *fields, const char *part)
+{
+	memset(run, 0, sizeof(*run));
+	run->dag = "test";
+	run->task = "task";
+	run->partition = run->date = part;
+	run->fields = fields;
+	run->log = stderr;
+}
+
 int
 helper_run_kind(int argc, char **argv)
 {
 	const struct task_kind *kind;
-	struct errs errs = { 0 };
 	struct node *fields = NULL;
 	struct task_run run;
 	struct err e;
@@ -54,27 +103,11 @@ helper_run_kind(int argc, char **argv)
 	void *prepared = NULL;
 	int rc;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: helper run-kind KIND TASK.yaml [DATE]\n");
+	kind = kind_fields(argc, argv, "run-kind KIND TASK.yaml [DATE]", 0,
+		&fields);
+	if (!kind)
 		return 2;
-	}
-	kind = task_kind_find(argv[1]);
-	if (!kind) {
-		fprintf(stderr, "helper: unknown kind '%s'\n", argv[1]);
-		return 2;
-	}
-	if (node_parse_file(argv[2], &fields, &errs) < 0 ||
-	    (kind->validate && kind->validate(argv[2], fields, &errs) < 0)) {
-		errs_print(&errs, stdout);
-		errs_release(&errs);
-		node_free(fields);
-		return 2;
-	}
-	memset(&run, 0, sizeof(run));
-	run.dag = "test";
-	run.task = "task";
-	run.partition = part;
-	run.date = part;
+	test_run(&run, fields, part);
 	run.hour = "00";
 	run.start = utc_midnight(part);
 	run.end = run.start + 86400;
@@ -82,9 +115,7 @@ helper_run_kind(int argc, char **argv)
 	iso(run.end, end_iso, sizeof(end_iso));
 	run.start_iso = start_iso;
 	run.end_iso = end_iso;
-	run.fields = fields;
 	run.database = node_get_str(fields, "database");
-	run.log = stderr;
 	run.records_in = run.records_out = run.records_rejected = -1;
 	err_clear(&e);
 	rc = kind->prepare ? kind->prepare(fields, &prepared, &e) : 0;
@@ -102,6 +133,35 @@ helper_run_kind(int argc, char **argv)
 		"\"records_rejected\": %lld}\n", (long long)run.records_in,
 		(long long)run.records_out, (long long)run.records_rejected);
 	node_free(fields);
-	errs_release(&errs);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+helper_probe_kind(int argc, char **argv)
+{
+	const struct task_kind *kind;
+	struct node *fields = NULL, *inputs = NULL;
+	struct task_run run;
+	struct err e;
+	size_t i;
+	int rc;
+
+	kind = kind_fields(argc, argv, "probe-kind KIND TASK.yaml", 1, &fields);
+	if (!kind)
+		return 2;
+	test_run(&run, fields, "2026-11-01");
+	err_clear(&e);
+	rc = kind->probe(&run, &inputs, &e);
+	if (rc < 0) {
+		printf("error: ");
+		err_print(&e, stdout);
+	} else if (rc == 0) {
+		printf("missing\n");
+	} else {
+		for (i = 0; i < inputs->n; i++)
+			printf("%s\n", inputs->items[i]->str);
+	}
+	node_free(inputs);
+	node_free(fields);
 	return rc < 0 ? 1 : 0;
 }

@@ -39,6 +39,20 @@ with open("status.txt", "w") as f:
 PY
 }
 
+# all_done DAG FROM TO: every instance of DAG from FROM to TO is done.
+all_done() {
+	dag_status "$1" --from "$2" --to "$3" &&
+	states_other_than done >not-done &&
+	test_cmp /dev/null not-done
+}
+
+# backfill_all DAG FROM TO: backfill DAG over FROM .. TO (-j 2), which
+# must leave every instance done.
+backfill_all() {
+	dag backfill "$1" --dags "$DAGS" --from "$2" --to "$3" -j 2 &&
+	all_done "$@"
+}
+
 # instance_field TASK PARTITION FIELD: one field of an instance in status.txt.
 instance_field() {
 	awk -v t="$1" -v p="$2" -v f="$3" '
@@ -73,4 +87,12 @@ reject_lines() {
 # sql DB QUERY: one query through the sqlite3 shell into the file out.sql.
 sql() {
 	sqlite3 -batch -noheader "$1" "$2" >out.sql
+}
+
+# sql_truth DB QUERY NAME_DATE KEY: QUERY's answer is the ground truth KEY
+# of NAME_DATE.
+sql_truth() {
+	sql "$1" "$2" &&
+	truth "$3" "$4" >want &&
+	test_cmp want out.sql
 }

@@ -13,18 +13,21 @@ real_pid() {
 	echo "${c:-$1}"
 }
 
-# poll CMD: run CMD every 0.05 s until it succeeds; fail after 30 s.
-poll() {
-	n=600
-	while ! eval "$1" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.05
-	done
-}
-
 # gone PID: the process has ended (a zombie waiting for its reaper counts).
 gone() {
 	! kill -0 "$1" 2>/dev/null ||
 	[ "$(sed 's/.*) //; s/ .*//' /proc/"$1"/stat 2>/dev/null)" = Z ]
+}
+
+# split_dag: split.yaml, a daily DAG whose one task s splits in.csv by its
+# column key into the directory target k/DATE/ (many files to kill amid).
+split_dag() {
+	daily_dag split <<-\EOF
+	tasks:
+	  s:
+	    kind: by-key
+	    input: in.csv
+	    key: key
+	    output: "k/{date}/"
+	EOF
 }

@@ -15,19 +15,10 @@ start_scheduler() {
 	echo $! >>"$TRASH/sched.pids"
 }
 
-# wait_for CMD [SECONDS]: run CMD every 0.1 s until it succeeds; fail
-# (showing the scheduler's log) after SECONDS (90: a loaded machine).
+# wait_for CMD [SECONDS]: poll CMD; fail (showing the scheduler's log)
+# after SECONDS (90: a loaded machine).
 wait_for() {
-	n=$(( ${2:-90} * 10 ))
-	while ! eval "$1" >/dev/null 2>&1; do
-		n=$((n - 1))
-		if test $n -le 0; then
-			echo "timed out waiting for: $1"
-			cat sched.log
-			return 1
-		fi
-		sleep 0.1
-	done
+	poll "$1" "${2:-90}" || { cat sched.log; return 1; }
 }
 
 # wait_log PATTERN [SECONDS]: wait until the log has a line matching it.

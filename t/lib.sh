@@ -122,6 +122,65 @@ log_unstamp() {
 	sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z (dag-cli: )/\1/' "$1"
 }
 
+# poll CMD [SECONDS]: eval CMD every 0.05 s until it succeeds; fail
+# after SECONDS (60: a loaded machine).
+poll() {
+	n=$(( ${2:-60} * 20 ))
+	while ! eval "$1" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || { echo "timed out waiting for: $1"; return 1; }
+		sleep 0.05
+	done
+}
+
+# dag_yaml NAME SCHEDULE ZONE START: write NAME.yaml, the DAG NAME run on
+# SCHEDULE in the time zone ZONE from the date START, followed by the lines
+# read from stdin (its params and tasks).
+dag_yaml() {
+	printf 'dag: %s\nschedule: %s\ntimezone: %s\nstart: %s\n' "$@" >"$1.yaml" &&
+	cat >>"$1.yaml"
+}
+
+# daily_dag NAME [START]: dag_yaml NAME daily UTC START (2026-01-01).
+daily_dag() {
+	dag_yaml "$1" daily UTC "${2:-2026-01-01}"
+}
+
+# grid_is ARGS...: "dag-cli status ARGS" prints the grid read from stdin.
+grid_is() {
+	dag-cli status "$@" >grid &&
+	cat >expect &&
+	test_cmp expect grid
+}
+
+# status_of TASK PARTITION ARGS...: the state and the reason (two lines)
+# of one instance in "dag-cli status ARGS --json"; PARTITION "" matches
+# any (for a status of one partition).
+status_of() {
+	task=$1 part=$2 &&
+	shift 2 &&
+	dag-cli status "$@" --json >st.json &&
+	python3 -c "
+import json, sys
+for i in json.load(open('st.json'))['instances']:
+    if i['task'] == sys.argv[1] and sys.argv[2] in ('', i['partition']):
+        print(i['state'])
+        print(i.get('reason', ''))
+" "$task" "$part"
+}
+
+# state_is TASK PARTITION STATE [REASON]: the test's own "state TASK
+# PARTITION" (a status_of over its DAG) into the file out, whose first line
+# must be STATE, and a line of which must match REASON when given.
+state_is() {
+	state "$1" "$2" >out || return 1
+	if test "$(head -n 1 out)" != "$3"; then
+		say "$1 $2 is $(head -n 1 out), not $3" >&2
+		return 1
+	fi
+	test $# -lt 4 || test_grep "$4" out
+}
+
 test_done() {
 	say "1..$test_count"
 	if [ "$test_failures" = 0 ]; then

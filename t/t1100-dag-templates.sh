@@ -3,11 +3,7 @@ test_description='templates: params, built-ins, offsets, formats, needs, env, br
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup' '
-	cat >tm.yaml <<-\EOF
-	dag: tm
-	schedule: daily
-	timezone: America/New_York
-	start: 2026-01-01
+	dag_yaml tm daily America/New_York 2026-01-01 <<-\EOF
 	params:
 	  root: data
 	  day: "{root}/{date:%Y/%m/%d}"
@@ -67,11 +63,7 @@ test_expect_success 'an unset environment variable fails the instance, not the l
 '
 
 test_expect_success 'an hourly DAG: {date-1d} is the day before, -1d needs 24 back' '
-	cat >h.yaml <<-\EOF &&
-	dag: h
-	schedule: hourly
-	timezone: Europe/Berlin
-	start: 2026-10-20
+	dag_yaml h hourly Europe/Berlin 2026-10-20 <<-\EOF &&
 	tasks:
 	  a: {kind: command, run: "true", target: "out/{partition}.txt"}
 	  b:

@@ -6,11 +6,7 @@ test_expect_success 'setup: hostile file names, params and a root with a space' 
 	mkdir -p "in dir" "root dir" &&
 	: >"in dir/sends_20260101_\$(touch X).csv" &&
 	: >"in dir/sends_20260101_b;touch Z.csv" &&
-	cat >q.yaml <<-\EOF
-	dag: q
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag q <<-\EOF
 	params:
 	  root: "root dir"
 	  evil: "$(touch Y)"

@@ -91,11 +91,7 @@ test_expect_success 'offsets are calendar arithmetic: the day before 2011-12-31 
 '
 
 test_expect_success 'a task needing its previous day plans across the missing day' '
-	cat >pb.yaml <<-\EOF &&
-	dag: pb
-	schedule: daily
-	timezone: Pacific/Apia
-	start: 2011-12-20
+	dag_yaml pb daily Pacific/Apia 2011-12-20 <<-\EOF &&
 	tasks:
 	  b: {kind: command, run: "touch {target}", target: "d/{date}", needs: [{task: b, offset: -1d}]}
 	EOF

@@ -3,11 +3,7 @@ test_description='run and backfill: needs first, failures block only their depen
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: a diamond with one failing branch' '
-	cat >diamond.yaml <<-\EOF &&
-	dag: diamond
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag diamond <<-\EOF &&
 	defaults:
 	  retry_delay: 10ms
 	tasks:
@@ -83,11 +79,7 @@ test_expect_success 'a rerun runs only what is missing; attempts count on' '
 '
 
 test_expect_success 'every target present: nothing runs, exit 0' '
-	cat >ok.yaml <<-\EOF &&
-	dag: ok
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag ok <<-\EOF &&
 	tasks:
 	  a:
 	    kind: command
@@ -108,11 +100,7 @@ test_expect_success '--force reruns a task whose target exists' '
 '
 
 test_expect_success 'a flaky task passes on its third attempt' '
-	cat >flaky.yaml <<-\EOF &&
-	dag: flaky
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag flaky <<-\EOF &&
 	tasks:
 	  f:
 	    kind: command
@@ -141,11 +129,7 @@ test_expect_success 'a flaky task passes on its third attempt' '
 '
 
 test_expect_success 'retries run out: failed after retries+1 attempts' '
-	cat >never.yaml <<-\EOF &&
-	dag: never
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag never <<-\EOF &&
 	tasks:
 	  f:
 	    kind: command
@@ -160,11 +144,7 @@ test_expect_success 'retries run out: failed after retries+1 attempts' '
 '
 
 test_expect_success 'a task that times out is killed and recorded as such' '
-	cat >slow.yaml <<-\EOF &&
-	dag: slow
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag slow <<-\EOF &&
 	tasks:
 	  s:
 	    kind: command
@@ -183,11 +163,7 @@ test_expect_success 'a task that times out is killed and recorded as such' '
 '
 
 test_expect_success 'exit 0 without writing the target is a failure' '
-	cat >lazy.yaml <<-\EOF &&
-	dag: lazy
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag lazy <<-\EOF &&
 	tasks:
 	  l:
 	    kind: command
@@ -200,11 +176,7 @@ test_expect_success 'exit 0 without writing the target is a failure' '
 '
 
 test_expect_success 'a directory target gets _SUCCESS and appears whole' '
-	cat >dir.yaml <<-\EOF &&
-	dag: dir
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dir <<-\EOF &&
 	tasks:
 	  d:
 	    kind: command
@@ -218,11 +190,7 @@ test_expect_success 'a directory target gets _SUCCESS and appears whole' '
 '
 
 test_expect_success 'pools: one at a time; -j: at most N at once' '
-	cat >pool.yaml <<-\EOF &&
-	dag: pool
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag pool <<-\EOF &&
 	pools:
 	  db: 1
 	tasks:
@@ -237,11 +205,7 @@ test_expect_success 'pools: one at a time; -j: at most N at once' '
 '
 
 test_expect_success 'oldest partition first, newest with --reverse, priority first' '
-	cat >order.yaml <<-\EOF &&
-	dag: order
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag order <<-\EOF &&
 	tasks:
 	  low:
 	    kind: command

@@ -12,11 +12,7 @@ real_pid() {
 # Each target is written in two steps with a pause between them: a target
 # published half-written would hold only the first line.
 test_expect_success 'setup' '
-	cat >slow.yaml <<-\EOF
-	dag: slow
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag slow <<-\EOF
 	tasks:
 	  a:
 	    kind: command
@@ -79,11 +75,7 @@ test_expect_success 'every instance is done in status' '
 '
 
 test_expect_success 'setup: a task that runs long' '
-	cat >long.yaml <<-\EOF
-	dag: long
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag long <<-\EOF
 	tasks:
 	  l:
 	    kind: command

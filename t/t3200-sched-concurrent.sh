@@ -3,11 +3,7 @@ test_description='two backfills over the same range never run one instance twice
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: every run appends a line to a shared file' '
-	cat >twice.yaml <<-\EOF
-	dag: twice
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag twice <<-\EOF
 	tasks:
 	  a:
 	    kind: command

@@ -3,11 +3,7 @@ test_description='a consumed external input, --force in the requested partitions
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: an input that archive moves away' '
-	cat >mv.yaml <<-\EOF &&
-	dag: mv
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag mv <<-\EOF &&
 	tasks:
 	  arrived:
 	    kind: external-check
@@ -66,13 +62,11 @@ test_expect_success 'plan lists nothing to run' '
 '
 
 test_expect_success 'status does not say waiting' '
-	dag-cli status mv.yaml --from 2026-01-05 --to 2026-01-06 >out &&
-	cat >expect <<-\EOF &&
+	grid_is mv.yaml --from 2026-01-05 --to 2026-01-06 <<-\EOF
 	partition     arrived         archive         report
 	2026-01-05    done            done            done
 	2026-01-06    done            done            done
 	EOF
-	test_cmp expect out
 '
 
 test_expect_success 'a later consumer missing: the check is done, the consumer runs' '
@@ -92,20 +86,14 @@ test_expect_success 'the direct consumer missing and the input gone: still waiti
 	mv: 0 ran, 0 done, 0 failed, 0 upstream failed, 1 waiting, 1 blocked
 	EOF
 	summary_cmp expect out &&
-	dag-cli status mv.yaml --date 2026-01-05 >out &&
-	cat >expect <<-\EOF &&
+	grid_is mv.yaml --date 2026-01-05 <<-\EOF
 	partition     arrived         archive         report
 	2026-01-05    waiting         waiting         done
 	EOF
-	test_cmp expect out
 '
 
 test_expect_success 'a check nothing needs keeps the plain rule: exit 3' '
-	cat >lone.yaml <<-\EOF &&
-	dag: lone
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag lone <<-\EOF &&
 	tasks:
 	  arrived:
 	    kind: external-check
@@ -120,11 +108,7 @@ test_expect_success 'a check nothing needs keeps the plain rule: exit 3' '
 '
 
 test_expect_success 'a consumer of the day before counts: its partition decides' '
-	cat >prev.yaml <<-\EOF &&
-	dag: prev
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag prev <<-\EOF &&
 	tasks:
 	  arrived:
 	    kind: external-check
@@ -165,11 +149,7 @@ test_expect_success 'that consumer missing: the check waits again' '
 '
 
 test_expect_success 'setup: a dimension that needs its own previous day' '
-	cat >dim.yaml <<-\EOF &&
-	dag: dim
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dim <<-\EOF &&
 	tasks:
 	  dim:
 	    kind: command
@@ -235,13 +215,11 @@ test_expect_success 'status shows every instance of a DAG with 80 tasks, transpo
 		echo "+ done  . missing"
 	} >expect &&
 	test_cmp expect out &&
-	dag-cli status wide.yaml --from 2026-01-01 --to 2026-01-02 --task t07 --task t42 >out &&
-	cat >expect <<-\EOF &&
+	grid_is wide.yaml --from 2026-01-01 --to 2026-01-02 --task t07 --task t42 <<-\EOF
 	partition     t07             t42
 	2026-01-01    missing         missing
 	2026-01-02    done            done
 	EOF
-	test_cmp expect out
 '
 
 test_expect_success 'status --json of the wide DAG lists all 160 instances' '
@@ -252,11 +230,7 @@ test_expect_success 'status --json of the wide DAG lists all 160 instances' '
 '
 
 test_expect_success 'setup: commands that may leave {target} unwritten' '
-	cat >lazy.yaml <<-\EOF
-	dag: lazy
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag lazy <<-\EOF
 	tasks:
 	  via_tmp:
 	    kind: command

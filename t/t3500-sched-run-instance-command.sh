@@ -3,11 +3,7 @@ test_description='__run-instance runs command instances from data and publishes 
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: a command task' '
-	cat >c.yaml <<-\EOF
-	dag: c
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag c 2026-03-01 <<-\EOF
 	tasks:
 	  greet:
 	    kind: command

@@ -25,11 +25,7 @@ test_expect_success 'setup: loads and SQL over a month, commands after them' '
 		21 22 23 24 25 26 27 28 29 30; do
 		printf "id,n\n1,$d\n2,$d\n3,$d\n" >in/2026-01-$d.csv || return 1
 	done &&
-	cat >m.yaml <<-\EOF
-	dag: m
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag m <<-\EOF
 	tasks:
 	  load:
 	    kind: fact-load
@@ -101,11 +97,7 @@ test_expect_success 'a worker killed while idle: the next instance gets another'
 		sleep 0.01
 	done
 	EOF
-	cat >idle.yaml <<-\EOF &&
-	dag: idle
-	schedule: daily
-	timezone: UTC
-	start: 2026-04-01
+	daily_dag idle 2026-04-01 <<-\EOF &&
 	tasks:
 	  a:
 	    kind: sql
@@ -283,11 +275,7 @@ test_expect_success 'a timeout kills the worker that overran; the next instance 
 '
 
 test_expect_success 'setup: instances that would see what the one before left' '
-	cat >iso.yaml <<-\EOF
-	dag: iso
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag iso 2026-03-01 <<-\EOF
 	tasks:
 	  prep:
 	    kind: command

@@ -6,11 +6,7 @@ test_description='two concurrent backfills through a pool of one: an instance le
 # "gate2" (60 s at most), so the test decides when they end; every a says
 # when it starts in started.log.
 test_expect_success 'setup: a pooled task, one day of it held by a gate' '
-	cat >pl.yaml <<-\EOF
-	dag: pl
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag pl <<-\EOF
 	pools:
 	  w: 1
 	tasks:
@@ -26,16 +22,6 @@ test_expect_success 'setup: a pooled task, one day of it held by a gate' '
 	    target: "data/b/{date}"
 	EOF
 '
-
-# poll CMD: run CMD every 0.05 s until it succeeds, 60 s at most.
-poll() {
-	n=0
-	while ! eval "$1" >/dev/null 2>&1; do
-		n=$((n + 1))
-		test $n -lt 1200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.05
-	done
-}
 
 # The short run holds the second day while the long run reaches it: the
 # long run must go on with the third to twentieth days meanwhile, then

@@ -16,11 +16,7 @@ test_expect_success 'setup' '
 	echo "$1"
 	EOF
 	chmod +x load.sh &&
-	cat >load.yaml <<-\EOF
-	dag: load
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag load <<-\EOF
 	tasks:
 	  l:
 	    kind: command
@@ -58,11 +54,7 @@ test_expect_success 'cleanup: no program of this test still runs' '
 '
 
 test_expect_success 'a background grandchild does not outlive its command' '
-	cat >bg.yaml <<-\EOF &&
-	dag: bg
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag bg <<-\EOF &&
 	tasks:
 	  b:
 	    kind: command
@@ -76,11 +68,7 @@ test_expect_success 'a background grandchild does not outlive its command' '
 '
 
 test_expect_success 'a grandchild that ignores SIGTERM dies when its command times out' '
-	cat >to.yaml <<-\EOF &&
-	dag: to
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag to <<-\EOF &&
 	tasks:
 	  t:
 	    kind: command

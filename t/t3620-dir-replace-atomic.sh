@@ -85,18 +85,7 @@ test_expect_success 'setup: a by-key split into many files' '
 		echo key,v &&
 		i=0 && while [ $i -lt $N ]; do echo "k$i,$i"; i=$((i + 1)); done
 	} >in.csv &&
-	cat >split.yaml <<-\EOF &&
-	dag: split
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
-	tasks:
-	  s:
-	    kind: by-key
-	    input: in.csv
-	    key: key
-	    output: "k/{date}/"
-	EOF
+	split_dag &&
 	dag-cli backfill split.yaml --from 2026-01-01 --to 2026-01-01 >out &&
 	test -e k/2026-01-01/_SUCCESS &&
 	ls k/2026-01-01 | grep -v _SUCCESS | wc -l >n &&

@@ -28,18 +28,7 @@ started() {
 }
 
 test_expect_success 'setup' '
-	cat >split.yaml <<-\EOF
-	dag: split
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
-	tasks:
-	  s:
-	    kind: by-key
-	    input: in.csv
-	    key: key
-	    output: "k/{date}/"
-	EOF
+	split_dag
 '
 
 test_expect_success 'kill -9 of the run: the rerun removes the temporaries of its lease' '
@@ -87,11 +76,7 @@ test_expect_success 'a timeout: the built-in leaves no temporaries' '
 '
 
 test_expect_success 'kill -9 while a command writes its temporary: the rerun removes it' '
-	cat >cmd.yaml <<-\EOF &&
-	dag: cmd
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag cmd <<-\EOF &&
 	tasks:
 	  c:
 	    kind: command

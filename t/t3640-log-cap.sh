@@ -13,11 +13,7 @@ xs() {
 }
 
 test_expect_success 'setup' '
-	cat >loud.yaml <<-\EOF
-	dag: loud
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag loud <<-\EOF
 	tasks:
 	  loud:
 	    kind: command

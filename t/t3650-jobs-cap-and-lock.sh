@@ -6,11 +6,7 @@ test_description='-j is capped; a state database locked too long ends a run with
 trap 'touch "$TRASH/release"' EXIT
 
 test_expect_success 'setup: one task, the first day held by a gate' '
-	cat >lk.yaml <<-\EOF
-	dag: lk
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag lk <<-\EOF
 	tasks:
 	  a:
 	    kind: command
@@ -34,16 +30,6 @@ test_expect_success '-j 4096 runs' '
 	dag-cli run lk.yaml --date 2026-01-02 -j 4096 >out &&
 	test_grep "1 ran, 1 done, 0 failed" out
 '
-
-# poll CMD: run CMD every 0.05 s until it succeeds, 60 s at most.
-poll() {
-	n=0
-	while ! eval "$1" >/dev/null 2>&1; do
-		n=$((n + 1))
-		test $n -lt 1200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.05
-	done
-}
 
 # hold_lock: another process takes the state database's write lock and
 # keeps it until the file "release" appears.

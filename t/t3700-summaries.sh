@@ -3,11 +3,7 @@ test_description='run and backfill end with a summary that explains: reasons, ro
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: a failing command, a chain behind an external input' '
-	cat >f.yaml <<-\EOF &&
-	dag: f
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag f <<-\EOF &&
 	tasks:
 	  bad:
 	    kind: command
@@ -19,11 +15,7 @@ test_expect_success 'setup: a failing command, a chain behind an external input'
 	    run: "echo x > {target}"
 	    target: "after/{date}"
 	EOF
-	cat >w.yaml <<-\EOF
-	dag: w
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag w <<-\EOF
 	tasks:
 	  lines_arrived:
 	    kind: external-check
@@ -82,11 +74,7 @@ test_expect_success 'many inputs missing: the list is capped, the blocked counte
 '
 
 test_expect_success 'the input that blocks the most comes first' '
-	cat >two.yaml <<-\EOF &&
-	dag: two
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag two <<-\EOF &&
 	tasks:
 	  small_in: {kind: external-check, target: "small/{date}"}
 	  big_in: {kind: external-check, target: "big/{date}"}
@@ -106,11 +94,7 @@ test_expect_success 'the input that blocks the most comes first' '
 
 test_expect_success 'elapsed time, and the records the attempts reported' '
 	printf "a,b\n1,2\n3,4\n5,6\n" >rows.csv &&
-	cat >c.yaml <<-\EOF &&
-	dag: c
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag c <<-\EOF &&
 	tasks:
 	  clean:
 	    kind: clean

@@ -9,11 +9,7 @@ attempts() {
 
 test_expect_success 'setup: built-in tasks whose definition is wrong, with retries to spare' '
 	printf "a,b\n1,2\n" >in.csv &&
-	cat >nr.yaml <<-\EOF
-	dag: nr
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag nr <<-\EOF
 	defaults:
 	  retries: 3
 	  retry_delay: 10ms

@@ -2,26 +2,25 @@
 test_description='external-check: a path or a pattern over a directory, min_size, load-time errors'
 . "$(dirname "$0")/lib.sh"
 
+# probe_is LINE...: the external-check of t.yaml, probed, finds these lines.
+probe_is() {
+	helper probe-kind external-check t.yaml >out &&
+	printf "%s\n" "$@" >expect &&
+	test_cmp expect out
+}
+
 test_expect_success 'a missing path is missing, a present one is found' '
 	printf "target: in/events.csv\n" >t.yaml &&
-	helper probe-kind external-check t.yaml >out &&
-	echo missing >expect &&
-	test_cmp expect out &&
+	probe_is missing &&
 	mkdir in && echo data >in/events.csv &&
-	helper probe-kind external-check t.yaml >out &&
-	echo in/events.csv >expect &&
-	test_cmp expect out
+	probe_is in/events.csv
 '
 
 test_expect_success 'min_size: a file below it does not count' '
 	printf "target: in/events.csv\nmin_size: 1k\n" >t.yaml &&
-	helper probe-kind external-check t.yaml >out &&
-	echo missing >expect &&
-	test_cmp expect out &&
+	probe_is missing &&
 	head -c 1024 /dev/zero >in/events.csv &&
-	helper probe-kind external-check t.yaml >out &&
-	echo in/events.csv >expect &&
-	test_cmp expect out
+	probe_is in/events.csv
 '
 
 test_expect_success 'pattern: the first match in name order, dot files skipped' '
@@ -29,26 +28,19 @@ test_expect_success 'pattern: the first match in name order, dot files skipped' 
 	: >drop/b_20261101.csv && : >drop/a_20261101.csv &&
 	: >drop/.c_20261101.csv.tmp-1-x && : >drop/notes.txt &&
 	printf "dir: drop\npattern: ^[a-z]_\\\\d{8}\\\\.csv$\n" >t.yaml &&
-	helper probe-kind external-check t.yaml >out &&
-	echo drop/a_20261101.csv >expect &&
-	test_cmp expect out
+	probe_is drop/a_20261101.csv
 '
 
 test_expect_success 'pattern with all: true takes every match, sorted' '
 	printf "dir: drop/\npattern: \"_2026\"\nall: true\n" >t.yaml &&
-	helper probe-kind external-check t.yaml >out &&
-	printf "drop/a_20261101.csv\ndrop/b_20261101.csv\n" >expect &&
-	test_cmp expect out
+	probe_is drop/a_20261101.csv drop/b_20261101.csv
 '
 
 test_expect_success 'a missing directory or no match is missing, not an error' '
 	printf "dir: nowhere\npattern: x\n" >t.yaml &&
-	helper probe-kind external-check t.yaml >out &&
-	echo missing >expect &&
-	test_cmp expect out &&
+	probe_is missing &&
 	printf "dir: drop\npattern: ^zzz\n" >t.yaml &&
-	helper probe-kind external-check t.yaml >out &&
-	test_cmp expect out
+	probe_is missing
 '
 
 test_expect_success 'run (in a worker) fails naming what is missing' '

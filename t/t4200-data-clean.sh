@@ -2,6 +2,17 @@
 test_description='clean: every rule, with where:, on clean input; the seeds clean-ups'
 . "$(dirname "$0")/lib.sh"
 
+# clean_case IN OUT: clean the CSV that printf IN writes with the rules
+# read from stdin (the lines after "rules:"); the CSV written must be the
+# one printf OUT writes.
+clean_case() {
+	printf "$1" >in.csv &&
+	{ printf "input: in.csv\noutput: out.csv\nrules:\n" && cat; } >t.yaml &&
+	helper run-kind clean t.yaml >out 2>log &&
+	printf "$2" >expect &&
+	test_cmp expect out.csv
+}
+
 test_expect_success 'seed: US zip codes and revenue buckets' '
 	cat >contacts.csv <<-\EOF &&
 	email,country,zip_code,annual_revenue
@@ -80,26 +91,17 @@ test_expect_success 'seed: EventProperties split into Event and Properties' '
 '
 
 test_expect_success 'select, rename, drop shape the columns' '
-	printf "a,b,c,d\n1,2,3,4\n" >in.csv &&
-	cat >t.yaml <<-\EOF &&
-	input: in.csv
-	output: out.csv
-	rules:
+	clean_case "a,b,c,d\n1,2,3,4\n" \
+		"last,c,first\n4,3,1\n" <<-\EOF
 	  - drop: b
 	  - rename: {a: first, d: last}
 	  - select: [last, c, first]
 	EOF
-	helper run-kind clean t.yaml >out 2>log &&
-	printf "last,c,first\n4,3,1\n" >expect &&
-	test_cmp expect out.csv
 '
 
 test_expect_success 'trim, lower, upper, default, strip_chars, truncate in characters' '
-	printf "a,b,c\n\" Héllo \t\",Ünï,\n  x  ,yz,\n" >in.csv &&
-	cat >t.yaml <<-\EOF &&
-	input: in.csv
-	output: out.csv
-	rules:
+	clean_case "a,b,c\n\" Héllo \t\",Ünï,\n  x  ,yz,\n" \
+		"a,b,c\nho,ÜN,none\nx,YZ,none\n" <<-\EOF
 	  - trim: a
 	  - lower: a
 	  - upper: {column: b}
@@ -107,50 +109,29 @@ test_expect_success 'trim, lower, upper, default, strip_chars, truncate in chara
 	  - strip_chars: {column: a, chars: "lé"}
 	  - truncate: {column: b, width: 2}
 	EOF
-	helper run-kind clean t.yaml >out 2>log &&
-	printf "a,b,c\nho,ÜN,none\nx,YZ,none\n" >expect &&
-	test_cmp expect out.csv
 '
 
 test_expect_success 'replace substitutes every match; a non-match is left alone' '
-	printf "v\na-b-c\nxyz\n2026-11-01\n" >in.csv &&
-	cat >t.yaml <<-\EOF &&
-	input: in.csv
-	output: out.csv
-	rules:
+	clean_case "v\na-b-c\nxyz\n2026-11-01\n" \
+		"v\na+b+c\nxyz\n01/11/2026\n" <<-\EOF
 	  - replace: {column: v, pattern: "-", with: "+"}
 	  - replace: {column: v, pattern: '"'"'^(\d{4})\+(\d\d)\+(\d\d)$'"'"', with: '"'"'$3/$2/$1'"'"'}
 	EOF
-	helper run-kind clean t.yaml >out 2>log &&
-	printf "v\na+b+c\nxyz\n01/11/2026\n" >expect &&
-	test_cmp expect out.csv
 '
 
 test_expect_success 'split captures into new or existing columns' '
-	printf "name,first\nAda Lovelace,x\nPlato,y\n" >in.csv &&
-	cat >t.yaml <<-\EOF &&
-	input: in.csv
-	output: out.csv
-	rules:
+	clean_case "name,first\nAda Lovelace,x\nPlato,y\n" \
+		"name,first,last\nAda Lovelace,Ada,Lovelace\nPlato,Plato,\n" <<-\EOF
 	  - split: {column: name, pattern: '"'"'^(\S+)(?: (.*))?$'"'"', into: [first, last]}
 	EOF
-	helper run-kind clean t.yaml >out 2>log &&
-	printf "name,first,last\nAda Lovelace,Ada,Lovelace\nPlato,Plato,\n" >expect &&
-	test_cmp expect out.csv
 '
 
 test_expect_success 'pad_left pads any value, the empty one too; bucket in place' '
-	printf "n,s\n7,1e3\n,-5\n123456,abc\n" >in.csv &&
-	cat >t.yaml <<-\EOF &&
-	input: in.csv
-	output: out.csv
-	rules:
+	clean_case "n,s\n7,1e3\n,-5\n123456,abc\n" \
+		"n,s\n···7,big\n····,neg\n123456,?\n" <<-\EOF
 	  - pad_left: {column: n, width: 4, char: "·"}
 	  - bucket: {column: s, bounds: [0, 1000], labels: [neg, small, big], default: "?"}
 	EOF
-	helper run-kind clean t.yaml >out 2>log &&
-	printf "n,s\n···7,big\n····,neg\n123456,?\n" >expect &&
-	test_cmp expect out.csv
 '
 
 test_expect_success 'require rejects with the rule and value; where limits it' '

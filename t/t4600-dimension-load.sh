@@ -1,8 +1,7 @@
 #!/bin/sh
 test_description='dimension-load: SCD1 and SCD2 upserts, types, reruns, a kill mid-load'
 . "$(dirname "$0")/lib.sh"
-
-q() { sqlite3 wh.db "$@"; }
+. "$SRC_DIR/t/lib-warehouse.sh"
 
 test_expect_success 'setup' '
 	printf "%s\n" "line_id,plan,rev,since" "L1,free,10,2024-01-02" \
@@ -49,9 +48,7 @@ test_expect_success 'first load: table created with the declared types, rejects 
 	q "SELECT table_name, partition, records FROM _dag_loads" >got &&
 	echo "dim_line|2026-11-01|3" >expect &&
 	test_cmp expect got &&
-	helper table-target wh.db dim_line 2026-11-01 >got &&
-	echo 1 >expect &&
-	test_cmp expect got
+	marker_is wh.db dim_line 2026-11-01 1
 '
 
 test_expect_success 'a changed load closes the old version and opens a new one' '
@@ -175,9 +172,7 @@ test_expect_success 'too many rejects: nothing loaded, no marker' '
 	test_grep "3 of 6 records rejected, more than max_reject_ratio 0.1 allows" res &&
 	q "SELECT * FROM dim_plain ORDER BY line_key" >after &&
 	test_cmp before after &&
-	helper table-target wh.db dim_plain 2026-11-03 >got &&
-	echo 0 >expect &&
-	test_cmp expect got
+	marker_is wh.db dim_plain 2026-11-03 0
 '
 
 test_expect_success 'setup: a big input through a FIFO' '
@@ -188,19 +183,10 @@ test_expect_success 'setup: a big input through a FIFO' '
 '
 
 test_expect_success 'killed mid-load: no row and no marker of that load' '
-	(cat big.csv && exec sleep 30) >fifo.csv &
-	writer=$!
-	helper run-kind dimension-load kill.yaml 2026-11-04 >res &
-	pid=$!
-	sleep 1 &&
-	kill -9 $pid &&
-	{ wait $pid; true; } &&
-	{ kill $writer 2>/dev/null; true; } &&
+	kill_mid_load dimension-load kill.yaml 2026-11-04 &&
 	q "SELECT * FROM dim_plain ORDER BY line_key" >after &&
 	test_cmp before after &&
-	helper table-target wh.db dim_plain 2026-11-04 >got &&
-	echo 0 >expect &&
-	test_cmp expect got &&
+	marker_is wh.db dim_plain 2026-11-04 0 &&
 	sed -e "s/^input: .*/input: big.csv/" scd1.yaml >again.yaml &&
 	helper run-kind dimension-load again.yaml 2026-11-04 >res &&
 	echo "{\"records_in\": 20000, \"records_out\": 20000, \"records_rejected\": 0}" >expect &&
@@ -218,9 +204,7 @@ test_expect_success 'a locked database makes the load wait, not fail' '
 	cp day1.csv day.csv &&
 	helper run-kind dimension-load scd1.yaml 2026-11-05 >res &&
 	wait $locker &&
-	helper table-target wh.db dim_plain 2026-11-05 >got &&
-	echo 1 >expect &&
-	test_cmp expect got
+	marker_is wh.db dim_plain 2026-11-05 1
 '
 
 test_expect_success 'a file that is not a database is an error naming the task' '

@@ -43,27 +43,25 @@ fresh() {
 	dump "$1" >"$1.dump"
 }
 
-state_of() {
-	# state_of TASK PARTITION: its state and reason in status --json
-	dag-cli status corr.yaml --from 2026-01-01 --to 2026-01-10 \
-		--param root=run --json >st.json &&
-	python3 -c "
-import json, sys
-for i in json.load(open('st.json'))['instances']:
-    if i['task'] == sys.argv[1] and i['partition'] == sys.argv[2]:
-        print(i['state'])
-        print(i.get('reason', ''))
-" "$1" "$2"
+# state TASK PARTITION: the instance's state and reason in status --json.
+state() {
+	status_of "$1" "$2" corr.yaml --from 2026-01-01 --to 2026-01-10 \
+		--param root=run
+}
+
+# rerun_stale N: backfill --rerun-stale over the 10 days must run N
+# instances; the warehouse it leaves in run/ is dumped to run.dump.
+rerun_stale() {
+	dag-cli backfill corr.yaml --from 2026-01-01 --to 2026-01-10 \
+		--rerun-stale >out &&
+	test_grep "$1 ran" out &&
+	dump run >run.dump
 }
 
 test_expect_success 'setup: a dimension needing its own previous day, a fact with lookups, 10 days' '
 	mkdir in &&
 	days 1 10 &&
-	cat >corr.yaml <<-\EOF &&
-	dag: corr
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag corr <<-\EOF &&
 	params:
 	  root: run
 	tasks:
@@ -131,13 +129,10 @@ test_expect_success 'clear day 2 alone: the later days and the facts that used t
 	dag-cli clear corr.yaml dim_customer --date 2026-01-02 --yes \
 		--param root=run >out &&
 	test_grep "removed 1 target" out &&
-	state_of fact_event 2026-01-02 >out &&
-	test "$(head -1 out)" = stale &&
-	test_grep "^dim_customer 2026-01-02 is gone since fact_event consumed it" out &&
-	state_of dim_customer 2026-01-05 >out &&
-	test "$(head -1 out)" = stale &&
-	state_of fact_event 2026-01-09 >out &&
-	test "$(head -1 out)" = stale
+	state_is fact_event 2026-01-02 stale \
+		"^dim_customer 2026-01-02 is gone since fact_event consumed it" &&
+	state_is dim_customer 2026-01-05 stale &&
+	state_is fact_event 2026-01-09 stale
 '
 
 test_expect_success 'its reload undoes the later days: they are missing, their facts stale' '
@@ -145,20 +140,14 @@ test_expect_success 'its reload undoes the later days: they are missing, their f
 	test_grep "1 ran" out &&
 	dag-cli logs corr.yaml dim_customer --date 2026-01-02 >log &&
 	test_grep "dimension-load: undid [0-9]* versions valid from 2026-01-02T00:00:00Z on, [1-9][0-9]* made current again; the 8 later loads 2026-01-03 .. 2026-01-10 are to do again" log &&
-	state_of dim_customer 2026-01-03 >out &&
-	test "$(head -1 out)" = missing &&
-	state_of fact_event 2026-01-07 >out &&
-	test "$(head -1 out)" = stale &&
-	test_grep "^dim_customer 2026-01-07 is gone since fact_event consumed it" out &&
-	state_of fact_event 2026-01-01 >out &&
-	test "$(head -1 out)" = done
+	state_is dim_customer 2026-01-03 missing &&
+	state_is fact_event 2026-01-07 stale \
+		"^dim_customer 2026-01-07 is gone since fact_event consumed it" &&
+	state_is fact_event 2026-01-01 done
 '
 
 test_expect_success 'backfill --rerun-stale: the warehouse equals a fresh load again' '
-	dag-cli backfill corr.yaml --from 2026-01-01 --to 2026-01-10 \
-		--rerun-stale >out &&
-	test_grep "17 ran" out &&
-	dump run >run.dump &&
+	rerun_stale 17 &&
 	test_cmp fresh1.dump run.dump &&
 	dag-cli status corr.yaml --from 2026-01-01 --to 2026-01-10 >grid &&
 	! grep -e stale -e missing grid
@@ -169,22 +158,15 @@ test_expect_success 'day 2 corrected: the dimension from day 2 on and the facts 
 		in/customers_2026-01-02.csv >fixed.csv &&
 	! test_cmp fixed.csv in/customers_2026-01-02.csv &&
 	mv fixed.csv in/customers_2026-01-02.csv &&
-	state_of dim_customer 2026-01-02 >out &&
-	test "$(head -1 out)" = stale &&
-	test_grep "^input .in/customers_2026-01-02.csv. changed after dim_customer consumed it" out &&
-	state_of dim_customer 2026-01-10 >out &&
-	test "$(head -1 out)" = stale &&
-	state_of fact_event 2026-01-06 >out &&
-	test "$(head -1 out)" = stale &&
-	state_of fact_event 2026-01-01 >out &&
-	test "$(head -1 out)" = done
+	state_is dim_customer 2026-01-02 stale \
+		"^input .in/customers_2026-01-02.csv. changed after dim_customer consumed it" &&
+	state_is dim_customer 2026-01-10 stale &&
+	state_is fact_event 2026-01-06 stale &&
+	state_is fact_event 2026-01-01 done
 '
 
 test_expect_success 'backfill --rerun-stale: equal to a fresh load of the corrected days' '
-	dag-cli backfill corr.yaml --from 2026-01-01 --to 2026-01-10 \
-		--rerun-stale >out &&
-	test_grep "18 ran" out &&
-	dump run >run.dump &&
+	rerun_stale 18 &&
 	fresh fresh2 &&
 	test_cmp fresh2.dump run.dump &&
 	! test_cmp fresh1.dump fresh2.dump &&

@@ -1,8 +1,7 @@
 #!/bin/sh
 test_description='fact-load: partition replaced in one transaction, surrogate-key lookups'
 . "$(dirname "$0")/lib.sh"
-
-q() { sqlite3 wh.db "$@"; }
+. "$SRC_DIR/t/lib-warehouse.sh"
 
 test_expect_success 'setup: an scd2 line dimension with two versions of L1' '
 	cat >dim.yaml <<-\EOT
@@ -61,9 +60,7 @@ test_expect_success 'first load: keys swapped for the version current that day' 
 	EOT
 	sed "s/CREATE TABLE \"fact_event\"/CREATE TABLE IF NOT EXISTS \"fact_event\"/" got >got2 &&
 	test_cmp expect got2 &&
-	helper table-target wh.db fact_event 2026-11-02 >got &&
-	echo 1 >expect &&
-	test_cmp expect got
+	marker_is wh.db fact_event 2026-11-02 1
 '
 
 test_expect_success 'a rerun replaces the partition: no duplicates' '
@@ -141,9 +138,7 @@ test_expect_success 'a missing dimension table is an error naming the task' '
 	echo "error: task '"'"'task'"'"': lookup dimension '"'"'dim_nope'"'"' (line 8, column 5) does not exist in '"'"'wh.db'"'"' (load it first: put its dimension-load task in needs:)" >expect &&
 	head -1 res >got &&
 	test_cmp expect got &&
-	helper table-target wh.db fact_event 2026-11-04 >got &&
-	echo 0 >expect &&
-	test_cmp expect got
+	marker_is wh.db fact_event 2026-11-04 0
 '
 
 test_expect_success 'many reader batches: every lookup and reject lands on its own row' '
@@ -180,14 +175,7 @@ test_expect_success 'setup: a big input through a FIFO' '
 '
 
 test_expect_success 'killed mid-load: the old rows stay, nothing half-loaded' '
-	(cat big.csv && exec sleep 30) >fifo.csv &
-	writer=$!
-	helper run-kind fact-load kill.yaml 2026-11-02 >res &
-	pid=$!
-	sleep 1 &&
-	kill -9 $pid &&
-	{ wait $pid; true; } &&
-	{ kill $writer 2>/dev/null; true; } &&
+	kill_mid_load fact-load kill.yaml 2026-11-02 &&
 	q "SELECT * FROM fact_event ORDER BY event_time" >after &&
 	test_cmp before after &&
 	q "SELECT * FROM _dag_loads ORDER BY 1, 2" >after.marks &&

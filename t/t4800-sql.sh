@@ -1,8 +1,7 @@
 #!/bin/sh
 test_description='sql: statements in one transaction, partition values bound, marker row'
 . "$(dirname "$0")/lib.sh"
-
-q() { sqlite3 wh.db "$@"; }
+. "$SRC_DIR/t/lib-warehouse.sh"
 
 test_expect_success 'setup' '
 	cat >agg.yaml <<-\EOT
@@ -69,9 +68,7 @@ test_expect_success 'a failing statement rolls back the earlier ones and writes 
 	q "SELECT count(*) FROM daily WHERE part = '"'"'2026-11-09'"'"'" >got &&
 	echo 0 >expect &&
 	test_cmp expect got &&
-	helper table-target wh.db daily 2026-11-09 >got &&
-	echo 0 >expect &&
-	test_cmp expect got
+	marker_is wh.db daily 2026-11-09 0
 '
 
 test_expect_success 'an unknown parameter is an error naming it' '

@@ -1,27 +1,20 @@
 #!/bin/sh
 test_description='table targets: complete exactly when the marker row exists'
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/t/lib-warehouse.sh"
 
 test_expect_success 'a missing database, or one without markers, is not complete' '
-	helper table-target none.db t 2026-11-01 >got &&
-	echo 0 >expect &&
-	test_cmp expect got &&
+	marker_is none.db t 2026-11-01 0 &&
 	sqlite3 empty.db "CREATE TABLE t (x)" &&
-	helper table-target empty.db t 2026-11-01 >got &&
-	test_cmp expect got
+	marker_is empty.db t 2026-11-01 0
 '
 
 test_expect_success 'a load marks its own table and partition only' '
 	printf "database: wh.db\ntarget: {table: t}\nsql: CREATE TABLE IF NOT EXISTS t AS SELECT 1 AS x\n" >t.yaml &&
 	helper run-kind sql t.yaml 2026-11-01 >res &&
-	helper table-target wh.db t 2026-11-01 >got &&
-	echo 1 >expect &&
-	test_cmp expect got &&
-	helper table-target wh.db t 2026-11-02 >got &&
-	echo 0 >expect &&
-	test_cmp expect got &&
-	helper table-target wh.db u 2026-11-01 >got &&
-	test_cmp expect got
+	marker_is wh.db t 2026-11-01 1 &&
+	marker_is wh.db t 2026-11-02 0 &&
+	marker_is wh.db u 2026-11-01 0
 '
 
 test_expect_success 'the marker table has the documented shape' '
@@ -40,9 +33,7 @@ test_expect_success 'a check does not wait for a writer (WAL)' '
 	 echo "ROLLBACK;") | sqlite3 wh.db &
 	locker=$!
 	sleep 0.5 &&
-	helper table-target wh.db t 2026-11-01 >got &&
-	echo 1 >expect &&
-	test_cmp expect got &&
+	marker_is wh.db t 2026-11-01 1 &&
 	wait $locker
 '
 
@@ -54,11 +45,7 @@ test_expect_success 'a file that is not a database is an error, not "missing"' '
 '
 
 test_expect_success 'plan reads a marker table once for many partitions, per table' '
-	cat >w.yaml <<-\EOF &&
-	dag: w
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag w <<-\EOF &&
 	tasks:
 	  agg:
 	    kind: sql

@@ -3,11 +3,7 @@ test_description='targets: two instances that would write one target are a defin
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup' '
-	cat >dst.yaml <<-\EOF &&
-	dag: dst
-	schedule: hourly
-	timezone: America/New_York
-	start: 2026-10-30
+	dag_yaml dst hourly America/New_York 2026-10-30 <<-\EOF &&
 	params:
 	  root: data
 	tasks:
@@ -17,22 +13,14 @@ test_expect_success 'setup' '
 	    target: "{root}/snap/{date}/{hour}.txt"
 	EOF
 	sed -e "s|{date}/{hour}.txt|{partition}.txt|" dst.yaml >dst-ok.yaml &&
-	cat >daily.yaml <<-\EOF &&
-	dag: daily
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag daily <<-\EOF &&
 	tasks:
 	  latest:
 	    kind: command
 	    run: "date > {target}"
 	    target: "out/latest.txt"
 	EOF
-	cat >two.yaml <<-\EOF
-	dag: two
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag two <<-\EOF
 	tasks:
 	  a:
 	    kind: command

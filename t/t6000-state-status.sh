@@ -2,15 +2,20 @@
 test_description='state: status grid and --json, logs, clear, built-in kinds in forked workers, __run-instance'
 . "$(dirname "$0")/lib.sh"
 
+# instance_json TASK PARTITION STATE SEP: one instance of status --json
+# (run once, no records, duration_s made D), followed by SEP.
+instance_json() {
+	printf '    {\n      "task": "%s",\n      "partition": "%s",\n' "$1" "$2"
+	printf '      "state": "%s",\n      "attempts": 1,\n' "$3"
+	printf '      "records_%s": null,\n' in out rejected
+	printf '      "duration_s": D\n    }%s\n' "$4"
+}
+
 test_expect_success 'setup: a pipeline with an archive, a command and a failing task' '
 	mkdir -p incoming &&
 	printf "id,name\n1,a\n2,b\n" >incoming/2026-03-01.csv &&
 	printf "id,name\n3,c\n" >incoming/2026-03-02.csv &&
-	cat >st.yaml <<-\EOF
-	dag: st
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag st 2026-03-01 <<-\EOF
 	tasks:
 	  keep:
 	    kind: archive
@@ -41,95 +46,34 @@ test_expect_success 'a backfill with a built-in kind forked per instance' '
 test_expect_success 'status --json is exact' '
 	dag-cli status st.yaml --json >raw &&
 	sed -e "s/\"duration_s\": [0-9.e-]*/\"duration_s\": D/" raw >st.json &&
-	cat >expect <<-\EOF &&
 	{
-	  "dag": "st",
-	  "instances": [
-	    {
-	      "task": "keep",
-	      "partition": "2026-03-01",
-	      "state": "done",
-	      "attempts": 1,
-	      "records_in": null,
-	      "records_out": null,
-	      "records_rejected": null,
-	      "duration_s": D
-	    },
-	    {
-	      "task": "count",
-	      "partition": "2026-03-01",
-	      "state": "done",
-	      "attempts": 1,
-	      "records_in": null,
-	      "records_out": null,
-	      "records_rejected": null,
-	      "duration_s": D
-	    },
-	    {
-	      "task": "report",
-	      "partition": "2026-03-01",
-	      "state": "done",
-	      "attempts": 1,
-	      "records_in": null,
-	      "records_out": null,
-	      "records_rejected": null,
-	      "duration_s": D
-	    },
-	    {
-	      "task": "keep",
-	      "partition": "2026-03-02",
-	      "state": "done",
-	      "attempts": 1,
-	      "records_in": null,
-	      "records_out": null,
-	      "records_rejected": null,
-	      "duration_s": D
-	    },
-	    {
-	      "task": "count",
-	      "partition": "2026-03-02",
-	      "state": "done",
-	      "attempts": 1,
-	      "records_in": null,
-	      "records_out": null,
-	      "records_rejected": null,
-	      "duration_s": D
-	    },
-	    {
-	      "task": "report",
-	      "partition": "2026-03-02",
-	      "state": "failed",
-	      "attempts": 1,
-	      "records_in": null,
-	      "records_out": null,
-	      "records_rejected": null,
-	      "duration_s": D
-	    }
-	  ]
-	}
-	EOF
+		printf "{\n  \"dag\": \"st\",\n  \"instances\": [\n" &&
+		instance_json keep 2026-03-01 done , &&
+		instance_json count 2026-03-01 done , &&
+		instance_json report 2026-03-01 done , &&
+		instance_json keep 2026-03-02 done , &&
+		instance_json count 2026-03-02 done , &&
+		instance_json report 2026-03-02 failed "" &&
+		printf "  ]\n}\n"
+	} >expect &&
 	test_cmp expect st.json
 '
 
 test_expect_success 'status grid: tasks across, partitions down, no colour off a terminal' '
-	dag-cli status st.yaml --from 2026-03-01 --to 2026-03-03 >grid &&
-	cat >expect <<-\EOF &&
+	grid_is st.yaml --from 2026-03-01 --to 2026-03-03 <<-\EOF
 	partition     keep            count           report
 	2026-03-01    done            done            done
 	2026-03-02    done            done            failed
 	2026-03-03    missing         missing         missing
 	EOF
-	test_cmp expect grid
 '
 
 test_expect_success 'a deleted target makes its instance missing again: targets are the truth' '
 	rm counts/2026-03-02.txt &&
-	dag-cli status st.yaml --date 2026-03-02 >grid &&
-	cat >expect <<-\EOF &&
+	grid_is st.yaml --date 2026-03-02 <<-\EOF
 	partition     keep            count           report
 	2026-03-02    done            missing         failed
 	EOF
-	test_cmp expect grid
 '
 
 test_expect_success 'logs: no such attempt, unknown task, bad date' '
@@ -198,11 +142,7 @@ test_expect_success 'a damaged state database is moved aside with a warning' '
 '
 
 test_expect_success 'setup: a task that runs until told' '
-	cat >busy.yaml <<-\EOF
-	dag: busy
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag busy 2026-03-01 <<-\EOF
 	tasks:
 	  wait:
 	    kind: command
@@ -225,12 +165,10 @@ test_expect_success 'status shows an instance leased by a live run as running' '
 	2026-03-01    running
 	EOF
 	test_cmp expect grid &&
-	dag-cli status busy.yaml --date 2026-03-01 >grid &&
-	cat >expect <<-\EOF &&
+	grid_is busy.yaml --date 2026-03-01 <<-\EOF
 	partition     wait
 	2026-03-01    done
 	EOF
-	test_cmp expect grid
 '
 
 test_done

@@ -3,11 +3,7 @@ test_description='status: a state database that cannot be read is an error, not 
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: a one-task DAG run once' '
-	cat >one.yaml <<-\EOF &&
-	dag: one
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag one 2026-03-01 <<-\EOF &&
 	tasks:
 	  hello:
 	    kind: command

@@ -2,24 +2,13 @@
 test_description='code staleness: an instance whose resolved definition changed since it ran is stale, naming the field; whitespace, comments, key order and descriptions are not changes'
 . "$(dirname "$0")/lib.sh"
 
+# state TASK: the instance's state and reason in status --json.
 state() {
-	dag-cli status cs.yaml --date 2026-03-01 --json >st.json &&
-	python3 -c "
-import json, sys
-d = json.load(open('st.json'))
-for i in d['instances']:
-    if i['task'] == sys.argv[1]:
-        print(i['state'])
-        print(i.get('reason', ''))
-" "$1"
+	status_of "$1" "" cs.yaml --date 2026-03-01
 }
 
 test_expect_success 'setup: a param, a command, and one that needs it' '
-	cat >cs.yaml <<-\EOF &&
-	dag: cs
-	schedule: daily
-	timezone: UTC
-	start: 2026-03-01
+	daily_dag cs 2026-03-01 <<-\EOF &&
 	params:
 	  greeting: hello
 	tasks:
@@ -65,12 +54,10 @@ test_expect_success 'whitespace, comments, key order and a description change no
 
 test_expect_success 'a changed param makes the instance stale, naming the field' '
 	sed -i "s/greeting: hello/greeting: howdy/" cs.yaml &&
-	state hello >out &&
-	test "$(head -1 out)" = stale &&
-	test_grep "^its definition changed since it ran: run$" out &&
-	state shout >out &&
-	test "$(head -1 out)" = stale &&
-	test_grep "^needs hello 2026-03-01, which is stale$" out &&
+	state_is hello "" stale \
+		"^its definition changed since it ran: run$" &&
+	state_is shout "" stale \
+		"^needs hello 2026-03-01, which is stale$" &&
 	dag-cli plan cs.yaml --date 2026-03-01 >plan &&
 	test_grep "hello  *stale  *its definition changed since it ran: run" plan
 '

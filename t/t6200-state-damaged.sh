@@ -3,11 +3,7 @@ test_description='a state database with a damaged page: status warns and shows t
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: ten days made, a history to damage' '
-	cat >dm.yaml <<-\EOF
-	dag: dm
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dm <<-\EOF
 	tasks:
 	  a:
 	    kind: command

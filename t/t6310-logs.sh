@@ -4,13 +4,19 @@ test_description='logs: every attempt has one, with time-stamped lines; an insta
 
 stamp='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{3\}Z'
 
+# log_line N PATTERN: line N of the file log (or its last) matches PATTERN.
+log_line() {
+	if test "$1" = last; then
+		tail -n 1 log >line
+	else
+		sed -n "$1p" log >line
+	fi &&
+	test_grep "$2" line
+}
+
 test_expect_success 'setup: a chain with a failing middle, a built-in kind' '
 	printf "a,b\n1,2\n" >in.csv &&
-	cat >l.yaml <<-\EOF
-	dag: l
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag l <<-\EOF
 	tasks:
 	  first:
 	    kind: command
@@ -38,27 +44,21 @@ test_expect_success 'a successful attempt has a log: started, its output, done, 
 	test_expect_code 1 dag-cli run l.yaml --date 2026-01-02 >out &&
 	dag-cli logs l.yaml first --date 2026-01-02 >log &&
 	test $(wc -l <log) = 3 &&
-	head -n 1 log >line &&
-	test_grep "^$stamp dag-cli: first 2026-01-02 attempt 1 started\$" line &&
-	sed -n 2p log >line &&
-	test_grep "^making 2026-01-02\$" line &&
-	tail -n 1 log >line &&
-	test_grep "^$stamp dag-cli: first 2026-01-02 attempt 1 done in [0-9]*\.[0-9] s\$" line
+	log_line 1 "^$stamp dag-cli: first 2026-01-02 attempt 1 started\$" &&
+	log_line 2 "^making 2026-01-02\$" &&
+	log_line last "^$stamp dag-cli: first 2026-01-02 attempt 1 done in [0-9]*\.[0-9] s\$"
 '
 
 test_expect_success 'a built-in kind too' '
 	dag-cli logs l.yaml tidy --date 2026-01-02 >log &&
-	head -n 1 log >line &&
-	test_grep "^$stamp dag-cli: tidy 2026-01-02 attempt 1 started\$" line &&
+	log_line 1 "^$stamp dag-cli: tidy 2026-01-02 attempt 1 started\$" &&
 	test_grep "^clean: 1 records read, 1 written, 0 rejected" log &&
-	tail -n 1 log >line &&
-	test_grep "^$stamp dag-cli: tidy 2026-01-02 attempt 1 done in " line
+	log_line last "^$stamp dag-cli: tidy 2026-01-02 attempt 1 done in "
 '
 
 test_expect_success 'a failed attempt ends with the stamped reason' '
 	dag-cli logs l.yaml middle --date 2026-01-02 >log &&
-	tail -n 1 log >line &&
-	test_grep "^$stamp dag-cli: middle 2026-01-02 attempt 1: exit status 2\$" line
+	log_line last "^$stamp dag-cli: middle 2026-01-02 attempt 1: exit status 2\$"
 '
 
 test_expect_success 'logs of an upstream_failed instance names the need that failed, and its log' '

@@ -16,10 +16,7 @@ test_expect_success 'the pipeline validates' '
 '
 
 test_expect_success 'the backfill makes every target of the three days' '
-	dag backfill vsf --dags "$DAGS" --from $D1 --to $D3 -j 2 &&
-	dag_status vsf --from $D1 --to $D3 &&
-	states_other_than done >not-done &&
-	test_cmp /dev/null not-done
+	backfill_all vsf $D1 $D3
 '
 
 test_expect_success 'the archive is the export, with a checksum that verifies' '
@@ -62,11 +59,10 @@ test_expect_success 'EventProperties is split into event and properties' '
 	EOF
 	csv_header data/clean/events_$D1.csv.gz >got &&
 	test_cmp want got &&
-	sql data/warehouse.db "SELECT count(*) FROM fact_event
+	sql_truth data/warehouse.db "SELECT count(*) FROM fact_event
 		WHERE day = '\''$D1'\'' AND event_type = '\''purchase'\''
-		AND event = '\''iap.purchase'\'' AND properties LIKE '\''{%sku%}'\''" &&
-	truth vsf_$D1 type_purchase >want &&
-	test_cmp want out.sql
+		AND event = '\''iap.purchase'\'' AND properties LIKE '\''{%sku%}'\''" \
+		vsf_$D1 type_purchase
 '
 
 test_expect_success 'by_mdn holds 16 buckets with every valid record' '
@@ -85,37 +81,31 @@ test_expect_success 'by_mdn holds 16 buckets with every valid record' '
 
 test_expect_success 'the fact table holds each day once, unknown lines on key 0' '
 	for d in $D1 $D2 $D3; do
-		sql data/warehouse.db "SELECT count(*) FROM fact_event WHERE day = '\''$d'\''" &&
-		truth vsf_$d valid >want &&
-		test_cmp want out.sql &&
-		sql data/warehouse.db "SELECT count(*) FROM fact_event WHERE day = '\''$d'\'' AND line_key = 0" &&
-		truth vsf_$d unknown_line >want &&
-		test_cmp want out.sql || return 1
+		sql_truth data/warehouse.db "SELECT count(*) FROM fact_event WHERE day = '\''$d'\''" \
+			vsf_$d valid &&
+		sql_truth data/warehouse.db "SELECT count(*) FROM fact_event WHERE day = '\''$d'\'' AND line_key = 0" \
+			vsf_$d unknown_line || return 1
 	done
 '
 
 test_expect_success 'lines are overwritten (SCD1), accounts keep history (SCD2)' '
-	sql data/warehouse.db "SELECT count(*) FROM dim_line WHERE line_key <> 0" &&
-	truth vsf_$D3 lines >want &&
-	test_cmp want out.sql &&
+	sql_truth data/warehouse.db "SELECT count(*) FROM dim_line WHERE line_key <> 0" \
+		vsf_$D3 lines &&
 	sql data/warehouse.db "SELECT count(*) FROM dim_account WHERE account_key <> 0" &&
 	echo $(( $(truth vsf_$D1 accounts) + $(truth vsf_$D2 accounts_changed) + $(truth vsf_$D3 accounts_changed) )) >want &&
 	test_cmp want out.sql &&
-	sql data/warehouse.db "SELECT count(*) FROM dim_account
-		WHERE current = 1 AND account_key <> 0" &&
-	truth vsf_$D3 accounts >want &&
-	test_cmp want out.sql
+	sql_truth data/warehouse.db "SELECT count(*) FROM dim_account
+		WHERE current = 1 AND account_key <> 0" \
+		vsf_$D3 accounts
 '
 
 test_expect_success 'accounts get five-digit zips and revenue buckets' '
-	sql data/warehouse.db "SELECT count(*) FROM dim_account
-		WHERE current = 1 AND account_key <> 0 AND revenue_bucket = '\''unknown'\''" &&
-	truth vsf_$D3 accounts_bucket_unknown >want &&
-	test_cmp want out.sql &&
-	sql data/warehouse.db "SELECT count(*) FROM dim_account
-		WHERE current = 1 AND account_key <> 0 AND coalesce(zip5, '\'''\'') = '\'''\''" &&
-	truth vsf_$D3 accounts_without_zip5 >want &&
-	test_cmp want out.sql &&
+	sql_truth data/warehouse.db "SELECT count(*) FROM dim_account
+		WHERE current = 1 AND account_key <> 0 AND revenue_bucket = '\''unknown'\''" \
+		vsf_$D3 accounts_bucket_unknown &&
+	sql_truth data/warehouse.db "SELECT count(*) FROM dim_account
+		WHERE current = 1 AND account_key <> 0 AND coalesce(zip5, '\'''\'') = '\'''\''" \
+		vsf_$D3 accounts_without_zip5 &&
 	sql data/warehouse.db "SELECT count(*) FROM dim_account
 		WHERE current = 1 AND account_key <> 0 AND coalesce(zip5, '\'''\'') NOT GLOB '\''[0-9][0-9][0-9][0-9][0-9]'\''
 		AND coalesce(zip5, '\'''\'') <> '\'''\''" &&
@@ -125,9 +115,8 @@ test_expect_success 'accounts get five-digit zips and revenue buckets' '
 
 test_expect_success 'limits are loaded per day against the line dimension' '
 	for d in $D1 $D2 $D3; do
-		sql data/warehouse.db "SELECT count(*) FROM fact_limit WHERE day = '\''$d'\'' AND line_key > 0" &&
-		truth vsf_$d limits >want &&
-		test_cmp want out.sql || return 1
+		sql_truth data/warehouse.db "SELECT count(*) FROM fact_limit WHERE day = '\''$d'\'' AND line_key > 0" \
+			vsf_$d limits || return 1
 	done
 '
 

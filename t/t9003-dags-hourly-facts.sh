@@ -21,22 +21,17 @@ test_expect_success 'the pipeline validates' '
 '
 
 test_expect_success 'a date backfills its 24 hours' '
-	dag backfill hourly_facts --dags "$DAGS" --from $D1 --to $D1 -j 2 &&
-	dag_status hourly_facts --from $D1 --to $D1 &&
-	states_other_than done >not-done &&
-	test_cmp /dev/null not-done &&
+	backfill_all hourly_facts $D1 $D1 &&
 	instance_field fact_visits ${D1}T23 state >got &&
 	echo done >want &&
 	test_cmp want got
 '
 
 test_expect_success 'raw rows are loaded as synced, duplicates and all' '
-	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" &&
-	truth hourly_$D1 visit_rows >want &&
-	test_cmp want out.sql &&
-	sql data/facts.db "SELECT count(*) FROM raw_events WHERE hour LIKE '\''$D1%'\''" &&
-	truth hourly_$D1 event_rows >want &&
-	test_cmp want out.sql
+	sql_truth data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" \
+		hourly_$D1 visit_rows &&
+	sql_truth data/facts.db "SELECT count(*) FROM raw_events WHERE hour LIKE '\''$D1%'\''" \
+		hourly_$D1 event_rows
 '
 
 test_expect_success 'facts count distinct visits, visitors and addresses' '
@@ -51,15 +46,13 @@ test_expect_success 'facts count distinct visits, visitors and addresses' '
 			ORDER BY campaign_id" &&
 		test_cmp want out.sql || return 1
 	done &&
-	sql data/facts.db "SELECT count(*) FROM fact_campaign_visits" &&
-	truth hourly_$D1 fact_visit_rows >want &&
-	test_cmp want out.sql
+	sql_truth data/facts.db "SELECT count(*) FROM fact_campaign_visits" \
+		hourly_$D1 fact_visit_rows
 '
 
 test_expect_success 'event facts count distinct events per type' '
-	sql data/facts.db "SELECT count(*) FROM fact_campaign_events" &&
-	truth hourly_$D1 fact_event_rows >want &&
-	test_cmp want out.sql &&
+	sql_truth data/facts.db "SELECT count(*) FROM fact_campaign_events" \
+		hourly_$D1 fact_event_rows &&
 	p=${D1}T12 &&
 	sed -n "s/^events_\([0-9]*\)_\([a-z_]*\)=\(.*\)/\1|\2|\3/p" data/truth/hourly_$p.txt | sort >want &&
 	sql data/facts.db "SELECT campaign_id, event_type, events
@@ -70,18 +63,13 @@ test_expect_success 'event facts count distinct events per type' '
 
 test_expect_success '--days-back 1 repulls what is missing of yesterday and today' '
 	dag backfill hourly_facts --dags "$DAGS" --days-back 1 -j 2 &&
-	dag_status hourly_facts --from $D1 --to $D2 &&
-	states_other_than done >not-done &&
-	test_cmp /dev/null not-done &&
-	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D2%'\''" &&
-	truth hourly_$D2 visit_rows >want &&
-	test_cmp want out.sql &&
-	sql data/facts.db "SELECT count(*) FROM fact_campaign_visits WHERE hour LIKE '\''$D2%'\''" &&
-	truth hourly_$D2 fact_visit_rows >want &&
-	test_cmp want out.sql &&
-	sql data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" &&
-	truth hourly_$D1 visit_rows >want &&
-	test_cmp want out.sql
+	all_done hourly_facts $D1 $D2 &&
+	sql_truth data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D2%'\''" \
+		hourly_$D2 visit_rows &&
+	sql_truth data/facts.db "SELECT count(*) FROM fact_campaign_visits WHERE hour LIKE '\''$D2%'\''" \
+		hourly_$D2 fact_visit_rows &&
+	sql_truth data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" \
+		hourly_$D1 visit_rows
 '
 
 test_done

@@ -39,11 +39,7 @@
 #include "warehouse.h"
 
 static const struct field_spec dim_fields[] = {
-	{ "input", FIELD_LIST, FIELD_REQUIRED | FIELD_TEMPLATE,
-		"file(s) to load, read in order as one stream" },
-	{ "format", FIELD_STRING, 0, "csv (default), tsv or jsonl" },
-	{ "database", FIELD_STRING, FIELD_REQUIRED | FIELD_TEMPLATE,
-		"the SQLite database file" },
+	LOAD_INPUT_FIELDS,
 	{ "table", FIELD_STRING, FIELD_REQUIRED,
 		"the dimension table; the target is {table: NAME}" },
 	{ "natural_key", FIELD_LIST, FIELD_REQUIRED,
@@ -166,14 +162,9 @@ create_table(struct dim_load *d, struct err *e)
 		sb_adds(&sql, "UNIQUE ");
 	sb_adds(&sql, "INDEX \"");
 	sb_adds(&sql, d->table);
-	sb_adds(&sql, "_natural_key\" ON ");
-	wh_quote_ident(&sql, d->table);
-	sb_adds(&sql, " (");
-	for (i = 0; i < d->nnk; i++) {
-		if (i)
-			sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, d->cols[i].name);
-	}
+	load_sql_add(&sql, "_natural_key\" ON %I (", d->table);
+	for (i = 0; i < d->nnk; i++)
+		load_sql_add(&sql, i ? ", %I" : "%I", d->cols[i].name);
 	sb_adds(&sql, d->scd2 ? ", current)" : ")");
 	rc = wh_exec(d->db, sql.buf, e);
 	sb_release(&sql);
@@ -243,15 +234,10 @@ load_current(struct dim_load *d, struct err *e)
 	int rc, added;
 
 	sb_init(&sql);
-	sb_adds(&sql, "SELECT ");
-	wh_quote_ident(&sql, d->sk);
+	load_sql_add(&sql, "SELECT %I", d->sk);
 	load_sql_names(&sql, d->cols, d->ncols);
-	sb_adds(&sql, " FROM ");
-	wh_quote_ident(&sql, d->table);
-	sb_adds(&sql, " WHERE ");
-	wh_quote_ident(&sql, d->sk);
 	/* Surrogate key 0 is the unknown member fact-load may add. */
-	sb_adds(&sql, " <> 0");
+	load_sql_add(&sql, " FROM %I WHERE %I <> 0", d->table, d->sk);
 	if (d->scd2)
 		sb_adds(&sql, " AND current = 1");
 	rc = wh_prepare(d->db, sql.buf, &st, e);
@@ -281,10 +267,8 @@ load_current(struct dim_load *d, struct err *e)
 		return err_set(e, -EIO, "task '%s': cannot read '%s': %s",
 			d->run->task, d->table, sqlite3_errmsg(d->db));
 	sb_init(&sql);
-	sb_adds(&sql, "SELECT coalesce(max(");
-	wh_quote_ident(&sql, d->sk);
-	sb_adds(&sql, "), 0) FROM ");
-	wh_quote_ident(&sql, d->table);
+	load_sql_add(&sql, "SELECT coalesce(max(%I), 0) FROM %I", d->sk,
+		d->table);
 	rc = wh_prepare(d->db, sql.buf, &st, e);
 	sb_release(&sql);
 	if (rc < 0)
@@ -359,17 +343,11 @@ undo_from_here(struct dim_load *d, struct err *e)
 	int later, gone, back, rc;
 
 	sb_init(&del);
-	sb_adds(&del, "DELETE FROM ");
-	wh_quote_ident(&del, d->table);
-	sb_adds(&del, " WHERE ");
-	wh_quote_ident(&del, d->sk);
-	sb_adds(&del, " <> 0 AND valid_from >= ?1");
+	load_sql_add(&del, "DELETE FROM %I WHERE %I <> 0 AND valid_from >= ?1",
+		d->table, d->sk);
 	sb_init(&reopen);
-	sb_adds(&reopen, "UPDATE ");
-	wh_quote_ident(&reopen, d->table);
-	sb_adds(&reopen, " SET valid_to = NULL, current = 1 WHERE ");
-	wh_quote_ident(&reopen, d->sk);
-	sb_adds(&reopen, " <> 0 AND valid_to >= ?1");
+	load_sql_add(&reopen, "UPDATE %I SET valid_to = NULL, current = 1 "
+		"WHERE %I <> 0 AND valid_to >= ?1", d->table, d->sk);
 	rc = later = later_loads(d, target, first, last, sizeof(first), e);
 	if (rc >= 0)
 		rc = gone = exec_undo(d, del.buf, d->stamp, NULL, e);
@@ -416,29 +394,20 @@ prepare_statements(struct dim_load *d, struct err *e)
 
 	/* Natural key columns never change for a surrogate key. */
 	sb_reset(&sql);
-	sb_adds(&sql, "UPDATE ");
-	wh_quote_ident(&sql, d->table);
-	sb_adds(&sql, " SET ");
+	load_sql_add(&sql, "UPDATE %I SET ", d->table);
 	for (i = d->nnk; i < d->ncols; i++) {
-		if (i > d->nnk)
-			sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, d->cols[i].name);
+		load_sql_add(&sql, i > d->nnk ? ", %I" : "%I", d->cols[i].name);
 		sb_addf(&sql, " = ?%zu", i + 2);
 	}
 	if (d->nnk == d->ncols)
-		wh_quote_ident(&sql, d->sk), sb_adds(&sql, " = ?1");
-	sb_adds(&sql, " WHERE ");
-	wh_quote_ident(&sql, d->sk);
-	sb_adds(&sql, " = ?1");
+		load_sql_add(&sql, "%I = ?1", d->sk);
+	load_sql_add(&sql, " WHERE %I = ?1", d->sk);
 	if (rc == 0)
 		rc = wh_prepare(d->db, sql.buf, &d->upd, e);
 	if (rc == 0 && d->scd2) {
 		sb_reset(&sql);
-		sb_adds(&sql, "UPDATE ");
-		wh_quote_ident(&sql, d->table);
-		sb_adds(&sql, " SET valid_to = ?2, current = 0 WHERE ");
-		wh_quote_ident(&sql, d->sk);
-		sb_adds(&sql, " = ?1");
+		load_sql_add(&sql, "UPDATE %I SET valid_to = ?2, current = 0 "
+			"WHERE %I = ?1", d->table, d->sk);
 		rc = wh_prepare(d->db, sql.buf, &d->close_st, e);
 	}
 	sb_release(&sql);
@@ -564,9 +533,7 @@ static int
 dim_run(struct task_run *run, struct err *e)
 {
 	struct dim_load d;
-	struct rec_reader *r = NULL;
-	struct rejects *rj = NULL;
-	char *rj_path = NULL;
+	struct load_io io = { 0 };
 	int rc;
 
 	static const char *const required[] = { "input", "database", "table",
@@ -587,15 +554,14 @@ dim_run(struct task_run *run, struct err *e)
 	sb_init(&d.key);
 	sb_init(&d.val);
 	wh_utc_stamp(run->start, d.stamp, sizeof(d.stamp));
-	run->records_in = run->records_out = run->records_rejected = 0;
 	plan_columns(&d);
 
-	rc = wh_input_open(run, &r, e);
+	rc = load_io_open(run, &io, e);
 	if (rc == 0)
-		rc = map_input(&d, r, e);
+		rc = map_input(&d, io.r, e);
 	if (rc < 0)
 		goto out;
-	rc = load_begin(run, d.table, &rj_path, &rj, &d.db, e);
+	rc = load_begin(run, d.table, &io, &d.db, e);
 	if (rc == 0)
 		rc = wh_table_exists(d.db, d.table, e);
 	if (rc == 0)
@@ -609,15 +575,11 @@ dim_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = prepare_statements(&d, e);
 	if (rc == 0)
-		rc = wh_each_record(run, r, rj, check_record, apply_record,
+		rc = load_records(run, &io, d.db, check_record, apply_record,
 			&d, e);
-	if (rc == 0)
-		rc = load_finish(d.db, run, rj_path, e);
 out:
-	rc = load_rejects_commit(rj, run, rc, e);
+	rc = load_io_close(&io, run, rc, e);
 	dim_release(&d);
-	rec_reader_free(r);
-	free(rj_path);
 	return rc;
 }
 

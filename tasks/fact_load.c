@@ -26,11 +26,7 @@
 #include "warehouse.h"
 
 static const struct field_spec fact_fields[] = {
-	{ "input", FIELD_LIST, FIELD_REQUIRED | FIELD_TEMPLATE,
-		"file(s) to load, read in order as one stream" },
-	{ "format", FIELD_STRING, 0, "csv (default), tsv or jsonl" },
-	{ "database", FIELD_STRING, FIELD_REQUIRED | FIELD_TEMPLATE,
-		"the SQLite database file" },
+	LOAD_INPUT_FIELDS,
 	{ "table", FIELD_STRING, FIELD_REQUIRED,
 		"the fact table; the target is {table: NAME}" },
 	{ "partition_column", FIELD_STRING, 0,
@@ -275,10 +271,7 @@ add_unknown_member(struct fact_load *f, struct lookup *k, const char *sk,
 
 	sb_init(&sql);
 	sb_init(&vals);
-	sb_adds(&sql, "INSERT OR IGNORE INTO ");
-	wh_quote_ident(&sql, k->dim);
-	sb_adds(&sql, " (");
-	wh_quote_ident(&sql, sk);
+	load_sql_add(&sql, "INSERT OR IGNORE INTO %I (%I", k->dim, sk);
 	sb_adds(&vals, "0");
 	for (i = 0; names[i]; i++) {
 		const char *v = NULL;
@@ -301,8 +294,7 @@ add_unknown_member(struct fact_load *f, struct lookup *k, const char *sk,
 			v = "'unknown'";
 		if (!v)
 			continue;
-		sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, names[i]);
+		load_sql_add(&sql, ", %I", names[i]);
 		sb_addf(&vals, ", %s", v);
 	}
 	sb_addf(&sql, ") VALUES (%s)", vals.buf);
@@ -324,8 +316,7 @@ count_rows(sqlite3 *db, const char *table)
 	int64_t n = 0;
 
 	sb_init(&sql);
-	sb_adds(&sql, "SELECT count(*) FROM ");
-	wh_quote_ident(&sql, table);
+	load_sql_add(&sql, "SELECT count(*) FROM %I", table);
 	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
@@ -389,17 +380,10 @@ load_lookup(struct fact_load *f, struct lookup *k, struct err *e)
 			goto out;
 	}
 	sb_init(&sql);
-	sb_adds(&sql, "SELECT ");
-	wh_quote_ident(&sql, sk);
-	for (i = 0; i < k->n; i++) {
-		sb_adds(&sql, ", ");
-		wh_quote_ident(&sql, k->nk[i]);
-	}
-	sb_adds(&sql, " FROM ");
-	wh_quote_ident(&sql, k->dim);
-	sb_adds(&sql, " WHERE ");
-	wh_quote_ident(&sql, sk);
-	sb_adds(&sql, " <> 0");
+	load_sql_add(&sql, "SELECT %I", sk);
+	for (i = 0; i < k->n; i++)
+		load_sql_add(&sql, ", %I", k->nk[i]);
+	load_sql_add(&sql, " FROM %I WHERE %I <> 0", k->dim, sk);
 	/* The version valid at the partition's start. */
 	if (k->scd2)
 		sb_adds(&sql, " AND valid_from <= ?1 AND (valid_to IS NULL OR "
@@ -463,10 +447,7 @@ ensure_table(struct fact_load *f, struct err *e)
 		f->ncols);
 	/* The index makes replacing one partition cost that partition only. */
 	sb_addf(&sql, "); CREATE INDEX \"%s_%s\" ON ", f->table, f->pcol);
-	wh_quote_ident(&sql, f->table);
-	sb_adds(&sql, " (");
-	wh_quote_ident(&sql, f->pcol);
-	sb_adds(&sql, ")");
+	load_sql_add(&sql, "%I (%I)", f->table, f->pcol);
 	rc = wh_exec(f->db, sql.buf, e);
 	sb_release(&sql);
 	return rc;
@@ -498,11 +479,7 @@ delete_partition(struct fact_load *f, struct err *e)
 	int rc;
 
 	sb_init(&sql);
-	sb_adds(&sql, "DELETE FROM ");
-	wh_quote_ident(&sql, f->table);
-	sb_adds(&sql, " WHERE ");
-	wh_quote_ident(&sql, f->pcol);
-	sb_adds(&sql, " = ?1");
+	load_sql_add(&sql, "DELETE FROM %I WHERE %I = ?1", f->table, f->pcol);
 	rc = wh_prepare(f->db, sql.buf, &st, e);
 	sb_release(&sql);
 	if (rc < 0)
@@ -646,9 +623,7 @@ static int
 fact_run(struct task_run *run, struct err *e)
 {
 	struct fact_load f;
-	struct rec_reader *r = NULL;
-	struct rejects *rj = NULL;
-	char *rj_path = NULL;
+	struct load_io io = { 0 };
 	size_t i;
 	int rc;
 
@@ -669,15 +644,14 @@ fact_run(struct task_run *run, struct err *e)
 	sb_init(&f.key);
 	sb_init(&f.prep_key);
 	wh_utc_stamp(run->start, f.stamp, sizeof(f.stamp));
-	run->records_in = run->records_out = run->records_rejected = 0;
 	parse_lookups(&f);
 
-	rc = wh_input_open(run, &r, e);
+	rc = load_io_open(run, &io, e);
 	if (rc == 0)
-		rc = plan_columns(&f, r, e);
+		rc = plan_columns(&f, io.r, e);
 	if (rc < 0)
 		goto out;
-	rc = load_begin(run, f.table, &rj_path, &rj, &f.db, e);
+	rc = load_begin(run, f.table, &io, &f.db, e);
 	for (i = 0; rc == 0 && i < f.nlk; i++)
 		rc = load_lookup(&f, &f.lk[i], e);
 	if (rc == 0)
@@ -687,12 +661,10 @@ fact_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = prepare_insert(&f, e);
 	if (rc == 0 && f.nlk)
-		rec_reader_prepare(r, prepare_lookups, &f, 2 * f.nlk);
+		rec_reader_prepare(io.r, prepare_lookups, &f, 2 * f.nlk);
 	if (rc == 0)
-		rc = wh_each_record(run, r, rj, bind_record, insert_record,
+		rc = load_records(run, &io, f.db, bind_record, insert_record,
 			&f, e);
-	if (rc == 0)
-		rc = load_finish(f.db, run, rj_path, e);
 	for (i = 0; rc == 0 && i < f.nlk; i++)
 		if (f.lk[i].misses)
 			fprintf(run->log, "fact-load: %lld keys missing from "
@@ -700,12 +672,9 @@ fact_run(struct task_run *run, struct err *e)
 				f.lk[i].dim, f.lk[i].unknown ?
 				" (loaded as the unknown member 0)" : "");
 out:
-	/* The rejects file is written even when the load fails. */
-	rc = load_rejects_commit(rj, run, rc, e);
 	/* First the reader: its thread may still be using the maps. */
-	rec_reader_free(r);
+	rc = load_io_close(&io, run, rc, e);
 	fact_release(&f);
-	free(rj_path);
 	return rc;
 }
 

@@ -4,6 +4,8 @@
 #include "load_common.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "csv.h"
@@ -20,14 +22,27 @@ load_add_column(struct load_column **cols, size_t *n, const char *name,
 }
 
 void
+load_sql_add(struct strbuf *sql, const char *fmt, ...)
+{
+	const char *p, *mark;
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (p = fmt; (mark = strstr(p, "%I")); p = mark + 2) {
+		sb_add(sql, p, (size_t)(mark - p));
+		wh_quote_ident(sql, va_arg(ap, const char *));
+	}
+	sb_adds(sql, p);
+	va_end(ap);
+}
+
+void
 load_sql_names(struct strbuf *sql, const struct load_column *cols, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		sb_adds(sql, ", ");
-		wh_quote_ident(sql, cols[i].name);
-	}
+	for (i = 0; i < n; i++)
+		load_sql_add(sql, ", %I", cols[i].name);
 }
 
 void
@@ -36,15 +51,11 @@ load_sql_create(struct strbuf *sql, const char *table, const char *first,
 {
 	size_t i;
 
-	sb_adds(sql, "CREATE TABLE ");
-	wh_quote_ident(sql, table);
-	sb_adds(sql, " (");
-	wh_quote_ident(sql, first);
-	sb_addf(sql, " %s", first_decl);
+	load_sql_add(sql, "CREATE TABLE %I (%I ", table, first);
+	sb_adds(sql, first_decl);
 	for (i = 0; i < n; i++) {
-		sb_adds(sql, ", ");
-		wh_quote_ident(sql, cols[i].name);
-		sb_addf(sql, " %s", wh_type_sql(cols[i].type));
+		load_sql_add(sql, ", %I ", cols[i].name);
+		sb_adds(sql, wh_type_sql(cols[i].type));
 	}
 }
 
@@ -52,10 +63,7 @@ void
 load_sql_insert(struct strbuf *sql, const char *table, const char *first,
 	const struct load_column *cols, size_t n)
 {
-	sb_adds(sql, "INSERT INTO ");
-	wh_quote_ident(sql, table);
-	sb_adds(sql, " (");
-	wh_quote_ident(sql, first);
+	load_sql_add(sql, "INSERT INTO %I (%I", table, first);
 	load_sql_names(sql, cols, n);
 }
 
@@ -70,18 +78,38 @@ load_sql_values(struct strbuf *sql, size_t n)
 }
 
 int
-load_begin(const struct task_run *run, const char *table, char **rj_path,
-	struct rejects **rj, struct sqlite3 **db, struct err *e)
+load_io_open(struct task_run *run, struct load_io *io, struct err *e)
+{
+	run->records_in = run->records_out = run->records_rejected = 0;
+	return wh_input_open(run, &io->r, e);
+}
+
+int
+load_begin(const struct task_run *run, const char *table, struct load_io *io,
+	struct sqlite3 **db, struct err *e)
 {
 	int rc;
 
-	*rj_path = wh_rejects_path(run, table);
-	rc = rejects_open(rj, *rj_path, e);
+	io->rj_path = wh_rejects_path(run, table);
+	rc = rejects_open(&io->rj, io->rj_path, e);
 	if (rc == 0)
 		rc = wh_open(run, run->database ? run->database
 			: task_run_str(run, "database"), db, e);
 	if (rc == 0)
 		rc = wh_begin(*db, e);
+	return rc;
+}
+
+int
+load_records(struct task_run *run, struct load_io *io, struct sqlite3 *db,
+	int (*check)(void *ctx, const struct record *rec, char **why),
+	int (*apply)(void *ctx, const struct record *rec, struct err *e),
+	void *ctx, struct err *e)
+{
+	int rc = wh_each_record(run, io->r, io->rj, check, apply, ctx, e);
+
+	if (rc == 0)
+		rc = load_finish(db, run, io->rj_path, e);
 	return rc;
 }
 
@@ -141,6 +169,18 @@ load_finish(struct sqlite3 *db, struct task_run *run, const char *rj_path,
 		rc = wh_mark(db, run, wh_target_table(run), run->records_out, e);
 	if (rc == 0)
 		rc = wh_commit(db, e);
+	return rc;
+}
+
+int
+load_io_close(struct load_io *io, const struct task_run *run, int rc,
+	struct err *e)
+{
+	rc = load_rejects_commit(io->rj, run, rc, e);
+	rec_reader_free(io->r);
+	free(io->rj_path);
+	io->r = NULL;
+	io->rj_path = NULL;
 	return rc;
 }
 

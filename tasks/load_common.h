@@ -11,6 +11,19 @@
 #include <stddef.h>
 #include "warehouse.h"
 
+/*
+ * The fields a load reads its input and database from, first in its
+ * field_spec table.
+ */
+#define LOAD_INPUT_FIELDS \
+	{ "input", FIELD_LIST, FIELD_REQUIRED | FIELD_TEMPLATE, \
+		"file(s) to load, read in order as one stream" }, \
+	{ "format", FIELD_STRING, 0, "csv (default), tsv or jsonl" }, \
+	{ "database", FIELD_STRING, FIELD_REQUIRED | FIELD_TEMPLATE, \
+		"the SQLite database file" }
+
+struct rec_reader;
+struct record;
 struct rejects;
 struct sqlite3;
 struct strbuf;
@@ -26,6 +39,14 @@ struct load_column {
 /* Append a column to *cols (*n of them so far); returns its index. */
 size_t load_add_column(struct load_column **cols, size_t *n, const char *name,
 	enum wh_type type, int in);
+
+/*
+ * Append fmt to sql, each "%I" in it replaced by the next argument (a
+ * const char *) quoted as an SQL identifier:
+ * load_sql_add(sql, "DELETE FROM %I WHERE %I = ?1", table, column).
+ * No other conversion: the statement's values are bound, never spliced.
+ */
+void load_sql_add(struct strbuf *sql, const char *fmt, ...);
 
 /* Append ", "c1", "c2", ..." (each name quoted). */
 void load_sql_names(struct strbuf *sql, const struct load_column *cols,
@@ -46,13 +67,46 @@ void load_sql_insert(struct strbuf *sql, const char *table, const char *first,
 void load_sql_values(struct strbuf *sql, size_t n);
 
 /*
- * Open what a warehouse load writes to, in order: its rejects file
- * (*rj_path, from wh_rejects_path, is the caller's to free), its database
- * (the run's, else the database: field; *db for wh_close) and the load's
- * write transaction.  0 or -errno with e filled.
+ * One load's input and rejects file, from load_io_open to load_io_close.
  */
-int load_begin(const struct task_run *run, const char *table, char **rj_path,
-	struct rejects **rj, struct sqlite3 **db, struct err *e);
+struct load_io {
+	struct rec_reader *r;	/* the input's records */
+	struct rejects *rj;	/* the rejects file, once load_begin opened it */
+	char *rj_path;		/* its path */
+};
+
+/*
+ * Start a load: the run's record counts from 0, its input opened into
+ * io->r (wh_input_open).  0 or -errno with e filled; load_io_close
+ * either way.
+ */
+int load_io_open(struct task_run *run, struct load_io *io, struct err *e);
+
+/*
+ * Open what a warehouse load writes to, in order: its rejects file
+ * (io->rj at io->rj_path, from wh_rejects_path), its database (the run's,
+ * else the database: field; *db for wh_close) and the load's write
+ * transaction.  0 or -errno with e filled.
+ */
+int load_begin(const struct task_run *run, const char *table,
+	struct load_io *io, struct sqlite3 **db, struct err *e);
+
+/*
+ * Every record of io->r through check and apply (wh_each_record), then
+ * load_finish.  0 or -errno with e filled.
+ */
+int load_records(struct task_run *run, struct load_io *io, struct sqlite3 *db,
+	int (*check)(void *ctx, const struct record *rec, char **why),
+	int (*apply)(void *ctx, const struct record *rec, struct err *e),
+	void *ctx, struct err *e);
+
+/*
+ * End a load whose result so far is rc: commit its rejects file (written
+ * even when the load failed), close its input.  Returns rc, or the
+ * commit's error when rc is 0.
+ */
+int load_io_close(struct load_io *io, const struct task_run *run, int rc,
+	struct err *e);
 
 /*
  * An existing table (its column names from wh_table_columns) must hold

@@ -13,6 +13,16 @@
 #include "hash.h"
 #include "unit.h"
 
+/* Add a key that must be new, with value num. */
+static void
+add_new(struct hash *m, const void *key, size_t len, long num)
+{
+	int added;
+
+	hash_add(m, key, len, &added)->num = num;
+	CHECK(added);
+}
+
 UNIT_TEST(many_keys)
 {
 	struct hash m;
@@ -22,11 +32,9 @@ UNIT_TEST(many_keys)
 	hash_init(&m, NULL);
 	for (i = 0; i < 100000; i++) {
 		snprintf(key, sizeof(key), "LN%010d", i);
-		hash_add(&m, key, strlen(key), &added)->num = i;
-		CHECK(added);
+		add_new(&m, key, strlen(key), i);
 	}
-	hash_add(&m, "", 0, &added)->num = -1;
-	CHECK(added);
+	add_new(&m, "", 0, -1);
 	CHECK_INT(m.n, ==, 100001);
 	for (i = 0; i < 100000; i += 997) {
 		snprintf(key, sizeof(key), "LN%010d", i);
@@ -42,44 +50,46 @@ UNIT_TEST(many_keys)
 	hash_release(&m);
 }
 
+/*
+ * Key i of long_and_binary_keys into key (size bytes): i's bytes, then
+ * 'k's, 5 to 94 bytes long in all.  Returns its length.
+ */
+static size_t
+binary_key(char *key, size_t size, int i)
+{
+	memset(key, 'k', size);
+	memcpy(key, &i, sizeof(i));
+	return (size_t)(i % 90) + 1 + sizeof(i);
+}
+
 UNIT_TEST(long_and_binary_keys)
 {
 	struct hash m;
 	char key[200];
-	int i, added;
+	size_t len;
+	int i;
 
 	/* Keys on both sides of the inline limit, with NUL bytes inside. */
 	hash_init(&m, NULL);
+	for (i = 0; i < 5000; i++)
+		add_new(&m, key, binary_key(key, sizeof(key), i), i);
 	for (i = 0; i < 5000; i++) {
-		size_t len = (size_t)(i % 90) + 1;
-
-		memset(key, 'k', sizeof(key));
-		memcpy(key, &i, sizeof(i));
-		hash_add(&m, key, len + sizeof(i), &added)->num = i;
-		CHECK(added);
-	}
-	for (i = 0; i < 5000; i++) {
-		size_t len = (size_t)(i % 90) + 1;
 		struct hash_entry *s;
 
-		memset(key, 'k', sizeof(key));
-		memcpy(key, &i, sizeof(i));
-		s = hash_find(&m, key, len + sizeof(i));
+		len = binary_key(key, sizeof(key), i);
+		s = hash_find(&m, key, len);
 		CHECK(s != NULL);
 		CHECK_INT(s->num, ==, i);
-		CHECK_INT(s->len, ==, len + sizeof(i));
+		CHECK_INT(s->len, ==, len);
 		CHECK(!memcmp(hash_key(s), key, s->len));
 		/* One byte shorter is another key. */
-		CHECK(hash_find(&m, key, len + sizeof(i) - 1) == NULL ||
-			hash_find(&m, key, len + sizeof(i) - 1)->num != i);
+		CHECK(hash_find(&m, key, len - 1) == NULL ||
+			hash_find(&m, key, len - 1)->num != i);
 	}
 	hash_reserve(&m, 100000);
 	CHECK_INT(m.n, ==, 5000);
-	memset(key, 'k', sizeof(key));
-	i = 4999;
-	memcpy(key, &i, sizeof(i));
-	CHECK_INT(hash_find(&m, key, (size_t)(i % 90) + 1 + sizeof(i))->num,
-		==, 4999);
+	len = binary_key(key, sizeof(key), 4999);
+	CHECK_INT(hash_find(&m, key, len)->num, ==, 4999);
 	hash_release(&m);
 }
 

@@ -198,20 +198,29 @@ child_crash(void *arg, struct pool_report *rep)
 	return 0;
 }
 
-UNIT_TEST(a_forked_job_reports_back)
+/* Fork body(arg) as the one job of a fresh pool and run it to its end. */
+static void
+fork_one(int (*body)(void *, struct pool_report *), void *arg,
+	struct seen *s)
 {
 	uv_loop_t loop;
 	struct pool p;
-	struct seen s;
 	struct err e;
 
-	memset(&s, 0, sizeof(s));
+	memset(s, 0, sizeof(*s));
 	CHECK_INT(uv_loop_init(&loop), ==, 0);
-	CHECK_INT(pool_init(&p, &loop, 2, on_exit_cb, &e), ==, 0);
-	p.data = &s;
-	CHECK_INT(pool_job_fork(pool_job_get(&p), child_body, "bad rule", -1,
-		0, &e), ==, 0);
+	CHECK_INT(pool_init(&p, &loop, 1, on_exit_cb, &e), ==, 0);
+	p.data = s;
+	CHECK_INT(pool_job_fork(pool_job_get(&p), body, arg, -1, 0, &e), ==,
+		0);
 	finish(&loop, &p);
+}
+
+UNIT_TEST(a_forked_job_reports_back)
+{
+	struct seen s;
+
+	fork_one(child_body, "bad rule", &s);
 	CHECK_INT(s.n, ==, 1);
 	CHECK_INT(s.exit_code[0], ==, 1);
 	CHECK_INT(s.report_rc[0], ==, -EINVAL);
@@ -221,18 +230,9 @@ UNIT_TEST(a_forked_job_reports_back)
 
 UNIT_TEST(a_crashing_child_leaves_no_report)
 {
-	uv_loop_t loop;
-	struct pool p;
 	struct seen s;
-	struct err e;
 
-	memset(&s, 0, sizeof(s));
-	CHECK_INT(uv_loop_init(&loop), ==, 0);
-	CHECK_INT(pool_init(&p, &loop, 1, on_exit_cb, &e), ==, 0);
-	p.data = &s;
-	CHECK_INT(pool_job_fork(pool_job_get(&p), child_crash, NULL, -1, 0,
-		&e), ==, 0);
-	finish(&loop, &p);
+	fork_one(child_crash, NULL, &s);
 	CHECK_INT(s.n, ==, 1);
 	CHECK_INT(s.signal[0], ==, SIGKILL);
 	CHECK_INT(s.report_rc[0], ==, 99);

@@ -116,50 +116,59 @@ UNIT_TEST(json_rule_agrees_with_jansson)
 	rules_free(rs);
 }
 
-UNIT_TEST(json_rest_drops_taken_keys)
+/*
+ * The one-column record {j: text} through the rules "json j: event into e,
+ * the rest into props; drop j": its output fields into *out, *ol.  The
+ * caller frees the rules returned.
+ */
+static struct rules *
+json_rest(const char *text, char ***out, size_t **ol)
 {
 	struct rules *rs = compile("rules:\n"
 		"  - json: {column: j, fields: {e: event}, rest: props}\n"
 		"  - drop: j\n");
 	static const char *const hdr[] = { "j" };
-	const char *text = "{\"a\": 1, \"event\": \"x\", \"b\": {\"c\": 2.5}}";
 	char *f[1] = { (char *)text };
 	size_t l[1] = { strlen(text) };
-	char **out;
-	size_t *ol;
 	const char *why;
 	struct err e;
 
 	CHECK_INT(rules_bind(rs, hdr, 1, &e), ==, 0);
 	CHECK_STR(rules_out_header(rs)[0], "e");
 	CHECK_STR(rules_out_header(rs)[1], "props");
-	CHECK_INT(rules_apply(rs, f, l, &out, &ol, &why, &e), ==, 0);
-	CHECK_INT(ol[1], ==, strlen("{\"a\":1,\"b\":{\"c\":2.5}}"));
-	CHECK(!memcmp(out[1], "{\"a\":1,\"b\":{\"c\":2.5}}", ol[1]));
+	CHECK_INT(rules_apply(rs, f, l, out, ol, &why, &e), ==, 0);
+	return rs;
+}
+
+/* Output field k is exactly want. */
+static void
+check_field(char **out, size_t *ol, size_t k, const char *want)
+{
+	CHECK_INT(ol[k], ==, strlen(want));
+	CHECK(!memcmp(out[k], want, ol[k]));
+}
+
+UNIT_TEST(json_rest_drops_taken_keys)
+{
+	char **out;
+	size_t *ol;
+	struct rules *rs = json_rest("{\"a\": 1, \"event\": \"x\", "
+		"\"b\": {\"c\": 2.5}}", &out, &ol);
+
+	check_field(out, ol, 1, "{\"a\":1,\"b\":{\"c\":2.5}}");
 	rules_free(rs);
 }
 
 UNIT_TEST(json_numbers_beyond_range_keep_their_text)
 {
-	struct rules *rs = compile("rules:\n"
-		"  - json: {column: j, fields: {e: event}, rest: props}\n"
-		"  - drop: j\n");
-	static const char *const hdr[] = { "j" };
-	const char *text = "{\"event\": -123456789012345678901234567890, "
-		"\"x\": [1E+999, 2]}";
-	char *f[1] = { (char *)text };
-	size_t l[1] = { strlen(text) };
 	char **out;
 	size_t *ol;
-	const char *why;
-	struct err e;
+	struct rules *rs = json_rest("{\"event\": "
+		"-123456789012345678901234567890, \"x\": [1E+999, 2]}", &out,
+		&ol);
 
-	CHECK_INT(rules_bind(rs, hdr, 1, &e), ==, 0);
-	CHECK_INT(rules_apply(rs, f, l, &out, &ol, &why, &e), ==, 0);
-	CHECK_INT(ol[0], ==, strlen("-123456789012345678901234567890"));
-	CHECK(!memcmp(out[0], "-123456789012345678901234567890", ol[0]));
-	CHECK_INT(ol[1], ==, strlen("{\"x\":[1E+999,2]}"));
-	CHECK(!memcmp(out[1], "{\"x\":[1E+999,2]}", ol[1]));
+	check_field(out, ol, 0, "-123456789012345678901234567890");
+	check_field(out, ol, 1, "{\"x\":[1E+999,2]}");
 	rules_free(rs);
 }
 

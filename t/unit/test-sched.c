@@ -280,14 +280,33 @@ static const char chain[] =
 	"    run: \"echo c > {target}\"\n"
 	"    target: \"out/{date}-c.txt\"\n";
 
+/*
+ * The first starts f logged are want's, in order: "task partition" each,
+ * want ending with NULL.
+ */
 static void
-check_start(const struct fake *f, size_t k, const char *task,
-	const char *part)
+check_starts(const struct fake *f, const char *const *want)
 {
-	if (k >= f->n_log)
-		UNIT_FAIL("start %zu of %zu wanted", k, f->n_log);
-	CHECK_STR(f->log[k].task, task);
-	CHECK_STR(f->log[k].part, part);
+	size_t k;
+
+	for (k = 0; want[k]; k++) {
+		char *got;
+
+		if (k >= f->n_log)
+			UNIT_FAIL("start %zu of %zu wanted", k, f->n_log);
+		got = xasprintf("%s %s", f->log[k].task, f->log[k].part);
+		CHECK_STR(got, want[k]);
+		free(got);
+	}
+}
+
+/* End a case: its state, its DAG and its directory. */
+static void
+teardown(struct dag *dag, struct state *st)
+{
+	state_release(st);
+	dag_free(dag);
+	cleanup();
 }
 
 UNIT_TEST(runs_needs_first_and_oldest_partition_first)
@@ -300,18 +319,18 @@ UNIT_TEST(runs_needs_first_and_oldest_partition_first)
 		EXIT_OK);
 	CHECK_INT(f.n_log, ==, 6);
 	/* A ready older partition goes before a newer one. */
-	check_start(&f, 0, "a", "2026-01-01");
-	check_start(&f, 1, "b", "2026-01-01");
-	check_start(&f, 2, "c", "2026-01-01");
-	check_start(&f, 3, "a", "2026-01-02");
-	check_start(&f, 4, "b", "2026-01-02");
-	check_start(&f, 5, "c", "2026-01-02");
+	check_starts(&f, (const char *const[]){
+		"a 2026-01-01",
+		"b 2026-01-01",
+		"c 2026-01-01",
+		"a 2026-01-02",
+		"b 2026-01-02",
+		"c 2026-01-02",
+		NULL });
 	CHECK_INT(f.max_running, ==, 1);
 	CHECK(f.log[0].had_command);
 	CHECK(f.log[0].had_tmp);
-	state_release(&st);
-	dag_free(dag);
-	cleanup();
+	teardown(dag, &st);
 }
 
 UNIT_TEST(reverse_runs_newest_partition_first)
@@ -322,13 +341,13 @@ UNIT_TEST(reverse_runs_newest_partition_first)
 
 	CHECK_INT(run(dag, "2026-01-01", "2026-01-03", 1, 1, &f, &st), ==,
 		EXIT_OK);
-	check_start(&f, 0, "a", "2026-01-03");
-	check_start(&f, 1, "b", "2026-01-03");
-	check_start(&f, 2, "c", "2026-01-03");
-	check_start(&f, 3, "a", "2026-01-02");
-	state_release(&st);
-	dag_free(dag);
-	cleanup();
+	check_starts(&f, (const char *const[]){
+		"a 2026-01-03",
+		"b 2026-01-03",
+		"c 2026-01-03",
+		"a 2026-01-02",
+		NULL });
+	teardown(dag, &st);
 }
 
 /* b fails on its first two attempts. */
@@ -358,9 +377,7 @@ UNIT_TEST(retries_until_success_with_new_attempt_numbers)
 		if (!strcmp(f.log[k].task, "b"))
 			CHECK_INT(f.log[k].attempt, ==, (int)++n_b);
 	CHECK_INT(n_b, ==, 3);
-	state_release(&st);
-	dag_free(dag);
-	cleanup();
+	teardown(dag, &st);
 }
 
 static int
@@ -398,9 +415,7 @@ UNIT_TEST(retries_run_out_and_the_failure_propagates_downstream)
 	}
 	CHECK_INT(n_b, ==, 2);
 	CHECK_INT(n_side, ==, 1);
-	state_release(&st);
-	dag_free(dag);
-	cleanup();
+	teardown(dag, &st);
 }
 
 UNIT_TEST(pool_limits_and_jobs_bound_what_runs_at_once)
@@ -424,9 +439,7 @@ UNIT_TEST(pool_limits_and_jobs_bound_what_runs_at_once)
 	CHECK_INT(f.n_log, ==, 16);
 	CHECK_INT(f.max_pooled, ==, 1);
 	CHECK_INT(f.max_running, ==, 3);
-	state_release(&st);
-	dag_free(dag);
-	cleanup();
+	teardown(dag, &st);
 }
 
 /*
@@ -471,9 +484,7 @@ UNIT_TEST(a_lease_held_elsewhere_does_not_stall_the_pool)
 	for (k = 0; k < f.n_log && k < ARRAY_LEN(order); k++)
 		CHECK_STR(f.log[k].part, order[k]);
 	CHECK_INT(f.max_pooled, ==, 1);
-	state_release(&st);
-	dag_free(dag);
-	cleanup();
+	teardown(dag, &st);
 }
 
 UNIT_TEST(the_clock_comes_from_the_options)
@@ -501,9 +512,7 @@ UNIT_TEST(the_clock_comes_from_the_options)
 	CHECK_INT(sqlite3_column_int64(q, 0), ==, FAKE_WALL_MS);
 	CHECK_INT(sqlite3_column_int64(q, 1), ==, FAKE_WALL_MS);
 	sqlite3_finalize(q);
-	state_release(&st);
-	dag_free(dag);
-	cleanup();
+	teardown(dag, &st);
 }
 
 UNIT_MAIN(runs_needs_first_and_oldest_partition_first,

@@ -9,43 +9,58 @@
 #include "util.h"
 #include "node.h"
 
-UNIT_TEST(durations_parse)
+/* duration_parse and size_parse behind one signature, for one table. */
+static int
+parse_duration(const char *text, int64_t *v)
 {
-	int64_t ms = 0;
-
-	CHECK_INT(duration_parse("30s", &ms), ==, 0);
-	CHECK_INT(ms, ==, 30000);
-	CHECK_INT(duration_parse("5m", &ms), ==, 0);
-	CHECK_INT(ms, ==, 300000);
-	CHECK_INT(duration_parse("1h", &ms), ==, 0);
-	CHECK_INT(ms, ==, 3600000);
-	CHECK_INT(duration_parse("2d", &ms), ==, 0);
-	CHECK_INT(ms, ==, 172800000);
-	CHECK_INT(duration_parse("250ms", &ms), ==, 0);
-	CHECK_INT(ms, ==, 250);
-	CHECK_INT(duration_parse("12", &ms), ==, 0);
-	CHECK_INT(ms, ==, 12000);
-	CHECK_INT(duration_parse("5 min", &ms), ==, -EINVAL);
-	CHECK_INT(duration_parse("", &ms), ==, -EINVAL);
-	CHECK_INT(duration_parse("-1s", &ms), ==, -EINVAL);
+	return duration_parse(text, v);
 }
 
-UNIT_TEST(sizes_parse)
+static int
+parse_size(const char *text, int64_t *v)
 {
 	uint64_t b = 0;
+	int rc = size_parse(text, &b);
 
-	CHECK_INT(size_parse("100", &b), ==, 0);
-	CHECK_INT(b, ==, 100);
-	CHECK_INT(size_parse("10k", &b), ==, 0);
-	CHECK_INT(b, ==, 10240);
-	CHECK_INT(size_parse("5MB", &b), ==, 0);
-	CHECK_INT(b, ==, 5 << 20);
-	CHECK_INT(size_parse("1.5G", &b), ==, 0);
-	CHECK_INT(b, ==, 3ULL << 29);
-	CHECK_INT(size_parse("lots", &b), ==, -EINVAL);
-	CHECK_INT(size_parse("12x", &b), ==, -EINVAL);
-	CHECK_INT(size_parse("-1k", &b), ==, -EINVAL);
-	CHECK_INT(size_parse(NULL, &b), ==, -EINVAL);
+	*v = (int64_t)b;
+	return rc;
+}
+
+UNIT_TEST(durations_and_sizes_parse)
+{
+	static const struct {
+		int (*parse)(const char *text, int64_t *v);
+		const char *text;
+		int rc;
+		int64_t want;		/* ms, or bytes */
+	} cases[] = {
+		{ parse_duration, "30s", 0, 30000 },
+		{ parse_duration, "5m", 0, 300000 },
+		{ parse_duration, "1h", 0, 3600000 },
+		{ parse_duration, "2d", 0, 172800000 },
+		{ parse_duration, "250ms", 0, 250 },
+		{ parse_duration, "12", 0, 12000 },
+		{ parse_duration, "5 min", -EINVAL, 0 },
+		{ parse_duration, "", -EINVAL, 0 },
+		{ parse_duration, "-1s", -EINVAL, 0 },
+		{ parse_size, "100", 0, 100 },
+		{ parse_size, "10k", 0, 10240 },
+		{ parse_size, "5MB", 0, 5 << 20 },
+		{ parse_size, "1.5G", 0, 3LL << 29 },
+		{ parse_size, "lots", -EINVAL, 0 },
+		{ parse_size, "12x", -EINVAL, 0 },
+		{ parse_size, "-1k", -EINVAL, 0 },
+		{ parse_size, NULL, -EINVAL, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		int64_t v = 0;
+
+		CHECK_INT(cases[i].parse(cases[i].text, &v), ==, cases[i].rc);
+		if (cases[i].rc == 0)
+			CHECK_INT(v, ==, cases[i].want);
+	}
 }
 
 UNIT_TEST(strbuf_grows)
@@ -86,31 +101,39 @@ UNIT_TEST(node_parses_with_positions)
 	errs_release(&errs);
 }
 
-UNIT_TEST(node_rejects_duplicate_keys)
+/*
+ * y does not parse: no tree, and one error, at line:column, whose message
+ * is msg (unless NULL).
+ */
+static void
+check_rejected(const char *y, int line, int column, const char *msg)
 {
-	const char *y = "a: 1\nb: 2\na: 3\n";
 	struct errs errs = { 0 };
 	struct node *root;
 
-	CHECK_INT(node_parse_string(y, strlen(y), "t.yaml", &root, &errs), ==, -EINVAL);
+	CHECK_INT(node_parse_string(y, strlen(y), "t.yaml", &root, &errs), ==,
+		-EINVAL);
 	CHECK(root == NULL);
 	CHECK_INT(errs.n, ==, 1);
-	CHECK_INT(errs.v[0].line, ==, 3);
-	CHECK_INT(errs.v[0].column, ==, 1);
-	CHECK_STR(errs.v[0].msg, "duplicate key 'a' (first at line 1)");
+	CHECK_INT(errs.v[0].line, ==, line);
+	CHECK_INT(errs.v[0].column, ==, column);
+	if (msg)
+		CHECK_STR(errs.v[0].msg, msg);
 	errs_release(&errs);
+}
+
+UNIT_TEST(node_rejects_duplicate_keys)
+{
+	check_rejected("a: 1\nb: 2\na: 3\n", 3, 1,
+		"duplicate key 'a' (first at line 1)");
 }
 
 UNIT_TEST(node_rejects_tabs_and_empty)
 {
-	const char *y = "a:\n\tb: 1\n";
 	struct errs errs = { 0 };
 	struct node *root;
 
-	CHECK_INT(node_parse_string(y, strlen(y), "t.yaml", &root, &errs), ==, -EINVAL);
-	CHECK_INT(errs.v[0].line, ==, 2);
-	CHECK_INT(errs.v[0].column, ==, 1);
-	errs_release(&errs);
+	check_rejected("a:\n\tb: 1\n", 2, 1, NULL);
 	CHECK_INT(node_parse_string("", 0, "e.yaml", &root, &errs), ==, -EINVAL);
 	CHECK(strstr(errs.v[0].msg, "empty") != NULL);
 	errs_release(&errs);
@@ -165,6 +188,7 @@ UNIT_TEST(writes_are_whole)
 	unlink(path);
 }
 
-UNIT_MAIN(writes_are_whole, durations_parse, sizes_parse, strbuf_grows, edit_distance_suggests,
+UNIT_MAIN(writes_are_whole, durations_and_sizes_parse, strbuf_grows,
+	edit_distance_suggests,
 	node_parses_with_positions, node_rejects_duplicate_keys,
 	node_rejects_tabs_and_empty, node_json_round_trip)
