@@ -257,19 +257,22 @@ kill_leftovers(const struct lease_claim *c, struct err *e)
 	return rc;
 }
 
-/* Hand a leased instance to the executor.  0, or negative errno with e. */
+/*
+ * Hand a leased instance to the executor.  0, or negative errno with e.
+ * *pgid: the process group its command runs in on this host, or 0.
+ */
 static int
-launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
+launch(struct sched *s, uint32_t i, struct running *r, long *pgid,
+	struct err *e)
 {
 	const struct task *t = sched_task_of(s, i);
 	const struct instance *in = &s->g->inst[i];
 	struct exec_request rq;
 	char *log = sched_log_path(s, i), *cmd = NULL, *tmp = NULL;
-	long pgid = 0;
 	int rc;
 
 	memset(&rq, 0, sizeof(rq));
-	rq.pgid = &pgid;
+	rq.pgid = pgid;
 	rq.dag = s->dag;
 	rq.g = s->g;
 	rq.inst = i;
@@ -286,9 +289,6 @@ launch(struct sched *s, uint32_t i, struct running *r, struct err *e)
 		sched_command_request(s, i, &rq, &cmd, &tmp, e) : 0;
 	if (rc == 0)
 		rc = s->x.ops->start(&s->x, &rq, e);
-	if (rc == 0 && pgid > 0)
-		state_lease_pgid(s->st, s->dag->name, t->name,
-			sched_part_of(s, i), pgid);
 	r->has_tmp = tmp != NULL;
 	free(cmd);
 	free(tmp);
@@ -341,30 +341,34 @@ look_again(struct sched *s, uint32_t i, const struct lease_claim *c)
 /*
  * Claim instance i's lease.  Returns 1 held, 0 held by another live run,
  * negative errno on a state error (after one try in a salvaged database).
- * When 1 and *open, the claim's transaction is still open: the caller
- * starts the command and records its process group in it, so a start
- * costs one commit (commit_started).  A claim that takes a dead run's
- * lease over or must look at the target again is committed here: killing
- * a dead run's leftovers may take seconds, and a target check may open a
- * warehouse, neither of which should hold the state's write lock.
+ * When 1 and *open, the claim's transaction is still open and the lease
+ * not written yet: the caller starts the command and writes the lease
+ * with its process group (state_lease_put) in it, so a start costs one
+ * commit (commit_started).  A claim that takes a dead run's lease over
+ * or must look at the target again is written and committed here:
+ * killing a dead run's leftovers may take seconds, and a target check
+ * may open a warehouse, neither of which should hold the write lock.
  */
 static int
 claim(struct sched *s, uint32_t i, struct lease_claim *c, int *open,
 	struct err *e)
 {
-	const char *task = sched_task_of(s, i)->name;
-	int rc, k;
+	const char *task = sched_task_of(s, i)->name, *part = sched_part_of(s, i);
+	int rc, put, k;
 
 	*open = 0;
 	for (k = 0; k < 2; k++) {
 		rc = state_begin(s->st, e);
 		if (rc == 0)
-			rc = state_lease_claim(s->st, s->dag->name, task,
-				sched_part_of(s, i), sched_now_ms(s), c, e);
+			rc = state_lease_check(s->st, s->dag->name, task, part,
+				sched_now_ms(s), c, e);
 		if (rc == 1 && !look_again(s, i, c)) {
 			*open = 1;
 			return 1;
 		}
+		if (rc == 1 && (put = state_lease_put(s->st, s->dag->name,
+		    task, part, c, 0, e)) < 0)
+			rc = put;
 		if (rc >= 0) {
 			int got = rc;
 
@@ -381,18 +385,22 @@ claim(struct sched *s, uint32_t i, struct lease_claim *c, int *open,
 }
 
 /*
- * Commit the transaction of an instance's claim and start.  The instance
+ * Write instance i's lease with the process group of its command (0:
+ * none) and commit the transaction of its claim and start.  The instance
  * runs whatever the outcome: when the commit fails, a damaged database
  * is replaced (sched_salvage leases what runs again), else the run stops
  * starting instances as on any state error.
  */
 static void
-commit_started(struct sched *s)
+commit_started(struct sched *s, uint32_t i, const struct lease_claim *c,
+	long pgid)
 {
 	struct err e;
 
 	err_clear(&e);
-	if (state_commit(s->st, &e) == 0 || sched_salvage(s, &e) == 0)
+	if ((state_lease_put(s->st, s->dag->name, sched_task_of(s, i)->name,
+	    sched_part_of(s, i), c, pgid, &e) == 0 &&
+	    state_commit(s->st, &e) == 0) || sched_salvage(s, &e) == 0)
 		return;
 	if (!s->failed_db) {
 		s->failed_db = 1;
@@ -412,6 +420,7 @@ start(struct sched *s, uint32_t i)
 	struct running *r;
 	struct lease_claim c;
 	struct err e;
+	long pgid = 0;
 	int rc, gone, open;
 
 	err_clear(&e);
@@ -445,7 +454,8 @@ start(struct sched *s, uint32_t i)
 	r->log_fd = gone < 0 ? -1 : sched_open_log(s, i, &e);
 	sched_log_say(s, r->log_fd, "%s %s attempt %d started", t->name,
 		sched_part_of(s, i), s->si[i].attempt);
-	rc = gone < 0 ? gone : r->log_fd >= 0 ? launch(s, i, r, &e) : e.code;
+	rc = gone < 0 ? gone : r->log_fd >= 0 ? launch(s, i, r, &pgid, &e) :
+		e.code;
 	if (rc == 0) {
 		s->g->inst[i].state = INST_RUNNING;
 		s->n_running++;
@@ -454,7 +464,10 @@ start(struct sched *s, uint32_t i)
 	}
 	/* A start that failed counted its attempt too: its record says why. */
 	if (open)
-		commit_started(s);
+		commit_started(s, i, &c, rc == 0 ? pgid : 0);
+	else if (rc == 0 && pgid > 0)
+		state_lease_pgid(s->st, s->dag->name, t->name,
+			sched_part_of(s, i), pgid);
 	if (rc < 0) {
 		start_failed(s, i, r, &e);
 		return 0;

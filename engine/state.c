@@ -74,8 +74,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * (a 64 KiB allocation and a copy of every page they change).
 	 */
 	[ST_LEASE_ADD] = "INSERT INTO leases(dag, task, partition, run_id, "
-		"since) VALUES(?1, ?2, ?3, ?4, ?5)",
-	[ST_LEASE_TAKE] = "UPDATE leases SET run_id=?4, since=?5, pgid=NULL "
+		"since, pgid) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_LEASE_TAKE] = "UPDATE leases SET run_id=?4, since=?5, pgid=?6 "
 		"WHERE dag=?1 AND task=?2 AND partition=?3",
 	[ST_LEASE_PGID] = "UPDATE leases SET pgid=?5 WHERE dag=?1 AND task=?2 "
 		"AND partition=?3 AND run_id=?4",

@@ -173,6 +173,8 @@ struct lease_claim {
 	long prev_pgid;		/* the process group of its command, or 0 */
 	int64_t last_update;	/* when any run last recorded the instance
 				   (unix ms), 0 never: before this claim */
+	int have_row;		/* the lease has a row (state_lease_put) */
+	int64_t now;		/* the claim's time (unix ms) */
 };
 
 /*
@@ -184,6 +186,20 @@ struct lease_claim {
  */
 int state_lease_claim(struct state *s, const char *dag, const char *task,
 	const char *partition, int64_t now, struct lease_claim *c,
+	struct err *e);
+/*
+ * The first half of state_lease_claim, inside a transaction the caller
+ * opened (state_begin): everything but writing the lease itself, which
+ * state_lease_put then does, with the process group of a command started
+ * in between, before the caller commits.  Same returns; on an error the
+ * caller rolls back.
+ */
+int state_lease_check(struct state *s, const char *dag, const char *task,
+	const char *partition, int64_t now, struct lease_claim *c,
+	struct err *e);
+/* Write the lease c was checked for, with process group pgid (0: none). */
+int state_lease_put(struct state *s, const char *dag, const char *task,
+	const char *partition, const struct lease_claim *c, long pgid,
 	struct err *e);
 /*
  * Record with this run's lease of the instance the process group its

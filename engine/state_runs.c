@@ -158,46 +158,34 @@ interrupted_attempt(struct state *s, const char *dag, const char *task,
 }
 
 int
-state_lease_claim(struct state *s, const char *dag, const char *task,
+state_lease_check(struct state *s, const char *dag, const char *task,
 	const char *partition, int64_t now, struct lease_claim *c,
 	struct err *e)
 {
 	sqlite3_stmt *st;
-	int own_txn = !s->in_txn, rc, got = 1, have_lease, have_inst;
 	int64_t holder = 0, pgid = 0;
+	int rc, have_inst;
 
 	memset(c, 0, sizeof(*c));
-	if (own_txn && (rc = state_begin(s, e)) < 0)
-		return rc;
+	c->now = now;
 	st = s->st[ST_LEASE_GET];
 	state_bind_inst(st, dag, task, partition);
 	rc = sqlite3_step(st);
-	have_lease = rc == SQLITE_ROW;
+	c->have_row = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW) {
 		holder = sqlite3_column_int64(st, 0);
 		pgid = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		rc = state_db_err(s, e, "cannot read a lease");
-		goto fail;
-	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return state_db_err(s, e, "cannot read a lease");
 	if (holder && holder != s->run_id) {
-		if (run_alive(s, holder, now, &c->prev_pid, &c->prev_here)) {
-			got = 0;
-			goto out;
-		}
+		if (run_alive(s, holder, now, &c->prev_pid, &c->prev_here))
+			return 0;
 		c->took_over = 1;
 		c->prev_run = holder;
 		c->prev_pgid = (long)pgid;
 	}
-	st = s->st[have_lease ? ST_LEASE_TAKE : ST_LEASE_ADD];
-	state_bind_inst(st, dag, task, partition);
-	sqlite3_bind_int64(st, 4, s->run_id);
-	sqlite3_bind_int64(st, 5, now);
-	rc = state_step_done(s, st, e, "cannot write a lease");
-	if (rc < 0)
-		goto fail;
 	st = s->st[ST_INST_SEEN];
 	state_bind_inst(st, dag, task, partition);
 	rc = sqlite3_step(st);
@@ -207,31 +195,61 @@ state_lease_claim(struct state *s, const char *dag, const char *task,
 		c->attempt = sqlite3_column_int(st, 1);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		rc = state_db_err(s, e, "cannot read an instance");
-		goto fail;
-	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return state_db_err(s, e, "cannot read an instance");
 	st = s->st[have_inst ? ST_INST_BUMP : ST_INST_ADD];
 	state_bind_inst(st, dag, task, partition);
 	sqlite3_bind_int64(st, 4, now);
 	rc = state_step_done(s, st, e, "cannot count an attempt");
 	if (rc < 0)
-		goto fail;
+		return rc;
 	c->attempt++;
 	if (c->took_over && c->attempt > 1) {
 		rc = interrupted_attempt(s, dag, task, partition,
 			c->attempt - 1, c->prev_run, e);
 		if (rc < 0)
-			goto fail;
+			return rc;
 	}
-out:
+	return 1;
+}
+
+int
+state_lease_put(struct state *s, const char *dag, const char *task,
+	const char *partition, const struct lease_claim *c, long pgid,
+	struct err *e)
+{
+	sqlite3_stmt *st = s->st[c->have_row ? ST_LEASE_TAKE : ST_LEASE_ADD];
+
+	state_bind_inst(st, dag, task, partition);
+	sqlite3_bind_int64(st, 4, s->run_id);
+	sqlite3_bind_int64(st, 5, c->now);
+	if (pgid > 0)
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)pgid);
+	return state_step_done(s, st, e, "cannot write a lease");
+}
+
+int
+state_lease_claim(struct state *s, const char *dag, const char *task,
+	const char *partition, int64_t now, struct lease_claim *c,
+	struct err *e)
+{
+	int own_txn = !s->in_txn, rc, got;
+
+	if (own_txn && (rc = state_begin(s, e)) < 0) {
+		memset(c, 0, sizeof(*c));
+		return rc;
+	}
+	rc = got = state_lease_check(s, dag, task, partition, now, c, e);
+	if (got == 1)
+		rc = state_lease_put(s, dag, task, partition, c, 0, e);
+	if (rc < 0) {
+		if (own_txn)
+			state_rollback(s);
+		return rc;
+	}
 	if (own_txn && (rc = state_commit(s, e)) < 0)
 		return rc;
 	return got;
-fail:
-	if (own_txn)
-		state_rollback(s);
-	return rc;
 }
 
 int

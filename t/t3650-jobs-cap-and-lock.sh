@@ -36,6 +36,8 @@ test_expect_success '-j 4096 runs' '
 hold_lock() {
 	rm -f release
 	{
+		# The poll below takes the lock for a moment too: wait it out.
+		echo ".timeout 30000"
 		echo "BEGIN IMMEDIATE; DELETE FROM leases WHERE run_id = -1;"
 		while ! test -e release; do sleep 0.05; done
 		echo "COMMIT;"
