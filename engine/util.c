@@ -506,36 +506,39 @@ out:
 	return rc;
 }
 
+/* The directory path is in, as a new string: "." for none, "/" at the root. */
+static char *
+parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
 int
 mkdir_parent(const char *path)
 {
-	char *p = xstrdup(path);
-	char *slash = strrchr(p, '/');
+	char *dir = parent_dir(path);
 	int rc = 0;
 
-	if (slash && slash != p) {
-		*slash = '\0';
-		rc = mkdir_p(p, 0777);
-	}
-	free(p);
+	/* The current directory and the root exist. */
+	if (strcmp(dir, ".") && strcmp(dir, "/"))
+		rc = mkdir_p(dir, 0777);
+	free(dir);
 	return rc;
 }
 
 int
 fsync_parent(const char *path)
 {
-	char *p = xstrdup(path);
-	char *slash = strrchr(p, '/');
-	const char *dir = ".";
+	char *p = parent_dir(path);
 	int fd, rc = 0;
 
-	if (slash == p)
-		dir = "/";
-	else if (slash) {
-		*slash = '\0';
-		dir = p;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
 	} else {

@@ -27,11 +27,7 @@ print(" ".join("%d %s" % (col[i], g["states"][col[i + 1]])
 
 test_expect_success 'setup: three days, two made' '
 	mkdir dags &&
-	cat >dags/c.yaml <<-\EOF &&
-	dag: c
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dags/c <<-\EOF &&
 	tasks:
 	  a:
 	    kind: command

@@ -57,11 +57,7 @@ state_of() {
 
 test_expect_success 'setup: two days of a three-task chain, one failed' '
 	mkdir dags &&
-	cat >dags/c.yaml <<-\EOF &&
-	dag: c
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dags/c <<-\EOF &&
 	tasks:
 	  a:
 	    kind: command

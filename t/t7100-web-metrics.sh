@@ -11,11 +11,7 @@ test_expect_success 'setup: a backfill with a clean step that rejects, and a fai
 	for d in 01 02 03; do
 		printf "id,n\n1,a\n2,b\n3,c\n\"4,d\n5,e\n" >in/2026-02-$d.csv || return 1
 	done &&
-	cat >dags/m.yaml <<-\EOF &&
-	dag: m
-	schedule: daily
-	timezone: UTC
-	start: 2026-02-01
+	daily_dag dags/m 2026-02-01 <<-\EOF &&
 	tasks:
 	  tidy:
 	    kind: clean

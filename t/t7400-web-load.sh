@@ -8,11 +8,7 @@ command -v wrk >/dev/null 2>&1 ||
 
 test_expect_success 'setup: a year of a daily chain' '
 	mkdir dags &&
-	cat >dags/y.yaml <<-\EOF &&
-	dag: y
-	schedule: daily
-	timezone: UTC
-	start: 2025-01-01
+	daily_dag dags/y 2025-01-01 <<-\EOF &&
 	tasks:
 	  a:
 	    kind: command

@@ -226,16 +226,13 @@ run(struct dag *dag, const char *from, const char *to, int jobs, int reverse,
 {
 	struct graph_options gopt = { 0 };
 	struct sched_options so;
-	struct partition *parts = NULL;
 	struct graph *g = NULL;
 	struct err e;
-	size_t n;
 	int rc;
 
 	err_clear(&e);
 	gopt.now = FAKE_NOW;
-	CHECK_INT(dag_partitions(dag, from, to, gopt.now, &parts, &n, &e), ==, 0);
-	CHECK_INT(graph_build(dag, parts, n, &gopt, &g, &e), ==, 0);
+	CHECK_INT(graph_build_range(dag, from, to, &gopt, &g, &e), ==, 0);
 	CHECK_INT(state_open(st, "state.db", 0, &e), ==, 0);
 	memset(&so, 0, sizeof(so));
 	so.jobs = jobs;
@@ -253,7 +250,6 @@ run(struct dag *dag, const char *from, const char *to, int jobs, int reverse,
 	if (rc < 0)
 		UNIT_FAIL("sched_run: %s", e.msg);
 	graph_free(g);
-	free(parts);
 	return rc;
 }
 
