@@ -167,7 +167,7 @@ test_expect_success 'an older state database is migrated: its runs have no commi
 	dag-cli status repo/prov.yaml --date 2026-02-03 --state old.db >res &&
 	dag-cli run repo/prov.yaml --date 2026-02-06 --state old.db >res &&
 	sqlite3 old.db "PRAGMA user_version" >got &&
-	echo 5 >expect &&
+	echo 6 >expect &&
 	test_cmp expect got &&
 	sqlite3 old.db "SELECT count(*) FROM runs WHERE git_commit IS NULL; SELECT git_commit FROM runs WHERE git_commit IS NOT NULL" >got &&
 	printf "1\n%s\n" "$(cat c2)" >expect &&

@@ -3,6 +3,11 @@ test_description='web: serve, the JSON API against status --json, logs in ranges
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
+# Each answer built from the history the server keeps is checked against
+# the database (a difference goes to serve.err: web_stop fails).
+DAG_WEB_CHECK_HISTORY=1
+export DAG_WEB_CHECK_HISTORY
+
 test_expect_success 'setup: a daily chain with a failure, an hourly DAG over a DST change' '
 	mkdir dags &&
 	cat >dags/chain.yaml <<-\EOF &&

@@ -3,6 +3,11 @@ test_description='web: the status of a range is reused between requests, and nev
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
+# Each answer built from the history the server keeps is checked against
+# the database (a difference goes to serve.err: web_stop fails).
+DAG_WEB_CHECK_HISTORY=1
+export DAG_WEB_CHECK_HISTORY
+
 web_need curl "curl is needed (scripts/deps installs it)"
 
 # metric NAME: its value in the server's /metrics.
