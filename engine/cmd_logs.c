@@ -72,21 +72,18 @@ static void
 explain_no_attempt(const struct dag *dag, const char *task,
 	const struct partition *p, struct state *st)
 {
-	struct partition *parts = NULL;
 	struct graph *g = NULL;
 	struct graph_options gopt = { 0 };
 	struct status s;
 	struct strbuf sb;
 	struct err e;
-	size_t n = 0;
 	long i;
 
 	err_clear(&e);
 	memset(&s, 0, sizeof(s));
 	sb_init(&sb);
 	gopt.now = cli_now();
-	if (dag_partitions(dag, p->id, p->id, gopt.now, &parts, &n, &e) < 0 ||
-	    graph_build(dag, parts, n, &gopt, &g, &e) < 0 ||
+	if (graph_build_range(dag, p->id, p->id, &gopt, &g, &e) < 0 ||
 	    status_build(&s, g, st, gopt.now * 1000, &e) < 0 ||
 	    (i = status_find(&s, task, p->id)) < 0) {
 		fprintf(stderr, "dag-cli logs: no attempt of %s %s is "
@@ -104,7 +101,6 @@ out:
 	sb_release(&sb);
 	status_release(&s);
 	graph_free(g);
-	free(parts);
 }
 
 int

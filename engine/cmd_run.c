@@ -65,7 +65,6 @@ cli_run_range(const char *cmd, int argc, char **argv)
 {
 	struct cli_opts o;
 	struct dag *dag = NULL;
-	struct partition *parts = NULL;
 	struct graph *g = NULL;
 	struct graph_options gopt = { 0 };
 	struct sched_options so;
@@ -76,7 +75,6 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	struct gitrepo_prov prov;
 	char from_buf[16];
 	const char *from, *to;
-	size_t n = 0;
 	long v;
 	int rc = EXIT_USAGE, backfill = !strcmp(cmd, "backfill");
 	int st_open = 0;
@@ -119,8 +117,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	}
 	gopt.force = o.force.v;
 	gopt.n_force = o.force.n;
-	if (dag_partitions(dag, from, to, gopt.now, &parts, &n, &e) < 0 ||
-	    graph_build(dag, parts, n, &gopt, &g, &e) < 0)
+	if (graph_build_range(dag, from, to, &gopt, &g, &e) < 0)
 		goto fail;
 	if (cli_check_collisions(cmd, g) < 0)
 		goto out;
@@ -135,7 +132,8 @@ cli_run_range(const char *cmd, int argc, char **argv)
 			graph_free(g);
 			g = NULL;
 			gopt.redo = &redo;
-			if (graph_build(dag, parts, n, &gopt, &g, &e) < 0)
+			if (graph_build_range(dag, from, to, &gopt, &g,
+			    &e) < 0)
 				goto fail;
 		}
 	}
@@ -180,7 +178,6 @@ out:
 	exec_choice_release(&xc);
 	free(args);
 	graph_free(g);
-	free(parts);
 	dag_free(dag);
 	cli_opts_release(&o);
 	return rc;

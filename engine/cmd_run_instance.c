@@ -28,13 +28,12 @@ static int
 print_instance(struct cli_opts *o)
 {
 	struct dag *dag = NULL;
-	struct partition *parts = NULL;
 	struct graph *g = NULL;
 	struct graph_options gopt = { 0 };
 	struct partition p;
 	struct err e;
 	char *json = NULL;
-	size_t n = 0, i;
+	size_t i;
 	int t, rc = EXIT_USAGE;
 
 	err_clear(&e);
@@ -45,8 +44,7 @@ print_instance(struct cli_opts *o)
 	if (t < 0 || cli_one_partition("__run-instance", dag, o->date, &p) < 0)
 		goto out;
 	gopt.now = cli_now();
-	if (dag_partitions(dag, p.id, p.id, gopt.now, &parts, &n, &e) < 0 ||
-	    graph_build(dag, parts, n, &gopt, &g, &e) < 0)
+	if (graph_build_range(dag, p.id, p.id, &gopt, &g, &e) < 0)
 		goto fail;
 	for (i = 0; i < g->n_inst; i++)
 		if (g->inst[i].task == (uint32_t)t && g->inst[i].requested)
@@ -63,7 +61,6 @@ fail:
 out:
 	free(json);
 	graph_free(g);
-	free(parts);
 	dag_free(dag);
 	return rc;
 }

@@ -80,11 +80,7 @@ daemon_now_ms(const struct daemon *d)
 static void
 iso_utc(int64_t t, char *buf, size_t n)
 {
-	time_t s = (time_t)(t / 1000);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_stamp(t / 1000, buf, n);
 }
 
 /* One line of the scheduler's log (stdout), stamped with its clock. */
@@ -134,6 +130,40 @@ daemon_prep(struct daemon *d, const char *sql)
 	return st;
 }
 
+/*
+ * daemon_prep of sql, a statement on one schedule row, with its dag (?1)
+ * and partition (?2) bound.
+ */
+static sqlite3_stmt *
+prep_row(struct daemon *d, const char *sql, const char *dag,
+	const char *partition)
+{
+	sqlite3_stmt *st = daemon_prep(d, sql);
+
+	if (st) {
+		sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, partition, -1, SQLITE_STATIC);
+	}
+	return st;
+}
+
+/*
+ * Run st, a write, to its end and finalize it; -EIO after saying what
+ * failed.
+ */
+static int
+step_done(struct daemon *d, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_warn(d, what);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* The due time (ms) of dag's newest decided partition, or INT64_MIN. */
 static int64_t
 cursor(struct daemon *d, const char *dag)
@@ -154,22 +184,14 @@ cursor(struct daemon *d, const char *dag)
 static int
 queue(struct daemon *d, const char *dag, const char *partition, int64_t due)
 {
-	sqlite3_stmt *st = daemon_prep(d, "INSERT OR IGNORE INTO schedule(dag, "
-		"partition, due, state) VALUES(?1, ?2, ?3, 'queued')");
-	int rc;
+	sqlite3_stmt *st = prep_row(d, "INSERT OR IGNORE INTO schedule(dag, "
+		"partition, due, state) VALUES(?1, ?2, ?3, 'queued')", dag,
+		partition);
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, partition, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, due);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		db_warn(d, "cannot queue a partition");
-		return -EIO;
-	}
-	return 0;
+	return step_done(d, st, "cannot queue a partition");
 }
 
 /* Record a partition's new state; next_try and exit_code only when >= 0. */
@@ -177,29 +199,20 @@ int
 daemon_set_state(struct daemon *d, const char *dag, const char *partition,
 	const char *state, int64_t next_try, int exit_code)
 {
-	sqlite3_stmt *st = daemon_prep(d, "UPDATE schedule SET state=?3, "
+	sqlite3_stmt *st = prep_row(d, "UPDATE schedule SET state=?3, "
 		"next_try=?4, exit_code=?5, finished=CASE WHEN ?3 IN ('done', "
 		"'failed', 'gave_up', 'waiting') THEN ?6 ELSE finished END "
-		"WHERE dag=?1 AND partition=?2");
-	int rc;
+		"WHERE dag=?1 AND partition=?2", dag, partition);
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, partition, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
 	if (next_try >= 0)
 		sqlite3_bind_int64(st, 4, next_try);
 	if (exit_code >= 0)
 		sqlite3_bind_int(st, 5, exit_code);
 	sqlite3_bind_int64(st, 6, daemon_now_ms(d));
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		db_warn(d, "cannot record a partition's state");
-		return -EIO;
-	}
-	return 0;
+	return step_done(d, st, "cannot record a partition's state");
 }
 
 /* ---- deciding what is due ---- */
@@ -461,6 +474,7 @@ spawn(struct daemon *d, struct sdag *sd, const char *partition, int64_t due,
 	struct srun *r = xcalloc(1, sizeof(*r));
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[3];
+	sqlite3_stmt *st;
 	char *args[12], *own_env = NULL;
 	char **env;
 	int n = 0, rc;
@@ -515,18 +529,11 @@ spawn(struct daemon *d, struct sdag *sd, const char *partition, int64_t due,
 	r->next = d->runs;
 	d->runs = r;
 	sd->busy = 1;
-	{
-		sqlite3_stmt *st = daemon_prep(d, "UPDATE schedule SET pid=?3 WHERE "
-			"dag=?1 AND partition=?2");
-
-		if (st) {
-			sqlite3_bind_text(st, 1, r->dag, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, partition, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3, r->pid);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				db_warn(d, "cannot record a run's pid");
-			sqlite3_finalize(st);
-		}
+	st = prep_row(d, "UPDATE schedule SET pid=?3 WHERE dag=?1 AND "
+		"partition=?2", r->dag, partition);
+	if (st) {
+		sqlite3_bind_int64(st, 3, r->pid);
+		step_done(d, st, "cannot record a run's pid");
 	}
 	daemon_say(d, "%s %s: started 'dag-cli run' (pid %ld, try %d)", r->dag,
 		partition, r->pid, tries);
@@ -574,21 +581,14 @@ dispatch(struct daemon *d)
 			exec(d, "COMMIT");
 			continue;
 		}
-		st = daemon_prep(d, "UPDATE schedule SET state='running', "
+		st = prep_row(d, "UPDATE schedule SET state='running', "
 			"tries=tries+1, started=?3, next_try=NULL, pid=NULL "
-			"WHERE dag=?1 AND partition=?2");
+			"WHERE dag=?1 AND partition=?2", sd->dag->name, part);
 		if (!st)
 			goto rollback;
-		sqlite3_bind_text(st, 1, sd->dag->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, part, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, now);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			db_warn(d, "cannot mark a partition running");
-			goto rollback;
-		}
-		sqlite3_finalize(st);
-		if (exec(d, "COMMIT") < 0)
+		if (step_done(d, st, "cannot mark a partition running") < 0 ||
+		    exec(d, "COMMIT") < 0)
 			goto rollback;
 		if (getenv("DAG_TEST_CRASH") &&
 		    !strcmp(getenv("DAG_TEST_CRASH"), "running"))

@@ -664,7 +664,6 @@ cmd_status(int argc, char **argv)
 {
 	struct cli_opts o;
 	struct dag *dag = NULL;
-	struct partition *parts = NULL;
 	struct graph *g = NULL;
 	struct graph_options gopt = { 0 };
 	struct state st;
@@ -673,7 +672,6 @@ cmd_status(int argc, char **argv)
 	struct err e;
 	char *first = NULL, *last = NULL;
 	const char *from, *to, *path;
-	size_t n = 0;
 	int rc = EXIT_USAGE, have_state = 0;
 
 	err_clear(&e);
@@ -721,8 +719,7 @@ cmd_status(int argc, char **argv)
 		}
 		err_clear(&e);
 	}
-	if (dag_partitions(dag, from, to, gopt.now, &parts, &n, &e) < 0 ||
-	    graph_build(dag, parts, n, &gopt, &g, &e) < 0)
+	if (graph_build_range(dag, from, to, &gopt, &g, &e) < 0)
 		goto fail;
 	if (status_build(&s, g, have_state ? &st : NULL, gopt.now * 1000,
 	    &e) < 0) {
@@ -758,7 +755,6 @@ out:
 	free(first);
 	free(last);
 	graph_free(g);
-	free(parts);
 	dag_free(dag);
 	cli_opts_release(&o);
 	return rc;

@@ -20,30 +20,43 @@
 #include "daemon_priv.h"
 #include "util.h"
 
+/*
+ * The start of /proc/PID/NAME into buf (size bytes, NUL-terminated): its
+ * length, or -1 when the process is gone.
+ */
+static long
+read_proc(long pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	size_t n;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, name);
+	if (!(fp = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, size - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return (long)n;
+}
+
 /* Is pid a live (not zombie) `dag-cli run SNAPSHOT --date PARTITION`? */
 static int
 is_our_run(long pid, const char *snapshot, const char *partition)
 {
-	char path[64], buf[8192], st[512];
+	char buf[8192], st[512];
 	const char *argv[6] = { 0 };
 	size_t n, i, k = 0;
-	FILE *fp;
+	long got;
 	char *p;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (!(fp = fopen(path, "r")))
+	if (read_proc(pid, "stat", st, sizeof(st)) < 0)
 		return 0;
-	n = fread(st, 1, sizeof(st) - 1, fp);
-	fclose(fp);
-	st[n] = '\0';
 	if ((p = strrchr(st, ')')) && p[1] == ' ' && p[2] == 'Z')
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if (!(fp = fopen(path, "r")))
+	if ((got = read_proc(pid, "cmdline", buf, sizeof(buf))) < 0)
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
+	n = (size_t)got;
 	for (i = 0; i < n && k < 6; i += strlen(buf + i) + 1)
 		argv[k++] = buf + i;
 	return k >= 5 && !strcmp(argv[1], "run") &&

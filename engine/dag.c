@@ -89,6 +89,18 @@ nearest(const char *name, const char *const *cand, size_t n)
 	return str_nearest(name, cand, n);
 }
 
+/* Is name one of the n names in list? */
+static int
+one_of(const char *name, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return 1;
+	return 0;
+}
+
 int
 valid_name(const char *s)
 {
@@ -158,12 +170,8 @@ load_executor(struct load *L, const struct node *v)
 	if (v->type == NODE_MAP) {
 		for (i = 0; i < v->n; i++) {
 			const char *k = v->keys[i]->str, *near;
-			size_t j;
 
-			for (j = 0; j < ARRAY_LEN(executor_keys); j++)
-				if (!strcmp(k, executor_keys[j]))
-					break;
-			if (j < ARRAY_LEN(executor_keys))
+			if (one_of(k, executor_keys, ARRAY_LEN(executor_keys)))
 				continue;
 			near = nearest(k, executor_keys, ARRAY_LEN(executor_keys));
 			lerr(L, v->keys[i], "unknown executor field '%s'; %s%s%s", k,
@@ -216,13 +224,10 @@ load_top(struct load *L)
 
 	for (i = 0; i < root->n; i++) {
 		const char *k = root->keys[i]->str, *near;
-		size_t j;
 
-		for (j = 0; j < ARRAY_LEN(top_keys); j++)
-			if (!strcmp(k, top_keys[j]))
-				break;
 		/* x-NAME: free for the user, a place to anchor shared settings. */
-		if (j < ARRAY_LEN(top_keys) || !strncmp(k, "x-", 2))
+		if (one_of(k, top_keys, ARRAY_LEN(top_keys)) ||
+		    !strncmp(k, "x-", 2))
 			continue;
 		near = nearest(k, top_keys, ARRAY_LEN(top_keys));
 		if (near)

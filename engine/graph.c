@@ -575,6 +575,22 @@ out:
 	return 0;
 }
 
+int
+graph_build_range(const struct dag *dag, const char *from, const char *to,
+	const struct graph_options *opt, struct graph **out, struct err *e)
+{
+	struct partition *parts = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	rc = dag_partitions(dag, from, to, opt->now, &parts, &n, e);
+	if (rc >= 0)
+		rc = graph_build(dag, parts, n, opt, out, e);
+	free(parts);
+	return rc < 0 ? rc : 0;
+}
+
 void
 graph_free(struct graph *g)
 {

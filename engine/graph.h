@@ -85,6 +85,13 @@ struct graph_options {
 int graph_build(const struct dag *dag, const struct partition *parts,
 	size_t n_parts, const struct graph_options *opt, struct graph **out,
 	struct err *e);
+
+/*
+ * graph_build over dag's partitions from .. to (dag_partitions, "today"
+ * read at opt->now): the graph of a range as the commands name it.
+ */
+int graph_build_range(const struct dag *dag, const char *from, const char *to,
+	const struct graph_options *opt, struct graph **out, struct err *e);
 void graph_free(struct graph *g);
 
 /* The resolve_env that answers {needs.X.target} and {needs.X.files} from g. */

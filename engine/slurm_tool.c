@@ -19,6 +19,23 @@
 
 extern char **environ;
 
+/* Read fd to its end into sb (dropped when sb is NULL). */
+static void
+drain(int fd, struct strbuf *sb)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (sb)
+			sb_add(sb, buf, (size_t)n);
+	}
+}
+
 /*
  * Run argv (PATH searched) with stdout into out (may be NULL) and stderr
  * into errb (may be NULL); stdin is /dev/null.  Its own process group:
@@ -32,7 +49,6 @@ slurm_run_tool(char *const argv[], struct strbuf *out, struct strbuf *errb)
 	posix_spawnattr_t at;
 	int po[2], pe[2], status, rc = -1;
 	pid_t pid;
-	char buf[4096];
 
 	if (pipe2(po, O_CLOEXEC) < 0)
 		return -1;
@@ -60,24 +76,8 @@ slurm_run_tool(char *const argv[], struct strbuf *out, struct strbuf *errb)
 	close(pe[1]);
 	if (pid > 0) {
 		/* stderr is small (an error line); read stdout to its end. */
-		ssize_t n;
-
-		while ((n = read(po[0], buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				break;
-			if (out)
-				sb_add(out, buf, (size_t)n);
-		}
-		while ((n = read(pe[0], buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				break;
-			if (errb)
-				sb_add(errb, buf, (size_t)n);
-		}
+		drain(po[0], out);
+		drain(pe[0], errb);
 		while (waitpid(pid, &status, 0) < 0)
 			if (errno != EINTR) {
 				status = -1;

@@ -113,6 +113,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 };
 
 /*
+ * A trigger appending the instance of row (NEW or OLD) to changes: a
+ * plain insert at the end of its rowids, the cheapest write a trigger
+ * can make (no index, no upsert).
+ */
+#define CHANGED_ON(name, event, table, row) \
+	"CREATE TRIGGER IF NOT EXISTS " name " AFTER " event " ON " table \
+	" BEGIN INSERT INTO changes(dag, task, partition) VALUES(" row \
+	".dag, " row ".task, " row ".partition); END;"
+
+/*
  * Schema migrations: migrations[v] brings a database from version v to
  * v + 1.  A new version appends an entry; old entries never change.
  */
@@ -211,6 +221,29 @@ static const char *const migrations[] = {
 	 * that takes the lease over can stop what the dead run started.
 	 */
 	"ALTER TABLE leases ADD COLUMN pgid INTEGER;",
+	/*
+	 * 5 -> 6: which instances changed, in order, so a reader that keeps
+	 * the history (the web server) reads again only those.  Every
+	 * write to an instance's row or its consumed rows appends the
+	 * instance, whoever writes it (triggers; leases are few enough for
+	 * such a reader to read whole); a committed seq is above every seq
+	 * committed before it.  The oldest are dropped as 10,000 more come,
+	 * so at most 60,000 are kept (a reader that finds the ones after its
+	 * last gone reads everything again).
+	 */
+	"CREATE TABLE IF NOT EXISTS changes ("
+	" seq INTEGER PRIMARY KEY,"
+	" dag TEXT,"
+	" task TEXT,"
+	" partition TEXT);"
+	CHANGED_ON("instances_ins", "INSERT", "instances", "NEW")
+	CHANGED_ON("instances_upd", "UPDATE", "instances", "NEW")
+	CHANGED_ON("instances_del", "DELETE", "instances", "OLD")
+	CHANGED_ON("consumed_ins", "INSERT", "consumed", "NEW")
+	CHANGED_ON("consumed_del", "DELETE", "consumed", "OLD")
+	"CREATE TRIGGER IF NOT EXISTS changes_trim AFTER INSERT ON changes "
+	"WHEN NEW.seq % 10000 = 0 BEGIN "
+	"DELETE FROM changes WHERE seq <= NEW.seq - 50000; END;",
 };
 
 int

@@ -20,7 +20,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 5
+#define STATE_SCHEMA_VERSION 6
 
 /* A lease whose owner has not beaten for this long is taken over (ms). */
 #define STATE_LEASE_TTL_MS 60000
@@ -282,6 +282,7 @@ struct consumed_row {
 	int need_attempt;		/* the need's attempt it consumed (0:
 					   made outside dag-cli's history) */
 	int need_made;			/* the attempt that made it since (0) */
+	int attempt;			/* the consumer's attempt that consumed */
 	int64_t need_made_ms;		/* when that attempt finished, unix ms */
 	char *input;			/* an input file, or NULL */
 	int64_t size, mtime_ns, inode;	/* as consumed; size -1: was gone */
@@ -295,6 +296,8 @@ struct consumed_row {
 int state_consumed(struct state *s, const char *dag, const char *from,
 	const char *to, struct consumed_row **out, size_t *n, struct err *e);
 void state_consumed_free(struct consumed_row *v, size_t n);
+/* Free what one consumed_row holds (not the struct). */
+void state_consumed_row_release(struct consumed_row *r);
 
 /* The latest record of one instance, for status. */
 struct inst_rec {
@@ -310,6 +313,8 @@ struct inst_rec {
 	char *git_commit;	/* the git commit of the run that made its
 				   target, or NULL (see struct state) */
 	int git_dirty;		/* whether that run's DAG file was dirty */
+	int made;		/* the attempt that made its target (0: none) */
+	int64_t lease_run;	/* the run holding its lease, or 0 */
 };
 
 /*
@@ -321,6 +326,62 @@ int state_instances(struct state *s, const char *dag, const char *from,
 	const char *to, int64_t now, struct inst_rec **out, size_t *n,
 	struct err *e);
 void state_inst_recs_free(struct inst_rec *v, size_t n);
+/* Free what one inst_rec holds (not the struct). */
+void state_inst_rec_release(struct inst_rec *r);
+
+/*
+ * For a reader that keeps a DAG's history and reads again only what
+ * changed (the web server): every write to an instance's row or its
+ * consumed rows appends the instance to a list of changes, numbered
+ * (schema 6).
+ */
+struct inst_key {
+	char *task, *partition;
+	int64_t run;		/* state_leases: the run holding it */
+};
+/*
+ * The instances of dag changed after change number since, into *keys
+ * (the caller frees them with state_inst_keys_free), and the highest
+ * change number recorded (any DAG's) into *top.  -ENOTSUP when the
+ * database records no changes (an older schema); -ESTALE when some after
+ * since were dropped (read everything again).  Read it and what it
+ * names between state_snapshot_begin and _end, so nothing is missed.
+ */
+int state_changes(struct state *s, const char *dag, int64_t since,
+	struct inst_key **keys, size_t *n, int64_t *top, struct err *e);
+void state_inst_keys_free(struct inst_key *v, size_t n);
+/* Every lease on dag's instances, with its run. */
+int state_leases(struct state *s, const char *dag, struct inst_key **keys,
+	size_t *n, struct err *e);
+/*
+ * One read transaction: every read in it sees the same commits.  1 when
+ * it began one, 0 when one was open already (the caller's), or a negative
+ * errno; pass that to state_snapshot_end.
+ */
+int state_snapshot_begin(struct state *s, struct err *e);
+void state_snapshot_end(struct state *s, int began);
+/*
+ * The record of one instance as state_instances reads it: 1 into *out,
+ * 0 when it has none, or a negative errno.
+ */
+int state_instance_get(struct state *s, const char *dag, const char *task,
+	const char *partition, int64_t now, struct inst_rec *out,
+	struct err *e);
+/*
+ * Every consumed row of one instance of dag (task NULL: of all its
+ * instances), any attempt's (attempt says which), unjoined: need_made
+ * and need_made_ms are 0.  Ordered by partition, task and insertion, as
+ * state_consumed orders its rows.
+ */
+int state_consumed_rows(struct state *s, const char *dag, const char *task,
+	const char *partition, struct consumed_row **out, size_t *n,
+	struct err *e);
+/*
+ * When attempt of an instance finished (unix ms, as state_consumed's
+ * need_made_ms), 0 when it has no record.
+ */
+int64_t state_attempt_end_ms(struct state *s, const char *dag,
+	const char *task, const char *partition, int attempt);
 /* The first and last partition dag has records for; 0, or -ENOENT. */
 int state_partition_span(struct state *s, const char *dag, char **first,
 	char **last, struct err *e);

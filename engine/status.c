@@ -98,6 +98,28 @@ status_find(const struct status *s, const char *task, const char *partition)
 		dag_task_index(s->g->dag, task));
 }
 
+/*
+ * status_find for lookups in partition order (records, consumed rows):
+ * the partition of the last one, or the next, before a binary search.
+ */
+static long
+find_near(struct status *s, const char *task, const char *partition)
+{
+	const struct graph *g = s->g;
+	size_t h = s->hint;
+	long p = -1;
+
+	if (h < g->n_parts && !strcmp(g->parts[h].id, partition))
+		p = (long)h;
+	else if (h + 1 < g->n_parts && !strcmp(g->parts[h + 1].id, partition))
+		p = (long)h + 1;
+	else
+		p = find_part(g, partition);
+	if (p >= 0)
+		s->hint = (size_t)p;
+	return find_inst(s, p, dag_task_index(g->dag, task));
+}
+
 /* One instance's state from its graph verdict, history and needs. */
 static void
 judge(struct status *s, size_t i)
@@ -256,17 +278,20 @@ code_why(const char *then, const char *now)
  * here; kept in s->digest either way.
  */
 static const char *
-digest_now(struct status *s, size_t i, const struct status *prev)
+digest_now(struct status *s, size_t i, const struct status *prev,
+	int same_parts)
 {
 	const struct graph *g = s->g;
 	const struct instance *in = &g->inst[i];
-	long k;
+	long k = -1;
 
 	if (s->digest[i])
 		return s->digest[i];
-	k = prev && prev->digest && prev->g->dag == g->dag ?
-		find_inst(prev, find_part(prev->g, g->parts[in->part].id),
-		(int)in->task) : -1;
+	if (prev && same_parts)
+		k = find_inst(prev, (long)in->part, (int)in->task);
+	else if (prev)
+		k = find_inst(prev, find_part(prev->g, g->parts[in->part].id),
+			(int)in->task);
 	if (k >= 0 && prev->digest[k])
 		s->digest[i] = xstrdup(prev->digest[k]);
 	else
@@ -280,30 +305,28 @@ static void
 judge_code(struct status *s, const struct status *prev)
 {
 	const struct graph *g = s->g;
+	int same_parts;
 	size_t i;
 
+	if (prev && (!prev->digest || prev->g->dag != g->dag))
+		prev = NULL;
+	/* The same partitions (the same range): prev's indexes are ours. */
+	same_parts = prev && prev->g->n_parts == g->n_parts;
+	for (i = 0; same_parts && i < g->n_parts; i++)
+		same_parts = !strcmp(prev->g->parts[i].id, g->parts[i].id);
 	for (i = 0; i < g->n_inst; i++) {
 		struct status_inst *si = &s->inst[i];
 		char *why;
 
 		if (si->state != INST_DONE || !si->rec || !si->rec->def)
 			continue;
-		why = code_why(si->rec->def, digest_now(s, i, prev));
+		why = code_why(si->rec->def, digest_now(s, i, prev,
+			same_parts));
 		if (!why)
 			continue;
 		si->state = INST_STALE;
 		si->why = why;
 	}
-}
-
-static void
-iso_utc(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Why row makes its consumer stale, or NULL when it does not. */
@@ -317,7 +340,7 @@ stale_why(const struct consumed_row *r)
 	if (r->need_task) {
 		if (r->need_made <= r->need_attempt)
 			return NULL;
-		iso_utc(r->need_made_ms, when, sizeof(when));
+		utc_stamp(r->need_made_ms / 1000, when, sizeof(when));
 		return xasprintf("%s %s was made again at %s, after %s consumed "
 			"it", r->need_task, r->need_partition, when, r->task);
 	}
@@ -342,19 +365,15 @@ stale_why(const struct consumed_row *r)
  * versions that lookups used.  Only tables: a marker goes only when its
  * partition is to be loaded again, whereas a file may be deleted to save
  * room (an old archive) while what was made from it stays good.  The
- * need's instance must be in the graph, incomplete and not merely
- * forced.  NULL when it is not so.
+ * need's instance (d, its graph index, -1 when not in it) must be in the
+ * graph, incomplete and not merely forced.  NULL when it is not so.
  */
 static char *
-gone_why(const struct status *s, const struct consumed_row *r)
+gone_why(const struct status *s, const struct consumed_row *r, long d)
 {
 	const struct instance *in;
-	long d;
 
-	if (!r->need_task)
-		return NULL;
-	d = status_find(s, r->need_task, r->need_partition);
-	if (d < 0)
+	if (!r->need_task || d < 0)
 		return NULL;
 	in = &s->g->inst[d];
 	if (in->state == INST_DONE || in->forced ||
@@ -368,27 +387,29 @@ gone_why(const struct status *s, const struct consumed_row *r)
  * Mark the done instances that consumed something made again or changed,
  * then, until nothing changes, the done instances that consumed a stale
  * one (rows name the needs: a done instance has no needs in the graph).
+ * The first row that makes an instance stale gives the reason, so the
+ * rows' order (state_consumed's) is part of the answer.
  */
-static int
-judge_stale(struct status *s, struct state *db, const char *from,
-	const char *to, const struct status *prev, struct err *e)
+static void
+judge_stale(struct status *s, const struct consumed_row *rows, size_t n,
+	const struct status *prev)
 {
-	struct consumed_row *rows = NULL;
-	size_t n = 0, i;
-	int rc, changed = 1;
+	long *at = xcalloc(2 * n + 1, sizeof(*at));	/* consumer, need */
+	size_t i;
+	int changed = 1;
 
-	rc = state_consumed(db, s->g->dag->name, from, to, &rows, &n, e);
-	if (rc < 0)
-		return rc;
 	for (i = 0; i < n; i++) {
-		long k = status_find(s, rows[i].task, rows[i].partition);
+		long k = find_near(s, rows[i].task, rows[i].partition);
 		char *why;
 
+		at[2 * i] = k;
+		at[2 * i + 1] = k >= 0 && rows[i].need_task ? find_near(s,
+			rows[i].need_task, rows[i].need_partition) : -1;
 		if (k < 0 || s->inst[k].state != INST_DONE)
 			continue;
 		why = stale_why(&rows[i]);
 		if (!why)
-			why = gone_why(s, &rows[i]);
+			why = gone_why(s, &rows[i], at[2 * i + 1]);
 		if (!why)
 			continue;
 		s->inst[k].state = INST_STALE;
@@ -398,13 +419,8 @@ judge_stale(struct status *s, struct state *db, const char *from,
 	while (changed) {
 		changed = 0;
 		for (i = 0; i < n; i++) {
-			long k, d;
+			long k = at[2 * i], d = at[2 * i + 1];
 
-			if (!rows[i].need_task)
-				continue;
-			k = status_find(s, rows[i].task, rows[i].partition);
-			d = status_find(s, rows[i].need_task,
-				rows[i].need_partition);
 			if (k < 0 || d < 0 || s->inst[k].state != INST_DONE ||
 			    s->inst[d].state != INST_STALE)
 				continue;
@@ -415,8 +431,7 @@ judge_stale(struct status *s, struct state *db, const char *from,
 			changed = 1;
 		}
 	}
-	state_consumed_free(rows, n);
-	return 0;
+	free(at);
 }
 
 /*
@@ -448,42 +463,87 @@ status_build(struct status *s, const struct graph *g, struct state *db,
 	return status_rebuild(s, g, db, now_ms, NULL, e);
 }
 
-int
-status_rebuild(struct status *s, const struct graph *g, struct state *db,
-	int64_t now_ms, const struct status *prev, struct err *e)
+/* s for g, every instance without history yet. */
+static void
+status_init(struct status *s, const struct graph *g)
 {
-	const char *from, *to;
-	size_t i;
-	int rc;
-
 	memset(s, 0, sizeof(*s));
 	s->g = g;
 	s->inst = xcalloc(g->n_inst + 1, sizeof(*s->inst));
 	s->part_first = part_index(g);
 	s->digest = xcalloc(g->n_inst + 1, sizeof(*s->digest));
+}
+
+/* Judge every instance from its record (set), then count. */
+static void
+status_judge(struct status *s, const struct consumed_row *rows, size_t n,
+	int history, const struct status *prev)
+{
+	const struct graph *g = s->g;
+	size_t i;
+
+	for (i = 0; i < g->n_inst; i++)
+		judge(s, i);
+	if (history)
+		judge_stale(s, rows, n, prev);
+	for (i = 0; i < g->n_inst; i++)
+		if (g->inst[i].requested)
+			s->count[s->inst[i].state]++;
+}
+
+int
+status_rebuild(struct status *s, const struct graph *g, struct state *db,
+	int64_t now_ms, const struct status *prev, struct err *e)
+{
+	struct consumed_row *rows = NULL;
+	size_t n = 0, i;
+	const char *from, *to;
+	int rc;
+
+	status_init(s, g);
 	graph_span(g, &from, &to);
 	if (db && !from)
 		db = NULL;	/* no partition: nothing to read */
 	if (db) {
 		rc = state_instances(db, g->dag->name, from, to, now_ms,
 			&s->recs, &s->n_recs, e);
+		if (rc == 0)
+			rc = state_consumed(db, g->dag->name, from, to, &rows,
+				&n, e);
 		if (rc < 0)
 			return rc;
 	}
 	for (i = 0; i < s->n_recs; i++) {
-		long k = status_find(s, s->recs[i].task, s->recs[i].partition);
+		long k = find_near(s, s->recs[i].task, s->recs[i].partition);
 
 		if (k >= 0)
 			s->inst[k].rec = &s->recs[i];
 	}
-	for (i = 0; i < g->n_inst; i++)
-		judge(s, i);
-	if (db && (rc = judge_stale(s, db, from, to, prev, e)) < 0)
-		return rc;
-	for (i = 0; i < g->n_inst; i++)
-		if (g->inst[i].requested)
-			s->count[s->inst[i].state]++;
+	status_judge(s, rows, n, db != NULL, prev);
+	state_consumed_free(rows, n);
 	return 0;
+}
+
+void
+status_build_from(struct status *s, const struct graph *g,
+	const struct status_history *h, const struct status *prev)
+{
+	const char *from, *to;
+	size_t i;
+
+	status_init(s, g);
+	graph_span(g, &from, &to);
+	if (!from)
+		h = NULL;	/* no partition: no history */
+	for (i = 0; h && i < h->n_recs; i++) {
+		long k = find_near(s, h->recs[i]->task,
+			h->recs[i]->partition);
+
+		if (k >= 0)
+			s->inst[k].rec = h->recs[i];
+	}
+	status_judge(s, h ? h->rows : NULL, h ? h->n_rows : 0, h != NULL,
+		prev);
 }
 
 void

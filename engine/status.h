@@ -21,6 +21,7 @@ struct state;
 struct dag;
 struct partition;
 struct inst_rec;
+struct consumed_row;
 struct strbuf;
 struct err;
 
@@ -54,6 +55,7 @@ struct status {
 	char **digest;			/* private: per instance, its definition's
 					   digest now (status_def_digest), once
 					   worked out; else NULL */
+	size_t hint;			/* private: the partition last found */
 };
 
 /*
@@ -74,6 +76,27 @@ int status_build(struct status *s, const struct graph *g, struct state *db,
 int status_rebuild(struct status *s, const struct graph *g, struct state *db,
 	int64_t now_ms, const struct status *prev, struct err *e);
 void status_release(struct status *s);
+
+/*
+ * What status_build reads from the state database, given by a reader
+ * that keeps it (the web server): the records, borrowed (they must
+ * outlive the status), any order, outside g too; and the consumed rows
+ * of the attempts that made the targets, joined with their needs' made
+ * and in state_consumed's order (their order picks the reasons).
+ */
+struct status_history {
+	const struct inst_rec *const *recs;
+	size_t n_recs;
+	const struct consumed_row *rows;
+	size_t n_rows;
+};
+
+/*
+ * status_rebuild from h (NULL: no history) instead of the database: the
+ * same answer state_instances and state_consumed would have given.
+ */
+void status_build_from(struct status *s, const struct graph *g,
+	const struct status_history *h, const struct status *prev);
 
 /*
  * The digest of task's definition at p, for code staleness: a compact

@@ -346,22 +346,36 @@ read_path(const char *path, size_t *len)
 	return text;
 }
 
-int64_t
-wall_ms(void)
+/* Milliseconds on the clock id. */
+static int64_t
+ms_on(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+wall_ms(void)
+{
+	return ms_on(CLOCK_REALTIME);
 }
 
 int64_t
 clock_ms(void)
 {
-	struct timespec ts;
+	return ms_on(CLOCK_MONOTONIC);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+void
+utc_stamp(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 int
@@ -506,36 +520,39 @@ out:
 	return rc;
 }
 
+/* The directory path is in, as a new string: "." for none, "/" at the root. */
+static char *
+parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
 int
 mkdir_parent(const char *path)
 {
-	char *p = xstrdup(path);
-	char *slash = strrchr(p, '/');
+	char *dir = parent_dir(path);
 	int rc = 0;
 
-	if (slash && slash != p) {
-		*slash = '\0';
-		rc = mkdir_p(p, 0777);
-	}
-	free(p);
+	/* The current directory and the root exist. */
+	if (strcmp(dir, ".") && strcmp(dir, "/"))
+		rc = mkdir_p(dir, 0777);
+	free(dir);
 	return rc;
 }
 
 int
 fsync_parent(const char *path)
 {
-	char *p = xstrdup(path);
-	char *slash = strrchr(p, '/');
-	const char *dir = ".";
+	char *p = parent_dir(path);
 	int fd, rc = 0;
 
-	if (slash == p)
-		dir = "/";
-	else if (slash) {
-		*slash = '\0';
-		dir = p;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
 	} else {

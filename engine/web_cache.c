@@ -1,18 +1,20 @@
 /*
  * The status of a range, kept between requests.  Building it (the
- * partitions, the instance graph with a stat per target, the state
- * database's rows) costs hundreds of milliseconds for ten years of a
- * five-task DAG; the grid page asks for it every second or two.  An entry
- * is used again while the state database has not changed (SQLite's
- * data_version moves with every commit of another connection) and it is
- * younger than WEB_CACHE_TTL_MS, which bounds how long a change that
- * leaves the database alone (a target deleted by hand, a lease that ran
- * out) stays unseen.  A request without a range is keyed by the span the
- * database records, so the grid and a backfill's progress over the same
- * dates share one entry; while that entry is fresh the span is not asked
- * again (a scan of the DAG's records).  A build takes what does not depend
- * on the history from the answer it replaces (status_rebuild).  The server
- * answers on one thread: no lock.
+ * partitions, the instance graph with a look at every target, the state
+ * database's rows, each done instance's definition digest) took hundreds
+ * of milliseconds for ten years of a five-task DAG; the grid page asks
+ * for it every second or two.  An entry is used again while the state
+ * database has not changed (SQLite's data_version moves with every commit
+ * of another connection) and it is younger than WEB_CACHE_TTL_MS, which
+ * bounds how long a change that leaves the database alone (a target
+ * deleted by hand, a lease that ran out) stays unseen.  A request without
+ * a range is keyed by the span the database records (taken from the
+ * DAG's kept history), so the grid and a backfill's progress over the
+ * same dates share one entry; while that entry is fresh the span is not
+ * asked again.  A build takes the history from web_hist.c, brought up to
+ * date, and the digests from the answer it replaces (status_rebuild);
+ * the answers built from a history that changed since are not used
+ * again.  The server answers on one thread: no lock.
  */
 #include "config.h"
 
@@ -95,21 +97,91 @@ prev_of(struct web_ctx *c, const struct dag *dag, const struct web_cached *slot)
 	return best ? &best->s : NULL;
 }
 
-/* Build dag from..to into slot, from what slot or another kept answer knew. */
+/* dag's kept history, or the least recently used slot, made dag's. */
+static struct web_hist *
+hist_of(struct web_ctx *c, const struct dag *dag)
+{
+	struct web_hist *h = &c->hist[0];
+	size_t i;
+
+	for (i = 0; i < WEB_HIST_SLOTS; i++) {
+		if (c->hist[i].dag == dag) {
+			h = &c->hist[i];
+			break;
+		}
+		if (!c->hist[i].dag || c->hist[i].used < h->used)
+			h = &c->hist[i];
+	}
+	if (h->dag != dag)
+		web_hist_release(h);
+	h->used = c->cache_tick;
+	return h;
+}
+
+/*
+ * The answers of dag point into its kept history: when h changed since
+ * gen, none is used again (each is built anew, taking only its digests
+ * and graph from the old one).  Count the times h was read whole since
+ * loads.
+ */
+static void
+hist_changed(struct web_ctx *c, const struct web_hist *h, uint64_t gen,
+	uint64_t loads)
+{
+	size_t i;
+
+	c->history_reads += h->full_loads - loads;
+	if (h->gen == gen)
+		return;
+	for (i = 0; i < WEB_CACHE_SLOTS; i++)
+		if (c->cache[i].valid && c->cache[i].dag == h->dag)
+			c->cache[i].data_version = -2;
+}
+
+/*
+ * The span of partitions dag has records for, from its kept history
+ * brought up to date (else from the database): 0 with *first and *last
+ * the caller's, or -ENOENT.
+ */
+static int
+span(struct web_ctx *c, struct state *st, const struct dag *dag,
+	char **first, char **last)
+{
+	struct web_hist *h = hist_of(c, dag);
+	uint64_t gen = h->gen, loads = h->full_loads;
+	struct err ignore;
+	int rc;
+
+	err_clear(&ignore);
+	rc = web_hist_refresh(h, st, dag, cli_now() * 1000, &ignore);
+	hist_changed(c, h, gen, loads);
+	if (rc == 1)
+		return web_hist_span(h, first, last);
+	return state_partition_span(st, dag->name, first, last, &ignore);
+}
+
+/*
+ * Build dag from..to into slot, from what slot or another kept answer
+ * knew and dag's kept history.
+ */
 static int
 build(struct web_ctx *c, struct state *st, const struct dag *dag,
 	const char *from, const char *to, struct web_cached *slot,
 	struct err *e)
 {
+	struct web_hist *h = hist_of(c, dag);
+	uint64_t gen = h->gen, loads = h->full_loads;
 	struct web_status s;
+	int rc;
 
-	if (web_status_rebuild(st, dag, from, to, cli_now(),
-	    prev_of(c, dag, slot), &s, e) < 0) {
+	rc = web_status_rebuild(st, dag, from, to, cli_now(),
+		prev_of(c, dag, slot), h, &s, e);
+	hist_changed(c, h, gen, loads);
+	drop(slot);
+	if (rc < 0) {
 		web_status_release(&s);
-		drop(slot);
 		return -1;
 	}
-	drop(slot);
 	slot->s = s;
 	return 0;
 }
@@ -124,10 +196,8 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 	const struct web_status *found = NULL;
 	char *first = NULL, *last = NULL;
 	int unranged = !from || !to;
-	struct err ignore;
 	size_t i;
 
-	err_clear(&ignore);
 	if ((from && strlen(from) >= sizeof(slot->from)) ||
 	    (to && strlen(to) >= sizeof(slot->to))) {
 		err_set(e, -EINVAL, "'%s' is not a partition",
@@ -145,8 +215,7 @@ web_status_get(struct web_ctx *c, const struct dag *dag, const char *from,
 		}
 	}
 	/* The recorded span, when no range is asked: one key for both. */
-	if (unranged && st && state_partition_span(st, dag->name, &first,
-	    &last, &ignore) == 0) {
+	if (unranged && st && span(c, st, dag, &first, &last) == 0) {
 		from = first;
 		to = last;
 	}
@@ -190,6 +259,9 @@ web_cache_forget(struct web_ctx *c, const struct dag *dag)
 	for (i = 0; dag && i < WEB_CACHE_SLOTS; i++)
 		if (c->cache[i].valid && c->cache[i].dag == dag)
 			drop(&c->cache[i]);
+	for (i = 0; dag && i < WEB_HIST_SLOTS; i++)
+		if (c->hist[i].dag == dag)
+			web_hist_release(&c->hist[i]);
 }
 
 void

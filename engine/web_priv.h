@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hash.h"
 #include "state.h"
 #include "status.h"
 #include "util.h"
@@ -40,6 +41,50 @@ struct web_status {
 	char from[24], to[24];		/* the range asked or found */
 };
 
+/*
+ * A DAG's records and consumed rows kept between requests, read again
+ * only where the state database says they changed (web_hist.c).
+ */
+struct hist_inst;
+struct web_hist {
+	const struct dag *dag;		/* NULL: unused */
+	int valid;
+	int64_t seq;			/* the change number read up to */
+	struct hist_inst *in;		/* every instance with a record */
+	size_t n, cap;
+	uint32_t *order;		/* in indexes by partition, task */
+	struct hash index;		/* task NUL partition -> in index */
+	/* A view's (web_hist_view), valid until the next refresh. */
+	struct { const struct inst_rec **v; size_t n, cap; } recs;
+	struct { struct consumed_row *v; size_t n, cap; } rows;
+	uint64_t gen;			/* moves when a refresh changed it */
+	uint64_t used;			/* for least recently used */
+	uint64_t full_loads;		/* times read whole */
+};
+
+/*
+ * Bring h up to date with dag's history in st (a change of dag reads it
+ * whole).  1 when h can be viewed; 0 when the database does not record
+ * its changes (build from the database instead); a negative errno with
+ * e filled.  Whether each lease's run is alive is judged as of now_ms.
+ */
+int web_hist_refresh(struct web_hist *h, struct state *st,
+	const struct dag *dag, int64_t now_ms, struct err *e);
+/*
+ * The records of partitions from..to and what made targets consumed, as
+ * status_build_from takes them (borrowed from h: valid until its next
+ * refresh).  st reads when a need was made again, once per attempt.
+ */
+void web_hist_view(struct web_hist *h, struct state *st, const char *from,
+	const char *to, struct status_history *out);
+/*
+ * The first and last partition h has records for (as
+ * state_partition_span): 0 with *first and *last the caller's, or
+ * -ENOENT.
+ */
+int web_hist_span(const struct web_hist *h, char **first, char **last);
+void web_hist_release(struct web_hist *h);
+
 /* One range's status kept between requests (web_cache.c). */
 struct web_cached {
 	const struct dag *dag;
@@ -54,6 +99,7 @@ struct web_cached {
 
 #define WEB_CACHE_SLOTS		8
 #define WEB_CACHE_TTL_MS	5000
+#define WEB_HIST_SLOTS		4
 
 struct web_ctx {
 	const struct web_options *opt;
@@ -62,9 +108,10 @@ struct web_ctx {
 	struct { struct web_dag *v; size_t n, cap; } dags;
 	/* The server's own counters, for /metrics. */
 	uint64_t requests, rejected, errors, bytes_out;
-	uint64_t cache_hits, cache_misses;
+	uint64_t cache_hits, cache_misses, history_reads;
 	struct web_cached cache[WEB_CACHE_SLOTS];
 	uint64_t cache_tick;
+	struct web_hist hist[WEB_HIST_SLOTS];
 };
 
 struct web_req {
@@ -94,6 +141,12 @@ const char *web_req_header(const struct web_req *r, const char *name);
 /* A JSON error reply {"error": msg} with status. */
 void web_reply_error(struct web_reply *rep, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A file's bytes that a read of got bytes (negative: it failed) put into
+ * rep->body: a 200 reply of type, or a 500 when the read failed.  0, or
+ * -1 after the error reply.
+ */
+int web_reply_read(struct web_reply *rep, long got, const char *type);
 /* Take a jansson value (its reference) as the JSON body with status 200. */
 struct json_t;
 void web_reply_json(struct web_reply *rep, struct json_t *v);
@@ -139,11 +192,13 @@ int web_status_build(struct state *st, const struct dag *dag, const char *from,
 /*
  * web_status_build, taking what does not depend on the history or the
  * targets from prev (an earlier answer for the same loaded DAG, or NULL):
- * see status_rebuild.
+ * see status_rebuild; and the history from hist (NULL: from st), brought
+ * up to date first.
  */
 int web_status_rebuild(struct state *st, const struct dag *dag,
 	const char *from, const char *to, int64_t now,
-	const struct web_status *prev, struct web_status *out, struct err *e);
+	const struct web_status *prev, struct web_hist *hist,
+	struct web_status *out, struct err *e);
 void web_status_release(struct web_status *s);
 
 /*

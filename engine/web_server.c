@@ -85,6 +85,20 @@ web_reply_error(struct web_reply *rep, int status, const char *fmt, ...)
 	rep->type = "application/json";
 }
 
+int
+web_reply_read(struct web_reply *rep, long got, const char *type)
+{
+	if (got < 0) {
+		web_reply_error(rep, 500, "cannot read the file");
+		return -1;
+	}
+	rep->body.len = (size_t)got;
+	rep->body.buf[got] = '\0';
+	rep->status = 200;
+	rep->type = type;
+	return 0;
+}
+
 void
 web_reply_json(struct web_reply *rep, json_t *v)
 {
@@ -211,13 +225,19 @@ route(struct web_server *s, struct web_req *r, struct web_reply *rep,
 			"# HELP dag_web_status_reused_total Statuses of a range "
 			"answered from the last build (nothing changed).\n"
 			"# TYPE dag_web_status_reused_total counter\n"
-			"dag_web_status_reused_total %llu\n",
+			"dag_web_status_reused_total %llu\n"
+			"# HELP dag_web_history_reads_total DAG histories read "
+			"whole from the state database (a build after a change "
+			"reads only what changed).\n"
+			"# TYPE dag_web_history_reads_total counter\n"
+			"dag_web_history_reads_total %llu\n",
 			(unsigned long long)c->requests,
 			(unsigned long long)c->rejected,
 			(unsigned long long)c->errors,
 			(unsigned long long)c->bytes_out,
 			(unsigned long long)c->cache_misses,
-			(unsigned long long)c->cache_hits);
+			(unsigned long long)c->cache_hits,
+			(unsigned long long)c->history_reads);
 		rep->status = 200;
 		rep->type = "text/plain; version=0.0.4; charset=utf-8";
 	} else if (!strcmp(r->method, "POST")) {

@@ -13,6 +13,15 @@ real_pid() {
 	echo "${c:-$1}"
 }
 
+# backfill_until DAG CONDITION: backfill DAG.yaml for 2026-01-01 in the
+# background (its pid in pid, its output in out1) and poll until
+# CONDITION holds.
+backfill_until() {
+	(dag-cli backfill "$1.yaml" --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
+	pid=$! &&
+	poll "$2"
+}
+
 # gone PID: the process has ended (a zombie waiting for its reaper counts).
 gone() {
 	! kill -0 "$1" 2>/dev/null ||

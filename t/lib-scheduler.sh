@@ -41,6 +41,17 @@ stop_scheduler() {
 	fi
 }
 
+# run_scheduler NOW PATTERN...: the scheduler at NOW on dags/, until its
+# log has a line matching each PATTERN in turn; then stopped (it drained).
+run_scheduler() {
+	start_scheduler "$1" --dags dags || return 1
+	shift
+	for pattern in "$@"; do
+		wait_log "$pattern" || return 1
+	done
+	stop_scheduler
+}
+
 # kill9_scheduler: SIGKILL, as a crash would.
 kill9_scheduler() {
 	pid=$(cat sched.pid) &&

@@ -4,6 +4,19 @@
 # q ARGS...: sqlite3 on the tests' warehouse, wh.db.
 q() { sqlite3 wh.db "$@"; }
 
+# q_is SQL: q SQL prints exactly the lines read from stdin.
+q_is() {
+	q "$1" >got &&
+	cat >expect &&
+	test_cmp expect got
+}
+
+# counts_are IN OUT REJECTED: the record counts run-kind printed into res.
+counts_are() {
+	echo "{\"records_in\": $1, \"records_out\": $2, \"records_rejected\": $3}" >expect &&
+	test_cmp expect res
+}
+
 # marker_is DB TABLE PARTITION N: the table target TABLE of PARTITION in
 # the database DB is complete (N = 1: its marker row is there) or not (0).
 marker_is() {

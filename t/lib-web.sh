@@ -74,6 +74,22 @@ code_is() {
 
 FLAT="$SRC_DIR/t/web/flatten.py"
 
+# grid_is_status DAG: the grid the API sends for DAG holds exactly the
+# states of status --json (flattened into grid.txt and status.txt).
+grid_is_status() {
+	dag-cli status "$1" --json >status.json &&
+	get "/api/dags/$1/grid" && code_is 200 &&
+	python3 "$FLAT" grid body >grid.txt &&
+	python3 "$FLAT" status status.json >status.txt &&
+	test_cmp status.txt grid.txt
+}
+
+# web_need TOOL REASON: skip the whole script, saying REASON, unless TOOL
+# is installed.
+web_need() {
+	command -v "$1" >/dev/null 2>&1 || web_skip_all "$2"
+}
+
 # web_skip_all REASON: skip the whole script (TAP "1..0 # SKIP"), for a
 # tool that cannot be installed here; scripts/deps installs them all.
 web_skip_all() {

@@ -105,6 +105,14 @@ test_grep() {
 	return 1
 }
 
+# lines_are FILE LINE...: FILE holds exactly these lines.
+lines_are() {
+	file=$1 &&
+	shift &&
+	printf "%s\n" "$@" >expect &&
+	test_cmp expect "$file"
+}
+
 # summary_cmp EXPECTED OUT: the run summary in OUT is EXPECTED but for
 # its last line, the elapsed time (which must be there: it varies).
 summary_cmp() {
@@ -114,6 +122,16 @@ summary_cmp() {
 		return 1
 	fi
 	sed '$d' "$2" >"$2.summary" && test_cmp "$1" "$2.summary"
+}
+
+# run_summary CODE ARGS...: dag-cli ARGS exits with CODE, and its summary
+# (all but the elapsed time, as summary_cmp) is what stdin holds.
+run_summary() {
+	code=$1 &&
+	shift &&
+	cat >expect &&
+	test_expect_code "$code" dag-cli "$@" >out &&
+	summary_cmp expect out
 }
 
 # log_unstamp LOG: LOG with the time stamp of each of dag-cli's own lines
@@ -133,15 +151,17 @@ poll() {
 	done
 }
 
-# dag_yaml NAME SCHEDULE ZONE START: write NAME.yaml, the DAG NAME run on
-# SCHEDULE in the time zone ZONE from the date START, followed by the lines
-# read from stdin (its params and tasks).
+# dag_yaml [DIR/]NAME SCHEDULE ZONE START: write [DIR/]NAME.yaml, the DAG
+# NAME run on SCHEDULE in the time zone ZONE from the date START, followed
+# by the lines read from stdin (its params and tasks).
 dag_yaml() {
-	printf 'dag: %s\nschedule: %s\ntimezone: %s\nstart: %s\n' "$@" >"$1.yaml" &&
+	printf 'dag: %s\nschedule: %s\ntimezone: %s\nstart: %s\n' \
+		"${1##*/}" "$2" "$3" "$4" >"$1.yaml" &&
 	cat >>"$1.yaml"
 }
 
-# daily_dag NAME [START]: dag_yaml NAME daily UTC START (2026-01-01).
+# daily_dag [DIR/]NAME [START]: dag_yaml [DIR/]NAME daily UTC START
+# (2026-01-01).
 daily_dag() {
 	dag_yaml "$1" daily UTC "${2:-2026-01-01}"
 }

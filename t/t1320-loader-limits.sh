@@ -11,13 +11,17 @@ with_params() {
 	} >"$2"
 }
 
+# doubling N: N params on stdout, p0 "xx" and each next one the one
+# before twice.
+doubling() {
+	echo "p0: \"xx\"" &&
+	i=1 && while [ $i -lt "$1" ]; do
+		echo "p$i: \"{p$((i - 1))}{p$((i - 1))}\"" && i=$((i + 1)) || return 1
+	done
+}
+
 test_expect_success 'forty params each doubling the one before are a load error' '
-	{
-		echo "p0: \"xx\"" &&
-		i=1 && while [ $i -lt 40 ]; do
-			echo "p$i: \"{p$((i - 1))}{p$((i - 1))}\"" && i=$((i + 1)) || return 1
-		done
-	} | with_params p39 double.yaml &&
+	doubling 40 | with_params p39 double.yaml &&
 	test_expect_code 2 dag-cli validate double.yaml 2>err &&
 	test_grep "double.yaml:26:.*param .p20. expands to more than 1 MiB" err &&
 	test_expect_code 2 dag-cli run double.yaml --date 2026-01-01 2>err &&
@@ -25,12 +29,7 @@ test_expect_success 'forty params each doubling the one before are a load error'
 '
 
 test_expect_success 'a param just under the limit is fine' '
-	{
-		echo "p0: \"xx\"" &&
-		i=1 && while [ $i -lt 19 ]; do
-			echo "p$i: \"{p$((i - 1))}{p$((i - 1))}\"" && i=$((i + 1)) || return 1
-		done
-	} | with_params p18 fine.yaml &&
+	doubling 19 | with_params p18 fine.yaml &&
 	dag-cli validate fine.yaml
 '
 

@@ -180,13 +180,21 @@ attempt() {
 		attempt"
 }
 
-test_expect_success 'kill -9 of a worker mid-load fails only its instance, with the signal' '
+# spin_to_load FROM TO: backfill spin.yaml over FROM .. TO (-j 1) in the
+# background, its exit status into rc, its workers traced into trace;
+# once a worker runs facts of FROM, job is the backfill's pid and pid
+# that worker's.
+spin_to_load() {
 	rm -f trace &&
 	(DAG_WORKER_TRACE=$PWD/trace dag-cli backfill spin.yaml \
-		--from 2026-02-01 --to 2026-02-02 -j 1 >out 2>&1; echo $? >rc) &
+		--from "$1" --to "$2" -j 1 >out 2>&1; echo $? >rc) &
 	job=$! &&
-	wait_for_line "^run [0-9]* facts 2026-02-01\$" &&
-	pid=$(sed -n "s/^run \([0-9]*\) facts 2026-02-01\$/\1/p" trace) &&
+	wait_for_line "^run [0-9]* facts $1\$" &&
+	pid=$(sed -n "s/^run \([0-9]*\) facts $1\$/\1/p" trace)
+}
+
+test_expect_success 'kill -9 of a worker mid-load fails only its instance, with the signal' '
+	spin_to_load 2026-02-01 2026-02-02 &&
 	kill -9 $pid &&
 	wait $job &&
 	test "$(cat rc)" = 1 &&
@@ -229,12 +237,7 @@ test_expect_success 'the next run completes it, without duplicate rows' '
 
 test_expect_success 'kill -9 of the scheduler mid-load: its worker dies too, nothing partial' '
 	sqlite3 spin.db "INSERT INTO ctl VALUES (\"2026-02-05\", 1)" &&
-	rm -f trace &&
-	(DAG_WORKER_TRACE=$PWD/trace dag-cli backfill spin.yaml \
-		--from 2026-02-05 --to 2026-02-05 -j 1 >out 2>&1; echo $? >rc) &
-	job=$! &&
-	wait_for_line "^run [0-9]* facts 2026-02-05\$" &&
-	pid=$(sed -n "s/^run \([0-9]*\) facts 2026-02-05\$/\1/p" trace) &&
+	spin_to_load 2026-02-05 2026-02-05 &&
 	sched=$(ps -o ppid= -p $pid) &&
 	kill -9 $sched &&
 	wait $job &&

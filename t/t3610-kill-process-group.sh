@@ -26,9 +26,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'kill -9 of the run, then a rerun: the program loads once' '
-	(dag-cli backfill load.yaml --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
-	pid=$! &&
-	poll "grep -q started side" &&
+	backfill_until load "grep -q started side" &&
 	orphan=$(sed -n "s/^started //p" side) &&
 	sqlite3 .dag-state/state.db "SELECT pgid FROM leases" >lease &&
 	ps -o pgid= -p $orphan | tr -d " " >expect &&

@@ -33,9 +33,7 @@ test_expect_success 'setup' '
 
 test_expect_success 'kill -9 of the run: the rerun removes the temporaries of its lease' '
 	feed || return 1
-	(dag-cli backfill split.yaml --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
-	pid=$! &&
-	poll started &&
+	backfill_until split started &&
 	kill -9 $(real_pid $pid) &&
 	{ wait $pid; test $? = 137; } &&
 	touch stop && wait &&
@@ -84,9 +82,7 @@ test_expect_success 'kill -9 while a command writes its temporary: the rerun rem
 	    target: "c/{date}"
 	EOF
 	rm -f stop || return 1
-	(dag-cli backfill cmd.yaml --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
-	pid=$! &&
-	poll "ls -A c/.2026-01-01.tmp-*" &&
+	backfill_until cmd "ls -A c/.2026-01-01.tmp-*" &&
 	kill -9 $(real_pid $pid) &&
 	{ wait $pid; test $? = 137; } &&
 	touch stop &&

@@ -6,11 +6,7 @@ test_description='a start is one commit: once a command runs, its lease, attempt
 # The command says it started, then waits for a file the test never
 # writes: the run is killed while it runs.
 test_expect_success 'setup' '
-	cat >hang.yaml <<-\EOF
-	dag: hang
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag hang <<-\EOF
 	tasks:
 	  h:
 	    kind: command
@@ -20,9 +16,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'kill -9 while the command runs: what the state holds' '
-	(dag-cli backfill hang.yaml --from 2026-01-01 --to 2026-01-01 >out1 2>&1) &
-	pid=$! &&
-	poll "grep -q started side" &&
+	backfill_until hang "grep -q started side" &&
 	sh=$(sed -n "s/^started //p" side) &&
 	sqlite3 .dag-state/state.db "SELECT task, partition, pgid FROM leases;
 		SELECT state, attempts FROM instances" >state &&

@@ -19,12 +19,10 @@ test_expect_success 'setup: an hourly DAG that starts nothing missed' '
 '
 
 test_expect_success 'the hour ends: its partition starts, and nothing before it' '
-	start_scheduler 2026-01-01T00:59:57Z --dags dags &&
-	wait_log "hourly 2026-01-01T00: done" &&
-	stop_scheduler &&
+	run_scheduler 2026-01-01T00:59:57Z \
+		"hourly 2026-01-01T00: done" &&
 	test -f out/h-2026-01-01T00.txt &&
-	echo 2026-01-01T00 >expect &&
-	test_cmp expect ran.txt &&
+	lines_are ran.txt 2026-01-01T00 &&
 	test_grep "2025-12-31T23 and earlier fell due while the scheduler was not running; not started (catchup: none)" sched.log &&
 	echo "hourly 2026-01-01T00 done 1" >expect &&
 	schedule_rows >rows &&
@@ -37,11 +35,9 @@ test_expect_success 'SIGTERM drains: the scheduler exits 0 and says so' '
 
 test_expect_success 'a restart does not run a decided partition again' '
 	: >sched.log &&
-	start_scheduler 2026-01-01T01:00:05Z --dags dags &&
-	wait_log "hourly: next partition 2026-01-01T01 falls due at 2026-01-01T02:00:00Z" &&
-	stop_scheduler &&
-	echo 2026-01-01T00 >expect &&
-	test_cmp expect ran.txt
+	run_scheduler 2026-01-01T01:00:05Z \
+		"hourly: next partition 2026-01-01T01 falls due at 2026-01-01T02:00:00Z" &&
+	lines_are ran.txt 2026-01-01T00
 '
 
 test_expect_success 'daily in a zone with a delay: due after local midnight plus the delay' '
@@ -60,11 +56,9 @@ test_expect_success 'daily in a zone with a delay: due after local midnight plus
 	EOF
 	# 2026-03-29 00:59:57 in Berlin (CET, +01:00): 2026-03-28 falls due
 	# at 01:00 local, 00:00Z.
-	start_scheduler 2026-03-28T23:59:57Z --dags dags &&
-	wait_log "berlin 2026-03-28: done" &&
-	stop_scheduler &&
-	echo 2026-03-28 >expect &&
-	test_cmp expect ran.txt
+	run_scheduler 2026-03-28T23:59:57Z \
+		"berlin 2026-03-28: done" &&
+	lines_are ran.txt 2026-03-28
 '
 
 test_expect_success 'the 23-hour day ends at its local midnight (22:00Z), plus the delay' '
@@ -72,9 +66,8 @@ test_expect_success 'the 23-hour day ends at its local midnight (22:00Z), plus t
 	# 2026-03-29 has 23 hours in Berlin: it ends at 2026-03-30 00:00
 	# CEST, 22:00Z; due at 23:00Z with the delay.  At 22:59:57Z it is
 	# not due; three seconds later it is.
-	start_scheduler 2026-03-29T22:59:57Z --dags dags &&
-	wait_log "berlin 2026-03-29: done" &&
-	stop_scheduler &&
+	run_scheduler 2026-03-29T22:59:57Z \
+		"berlin 2026-03-29: done" &&
 	printf "2026-03-28\n2026-03-29\n" >expect &&
 	test_cmp expect ran.txt &&
 	! grep -q "berlin 2026-03-29: due while" sched.log
@@ -82,11 +75,7 @@ test_expect_success 'the 23-hour day ends at its local midnight (22:00Z), plus t
 
 test_expect_success 'the repeated hour of a DST end is its own partition' '
 	rm -rf dags/* out ran.txt st sched.log &&
-	cat >dags/ny.yaml <<-\EOF &&
-	dag: ny
-	schedule: hourly
-	timezone: America/New_York
-	start: 2026-10-01
+	dag_yaml dags/ny hourly America/New_York 2026-10-01 <<-\EOF &&
 	catchup: none
 	tasks:
 	  stamp:
@@ -100,9 +89,8 @@ test_expect_success 'the repeated hour of a DST end is its own partition' '
 	: >sched.log.1 &&
 	stop_scheduler &&
 	: >sched.log &&
-	start_scheduler 2026-11-01T06:59:57Z --dags dags &&
-	wait_log "ny 2026-11-01T01b: done" &&
-	stop_scheduler &&
+	run_scheduler 2026-11-01T06:59:57Z \
+		"ny 2026-11-01T01b: done" &&
 	printf "2026-11-01T01\n2026-11-01T01b\n" >expect &&
 	test_cmp expect ran.txt &&
 	test_grep "2026-11-01T01:00:00-04:00" out/2026-11-01T01.txt &&

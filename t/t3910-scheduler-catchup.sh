@@ -28,8 +28,7 @@ test_expect_success 'first start: latest starts the newest due partition only' '
 	wait_log "latest 2026-01-01T04: done" &&
 	wait_for "test \$(grep -c \"all 2026-01-01T0[2-4]: done\" sched.log) = 3" &&
 	stop_scheduler &&
-	echo 2026-01-01T04 >expect &&
-	test_cmp expect ran-latest.txt &&
+	lines_are ran-latest.txt 2026-01-01T04 &&
 	! test -e ran-none.txt &&
 	test_grep "none: 2026-01-01T04 and earlier fell due while the scheduler was not running; not started (catchup: none)" sched.log &&
 	printf "2026-01-01T02\n2026-01-01T03\n2026-01-01T04\n" >expect &&
@@ -46,8 +45,7 @@ test_expect_success 'after downtime: none starts nothing, latest the newest, all
 	wait_for "test \$(grep -c \"all 2026-01-01T0[5-9]: done\" sched.log) = 3" &&
 	wait_log "none: next partition" &&
 	stop_scheduler &&
-	echo 2026-01-01T09 >expect &&
-	test_cmp expect ran-latest.txt &&
+	lines_are ran-latest.txt 2026-01-01T09 &&
 	! test -e ran-none.txt &&
 	printf "2026-01-01T07\n2026-01-01T08\n2026-01-01T09\n" >expect &&
 	sort ran-all.txt >got &&
@@ -56,14 +54,12 @@ test_expect_success 'after downtime: none starts nothing, latest the newest, all
 
 test_expect_success 'what falls due while it runs starts whatever the policy' '
 	: >sched.log && rm -f ran-*.txt &&
-	start_scheduler 2026-01-01T10:59:58Z --dags dags &&
-	wait_log "none 2026-01-01T10: done" &&
-	wait_log "latest 2026-01-01T10: done" &&
-	wait_log "all 2026-01-01T10: done" &&
-	stop_scheduler &&
+	run_scheduler 2026-01-01T10:59:58Z \
+		"none 2026-01-01T10: done" \
+		"latest 2026-01-01T10: done" \
+		"all 2026-01-01T10: done" &&
 	for n in none latest all; do
-		echo 2026-01-01T10 >expect &&
-		test_cmp expect ran-$n.txt || return 1
+		lines_are ran-$n.txt 2026-01-01T10 || return 1
 	done
 '
 
@@ -102,9 +98,8 @@ test_expect_success 'an input that never comes: given up after give_up_after' '
 	: >sched.log &&
 	sed -i "s/give_up_after: 1d/give_up_after: 3s/" dags/late.yaml &&
 	# 2026-01-03 falls due at 2026-01-04T00:00Z; give up 3 s later.
-	start_scheduler 2026-01-03T23:59:59Z --dags dags &&
-	wait_log "late 2026-01-03: gave up: external inputs still missing" &&
-	stop_scheduler &&
+	run_scheduler 2026-01-03T23:59:59Z \
+		"late 2026-01-03: gave up: external inputs still missing" &&
 	echo "late 2026-01-03 gave_up" >expect &&
 	sqlite3 st/state.db "SELECT dag, partition, state FROM schedule \
 		WHERE partition = '\''2026-01-03'\''" | tr "|" " " >got &&
@@ -119,13 +114,11 @@ test_expect_success 'a failed run is recorded failed, and not started again' '
 	tasks:
 	  boom: {kind: command, run: "exit 7", target: "out/boom-{date}"}
 	EOF
-	start_scheduler 2026-01-02T00:00:01Z --dags dags &&
-	wait_log "bad 2026-01-01: failed (exit 1, try 1)" &&
-	stop_scheduler &&
+	run_scheduler 2026-01-02T00:00:01Z \
+		"bad 2026-01-01: failed (exit 1, try 1)" &&
 	: >sched.log &&
-	start_scheduler 2026-01-02T00:00:02Z --dags dags &&
-	wait_log "bad: next partition" &&
-	stop_scheduler &&
+	run_scheduler 2026-01-02T00:00:02Z \
+		"bad: next partition" &&
 	! grep -q "bad 2026-01-01: started" sched.log
 '
 
@@ -159,8 +152,7 @@ test_expect_success 'a run that exits 4 (state database locked) is tried again, 
 	wait_log "lk 2026-01-01: done (try 2" &&
 	stop_scheduler &&
 	test_must_fail grep -q "lk 2026-01-01: failed" sched.log &&
-	echo 2026-01-01 >expect &&
-	test_cmp expect tries.txt &&
+	lines_are tries.txt 2026-01-01 &&
 	echo "lk 2026-01-01 done 2" >expect &&
 	sqlite3 st/state.db "SELECT dag, partition, state, tries FROM schedule \
 		WHERE dag = '\''lk'\''" | tr "|" " " >got &&

@@ -26,11 +26,9 @@ test_expect_success 'killed right after queuing: the restart runs it, once' '
 	echo "slow 2026-01-01T00 queued 0" >expect &&
 	schedule_rows >rows &&
 	test_cmp expect rows &&
-	start_scheduler 2026-01-01T01:30:00Z --dags dags &&
-	wait_log "slow 2026-01-01T00: done" &&
-	stop_scheduler &&
-	echo 2026-01-01T00 >expect &&
-	test_cmp expect ran.txt
+	run_scheduler 2026-01-01T01:30:00Z \
+		"slow 2026-01-01T00: done" &&
+	lines_are ran.txt 2026-01-01T00
 '
 
 test_expect_success 'killed between marking it running and starting it: resumed, once' '
@@ -41,12 +39,10 @@ test_expect_success 'killed between marking it running and starting it: resumed,
 slow 2026-01-01T01 running 1" >expect &&
 	schedule_rows >rows &&
 	test_cmp expect rows &&
-	start_scheduler 2026-01-01T02:00:01Z --dags dags &&
-	wait_log "slow 2026-01-01T01: done" &&
-	stop_scheduler &&
+	run_scheduler 2026-01-01T02:00:01Z \
+		"slow 2026-01-01T01: done" &&
 	test_grep "slow 2026-01-01T01: was running when the scheduler stopped; queued again" sched.log &&
-	echo 2026-01-01T01 >expect &&
-	test_cmp expect ran.txt
+	lines_are ran.txt 2026-01-01T01
 '
 
 test_expect_success 'killed while its run works: the run is adopted, not started again' '
@@ -55,21 +51,18 @@ test_expect_success 'killed while its run works: the run is adopted, not started
 	start_scheduler 2026-01-01T03:00:00Z --dags dags &&
 	wait_log "slow 2026-01-01T02: started" &&
 	kill9_scheduler &&
-	start_scheduler 2026-01-01T03:00:01Z --dags dags &&
-	wait_log "slow 2026-01-01T02: its run (pid [0-9]*) outlived the previous scheduler" &&
-	wait_log "slow 2026-01-01T02: done" &&
-	stop_scheduler &&
-	echo 2026-01-01T02 >expect &&
-	test_cmp expect ran.txt &&
+	run_scheduler 2026-01-01T03:00:01Z \
+		"slow 2026-01-01T02: its run (pid [0-9]*) outlived the previous scheduler" \
+		"slow 2026-01-01T02: done" &&
+	lines_are ran.txt 2026-01-01T02 &&
 	test -f out/2026-01-01T02.txt
 '
 
 test_expect_success 'SIGTERM waits for the runs in flight, then exits 0' '
 	: >sched.log && rm -f ran.txt &&
 	echo 2 >slow &&
-	start_scheduler 2026-01-01T04:00:00Z --dags dags &&
-	wait_log "slow 2026-01-01T03: started" &&
-	stop_scheduler &&
+	run_scheduler 2026-01-01T04:00:00Z \
+		"slow 2026-01-01T03: started" &&
 	test_grep "draining: 1 run in flight" sched.log &&
 	test_grep "slow 2026-01-01T03: done" sched.log &&
 	test_grep "drained; exiting" sched.log &&
@@ -84,8 +77,7 @@ test_expect_success 'a broken edit is reported; the old definition keeps running
 	wait_log "dags/slow.yaml: changed, but has errors; the definition loaded before keeps running" &&
 	test_grep "dags/slow.yaml:7:11: unknown task kind .comand.; did you mean .command.?" sched.log &&
 	wait_log "slow 2026-01-01T04: done" &&
-	echo 2026-01-01T04 >expect &&
-	test_cmp expect ran.txt
+	lines_are ran.txt 2026-01-01T04
 '
 
 test_expect_success 'a fixed edit is reloaded, a new file loaded, a removed one dropped' '

@@ -23,12 +23,10 @@ test_expect_success 'parameters are bound; the marker row commits with the data'
 	helper run-kind sql agg.yaml 2026-11-01 >res &&
 	echo "{\"records_in\": -1, \"records_out\": 2, \"records_rejected\": -1}" >expect &&
 	test_cmp expect res &&
-	q "SELECT * FROM daily" >got &&
-	cat >expect <<-\EOT &&
+	q_is "SELECT * FROM daily" <<-\EOT &&
 	2026-11-01|2026-11-01|00|2026-11-01T00:00:00+00:00|2026-11-02T00:00:00+00:00
 	2026-11-01+|2026-11-01|00|2026-11-01T00:00:00+00:00|2026-11-02T00:00:00+00:00
 	EOT
-	test_cmp expect got &&
 	q "SELECT table_name, partition, dag, task, records FROM _dag_loads" >got &&
 	echo "daily|2026-11-01|test|task|2" >expect &&
 	test_cmp expect got
@@ -43,14 +41,12 @@ test_expect_success 'a rerun gives the same rows' '
 
 test_expect_success 'values are bound, never spliced into the text' '
 	helper run-kind sql agg.yaml "2026-11-02'"'"'); DROP TABLE daily; --" >res &&
-	q "SELECT part FROM daily ORDER BY 1" >got &&
-	cat >expect <<-\EOT &&
+	q_is "SELECT part FROM daily ORDER BY 1" <<-\EOT
 	2026-11-01
 	2026-11-01+
 	2026-11-02'"'"'); DROP TABLE daily; --
 	2026-11-02'"'"'); DROP TABLE daily; --+
 	EOT
-	test_cmp expect got
 '
 
 test_expect_success 'a failing statement rolls back the earlier ones and writes no marker' '

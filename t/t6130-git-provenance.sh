@@ -19,13 +19,26 @@ for i in json.load(open('st.json'))['instances']:
 " "$@"
 }
 
+# field_is PARTITION FIELD JSON: the field of the instance of say at
+# PARTITION in st.json is JSON.
+field_is() {
+	echo "$3" >expect &&
+	field say "$1" "$2" >got &&
+	test_cmp expect got
+}
+
+# copy_and_run NAME FILE: repo/prov.yaml as the DAG NAME (its outputs in
+# NAME-out/) at FILE, run for 2026-02-01, its status --json in st.json.
+copy_and_run() {
+	sed -e "s/^dag: prov/dag: $1/" -e "s|out/|$1-out/|" \
+		repo/prov.yaml >"$2" &&
+	dag-cli run "$2" --date 2026-02-01 >res &&
+	dag-cli status "$2" --date 2026-02-01 --json >st.json
+}
+
 test_expect_success 'setup: a repository whose DAG file changes a param' '
 	git init -q repo &&
-	cat >repo/prov.yaml <<-\EOF &&
-	dag: prov
-	schedule: daily
-	timezone: UTC
-	start: 2026-02-01
+	daily_dag repo/prov 2026-02-01 <<-\EOF &&
 	params:
 	  word: one
 	tasks:
@@ -50,12 +63,8 @@ test_expect_success 'a run records the commit, clean; status --json shows it' '
 	echo two >expect &&
 	test_cmp expect out/2026-02-01.txt &&
 	dag-cli status repo/prov.yaml --date 2026-02-01 --json >st.json &&
-	echo "\"$(cat c2)\"" >expect &&
-	field say 2026-02-01 commit >got &&
-	test_cmp expect got &&
-	echo false >expect &&
-	field say 2026-02-01 dirty >got &&
-	test_cmp expect got
+	field_is 2026-02-01 commit "\"$(cat c2)\"" &&
+	field_is 2026-02-01 dirty false
 '
 
 test_expect_success 'backfill --at an older revision runs the pipeline of that time' '
@@ -66,24 +75,16 @@ test_expect_success 'backfill --at an older revision runs the pipeline of that t
 	test_cmp expect out/2026-02-02.txt &&
 	test_cmp expect out/2026-02-03.txt &&
 	dag-cli status repo/prov.yaml --from 2026-02-01 --to 2026-02-03 --json >st.json &&
-	echo "\"$(cat c1)\"" >expect &&
-	field say 2026-02-03 commit >got &&
-	test_cmp expect got &&
-	echo false >expect &&
-	field say 2026-02-03 dirty >got &&
-	test_cmp expect got &&
-	echo "\"stale\"" >expect &&
-	field say 2026-02-03 state >got &&
-	test_cmp expect got
+	field_is 2026-02-03 commit "\"$(cat c1)\"" &&
+	field_is 2026-02-03 dirty false &&
+	field_is 2026-02-03 state "\"stale\""
 '
 
 test_expect_success 'an edit not committed: the run says dirty' '
 	echo "# a comment" >>repo/prov.yaml &&
 	dag-cli run repo/prov.yaml --date 2026-02-04 >res &&
 	dag-cli status repo/prov.yaml --date 2026-02-04 --json >st.json &&
-	echo true >expect &&
-	field say 2026-02-04 dirty >got &&
-	test_cmp expect got &&
+	field_is 2026-02-04 dirty true &&
 	git -C repo checkout -q prov.yaml
 '
 
@@ -140,20 +141,10 @@ test_expect_success '--at errors: no such revision, no such file at it' '
 '
 
 test_expect_success 'an untracked file is dirty; a file in no repository has no commit' '
-	sed -e "s/^dag: prov/dag: loose/" -e "s|out/|loose-out/|" \
-		repo/prov.yaml >repo/loose.yaml &&
-	dag-cli run repo/loose.yaml --date 2026-02-01 >res &&
-	dag-cli status repo/loose.yaml --date 2026-02-01 --json >st.json &&
-	echo true >expect &&
-	field say 2026-02-01 dirty >got &&
-	test_cmp expect got &&
-	sed -e "s/^dag: prov/dag: plain/" -e "s|out/|plain-out/|" \
-		repo/prov.yaml >plain/prov.yaml &&
-	dag-cli run plain/prov.yaml --date 2026-02-01 >res &&
-	dag-cli status plain/prov.yaml --date 2026-02-01 --json >st.json &&
-	echo null >expect &&
-	field say 2026-02-01 commit >got &&
-	test_cmp expect got &&
+	copy_and_run loose repo/loose.yaml &&
+	field_is 2026-02-01 dirty true &&
+	copy_and_run plain plain/prov.yaml &&
+	field_is 2026-02-01 commit null &&
 	dag-cli status plain/prov.yaml --date 2026-02-01 >res &&
 	! grep "made at" res
 '
@@ -176,7 +167,7 @@ test_expect_success 'an older state database is migrated: its runs have no commi
 	dag-cli status repo/prov.yaml --date 2026-02-03 --state old.db >res &&
 	dag-cli run repo/prov.yaml --date 2026-02-06 --state old.db >res &&
 	sqlite3 old.db "PRAGMA user_version" >got &&
-	echo 5 >expect &&
+	echo 6 >expect &&
 	test_cmp expect got &&
 	sqlite3 old.db "SELECT count(*) FROM runs WHERE git_commit IS NULL; SELECT git_commit FROM runs WHERE git_commit IS NOT NULL" >got &&
 	printf "1\n%s\n" "$(cat c2)" >expect &&

@@ -3,9 +3,20 @@ test_description='web: a change between two requests shows in the second answer 
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
-command -v curl >/dev/null || web_skip_all "curl is needed (scripts/deps installs it)"
+web_need curl "curl is needed (scripts/deps installs it)"
 
 TOKEN=s3cret-token-0123456789
+
+# The server checks each answer built from the history it keeps against
+# one read from the database (a difference goes to serve.err, which
+# web_stop requires empty).
+DAG_WEB_CHECK_HISTORY=1
+export DAG_WEB_CHECK_HISTORY
+
+# metric NAME: its value in the server's /metrics.
+metric() {
+	curl -sS "$(web_url)/metrics" | sed -n "s/^$1 //p"
+}
 
 # same_as_cli: the status endpoint and the grid, asked right now, say for
 # every instance what status --json says (every field), and the answer was
@@ -46,11 +57,7 @@ state_of() {
 
 test_expect_success 'setup: two days of a three-task chain, one failed' '
 	mkdir dags &&
-	cat >dags/c.yaml <<-\EOF &&
-	dag: c
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dags/c <<-\EOF &&
 	tasks:
 	  a:
 	    kind: command
@@ -125,6 +132,38 @@ test_expect_success 'a new run of a new day, seen while it runs and once it is d
 	wait $pid &&
 	same_as_cli &&
 	state_of c 2026-01-03 | grep done
+'
+
+test_expect_success 'the history was read whole once: each change alone after that' '
+	test "$(metric dag_web_history_reads_total)" = 1 &&
+	test "$(metric dag_web_status_builds_total)" -gt 5
+'
+
+test_expect_success 'changes dropped before they were read: the history is read whole again' '
+	warm &&
+	dag-cli run c --date 2026-01-01 --force c >/dev/null &&
+	sqlite3 .dag-state/state.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL
+		SELECT i + 1 FROM n WHERE i < 60000) INSERT INTO changes(dag,
+		task, partition) SELECT \"other\", \"t\", i FROM n" &&
+	same_as_cli &&
+	test "$(metric dag_web_history_reads_total)" = 2 &&
+	test "$(sqlite3 .dag-state/state.db "SELECT count(*) FROM changes")" -le 60000
+'
+
+test_expect_success 'a database without change numbers (an older schema) is read whole each time' '
+	web_stop &&
+	for t in instances_ins instances_upd instances_del consumed_ins \
+		consumed_del; do
+		sqlite3 .dag-state/state.db "DROP TRIGGER $t" || return 1
+	done &&
+	sqlite3 .dag-state/state.db "DROP TABLE changes; PRAGMA user_version = 5" &&
+	web_start --token-file tok &&
+	same_as_cli &&
+	get "/api/dags/c/clear?task=c&date=2026-01-03" -X POST \
+		-H "X-Dag-Token: $TOKEN" &&
+	same_as_cli &&
+	state_of c 2026-01-03 | grep missing &&
+	test "$(metric dag_web_history_reads_total)" = 0
 '
 
 test_expect_success 'stop' '

@@ -3,19 +3,14 @@ test_description='web: dag-cli metrics and /metrics in the Prometheus text forma
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
-command -v promtool >/dev/null 2>&1 ||
-	web_skip_all "promtool not installed (Debian package prometheus; scripts/deps installs it)"
+web_need promtool "promtool not installed (Debian package prometheus; scripts/deps installs it)"
 
 test_expect_success 'setup: a backfill with a clean step that rejects, and a failure' '
 	mkdir dags in &&
 	for d in 01 02 03; do
 		printf "id,n\n1,a\n2,b\n3,c\n\"4,d\n5,e\n" >in/2026-02-$d.csv || return 1
 	done &&
-	cat >dags/m.yaml <<-\EOF &&
-	dag: m
-	schedule: daily
-	timezone: UTC
-	start: 2026-02-01
+	daily_dag dags/m 2026-02-01 <<-\EOF &&
 	tasks:
 	  tidy:
 	    kind: clean

@@ -5,11 +5,7 @@ test_description='web: hostile requests never read outside the web and log direc
 
 test_expect_success 'setup: a run with a log, a web directory with links leading out' '
 	mkdir dags &&
-	cat >dags/h.yaml <<-\EOF &&
-	dag: h
-	schedule: daily
-	timezone: UTC
-	start: 2026-01-01
+	daily_dag dags/h <<-\EOF &&
 	tasks:
 	  a:
 	    kind: command

@@ -3,16 +3,11 @@ test_description='web: 50 concurrent clients (wrk) on the grid API, all answered
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
-command -v wrk >/dev/null 2>&1 ||
-	web_skip_all "no wrk (Debian package wrk; scripts/deps installs it)"
+web_need wrk "no wrk (Debian package wrk; scripts/deps installs it)"
 
 test_expect_success 'setup: a year of a daily chain' '
 	mkdir dags &&
-	cat >dags/y.yaml <<-\EOF &&
-	dag: y
-	schedule: daily
-	timezone: UTC
-	start: 2025-01-01
+	daily_dag dags/y 2025-01-01 <<-\EOF &&
 	tasks:
 	  a:
 	    kind: command

@@ -60,6 +60,23 @@ open_db(const char *database, int flags, sqlite3 **db, struct err *e)
 	return 0;
 }
 
+/*
+ * Open database read-only into *db: 1, or 0 when it does not exist (no
+ * table of it is complete), or a negative errno with e filled.
+ */
+static int
+open_existing(const char *database, sqlite3 **db, struct err *e)
+{
+	struct stat sb;
+	int rc;
+
+	if (stat(database, &sb) < 0)
+		return errno == ENOENT ? 0 : err_set(e, -errno,
+			"cannot stat database '%s': %s", database, strerror(errno));
+	rc = open_db(database, SQLITE_OPEN_READONLY, db, e);
+	return rc < 0 ? rc : 1;
+}
+
 /* Read every loaded partition of table into the cache's set called key. */
 static int
 read_markers(struct target_cache *c, const char *key, const char *database,
@@ -67,18 +84,12 @@ read_markers(struct target_cache *c, const char *key, const char *database,
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	struct stat sb;
 	int rc;
 
-	if (stat(database, &sb) < 0) {
-		if (errno != ENOENT)
-			return err_set(e, -errno, "cannot stat database '%s': %s",
-				database, strerror(errno));
+	rc = open_existing(database, &db, e);
+	if (rc == 0)
 		target_cache_marker_add(c, key, NULL);
-		return 0;
-	}
-	rc = open_db(database, SQLITE_OPEN_READONLY, &db, e);
-	if (rc < 0)
+	if (rc <= 0)
 		return rc;
 	rc = sqlite3_prepare_v2(db, "SELECT partition FROM " TARGET_MARKER_TABLE
 		" WHERE table_name = ?1", -1, &st, NULL);
@@ -111,7 +122,6 @@ int
 target_table_exists(struct target_cache *c, const char *database,
 	const char *table, const char *partition, struct err *e)
 {
-	struct stat st;
 	sqlite3 *db = NULL;
 	char *key;
 	int rc;
@@ -128,11 +138,8 @@ target_table_exists(struct target_cache *c, const char *database,
 		free(key);
 		return rc;
 	}
-	if (stat(database, &st) < 0)
-		return errno == ENOENT ? 0 : err_set(e, -errno,
-			"cannot stat database '%s': %s", database, strerror(errno));
-	rc = open_db(database, SQLITE_OPEN_READONLY, &db, e);
-	if (rc < 0)
+	rc = open_existing(database, &db, e);
+	if (rc <= 0)
 		return rc;
 	rc = target_table_check(db, table, partition, e);
 	sqlite3_close(db);

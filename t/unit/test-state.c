@@ -52,6 +52,18 @@ count(struct state *s, const char *sql)
 	return n;
 }
 
+/* path opens, and sql (a count) finds nothing. */
+static void
+check_empty_after_open(const char *path, const char *sql)
+{
+	struct state s;
+	struct err e;
+
+	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
+	CHECK_INT(count(&s, sql), ==, 0);
+	state_release(&s);
+}
+
 UNIT_TEST(creates_schema_in_wal_mode)
 {
 	char *path = db_path();
@@ -69,9 +81,7 @@ UNIT_TEST(creates_schema_in_wal_mode)
 	CHECK(strstr(s.logs_dir, "/st/logs") != NULL);
 	state_release(&s);
 	/* Reopening keeps the schema and does not migrate again. */
-	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
-	CHECK_INT(count(&s, "SELECT count(*) FROM runs"), ==, 0);
-	state_release(&s);
+	check_empty_after_open(path, "SELECT count(*) FROM runs");
 	cleanup(path);
 }
 
@@ -97,8 +107,6 @@ UNIT_TEST(a_newer_schema_is_refused)
 UNIT_TEST(a_damaged_file_is_moved_aside)
 {
 	char *path = db_path();
-	struct state s;
-	struct err e;
 	FILE *fp;
 
 	CHECK_INT(mkdir_parent(path), ==, 0);
@@ -108,9 +116,7 @@ UNIT_TEST(a_damaged_file_is_moved_aside)
 		"header that sqlite reads and rejects as not a database....\n",
 		fp);
 	fclose(fp);
-	CHECK_INT(state_open(&s, path, 0, &e), ==, 0);
-	CHECK_INT(count(&s, "SELECT count(*) FROM attempts"), ==, 0);
-	state_release(&s);
+	check_empty_after_open(path, "SELECT count(*) FROM attempts");
 	cleanup(path);
 }
 

@@ -69,7 +69,6 @@ UNIT_TEST(states_reasons_and_runs)
 	char *y, *dbp, *cmd;
 	struct errs errs = { 0 };
 	struct dag *dag = NULL;
-	struct partition *p = NULL;
 	struct graph *g = NULL;
 	struct graph_options go = { 0 };
 	struct state st;
@@ -77,7 +76,7 @@ UNIT_TEST(states_reasons_and_runs)
 	struct status_run *runs = NULL;
 	struct strbuf sb;
 	struct err e;
-	size_t n = 0, nr, next;
+	size_t nr, next;
 	long i;
 
 	snprintf(dir, sizeof(dir), "/tmp/test-status-XXXXXX");
@@ -96,9 +95,8 @@ UNIT_TEST(states_reasons_and_runs)
 	finish(&st, "a", "2026-01-04", ATTEMPT_TIMEOUT, 1);
 	finish(&st, "a", "2026-01-05", ATTEMPT_RUNNING, 0);
 
-	CHECK_INT(dag_partitions(dag, "2026-01-01", "2026-01-06", 0, &p, &n,
+	CHECK_INT(graph_build_range(dag, "2026-01-01", "2026-01-06", &go, &g,
 		&e), ==, 0);
-	CHECK_INT(graph_build(dag, p, n, &go, &g, &e), ==, 0);
 	CHECK_INT(status_build(&s, g, &st, 2000, &e), ==, 0);
 
 	CHECK_STR(name_at(&s, "a", "2026-01-01"), "done");
@@ -162,7 +160,6 @@ UNIT_TEST(states_reasons_and_runs)
 
 	state_release(&st);
 	graph_free(g);
-	free(p);
 	dag_free(dag);
 	free(y);
 	free(dbp);
