@@ -10,10 +10,11 @@ grouped in memory, then each file is written and closed at once, so no
 more than one file is open at a time.  Prints "records keys".
 """
 import csv
-import gzip
 import os
 import re
 import sys
+
+from baseline_csv import open_export
 
 COLS = ["mdn", "event_time", "event_type"]
 SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -22,12 +23,7 @@ SAFE = re.compile(r"[^A-Za-z0-9._-]")
 def main():
     src, outdir = sys.argv[1:3]
     os.makedirs(outdir, exist_ok=True)
-    inp = gzip.open(src, "rt", encoding="utf-8", errors="surrogateescape",
-                    newline="")
-    if inp.read(1) != "\ufeff":
-        inp.seek(0)
-    reader = csv.reader(inp, strict=True)
-    header = next(reader)
+    reader, header = open_export(src)
     n = len(header)
     ix = [header.index(c) for c in COLS]
     groups = {}

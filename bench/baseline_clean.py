@@ -11,10 +11,11 @@ event and properties (compact JSON); writes the selected columns.  Prints
 "records_in records_out records_rejected".
 """
 import csv
-import gzip
 import json
 import re
 import sys
+
+from baseline_csv import open_export
 
 SELECT = ["event_time", "insert_id", "mdn", "account_id", "line_id",
           "device_os", "app_version", "event_type", "event", "properties",
@@ -26,12 +27,7 @@ BAD_UTF8 = re.compile("[\udc80-\udcff]")
 
 def main():
     src, dst, rej = sys.argv[1:4]
-    inp = gzip.open(src, "rt", encoding="utf-8", errors="surrogateescape",
-                    newline="")
-    if inp.read(1) != "\ufeff":
-        inp.seek(0)
-    reader = csv.reader(inp, strict=True)
-    header = next(reader)
+    reader, header = open_export(src)
     ix = {h: i for i, h in enumerate(header)}
     n = len(header)
     out = open(dst, "w", encoding="utf-8", newline="")

@@ -4,25 +4,12 @@
 // scroll position moves a viewport at a time), in headless Chromium.
 // Prints one JSON object per DAG.  Used by bench/web.  NO_SCROLL=1: only
 // how long the page takes to be interactive.
-import { createRequire } from "module";
-import fs from "fs";
-import os from "os";
-import path from "path";
+import { openChromium } from "../t/web/chromium.mjs";
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(path.join(process.env.PW_DIR, "playwright-core"));
 const [url, ...dags] = process.argv.slice(2);
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "dag-web-bench-"));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1200, height: 800 },
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-    "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await openChromium("dag-web-bench-");
 try {
-  const page = ctx.pages()[0] || await ctx.newPage();
+  const page = await browser.page();
   for (const dag of dags) {
     await page.goto("about:blank");
     const t0 = Date.now();
@@ -59,6 +46,5 @@ try {
     console.log(JSON.stringify({ dag, interactive_ms: interactive, ...scroll }));
   }
 } finally {
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }

@@ -319,6 +319,14 @@ cli_opts_dag(const char *cmd, const struct cli_opts *o, int ok,
 	return cli_load_dag(o->args[0], o->dags);
 }
 
+struct dag *
+cli_opts_range_dag(const char *cmd, const struct cli_opts *o, int n_args,
+	const char **from, const char **to, const char *why)
+{
+	return cli_opts_dag(cmd, o, o->n_args == n_args &&
+		cli_opts_range(o, from, to) == 0, why);
+}
+
 int
 cli_task_index(const char *cmd, const struct dag *dag, const char *name)
 {

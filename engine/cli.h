@@ -103,6 +103,13 @@ struct dag *cli_opts_dag(const char *cmd, const struct cli_opts *o, int ok,
 	const char *why);
 
 /*
+ * cli_opts_dag for a command that takes n_args operands and a range
+ * (cli_opts_range, into *from and *to).
+ */
+struct dag *cli_opts_range_dag(const char *cmd, const struct cli_opts *o,
+	int n_args, const char **from, const char **to, const char *why);
+
+/*
  * The index of dag's task named name, or -1 after printing "dag-cli CMD:
  * DAG 'd' has no task 'name'".
  */

@@ -121,8 +121,7 @@ cmd_clear(int argc, char **argv)
 	err_clear(&e);
 	if (cli_opts_start("clear", clear_about, argc, argv, &o, &rc))
 		goto out;
-	dag = cli_opts_dag("clear", &o,
-		o.n_args == 2 && cli_opts_range(&o, &from, &to) == 0,
+	dag = cli_opts_range_dag("clear", &o, 2, &from, &to,
 		"give a DAG, a TASK and --date D (or --from A --to B)");
 	if (!dag || (t = cli_task_index("clear", dag, o.args[1])) < 0)
 		goto out;

@@ -308,8 +308,7 @@ cmd_plan(int argc, char **argv)
 	err_clear(&e);
 	if (cli_opts_start("plan", plan_about, argc, argv, &o, &rc))
 		goto out;
-	dag = cli_opts_dag("plan", &o,
-		o.n_args == 1 && cli_opts_range(&o, &from, &to) == 0,
+	dag = cli_opts_range_dag("plan", &o, 1, &from, &to,
 		"give one DAG and --date D, or --from A --to B");
 	if (!dag)
 		goto out;

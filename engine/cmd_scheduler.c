@@ -80,11 +80,7 @@ daemon_now_ms(const struct daemon *d)
 static void
 iso_utc(int64_t t, char *buf, size_t n)
 {
-	time_t s = (time_t)(t / 1000);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_stamp(t / 1000, buf, n);
 }
 
 /* One line of the scheduler's log (stdout), stamped with its clock. */

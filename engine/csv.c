@@ -470,8 +470,21 @@ int
 rec_reader_next(struct rec_reader *r, struct record *rec, struct err *e)
 {
 	if (!r->rp_tried) {
+		long got = 0;
+
 		r->rp_tried = 1;
-		rp_start(r);
+		/*
+		 * A small last (or only) input is all in the buffer once a read
+		 * finds its end: it is parsed in this thread, as a parsing
+		 * thread would cost more than the parse (a worker runs such
+		 * loads by the thousand).
+		 */
+		if (r->cur + 1 >= r->npaths && r->end - r->pos < RP_BATCH_BYTES)
+			got = reader_fill(r, e);
+		if (got < 0)
+			return (int)got;
+		if (!r->eof || r->cur + 1 < r->npaths)
+			rp_start(r);
 	}
 	return r->rp ? rp_next(r, rec, e) : reader_next_sync(r, rec, e);
 }

@@ -34,6 +34,7 @@ struct rec_writer {
 	int err;
 	int threaded;
 	int report;		/* a rejects file: no thread, no fsync */
+	int lazy;		/* the thread starts when a first buffer is full */
 	pthread_t th;
 	struct bqueue q;	/* of bufs[]; buf is bufs[cur] */
 	char *bufs[2];
@@ -114,6 +115,8 @@ writer_main(void *arg)
 	return NULL;
 }
 
+static void writer_start(struct rec_writer *w);
+
 /* Pass the buffer on; with finish, wait until everything is written. */
 static int
 writer_drain(struct rec_writer *w, int finish)
@@ -122,6 +125,8 @@ writer_drain(struct rec_writer *w, int finish)
 
 	if (w->failed)
 		return w->err;
+	if (w->lazy && !finish)
+		writer_start(w);
 	if (!w->threaded) {
 		rc = flush_buf(w, w->buf, w->len, finish);
 		w->len = 0;
@@ -190,13 +195,24 @@ writer_open(struct rec_writer **out, const char *path, int report,
 				path);
 		}
 	}
-	/* Without a thread the caller writes itself: slower, not wrong. */
-	w->threaded = !report &&
-		pthread_create(&w->th, NULL, writer_main, w) == 0;
-	if (w->threaded)
-		w->cur = bq_wait_free(&w->q);	/* 0: the queue is empty */
+	/*
+	 * The thread starts with the second buffer: an output that fits in
+	 * one is written by the caller at commit, as a thread would cost
+	 * more than the write (a worker runs such tasks by the thousand).
+	 */
+	w->lazy = !report;
 	*out = w;
 	return 0;
+}
+
+/* Start the writing thread; without one the caller writes: slower, not wrong. */
+static void
+writer_start(struct rec_writer *w)
+{
+	w->lazy = 0;
+	w->threaded = pthread_create(&w->th, NULL, writer_main, w) == 0;
+	if (w->threaded)
+		w->cur = bq_wait_free(&w->q);	/* 0: the queue is empty */
 }
 
 int

@@ -675,6 +675,33 @@ node_str(const struct node *n)
 	return n && n->type == NODE_SCALAR ? n->str : NULL;
 }
 
+const char **
+node_str_list(const struct node *n, size_t *count)
+{
+	const char **v;
+	size_t i;
+
+	*count = 0;
+	if (!n || (n->type != NODE_SCALAR && n->type != NODE_SEQ))
+		return NULL;
+	if (n->type == NODE_SCALAR) {
+		v = xcalloc(1, sizeof(*v));
+		v[0] = n->str;
+		*count = 1;
+		return v;
+	}
+	v = xcalloc(n->n + 1, sizeof(*v));
+	for (i = 0; i < n->n; i++) {
+		v[i] = node_str(n->items[i]);
+		if (!v[i]) {
+			free(v);
+			return NULL;
+		}
+	}
+	*count = n->n;
+	return v;
+}
+
 const char *
 node_get_str(const struct node *map, const char *key)
 {

@@ -66,6 +66,12 @@ const struct node *node_get(const struct node *map, const char *key);
 const char *node_get_str(const struct node *map, const char *key);
 /* The text of a scalar node, or NULL. */
 const char *node_str(const struct node *n);
+/*
+ * A scalar or a list of scalars as a new array of its texts (borrowed from
+ * n; the caller frees the array), their count in *count.  NULL, *count 0,
+ * when n is NULL, or neither, or a list holding something else.
+ */
+const char **node_str_list(const struct node *n, size_t *count);
 /* A human name for a node type: "a string", "a list", "a map". */
 const char *node_type_name(const struct node *n);
 

@@ -12,9 +12,10 @@
  * Each start costs one short transaction (the lease, the attempt count and
  * the command's process group, committed once the command runs); finished
  * attempts are written to the state database in batches (every 250 ms or
- * 512 attempts), and a lease is given back with its batch.  So a crash loses at most the
- * last fraction of a second of history, never a target: targets are the
- * truth, and a lease left behind by a dead scheduler is taken over.
+ * 512 attempts), and a lease is given back with its batch.  So a crash
+ * loses at most the last fraction of a second of history, never a target:
+ * targets are the truth, and a lease left behind by a dead scheduler is
+ * taken over.
  *
  * A lease held by another live scheduler is not waited on in a slot: the
  * instance is set aside and looked at again every recheck_ms; once the

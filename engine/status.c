@@ -332,16 +332,6 @@ judge_code(struct status *s, const struct status *prev)
 	}
 }
 
-static void
-iso_utc(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Why row makes its consumer stale, or NULL when it does not. */
 static char *
 stale_why(const struct consumed_row *r)
@@ -353,7 +343,7 @@ stale_why(const struct consumed_row *r)
 	if (r->need_task) {
 		if (r->need_made <= r->need_attempt)
 			return NULL;
-		iso_utc(r->need_made_ms, when, sizeof(when));
+		utc_stamp(r->need_made_ms / 1000, when, sizeof(when));
 		return xasprintf("%s %s was made again at %s, after %s consumed "
 			"it", r->need_task, r->need_partition, when, r->task);
 	}

@@ -346,22 +346,36 @@ read_path(const char *path, size_t *len)
 	return text;
 }
 
-int64_t
-wall_ms(void)
+/* Milliseconds on the clock id. */
+static int64_t
+ms_on(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+wall_ms(void)
+{
+	return ms_on(CLOCK_REALTIME);
 }
 
 int64_t
 clock_ms(void)
 {
-	struct timespec ts;
+	return ms_on(CLOCK_MONOTONIC);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+void
+utc_stamp(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 int

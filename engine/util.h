@@ -117,6 +117,11 @@ char *read_path(const char *path, size_t *len);
 int64_t wall_ms(void);
 /* Milliseconds on the monotonic clock. */
 int64_t clock_ms(void);
+/*
+ * Unix time t (seconds) in UTC as "2026-01-01T00:59:57Z" into buf (n
+ * bytes; 21 hold it).
+ */
+void utc_stamp(int64_t t, char *buf, size_t n);
 
 /*
  * Parse a duration "30s", "5m", "1h", "2d", "250ms" or a bare number of

@@ -853,16 +853,6 @@ wh_too_many_rejects(int64_t rejected, int64_t in, double ratio)
 	return (double)rejected > ratio * (double)in;
 }
 
-void
-wh_utc_stamp(int64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int
 wh_check_ident_field(const char *file, const struct node *task,
 	const char *field, struct errs *errs)

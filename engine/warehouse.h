@@ -193,12 +193,6 @@ double wh_reject_ratio(const struct task_run *run);
 int wh_too_many_rejects(int64_t rejected, int64_t in, double ratio);
 
 /*
- * The partition's start as UTC "YYYY-MM-DDTHH:MM:SSZ" (how dimension
- * versions record valid_from/valid_to, so text order is time order).
- */
-void wh_utc_stamp(int64_t t, char *buf, size_t n);
-
-/*
  * Load-time checks shared by the kinds: a scalar field that must be an
  * identifier (when present), and the max_reject_ratio range.  Append to
  * errs; return the number of problems found.

@@ -558,14 +558,8 @@ send_range(struct web_req *r, int fd, struct web_reply *rep)
 	sb_grow(&rep->body, (size_t)lim + 1);
 	got = lim ? pread(fd, rep->body.buf, (size_t)lim, off) : 0;
 	close(fd);
-	if (got < 0) {
-		web_reply_error(rep, 500, "cannot read the file");
+	if (web_reply_read(rep, (long)got, "text/plain; charset=utf-8") < 0)
 		return;
-	}
-	rep->body.len = (size_t)got;
-	rep->body.buf[got] = '\0';
-	rep->status = 200;
-	rep->type = "text/plain; charset=utf-8";
 	snprintf(rep->range, sizeof(rep->range), "bytes %ld-%ld/%lld", off,
 		off + (long)got - 1, (long long)sb.st_size);
 	snprintf(rep->extra, sizeof(rep->extra), "X-Log-Size: %lld",

@@ -141,6 +141,12 @@ const char *web_req_header(const struct web_req *r, const char *name);
 /* A JSON error reply {"error": msg} with status. */
 void web_reply_error(struct web_reply *rep, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A file's bytes that a read of got bytes (negative: it failed) put into
+ * rep->body: a 200 reply of type, or a 500 when the read failed.  0, or
+ * -1 after the error reply.
+ */
+int web_reply_read(struct web_reply *rep, long got, const char *type);
 /* Take a jansson value (its reference) as the JSON body with status 200. */
 struct json_t;
 void web_reply_json(struct web_reply *rep, struct json_t *v);

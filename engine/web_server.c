@@ -85,6 +85,20 @@ web_reply_error(struct web_reply *rep, int status, const char *fmt, ...)
 	rep->type = "application/json";
 }
 
+int
+web_reply_read(struct web_reply *rep, long got, const char *type)
+{
+	if (got < 0) {
+		web_reply_error(rep, 500, "cannot read the file");
+		return -1;
+	}
+	rep->body.len = (size_t)got;
+	rep->body.buf[got] = '\0';
+	rep->status = 200;
+	rep->type = type;
+	return 0;
+}
+
 void
 web_reply_json(struct web_reply *rep, json_t *v)
 {

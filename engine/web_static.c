@@ -54,14 +54,7 @@ from_dir(struct web_req *r, const char *const *segs, int n,
 	sb_grow(&rep->body, (size_t)st.st_size + 1);
 	got = read(fd, rep->body.buf, (size_t)st.st_size);
 	close(fd);
-	if (got < 0) {
-		web_reply_error(rep, 500, "cannot read the file");
-		return;
-	}
-	rep->body.len = (size_t)got;
-	rep->body.buf[got] = '\0';
-	rep->status = 200;
-	rep->type = type_of(segs[n - 1]);
+	web_reply_read(rep, (long)got, type_of(segs[n - 1]));
 }
 
 void

@@ -53,6 +53,12 @@ backfill_all() {
 	all_done "$@"
 }
 
+# count_truth DB ROWS NAME_DATE KEY: the count of ROWS ("table WHERE
+# ...") in DB is the ground truth KEY of NAME_DATE.
+count_truth() {
+	sql_truth "$1" "SELECT count(*) FROM $2" "$3" "$4"
+}
+
 # instance_field TASK PARTITION FIELD: one field of an instance in status.txt.
 instance_field() {
 	awk -v t="$1" -v p="$2" -v f="$3" '
@@ -60,6 +66,14 @@ instance_field() {
 			for (i in n) col[n[i]] = i }
 		$1 == t && $2 == p { print $col[f]; found = 1 }
 		END { if (!found) { print "no instance " t " " p > "/dev/stderr"; exit 1 } }' status.txt
+}
+
+# field_truth TASK PARTITION FIELD NAME_DATE KEY: the instance's FIELD in
+# status.txt is the ground truth KEY of NAME_DATE.
+field_truth() {
+	truth "$4" "$5" >want &&
+	instance_field "$1" "$2" "$3" >got &&
+	test_cmp want got
 }
 
 # states_other_than STATE: instances of status.txt not in STATE, one a line.

@@ -14,6 +14,16 @@ fi
 SLURM_CONF=$slurm_dir/slurm.conf
 export SLURM_CONF
 
+# wait_for CMD...: until CMD succeeds, up to 60 s.
+wait_for() {
+	i=0
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || { echo "gave up waiting for: $*" >&2; return 1; }
+		sleep 0.2
+	done
+}
+
 # slurm_jobs NAME: ids of the cluster's jobs named NAME still queued or
 # running, one per line.
 slurm_jobs() {

@@ -84,6 +84,12 @@ grid_is_status() {
 	test_cmp status.txt grid.txt
 }
 
+# web_need TOOL REASON: skip the whole script, saying REASON, unless TOOL
+# is installed.
+web_need() {
+	command -v "$1" >/dev/null 2>&1 || web_skip_all "$2"
+}
+
 # web_skip_all REASON: skip the whole script (TAP "1..0 # SKIP"), for a
 # tool that cannot be installed here; scripts/deps installs them all.
 web_skip_all() {

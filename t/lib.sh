@@ -124,6 +124,16 @@ summary_cmp() {
 	sed '$d' "$2" >"$2.summary" && test_cmp "$1" "$2.summary"
 }
 
+# run_summary CODE ARGS...: dag-cli ARGS exits with CODE, and its summary
+# (all but the elapsed time, as summary_cmp) is what stdin holds.
+run_summary() {
+	code=$1 &&
+	shift &&
+	cat >expect &&
+	test_expect_code "$code" dag-cli "$@" >out &&
+	summary_cmp expect out
+}
+
 # log_unstamp LOG: LOG with the time stamp of each of dag-cli's own lines
 # ("2026-01-02T03:04:05.678Z dag-cli: ...") taken out, for test_cmp.
 log_unstamp() {

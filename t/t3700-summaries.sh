@@ -34,13 +34,11 @@ test_expect_success 'setup: a failing command, a chain behind an external input'
 '
 
 test_expect_success 'each failure ends the summary with its reason, the last line it wrote' '
-	test_expect_code 1 dag-cli run f.yaml --date 2026-01-02 >out &&
-	cat >expect <<-\EOF &&
+	run_summary 1 run f.yaml --date 2026-01-02 <<-\EOF
 	failed: bad 2026-01-02 (attempt 1): exit status 4: grep: lines-2026-01-02.csv: no such file
 	  log: .dag-state/logs/f/bad/2026-01-02.1.log, 1 upstream failed behind it
 	f: 1 ran, 0 done, 1 failed, 1 upstream failed, 0 waiting, 0 blocked
 	EOF
-	summary_cmp expect out
 '
 
 test_expect_success 'the list is capped: and N more' '
@@ -56,12 +54,10 @@ test_expect_success 'blocked instances are counted under the input they wait for
 	do
 		echo "$d" >in/2026-01-$d.csv || return 1
 	done &&
-	test_expect_code 3 dag-cli backfill w.yaml --from 2026-01-01 --to 2026-01-10 >out &&
-	cat >expect <<-EOF &&
+	run_summary 3 backfill w.yaml --from 2026-01-01 --to 2026-01-10 <<-EOF
 	8 blocked: lines_arrived 2026-01-04 missing: $PWD/in/2026-01-04.csv
 	w: 12 ran, 12 done, 0 failed, 0 upstream failed, 1 waiting, 8 blocked
 	EOF
-	summary_cmp expect out
 '
 
 test_expect_success 'many inputs missing: the list is capped, the blocked counted behind them' '
@@ -83,13 +79,11 @@ test_expect_success 'the input that blocks the most comes first' '
 	  three: {kind: command, needs: [big_in], run: "true", target: "x/three-{date}"}
 	  four: {kind: command, needs: [two], run: "true", target: "x/four-{date}"}
 	EOF
-	test_expect_code 3 dag-cli run two.yaml --date 2026-01-01 >out &&
-	cat >expect <<-EOF &&
+	run_summary 3 run two.yaml --date 2026-01-01 <<-EOF
 	3 blocked: big_in 2026-01-01 missing: $PWD/big/2026-01-01
 	1 blocked: small_in 2026-01-01 missing: $PWD/small/2026-01-01
 	two: 0 ran, 0 done, 0 failed, 0 upstream failed, 2 waiting, 4 blocked
 	EOF
-	summary_cmp expect out
 '
 
 test_expect_success 'elapsed time, and the records the attempts reported' '

@@ -3,16 +3,6 @@ test_description='the Slurm executor: signals cancel the jobs, a lost job is ret
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-slurm.sh"
 
-# wait_for CMD...: until CMD succeeds, up to 60 s.
-wait_for() {
-	i=0
-	until "$@"; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || { echo "gave up waiting for: $*" >&2; return 1; }
-		sleep 0.2
-	done
-}
-
 # running NAME N: at least N jobs named NAME are running.
 running() {
 	test "$(squeue -h -n "$1" -t R -o %A | wc -l)" -ge "$2"

@@ -3,16 +3,6 @@ test_description='the Slurm executor: a task overrunning its timeout is stopped 
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-slurm.sh"
 
-# wait_for CMD...: until CMD succeeds, up to 60 s.
-wait_for() {
-	i=0
-	until "$@"; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || { echo "gave up waiting for: $*" >&2; return 1; }
-		sleep 0.2
-	done
-}
-
 # Slurm's own limit (--time) counts whole minutes, so only the executor can
 # end this job after 3 s.  Like the local executor, it stops the command
 # with SIGTERM (signal 15 recorded); a job ended by Slurm's --time records

@@ -8,7 +8,7 @@ test_description='web: the status of a range is reused between requests, and nev
 DAG_WEB_CHECK_HISTORY=1
 export DAG_WEB_CHECK_HISTORY
 
-command -v curl >/dev/null || web_skip_all "curl is needed (scripts/deps installs it)"
+web_need curl "curl is needed (scripts/deps installs it)"
 
 # metric NAME: its value in the server's /metrics.
 metric() {

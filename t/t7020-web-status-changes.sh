@@ -3,7 +3,7 @@ test_description='web: a change between two requests shows in the second answer 
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
-command -v curl >/dev/null || web_skip_all "curl is needed (scripts/deps installs it)"
+web_need curl "curl is needed (scripts/deps installs it)"
 
 TOKEN=s3cret-token-0123456789
 

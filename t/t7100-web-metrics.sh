@@ -3,8 +3,7 @@ test_description='web: dag-cli metrics and /metrics in the Prometheus text forma
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
-command -v promtool >/dev/null 2>&1 ||
-	web_skip_all "promtool not installed (Debian package prometheus; scripts/deps installs it)"
+web_need promtool "promtool not installed (Debian package prometheus; scripts/deps installs it)"
 
 test_expect_success 'setup: a backfill with a clean step that rejects, and a failure' '
 	mkdir dags in &&

@@ -9,8 +9,7 @@ PW_DIR=${PW_DIR:-$SRC_DIR/.npm-test/node_modules}
 export PW_DIR
 test -x /usr/bin/chromium ||
 	web_skip_all "no /usr/bin/chromium (Debian package chromium; scripts/deps installs it)"
-command -v node >/dev/null 2>&1 ||
-	web_skip_all "no node (Debian package nodejs; scripts/deps installs it)"
+web_need node "no node (Debian package nodejs; scripts/deps installs it)"
 test -d "$PW_DIR/playwright-core" ||
 	web_skip_all "no playwright-core in $PW_DIR (scripts/deps installs it with npm)"
 

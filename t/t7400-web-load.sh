@@ -3,8 +3,7 @@ test_description='web: 50 concurrent clients (wrk) on the grid API, all answered
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/t/lib-web.sh"
 
-command -v wrk >/dev/null 2>&1 ||
-	web_skip_all "no wrk (Debian package wrk; scripts/deps installs it)"
+web_need wrk "no wrk (Debian package wrk; scripts/deps installs it)"
 
 test_expect_success 'setup: a year of a daily chain' '
 	mkdir dags &&

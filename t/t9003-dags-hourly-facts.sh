@@ -28,10 +28,8 @@ test_expect_success 'a date backfills its 24 hours' '
 '
 
 test_expect_success 'raw rows are loaded as synced, duplicates and all' '
-	sql_truth data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" \
-		hourly_$D1 visit_rows &&
-	sql_truth data/facts.db "SELECT count(*) FROM raw_events WHERE hour LIKE '\''$D1%'\''" \
-		hourly_$D1 event_rows
+	count_truth data/facts.db "raw_visits WHERE hour LIKE '\''$D1%'\''" hourly_$D1 visit_rows &&
+	count_truth data/facts.db "raw_events WHERE hour LIKE '\''$D1%'\''" hourly_$D1 event_rows
 '
 
 test_expect_success 'facts count distinct visits, visitors and addresses' '
@@ -46,13 +44,11 @@ test_expect_success 'facts count distinct visits, visitors and addresses' '
 			ORDER BY campaign_id" &&
 		test_cmp want out.sql || return 1
 	done &&
-	sql_truth data/facts.db "SELECT count(*) FROM fact_campaign_visits" \
-		hourly_$D1 fact_visit_rows
+	count_truth data/facts.db "fact_campaign_visits" hourly_$D1 fact_visit_rows
 '
 
 test_expect_success 'event facts count distinct events per type' '
-	sql_truth data/facts.db "SELECT count(*) FROM fact_campaign_events" \
-		hourly_$D1 fact_event_rows &&
+	count_truth data/facts.db "fact_campaign_events" hourly_$D1 fact_event_rows &&
 	p=${D1}T12 &&
 	sed -n "s/^events_\([0-9]*\)_\([a-z_]*\)=\(.*\)/\1|\2|\3/p" data/truth/hourly_$p.txt | sort >want &&
 	sql data/facts.db "SELECT campaign_id, event_type, events
@@ -64,12 +60,10 @@ test_expect_success 'event facts count distinct events per type' '
 test_expect_success '--days-back 1 repulls what is missing of yesterday and today' '
 	dag backfill hourly_facts --dags "$DAGS" --days-back 1 -j 2 &&
 	all_done hourly_facts $D1 $D2 &&
-	sql_truth data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D2%'\''" \
-		hourly_$D2 visit_rows &&
-	sql_truth data/facts.db "SELECT count(*) FROM fact_campaign_visits WHERE hour LIKE '\''$D2%'\''" \
+	count_truth data/facts.db "raw_visits WHERE hour LIKE '\''$D2%'\''" hourly_$D2 visit_rows &&
+	count_truth data/facts.db "fact_campaign_visits WHERE hour LIKE '\''$D2%'\''" \
 		hourly_$D2 fact_visit_rows &&
-	sql_truth data/facts.db "SELECT count(*) FROM raw_visits WHERE hour LIKE '\''$D1%'\''" \
-		hourly_$D1 visit_rows
+	count_truth data/facts.db "raw_visits WHERE hour LIKE '\''$D1%'\''" hourly_$D1 visit_rows
 '
 
 test_done

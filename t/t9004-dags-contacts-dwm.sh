@@ -20,12 +20,8 @@ test_expect_success 'the first day runs' '
 '
 
 test_expect_success 'records without an e-mail address are rejected' '
-	truth contacts_$D1 rejected >want &&
-	instance_field clean $D1 records_rejected >got &&
-	test_cmp want got &&
-	truth contacts_$D1 rows >want &&
-	instance_field clean $D1 records_out >got &&
-	test_cmp want got
+	field_truth clean $D1 records_rejected contacts_$D1 rejected &&
+	field_truth clean $D1 records_out contacts_$D1 rows
 '
 
 test_expect_success 'zip codes and revenue come out as the DWM rules say' '
@@ -54,10 +50,8 @@ test_expect_success 'every US zip code is five digits or empty' '
 
 test_expect_success 'the second day adds versions for changed contacts (SCD2)' '
 	dag run contacts_dwm --dags "$DAGS" --date $D2 &&
-	sql_truth data/contacts.db "SELECT count(*) FROM dim_contact" \
-		contacts_$D2 dim_rows &&
-	sql_truth data/contacts.db "SELECT count(*) FROM dim_contact WHERE current = 1" \
-		contacts_$D2 dim_current
+	count_truth data/contacts.db "dim_contact" contacts_$D2 dim_rows &&
+	count_truth data/contacts.db "dim_contact WHERE current = 1" contacts_$D2 dim_current
 '
 
 test_expect_success 'the quality table counts current contacts per bucket' '

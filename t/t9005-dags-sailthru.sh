@@ -41,10 +41,8 @@ test_expect_success 'staged profiles carry no e-mail address' '
 
 test_expect_success 'message_blast: cut-off records rejected, the rest loaded' '
 	for d in $D1 $D2; do
-		truth sailthru_$d message_blast_rejected >want &&
-		instance_field message_blast $d records_rejected >got &&
-		test_cmp want got &&
-		sql_truth data/sailthru.db "SELECT count(*) FROM message_blast WHERE export_day = '\''$d'\''" \
+		field_truth message_blast $d records_rejected sailthru_$d message_blast_rejected &&
+		count_truth data/sailthru.db "message_blast WHERE export_day = '\''$d'\''" \
 			sailthru_$d message_blast &&
 		sql_truth data/sailthru.db "SELECT count(*) FROM message_blast
 			WHERE export_day = '\''$d'\'' AND action = '\''open'\''" \
@@ -56,8 +54,7 @@ test_expect_success 'dimensions hold every blast and profile seen' '
 	sql data/sailthru.db "SELECT count(*) FROM dim_blast" &&
 	echo $(( $(truth sailthru_$D1 blasts) + $(truth sailthru_$D2 blasts) )) >want &&
 	test_cmp want out.sql &&
-	sql_truth data/sailthru.db "SELECT count(*) FROM dim_profile" \
-		sailthru_$D2 profiles_total
+	count_truth data/sailthru.db "dim_profile" sailthru_$D2 profiles_total
 '
 
 test_expect_success 'updated records each export and its row count' '

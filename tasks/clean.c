@@ -92,36 +92,6 @@ clean_release(void *prepared)
 	rules_free(prepared);
 }
 
-/* The input paths: a scalar or a list of scalars (borrowed). */
-static const char **
-input_paths(const struct node *v, size_t *n)
-{
-	const char **paths;
-	size_t i;
-
-	*n = 0;
-	if (!v)
-		return NULL;
-	if (v->type == NODE_SCALAR) {
-		paths = xcalloc(1, sizeof(*paths));
-		paths[0] = v->str;
-		*n = 1;
-		return paths;
-	}
-	if (v->type != NODE_SEQ)
-		return NULL;
-	paths = xcalloc(v->n + 1, sizeof(*paths));
-	for (i = 0; i < v->n; i++) {
-		if (v->items[i]->type != NODE_SCALAR) {
-			free(paths);
-			return NULL;
-		}
-		paths[i] = v->items[i]->str;
-	}
-	*n = v->n;
-	return paths;
-}
-
 struct clean_ctx {
 	struct task_run *run;
 	struct rec_reader *rd;
@@ -210,7 +180,7 @@ clean_run(struct task_run *run, struct err *e)
 			return err_set(e, -EINVAL, "clean: max_reject_ratio "
 				"'%s' is not a number from 0 to 1", ratio_s);
 	}
-	paths = input_paths(node_get(run->fields, "input"), &npaths);
+	paths = node_str_list(node_get(run->fields, "input"), &npaths);
 	if (!paths || npaths == 0) {
 		free(paths);
 		return err_set(e, -EINVAL, "clean: 'input' must be a path or "

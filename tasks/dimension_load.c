@@ -553,7 +553,8 @@ dim_run(struct task_run *run, struct err *e)
 	hash_init(&d.cur, &current_versions);
 	sb_init(&d.key);
 	sb_init(&d.val);
-	wh_utc_stamp(run->start, d.stamp, sizeof(d.stamp));
+	/* valid_from and valid_to are UTC text: text order is time order. */
+	utc_stamp(run->start, d.stamp, sizeof(d.stamp));
 	plan_columns(&d);
 
 	rc = load_io_open(run, &io, e);

@@ -81,29 +81,6 @@ struct fact_load {
 static const char *const lookup_keys[] = { "column", "dimension",
 	"natural_key", "into", "on_missing", "surrogate_key", NULL };
 
-/* A scalar or a list of scalars as a new array of borrowed strings. */
-static const char **
-str_list(const struct node *n, size_t *count)
-{
-	const char **v;
-	size_t i;
-
-	*count = 0;
-	if (!n)
-		return NULL;
-	if (n->type == NODE_SCALAR) {
-		v = xcalloc(1, sizeof(*v));
-		v[0] = n->str;
-		*count = 1;
-		return v;
-	}
-	v = xcalloc(n->n + 1, sizeof(*v));
-	for (i = 0; i < n->n; i++)
-		v[i] = node_str(n->items[i]) ? node_str(n->items[i]) : "";
-	*count = n->n;
-	return v;
-}
-
 static void
 parse_lookups(struct fact_load *f)
 {
@@ -123,10 +100,10 @@ parse_lookups(struct fact_load *f)
 		k->dim = node_get_str(m, "dimension");
 		k->line = m->line;
 		k->column = m->column;
-		k->cols = str_list(node_get(m, "column"), &k->n);
+		k->cols = node_str_list(node_get(m, "column"), &k->n);
 		k->nk = node_get(m, "natural_key") ?
-			str_list(node_get(m, "natural_key"), &n2)
-			: str_list(node_get(m, "column"), &n2);
+			node_str_list(node_get(m, "natural_key"), &n2)
+			: node_str_list(node_get(m, "column"), &n2);
 		k->into = node_get_str(m, "into");
 		if (!k->into)
 			k->into = k->cols[0];
@@ -643,7 +620,7 @@ fact_run(struct task_run *run, struct err *e)
 		: task_run_str(run, "database");
 	sb_init(&f.key);
 	sb_init(&f.prep_key);
-	wh_utc_stamp(run->start, f.stamp, sizeof(f.stamp));
+	utc_stamp(run->start, f.stamp, sizeof(f.stamp));
 	parse_lookups(&f);
 
 	rc = load_io_open(run, &io, e);

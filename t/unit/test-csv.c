@@ -528,6 +528,49 @@ UNIT_TEST(writer_quotes_and_gzips)
 	free(rpath);
 }
 
+/*
+ * An output past one buffer: the writer writes the first itself and
+ * starts its thread with the second (plain and gzip); every row arrives
+ * once, in order.
+ */
+UNIT_TEST(writer_past_one_buffer)
+{
+	static const char *const names[] = { "big.csv", "big.csv.gz" };
+	const size_t nrow = 30000;
+	struct rec_writer *w;
+	struct strbuf want;
+	struct err e;
+	char num[24], *path, *out;
+	const char *paths[1];
+	size_t i, k;
+	int rc;
+
+	for (k = 0; k < 2; k++) {
+		path = scratch(names[k]);
+		paths[0] = path;
+		sb_init(&want);
+		sb_adds(&want, "H:n|pad\n");
+		CHECK_INT(rec_writer_open(&w, path, &e), ==, 0);
+		CHECK_INT(rec_writer_strings(w, 2, (const char *const[]){ "n",
+			"pad" }), ==, 0);
+		for (i = 0; i < nrow; i++) {
+			snprintf(num, sizeof(num), "%zu", i);
+			CHECK_INT(rec_writer_strings(w, 2, (const char *const[]){
+				num, "padding-padding-padding-padding" }), ==, 0);
+			sb_addf(&want, "%zu:%zu|padding-padding-padding-padding\n",
+				i + 2, i);
+		}
+		CHECK_INT(rec_writer_commit(w, &e), ==, 0);
+		out = render_paths(paths, 1, REC_CSV, &rc, &e);
+		CHECK_INT(rc, ==, 0);
+		CHECK(strlen(out) > (1u << 20));
+		CHECK_STR(out, want.buf);
+		free(out);
+		sb_release(&want);
+		free(path);
+	}
+}
+
 UNIT_MAIN(csv_rfc4180, csv_crlf_and_bom, csv_rejects_with_lines,
 	csv_unterminated_quote_costs_one_line,
 	csv_overlong_forms_and_surrogates_rejected, csv_header_only_and_empty,
@@ -536,4 +579,4 @@ UNIT_MAIN(csv_rfc4180, csv_crlf_and_bom, csv_rejects_with_lines,
 	tsv_has_no_quoting, jsonl_values_and_rejects,
 	blank_lines_are_skipped_and_counted, cr_only_line_ends_are_an_error,
 	jsonl_records_without_fields, one_empty_column_is_written_quoted,
-	writer_quotes_and_gzips)
+	writer_quotes_and_gzips, writer_past_one_buffer)

@@ -219,11 +219,25 @@ cleanup(void)
 	free(cmd);
 }
 
-/* Run dag from..to with -j jobs through the fake; returns the exit status. */
+/* One case: its DAG, the fake executor (and its log), its state database. */
+struct sched_case {
+	struct dag *dag;
+	struct fake f;
+	struct state st;
+};
+
+/*
+ * Run the case's DAG from..to with -j jobs through the fake; returns the
+ * exit status.
+ */
 static int
-run(struct dag *dag, const char *from, const char *to, int jobs, int reverse,
-	struct fake *f, struct state *st)
+run(struct sched_case *c, const char *from, const char *to, int jobs,
+	int reverse)
 {
+	struct dag *dag = c->dag;
+	struct fake *f = &c->f;
+	struct state *st = &c->st;
+
 	struct graph_options gopt = { 0 };
 	struct sched_options so;
 	struct graph *g = NULL;
@@ -298,24 +312,22 @@ check_starts(const struct fake *f, const char *const *want)
 
 /* End a case: its state, its DAG and its directory. */
 static void
-teardown(struct dag *dag, struct state *st)
+teardown(struct sched_case *c)
 {
-	state_release(st);
-	dag_free(dag);
+	state_release(&c->st);
+	dag_free(c->dag);
 	cleanup();
 }
 
 UNIT_TEST(runs_needs_first_and_oldest_partition_first)
 {
-	struct dag *dag = setup(chain);
-	struct fake f = { 0 };
-	struct state st;
+	struct sched_case c = { .dag = setup(chain) };
 
-	CHECK_INT(run(dag, "2026-01-01", "2026-01-02", 1, 0, &f, &st), ==,
+	CHECK_INT(run(&c, "2026-01-01", "2026-01-02", 1, 0), ==,
 		EXIT_OK);
-	CHECK_INT(f.n_log, ==, 6);
+	CHECK_INT(c.f.n_log, ==, 6);
 	/* A ready older partition goes before a newer one. */
-	check_starts(&f, (const char *const[]){
+	check_starts(&c.f, (const char *const[]){
 		"a 2026-01-01",
 		"b 2026-01-01",
 		"c 2026-01-01",
@@ -323,27 +335,25 @@ UNIT_TEST(runs_needs_first_and_oldest_partition_first)
 		"b 2026-01-02",
 		"c 2026-01-02",
 		NULL });
-	CHECK_INT(f.max_running, ==, 1);
-	CHECK(f.log[0].had_command);
-	CHECK(f.log[0].had_tmp);
-	teardown(dag, &st);
+	CHECK_INT(c.f.max_running, ==, 1);
+	CHECK(c.f.log[0].had_command);
+	CHECK(c.f.log[0].had_tmp);
+	teardown(&c);
 }
 
 UNIT_TEST(reverse_runs_newest_partition_first)
 {
-	struct dag *dag = setup(chain);
-	struct fake f = { 0 };
-	struct state st;
+	struct sched_case c = { .dag = setup(chain) };
 
-	CHECK_INT(run(dag, "2026-01-01", "2026-01-03", 1, 1, &f, &st), ==,
+	CHECK_INT(run(&c, "2026-01-01", "2026-01-03", 1, 1), ==,
 		EXIT_OK);
-	check_starts(&f, (const char *const[]){
+	check_starts(&c.f, (const char *const[]){
 		"a 2026-01-03",
 		"b 2026-01-03",
 		"c 2026-01-03",
 		"a 2026-01-02",
 		NULL });
-	teardown(dag, &st);
+	teardown(&c);
 }
 
 /* b fails on its first two attempts. */
@@ -361,19 +371,17 @@ UNIT_TEST(retries_until_success_with_new_attempt_numbers)
 		"  a: {kind: command, run: \"x {target}\", target: \"o/{date}-a\"}\n"
 		"  b: {kind: command, needs: [a], retries: 2, retry_delay: 1ms,"
 		" run: \"x {target}\", target: \"o/{date}-b\"}\n";
-	struct dag *dag = setup(yaml);
-	struct fake f = { 0 };
-	struct state st;
+	struct sched_case c = { .dag = setup(yaml) };
 	size_t k, n_b = 0;
 
-	f.outcome = b_fails_twice;
-	CHECK_INT(run(dag, "2026-01-01", "2026-01-01", 2, 0, &f, &st), ==,
+	c.f.outcome = b_fails_twice;
+	CHECK_INT(run(&c, "2026-01-01", "2026-01-01", 2, 0), ==,
 		EXIT_OK);
-	for (k = 0; k < f.n_log; k++)
-		if (!strcmp(f.log[k].task, "b"))
-			CHECK_INT(f.log[k].attempt, ==, (int)++n_b);
+	for (k = 0; k < c.f.n_log; k++)
+		if (!strcmp(c.f.log[k].task, "b"))
+			CHECK_INT(c.f.log[k].attempt, ==, (int)++n_b);
 	CHECK_INT(n_b, ==, 3);
-	teardown(dag, &st);
+	teardown(&c);
 }
 
 static int
@@ -396,22 +404,21 @@ UNIT_TEST(retries_run_out_and_the_failure_propagates_downstream)
 		" target: \"o/{date}-d\"}\n"
 		"  side: {kind: command, needs: [a], run: \"x {target}\","
 		" target: \"o/{date}-side\"}\n";
-	struct dag *dag = setup(yaml);
-	struct fake f = { 0 };
-	struct state st;
+	struct sched_case c = { .dag = setup(yaml) };
 	size_t k, n_b = 0, n_side = 0;
 
-	f.outcome = b_always_fails;
-	CHECK_INT(run(dag, "2026-01-01", "2026-01-01", 2, 0, &f, &st), ==,
+	c.f.outcome = b_always_fails;
+	CHECK_INT(run(&c, "2026-01-01", "2026-01-01", 2, 0), ==,
 		EXIT_FAILED);
-	for (k = 0; k < f.n_log; k++) {
-		CHECK(strcmp(f.log[k].task, "c") && strcmp(f.log[k].task, "d"));
-		n_b += !strcmp(f.log[k].task, "b");
-		n_side += !strcmp(f.log[k].task, "side");
+	for (k = 0; k < c.f.n_log; k++) {
+		CHECK(strcmp(c.f.log[k].task, "c") &&
+			strcmp(c.f.log[k].task, "d"));
+		n_b += !strcmp(c.f.log[k].task, "b");
+		n_side += !strcmp(c.f.log[k].task, "side");
 	}
 	CHECK_INT(n_b, ==, 2);
 	CHECK_INT(n_side, ==, 1);
-	teardown(dag, &st);
+	teardown(&c);
 }
 
 UNIT_TEST(pool_limits_and_jobs_bound_what_runs_at_once)
@@ -426,16 +433,14 @@ UNIT_TEST(pool_limits_and_jobs_bound_what_runs_at_once)
 		" target: \"o/{date}-p2\"}\n"
 		"  free1: {kind: command, run: \"x {target}\", target: \"o/{date}-f1\"}\n"
 		"  free2: {kind: command, run: \"x {target}\", target: \"o/{date}-f2\"}\n";
-	struct dag *dag = setup(yaml);
-	struct fake f = { 0 };
-	struct state st;
+	struct sched_case c = { .dag = setup(yaml) };
 
-	CHECK_INT(run(dag, "2026-01-01", "2026-01-04", 3, 0, &f, &st), ==,
+	CHECK_INT(run(&c, "2026-01-01", "2026-01-04", 3, 0), ==,
 		EXIT_OK);
-	CHECK_INT(f.n_log, ==, 16);
-	CHECK_INT(f.max_pooled, ==, 1);
-	CHECK_INT(f.max_running, ==, 3);
-	teardown(dag, &st);
+	CHECK_INT(c.f.n_log, ==, 16);
+	CHECK_INT(c.f.max_pooled, ==, 1);
+	CHECK_INT(c.f.max_running, ==, 3);
+	teardown(&c);
 }
 
 /*
@@ -455,60 +460,56 @@ UNIT_TEST(a_lease_held_elsewhere_does_not_stall_the_pool)
 		" target: \"o/{date}\"}\n";
 	static const char *const order[] = { "2026-01-01", "2026-01-03",
 		"2026-01-04", "2026-01-02" };
-	struct dag *dag = setup(yaml);
-	struct fake f = { 0 };
-	struct state st;
+	struct sched_case c = { .dag = setup(yaml) };
 	struct err e;
 	char *sql;
 	size_t k;
 
 	err_clear(&e);
-	CHECK_INT(state_open(&st, "state.db", 0, &e), ==, 0);
+	CHECK_INT(state_open(&c.st, "state.db", 0, &e), ==, 0);
 	sql = xasprintf("INSERT INTO runs(id, dag, host, pid, started, "
 		"heartbeat) VALUES(77, 'd', 'elsewhere', 1, %lld, %lld);"
 		"INSERT INTO leases(dag, task, partition, run_id, since) "
 		"VALUES('d', 'pooled', '2026-01-02', 77, %lld)",
 		FAKE_WALL_MS, FAKE_WALL_MS, FAKE_WALL_MS);
-	CHECK_INT(sqlite3_exec(st.db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	CHECK_INT(sqlite3_exec(c.st.db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
 	free(sql);
-	state_release(&st);
-	f.wall_step_ms = 100;
-	f.recheck_ms = 1;
-	CHECK_INT(run(dag, "2026-01-01", "2026-01-04", 2, 0, &f, &st), ==,
+	state_release(&c.st);
+	c.f.wall_step_ms = 100;
+	c.f.recheck_ms = 1;
+	CHECK_INT(run(&c, "2026-01-01", "2026-01-04", 2, 0), ==,
 		EXIT_OK);
-	CHECK_INT(f.n_log, ==, 4);
-	for (k = 0; k < f.n_log && k < ARRAY_LEN(order); k++)
-		CHECK_STR(f.log[k].part, order[k]);
-	CHECK_INT(f.max_pooled, ==, 1);
-	teardown(dag, &st);
+	CHECK_INT(c.f.n_log, ==, 4);
+	for (k = 0; k < c.f.n_log && k < ARRAY_LEN(order); k++)
+		CHECK_STR(c.f.log[k].part, order[k]);
+	CHECK_INT(c.f.max_pooled, ==, 1);
+	teardown(&c);
 }
 
 UNIT_TEST(the_clock_comes_from_the_options)
 {
-	struct dag *dag = setup(chain);
-	struct fake f = { 0 };
-	struct state st;
+	struct sched_case c = { .dag = setup(chain) };
 	sqlite3_stmt *q;
 	size_t k;
 
-	CHECK_INT(run(dag, "2026-01-01", "2026-01-01", 2, 0, &f, &st), ==,
+	CHECK_INT(run(&c, "2026-01-01", "2026-01-01", 2, 0), ==,
 		EXIT_OK);
-	for (k = 0; k < f.n_log; k++)
-		CHECK_INT(f.log[k].now, ==, FAKE_NOW);
-	CHECK_INT(sqlite3_prepare_v2(st.db, "SELECT count(*), min(started), "
+	for (k = 0; k < c.f.n_log; k++)
+		CHECK_INT(c.f.log[k].now, ==, FAKE_NOW);
+	CHECK_INT(sqlite3_prepare_v2(c.st.db, "SELECT count(*), min(started), "
 		"max(started) FROM attempts", -1, &q, NULL), ==, SQLITE_OK);
 	CHECK_INT(sqlite3_step(q), ==, SQLITE_ROW);
 	CHECK_INT(sqlite3_column_int(q, 0), ==, 3);
 	CHECK_INT(sqlite3_column_int64(q, 1), ==, FAKE_WALL_MS);
 	CHECK_INT(sqlite3_column_int64(q, 2), ==, FAKE_WALL_MS);
 	sqlite3_finalize(q);
-	CHECK_INT(sqlite3_prepare_v2(st.db, "SELECT started, finished FROM runs",
+	CHECK_INT(sqlite3_prepare_v2(c.st.db, "SELECT started, finished FROM runs",
 		-1, &q, NULL), ==, SQLITE_OK);
 	CHECK_INT(sqlite3_step(q), ==, SQLITE_ROW);
 	CHECK_INT(sqlite3_column_int64(q, 0), ==, FAKE_WALL_MS);
 	CHECK_INT(sqlite3_column_int64(q, 1), ==, FAKE_WALL_MS);
 	sqlite3_finalize(q);
-	teardown(dag, &st);
+	teardown(&c);
 }
 
 UNIT_MAIN(runs_needs_first_and_oldest_partition_first,

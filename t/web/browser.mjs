@@ -9,14 +9,11 @@
 // is a command starting a slow backfill of the DAG "slow", whose progress
 // the page must follow to the end.  Exits non-zero with a message on the
 // first check that fails.
-import { createRequire } from "module";
 import { spawn } from "child_process";
 import fs from "fs";
-import os from "os";
 import path from "path";
+import { openChromium } from "./chromium.mjs";
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(path.join(process.env.PW_DIR, "playwright-core"));
 const [url, artefacts, statusFile, ...slowCmd] = process.argv.slice(2);
 const status = JSON.parse(fs.readFileSync(statusFile, "utf8"));
 const timings = {};
@@ -25,19 +22,11 @@ function check(cond, msg) {
   if (!cond) throw new Error("check failed: " + msg);
 }
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "dag-web-chromium-"));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1200, height: 800 },
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-    "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await openChromium("dag-web-chromium-");
 const errors = [];
 let code = 0;
 try {
-  const page = ctx.pages()[0] || await ctx.newPage();
+  const page = await browser.page();
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
 
@@ -136,7 +125,6 @@ try {
   console.error(String(e && e.stack || e));
   code = 1;
 } finally {
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 process.exit(code);
