@@ -123,9 +123,10 @@ test_expect_success 'a failed run is recorded failed, and not started again' '
 '
 
 # The first try's command, once its target is written, has another
-# process (out of its process group, which ends with it) take the state database's write lock for 4.5 s: the run cannot
-# record its result within DAG_STATE_TIMEOUT (3 s) and exits 4; the
-# scheduler's own write waits for the lock, which goes before its 3 s do.
+# process (out of its process group, which ends with it) take the state
+# database's write lock and keep it until the file "release" appears: the
+# run cannot record its result within DAG_STATE_TIMEOUT and exits 4, saying
+# so.  Only then is the lock let go, well within the scheduler's own wait.
 test_expect_success 'a run that exits 4 (state database locked) is tried again, not failed' '
 	rm -rf dags/* st out sched.log &&
 	cat >dags/lk.yaml <<-\EOF &&
@@ -139,15 +140,18 @@ test_expect_success 'a run that exits 4 (state database locked) is tried again, 
 	      echo {date} >> tries.txt && echo x > {target} || exit 1
 	      test -e held && exit 0
 	      touch held
-	      setsid sh -c "(echo \"BEGIN IMMEDIATE; DELETE FROM leases WHERE run_id = -1;\"; sleep 4.5; echo COMMIT) | sqlite3 STATE_DB" &
+	      setsid sh -c "(echo \"BEGIN IMMEDIATE; DELETE FROM leases WHERE run_id = -1;\"; n=0; while ! test -e RELEASE && test \$n -lt 2400; do sleep 0.05; n=\$((n+1)); done; echo COMMIT) | sqlite3 STATE_DB" &
 	      n=0
 	      while sqlite3 STATE_DB "BEGIN IMMEDIATE" 2>/dev/null && test $n -lt 600; do sleep 0.05; n=$((n+1)); done
 	    target: "out/a-{date}"
 	EOF
-	sed -i "s|STATE_DB|$PWD/st/state.db|" dags/lk.yaml &&
-	DAG_STATE_TIMEOUT=3 && export DAG_STATE_TIMEOUT &&
+	sed -i "s|STATE_DB|$PWD/st/state.db|; s|RELEASE|$PWD/release|" dags/lk.yaml &&
+	rm -f release &&
+	DAG_STATE_TIMEOUT=10 && export DAG_STATE_TIMEOUT &&
 	start_scheduler 2026-01-02T00:00:01Z --dags dags &&
 	unset DAG_STATE_TIMEOUT &&
+	wait_log "locked by pid [0-9]* (sqlite3) for more than 10 s" &&
+	touch release &&
 	wait_log "lk 2026-01-01: the state database stayed locked (exit 4, try 1); next try at" &&
 	wait_log "lk 2026-01-01: done (try 2" &&
 	stop_scheduler &&
