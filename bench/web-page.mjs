@@ -2,7 +2,8 @@
 // be interactive (navigation to the first grid rows and the graph drawn)
 // and how scrolling the whole grid goes (frame intervals while the
 // scroll position moves a viewport at a time), in headless Chromium.
-// Prints one JSON object per DAG.  Used by bench/web.
+// Prints one JSON object per DAG.  Used by bench/web.  NO_SCROLL=1: only
+// how long the page takes to be interactive.
 import { openChromium } from "../t/web/chromium.mjs";
 
 const [url, ...dags] = process.argv.slice(2);
@@ -16,6 +17,10 @@ try {
     await page.waitForSelector("#grid .grid-row .cell");
     await page.waitForSelector("#graph svg");
     const interactive = Date.now() - t0;
+    if (process.env.NO_SCROLL) {
+      console.log(JSON.stringify({ dag, interactive_ms: interactive }));
+      continue;
+    }
     const scroll = await page.evaluate(async () => {
       const box = document.getElementById("grid-scroll");
       const frames = [];

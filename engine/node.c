@@ -748,6 +748,12 @@ to_json(const struct node *n)
 	return json_null();
 }
 
+json_t *
+node_to_jansson(const struct node *n)
+{
+	return to_json(n);
+}
+
 char *
 node_to_json(const struct node *n)
 {

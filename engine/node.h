@@ -77,6 +77,12 @@ const char *node_type_name(const struct node *n);
 
 /* Serialise a tree to JSON text (maps keep their key order); caller frees. */
 char *node_to_json(const struct node *n);
+/*
+ * The same tree as a jansson value (every scalar a string), a new
+ * reference: for a caller that dumps it otherwise (keys sorted).
+ */
+struct json_t;
+struct json_t *node_to_jansson(const struct node *n);
 /* Parse JSON text back into a tree (numbers and booleans become scalars). */
 int node_from_json(const char *text, struct node **out, struct err *e);
 

@@ -179,22 +179,25 @@ ignored(const char *field)
 	return 0;
 }
 
-/* A hash of v's canonical JSON (sorted keys, no spaces), as 16 hex digits. */
+/*
+ * A hash of v's canonical JSON (sorted keys, no spaces), as 16 hex
+ * digits.  Every scalar is a string, so dumping the tree with its keys
+ * sorted gives what parsing node_to_json's text and dumping that would;
+ * a string that is not UTF-8 cannot be dumped either way and hashes as
+ * "null", node_to_json's text then.
+ */
 static void
 field_hash(const struct node *v, char out[17])
 {
-	char *text = node_to_json(v), *canon = NULL;
-	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	json_t *j = node_to_jansson(v);
+	char *canon = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT |
+		JSON_ENCODE_ANY);
+	const char *text = canon ? canon : "null";
 
-	if (j)
-		canon = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT |
-			JSON_ENCODE_ANY);
-	snprintf(out, 17, "%016llx", (unsigned long long)hash_bytes(
-		canon ? canon : (text ? text : ""),
-		strlen(canon ? canon : (text ? text : ""))));
+	snprintf(out, 17, "%016llx", (unsigned long long)hash_bytes(text,
+		strlen(text)));
 	free(canon);
 	json_decref(j);
-	free(text);
 }
 
 char *
