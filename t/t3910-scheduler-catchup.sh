@@ -127,6 +127,7 @@ test_expect_success 'a failed run is recorded failed, and not started again' '
 # database's write lock and keep it until the file "release" appears: the
 # run cannot record its result within DAG_STATE_TIMEOUT and exits 4, saying
 # so.  Only then is the lock let go, well within the scheduler's own wait.
+# The holder waits out the command's own probe of the lock (.timeout).
 test_expect_success 'a run that exits 4 (state database locked) is tried again, not failed' '
 	rm -rf dags/* st out sched.log &&
 	cat >dags/lk.yaml <<-\EOF &&
@@ -140,7 +141,7 @@ test_expect_success 'a run that exits 4 (state database locked) is tried again, 
 	      echo {date} >> tries.txt && echo x > {target} || exit 1
 	      test -e held && exit 0
 	      touch held
-	      setsid sh -c "(echo \"BEGIN IMMEDIATE; DELETE FROM leases WHERE run_id = -1;\"; n=0; while ! test -e RELEASE && test \$n -lt 2400; do sleep 0.05; n=\$((n+1)); done; echo COMMIT) | sqlite3 STATE_DB" &
+	      setsid sh -c "(echo .timeout 30000; echo \"BEGIN IMMEDIATE; DELETE FROM leases WHERE run_id = -1;\"; n=0; while ! test -e RELEASE && test \$n -lt 2400; do sleep 0.05; n=\$((n+1)); done; echo COMMIT) | sqlite3 STATE_DB" &
 	      n=0
 	      while sqlite3 STATE_DB "BEGIN IMMEDIATE" 2>/dev/null && test $n -lt 600; do sleep 0.05; n=$((n+1)); done
 	    target: "out/a-{date}"
