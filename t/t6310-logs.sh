@@ -78,4 +78,75 @@ test_expect_success 'an instance never run, before any state database, says what
 	test_cmp expect err
 '
 
+# The scheduler's own pid, not a shell's that may stand between.
+sched_pid() {
+	c=$(pgrep -x -P "$1" dag-cli)
+	echo "${c:-$1}"
+}
+
+# wait_for FILE: up to 20 s for FILE to exist.
+wait_for() {
+	i=0
+	while [ ! -e "$1" ]; do
+		i=$((i + 1))
+		[ $i -lt 400 ] || return 1
+		sleep 0.05
+	done
+}
+
+test_expect_success 'setup: a task that waits for a go' '
+	daily_dag w <<-\EOF
+	tasks:
+	  w:
+	    kind: command
+	    run: "touch running-{date}; while [ ! -e go ]; do sleep 0.05; done; echo x > {target}"
+	    target: "o/w-{date}"
+	EOF
+'
+
+test_expect_success 'the next log is made ahead, empty, while an attempt runs; gone at the end' '
+	rm -f go &&
+	(dag-cli backfill w.yaml --from 2026-01-01 --to 2026-01-02 -j 1 >out 2>&1) &
+	pid=$! &&
+	wait_for running-2026-01-01 &&
+	spare=.dag-state/logs/w/w/.next-$(sched_pid $pid).log &&
+	{ test -f $spare && test_cmp /dev/null $spare; made=$?; } &&
+	touch go &&
+	wait $pid &&
+	test $made = 0 &&
+	! test -e $spare &&
+	find .dag-state/logs/w -name ".*" >left &&
+	test_cmp /dev/null left &&
+	dag-cli logs w.yaml w --date 2026-01-02 >log &&
+	test $(wc -l <log) = 2 &&
+	log_line 1 "^$stamp dag-cli: w 2026-01-02 attempt 1 started\$" &&
+	log_line last "^$stamp dag-cli: w 2026-01-02 attempt 1 done in "
+'
+
+test_expect_success 'a log left at an attempt'"'"'s name by an older state is replaced whole' '
+	rm -f .dag-state/state.db* &&
+	echo stale >>.dag-state/logs/w/w/2026-01-02.1.log &&
+	dag-cli backfill w.yaml --from 2026-01-01 --to 2026-01-02 -j 1 \
+		--force w >out &&
+	dag-cli logs w.yaml w --date 2026-01-02 >log &&
+	! grep stale log &&
+	test $(wc -l <log) = 2
+'
+
+test_expect_success 'after a kill -9, the run that takes a lease over removes the dead run'"'"'s next log' '
+	rm -f go running-* &&
+	(dag-cli backfill w.yaml --from 2026-01-03 --to 2026-01-04 -j 1 >out 2>&1) &
+	pid=$! &&
+	wait_for running-2026-01-03 &&
+	dead=$(sched_pid $pid) &&
+	kill -9 $dead &&
+	{ wait $pid; test $? = 137; } &&
+	touch go &&
+	test -f .dag-state/logs/w/w/.next-$dead.log &&
+	dag-cli backfill w.yaml --from 2026-01-03 --to 2026-01-04 -j 1 >out &&
+	test -f o/w-2026-01-04 &&
+	find .dag-state/logs/w -name ".*" >left &&
+	test_cmp /dev/null left
+'
+
 test_done
