@@ -106,15 +106,16 @@ sched_open_log(struct sched *s, uint32_t i, struct err *e)
 
 /*
  * Make the next attempt's log ahead, empty, beside the last one, while
- * what started runs: creating a file (a new inode) is the dearest step
- * of a start, and here it overlaps the instance instead of delaying the
- * next one.  The next start renames it to its own name (take_spare), as
- * an O_TRUNC open would leave it: empty, whatever was there before.
+ * what started runs and more waits in the ready heap: creating a file (a
+ * new inode) is the dearest step of a start, and here it overlaps the
+ * instance instead of delaying the next one.  The next start renames it
+ * to its own name (take_spare), as an O_TRUNC open would leave it:
+ * empty, whatever was there before.
  */
 void
 sched_log_spare(struct sched *s)
 {
-	if (s->spare_fd >= 0 || !s->n_running || !s->log_dir)
+	if (s->spare_fd >= 0 || !s->n_running || !s->ready.n || !s->log_dir)
 		return;
 	free(s->spare_path);
 	s->spare_path = xasprintf("%s/.next-%ld.log", s->log_dir,
