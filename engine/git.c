@@ -291,7 +291,8 @@ struct gitrepo_job {
 	pthread_cond_t cv;
 	char *path;
 	struct gitrepo_prov prov;
-	int rc;			/* gitrepo_provenance's, a failure as 0 */
+	int rc;			/* gitrepo_provenance's */
+	struct err e;		/* its error, warned of when taken */
 	int done;
 	int threaded;		/* thread is to be joined */
 	void (*ready)(void *);
@@ -307,15 +308,14 @@ job_main(void *arg)
 	int rc;
 
 	err_clear(&e);
+	/* libgit2 reads the environment, which range.c may switch (TZ). */
+	env_lock(0);
 	rc = gitrepo_provenance(j->path, &p, &e);
-	if (rc < 0) {
-		fprintf(stderr, "dag-cli: warning: no git provenance: ");
-		err_print(&e, stderr);
-		rc = 0;
-	}
+	env_unlock();
 	pthread_mutex_lock(&j->mu);
 	j->prov = p;
 	j->rc = rc;
+	j->e = e;
 	j->done = 1;
 	if (j->ready)
 		j->ready(j->ready_arg);
@@ -374,6 +374,11 @@ gitrepo_job_take(struct gitrepo_job *j, int wait, struct gitrepo_prov *out)
 	rc = j->done ? j->rc : -EAGAIN;
 	if (rc > 0)
 		*out = j->prov;
+	if (rc < 0 && rc != -EAGAIN) {
+		fprintf(stderr, "dag-cli: warning: no git provenance: ");
+		err_print(&j->e, stderr);
+		j->rc = rc = 0;
+	}
 	pthread_mutex_unlock(&j->mu);
 	return rc;
 }
