@@ -149,6 +149,24 @@ test_expect_success 'an untracked file is dirty; a file in no repository has no 
 	! grep "made at" res
 '
 
+test_expect_success 'a repository that cannot be read: a warning, and the run goes on without a commit' '
+	mkdir -p broken/.git &&
+	copy_and_run broken broken/prov.yaml 2>err &&
+	test_grep "^dag-cli: warning: no git provenance: cannot open the git repository of .*broken" err &&
+	test $(wc -l <err) = 1 &&
+	field_is 2026-02-01 commit null
+'
+
+test_expect_success 'a run refused before it starts says nothing of git' '
+	sed -e "s/^dag: prov/dag: twice/" -e "s|out/{date}|out/{date:%d}|" \
+		repo/prov.yaml >broken/twice.yaml &&
+	dag-cli validate broken/twice.yaml &&
+	test_expect_code 2 dag-cli backfill broken/twice.yaml \
+		--from 2026-02-01 --to 2026-03-01 >res 2>err &&
+	test_grep "would write the same target" err &&
+	! grep -i git err
+'
+
 test_expect_success 'libgit2 is loaded only for a file in a repository' '
 	! ldd "$BUILD_DIR/dag-cli" >ldd.out 2>&1 || ! grep libgit2 ldd.out &&
 	LD_DEBUG=files dag-cli run plain/prov.yaml --date 2026-02-02 \
@@ -172,6 +190,43 @@ test_expect_success 'an older state database is migrated: its runs have no commi
 	sqlite3 old.db "SELECT count(*) FROM runs WHERE git_commit IS NULL; SELECT git_commit FROM runs WHERE git_commit IS NOT NULL" >got &&
 	printf "1\n%s\n" "$(cat c2)" >expect &&
 	test_cmp expect got
+'
+
+# The commit is worked out while the run starts and written into the
+# run's row as soon as it is known: a task that runs for a while finds it
+# there, with the workers (the default) and with DAG_EXECUTOR=local.
+test_expect_success 'the run row has the commit while the run goes on' '
+	state="$PWD/.dag-state/state.db" &&
+	cat >look.sh <<-EOF &&
+	for i in \$(seq 100); do
+		c=\$(sqlite3 -cmd ".timeout 30000" "$state" "SELECT git_commit FROM runs ORDER BY id DESC LIMIT 1")
+		test -n "\$c" && break
+		sleep 0.1
+	done
+	echo "\$c" >"\$1"
+	EOF
+	daily_dag repo/wait 2026-02-01 <<-EOF &&
+	tasks:
+	  look:
+	    kind: command
+	    run: "sh $PWD/look.sh {target}"
+	    target: "wait-out/{date}.txt"
+	  load:
+	    kind: sql
+	    database: "$PWD/wait.db"
+	    sql: "CREATE TABLE IF NOT EXISTS t (x)"
+	    target: {table: t}
+	EOF
+	git -C repo add wait.yaml &&
+	git -C repo commit -q -m wait &&
+	git -C repo rev-parse HEAD >expect &&
+	dag-cli run repo/wait.yaml --date 2026-02-01 >res &&
+	test_cmp expect wait-out/2026-02-01.txt &&
+	DAG_EXECUTOR=local dag-cli run repo/wait.yaml --date 2026-02-02 >res &&
+	test_cmp expect wait-out/2026-02-02.txt &&
+	sqlite3 "$state" "SELECT git_commit, git_dirty FROM runs ORDER BY id DESC LIMIT 2" >got &&
+	printf "%s|0\n%s|0\n" "$(cat expect)" "$(cat expect)" >expect.rows &&
+	test_cmp expect.rows got
 '
 
 test_done
