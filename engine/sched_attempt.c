@@ -53,107 +53,26 @@ target_dir(struct sched *s, uint32_t i, const char *target)
 	return rc;
 }
 
-/*
- * The spare log made ahead (sched_log_spare) renamed to path: its open
- * descriptor, or -1 when there is none or the rename failed (another
- * file system, a directory gone), the spare then dropped.
- */
-static int
-take_spare(struct sched *s, const char *path)
-{
-	int fd = s->spare_fd;
-
-	if (fd < 0)
-		return -1;
-	s->spare_fd = -1;
-	if (rename(s->spare_path, path) == 0)
-		return fd;
-	close(fd);
-	unlink(s->spare_path);
-	return -1;
-}
-
 int
 sched_open_log(struct sched *s, uint32_t i, struct err *e)
 {
-	char *path = sched_log_path(s, i), *slash;
+	char *path = sched_log_path(s, i);
 	int fd;
 
 	/*
 	 * O_APPEND: a remote executor's job appends to the same file through
 	 * a descriptor of its own; what the scheduler adds must follow it.
 	 */
-	fd = take_spare(s, path);
-	if (fd < 0)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-			O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		0644);
 	if (fd < 0 && errno == ENOENT && mkdir_parent(path) == 0)
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
 			O_CLOEXEC, 0644);
 	if (fd < 0)
 		err_set(e, -errno, "cannot create log '%s': %s", path,
 			strerror(errno));
-	slash = strrchr(path, '/');
-	if (fd >= 0 && slash && (!s->log_dir ||
-	    strlen(s->log_dir) != (size_t)(slash - path) ||
-	    memcmp(s->log_dir, path, (size_t)(slash - path)))) {
-		free(s->log_dir);
-		s->log_dir = xstrndup(path, (size_t)(slash - path));
-	}
 	free(path);
 	return fd;
-}
-
-/*
- * Make the next attempt's log ahead, empty, beside the last one, while
- * what started runs and more waits in the ready heap: creating a file (a
- * new inode) is the dearest step of a start, and here it overlaps the
- * instance instead of delaying the next one.  The next start renames it
- * to its own name (take_spare), as an O_TRUNC open would leave it:
- * empty, whatever was there before.
- */
-void
-sched_log_spare(struct sched *s)
-{
-	if (s->spare_fd >= 0 || !s->n_running || !s->ready.n || !s->log_dir)
-		return;
-	free(s->spare_path);
-	s->spare_path = xasprintf("%s/.next-%ld.log", s->log_dir,
-		(long)getpid());
-	s->spare_fd = open(s->spare_path, O_WRONLY | O_CREAT | O_TRUNC |
-		O_APPEND | O_CLOEXEC, 0644);
-}
-
-/*
- * The spare log a dead run (pid, on this host) left beside instance i's
- * logs: taking over one of its leases, as for its temporaries.
- */
-void
-sched_log_spare_remove(struct sched *s, uint32_t i, long pid)
-{
-	char *path = sched_log_path(s, i), *slash = strrchr(path, '/'), *spare;
-
-	if (slash) {
-		spare = xasprintf("%.*s/.next-%ld.log", (int)(slash - path),
-			path, pid);
-		unlink(spare);
-		free(spare);
-	}
-	free(path);
-}
-
-/* At the end of a run: the spare log goes. */
-void
-sched_log_spare_drop(struct sched *s)
-{
-	if (s->spare_fd >= 0) {
-		close(s->spare_fd);
-		unlink(s->spare_path);
-		s->spare_fd = -1;
-	}
-	free(s->spare_path);
-	free(s->log_dir);
-	s->spare_path = s->log_dir = NULL;
 }
 
 /*

@@ -59,13 +59,6 @@ struct sched {
 	struct heap *pool_q;	/* per pool limit: ready but over the limit */
 	int *pool_used;
 	char **last_dir;	/* per task: the last target directory made */
-	/*
-	 * An empty log made ahead, while instances run, for the next attempt
-	 * to take by rename (sched_log_spare); -1 none.  log_dir: the
-	 * directory of the last log opened, where the next one is made.
-	 */
-	int spare_fd;
-	char *spare_path, *log_dir;
 	uint64_t tmp_seq;
 	int64_t now;		/* the calendar's now (unix s), from the options */
 	/* Attempts waiting to be written. */
@@ -173,9 +166,6 @@ uint32_t sched_heap_pop(struct sched *s, struct heap *h);
 
 /* sched_attempt.c: an attempt's log and a command's request. */
 int sched_open_log(struct sched *s, uint32_t i, struct err *e);
-void sched_log_spare(struct sched *s);
-void sched_log_spare_drop(struct sched *s);
-void sched_log_spare_remove(struct sched *s, uint32_t i, long pid);
 void sched_log_say(struct sched *s, int fd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sched_command_request(struct sched *s, uint32_t i,

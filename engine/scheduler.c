@@ -439,8 +439,6 @@ start(struct sched *s, uint32_t i)
 	gone = kill_leftovers(&c, &e);
 	if (c.took_over && s->g->inst[i].target)
 		atomic_remove_stale(s->g->inst[i].target, c.prev_pid);
-	if (c.took_over && c.prev_here)
-		sched_log_spare_remove(s, i, c.prev_pid);
 	if (look_again(s, i, &c) && target_now(s, i)) {
 		state_lease_abandon(s->st, s->dag->name, t->name, sched_part_of(s, i),
 			ATTEMPT_DONE);
@@ -506,7 +504,7 @@ sched_fill(struct sched *s)
 		int pl;
 
 		if (s->n_running >= s->x.slots)
-			break;
+			return;
 		i = sched_heap_pop(s, &s->ready);
 		s->si[i].queued = 0;
 		if (s->g->inst[i].state != INST_TODO)
@@ -520,7 +518,6 @@ sched_fill(struct sched *s)
 		if (start(s, i) != 1)
 			pool_next(s, pl);
 	}
-	sched_log_spare(s);
 }
 
 static void
@@ -1019,7 +1016,6 @@ sched_free(struct sched *s)
 {
 	size_t i;
 
-	sched_log_spare_drop(s);
 	if (s->st->git_commit == s->prov.commit)
 		s->st->git_commit = NULL;	/* freed with s */
 	for (i = 0; s->last_dir && i < s->dag->n_tasks; i++)
@@ -1057,7 +1053,6 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 	s->g = g;
 	s->st = st;
 	s->o = o;
-	s->spare_fd = -1;
 	s->now = o->now ? o->now(o->clock_arg) : (int64_t)(wall_ms() / 1000);
 	rc = uv_loop_init(&s->loop);
 	if (rc < 0) {
