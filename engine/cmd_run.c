@@ -72,6 +72,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	struct state st;
 	struct err e;
 	struct hash redo;
+	struct cli_prov pv = { 0 };
 	struct gitrepo_prov prov;
 	char from_buf[16];
 	const char *from, *to;
@@ -103,6 +104,8 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
+	/* Read while the plan is built; recorded with the run. */
+	cli_dag_provenance_start(&pv, o.args[0], o.dags);
 	gopt.now = cli_now();
 	from = o.date ? o.date : o.from;
 	to = o.date ? o.date : o.to;
@@ -141,7 +144,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 		goto fail;
 	st_open = 1;
 	/* The run records where its definition came from. */
-	if (cli_dag_provenance(o.args[0], o.dags, &prov) > 0) {
+	if (cli_dag_provenance_finish(&pv, &prov) > 0) {
 		st.git_commit = prov.commit;
 		st.git_dirty = prov.dirty;
 	}
@@ -172,6 +175,7 @@ fail:
 	rc = e.code == -EINVAL || e.code == -ELOOP ? EXIT_USAGE :
 		e.code == -EBUSY ? EXIT_LOCKED : EXIT_FAILED;
 out:
+	cli_dag_provenance_finish(&pv, NULL);
 	hash_release(&redo);
 	if (st_open)
 		state_release(&st);

@@ -104,13 +104,19 @@ floor_div(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/* TZ is process state: switch it for one sampling pass, then put it back. */
+/*
+ * TZ is process state: switch it for one sampling pass, then put it back,
+ * holding the environment's lock (another thread may be reading it).
+ */
 static char *
 tz_enter(const char *name)
 {
-	const char *old = getenv("TZ");
-	char *saved = old ? xstrdup(old) : NULL;
+	const char *old;
+	char *saved;
 
+	env_lock(1);
+	old = getenv("TZ");
+	saved = old ? xstrdup(old) : NULL;
 	setenv("TZ", name, 1);
 	tzset();
 	return saved;
@@ -124,6 +130,7 @@ tz_leave(char *saved)
 	else
 		unsetenv("TZ");
 	tzset();
+	env_unlock();
 	free(saved);
 }
 

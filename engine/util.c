@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -606,4 +607,21 @@ write2_full(int fd, const void *a, size_t alen, const void *b, size_t blen)
 	}
 	return write_full(fd, (const char *)b + ((size_t)w - alen),
 		blen - ((size_t)w - alen));
+}
+
+static pthread_rwlock_t env_rw = PTHREAD_RWLOCK_INITIALIZER;
+
+void
+env_lock(int exclusive)
+{
+	if (exclusive)
+		pthread_rwlock_wrlock(&env_rw);
+	else
+		pthread_rwlock_rdlock(&env_rw);
+}
+
+void
+env_unlock(void)
+{
+	pthread_rwlock_unlock(&env_rw);
 }

@@ -162,4 +162,14 @@ int write_full(int fd, const void *p, size_t n);
 /* Write a then b, in one system call when the kernel takes both; 0 or -errno. */
 int write2_full(int fd, const void *a, size_t alen, const void *b, size_t blen);
 
+/*
+ * The process environment's lock.  glibc's getenv is safe only while no
+ * thread changes the environment: code that changes it (range.c switches
+ * TZ) holds the lock exclusively (env_lock(1)), a thread that may read
+ * it while the main thread goes on (a run's git provenance) holds it
+ * shared (env_lock(0)).  The main thread alone needs no lock to read.
+ */
+void env_lock(int exclusive);
+void env_unlock(void);
+
 #endif

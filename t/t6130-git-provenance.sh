@@ -149,6 +149,24 @@ test_expect_success 'an untracked file is dirty; a file in no repository has no 
 	! grep "made at" res
 '
 
+test_expect_success 'a repository that cannot be read: a warning, and the run goes on without a commit' '
+	mkdir -p broken/.git &&
+	copy_and_run broken broken/prov.yaml 2>err &&
+	test_grep "^dag-cli: warning: no git provenance: cannot open the git repository of .*broken" err &&
+	test $(wc -l <err) = 1 &&
+	field_is 2026-02-01 commit null
+'
+
+test_expect_success 'a run refused before it starts says nothing of git' '
+	sed -e "s/^dag: prov/dag: twice/" -e "s|out/{date}|out/{date:%d}|" \
+		repo/prov.yaml >broken/twice.yaml &&
+	dag-cli validate broken/twice.yaml &&
+	test_expect_code 2 dag-cli backfill broken/twice.yaml \
+		--from 2026-02-01 --to 2026-03-01 >res 2>err &&
+	test_grep "would write the same target" err &&
+	! grep -i git err
+'
+
 test_expect_success 'libgit2 is loaded only for a file in a repository' '
 	! ldd "$BUILD_DIR/dag-cli" >ldd.out 2>&1 || ! grep libgit2 ldd.out &&
 	LD_DEBUG=files dag-cli run plain/prov.yaml --date 2026-02-02 \
