@@ -212,7 +212,8 @@ graph_svg_layout(const struct dag *dag, struct err *e)
 	for (i = 0; i < dag->n_tasks; i++)
 		for (k = 0; k < dag->tasks[i].n_needs; k++) {
 			const struct need *nd = &dag->tasks[i].needs[k];
-			Agedge_t *ed = cg.edge(g, nodes[nd->task], nodes[i], NULL, 1);
+			Agedge_t *ed = cg.edge(g, nodes[nd->task], nodes[i],
+				NULL, 1);
 			char *label = edge_label(dag, nd);
 
 			if (label) {
