@@ -8,7 +8,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -434,73 +433,32 @@ cli_load_dag(const char *arg, const char *dags_dir)
 	return dag;
 }
 
-/* The provenance, or a negative errno with e filled; prints nothing. */
-static int
-provenance(const char *arg, const char *dags_dir, struct gitrepo_prov *p,
-	struct err *e)
+int
+cli_dag_provenance(const char *arg, const char *dags_dir,
+	struct gitrepo_prov *p)
 {
+	struct err e;
 	char *path, *text = NULL;
 	size_t len;
 	int rc;
 
+	err_clear(&e);
 	memset(p, 0, sizeof(*p));
 	if (load_at) {
 		path = dag_path_at(arg, dags_dir);
-		rc = gitrepo_read_at(path, load_at, &text, &len, p->commit, e);
+		rc = gitrepo_read_at(path, load_at, &text, &len, p->commit, &e);
 		free(text);
 		rc = rc < 0 ? rc : 1;
 	} else {
 		path = cli_dag_path(arg, dags_dir);
-		rc = path ? gitrepo_provenance(path, p, e) : 0;
+		rc = path ? gitrepo_provenance(path, p, &e) : 0;
 	}
-	free(path);
-	return rc;
-}
-
-static void *
-provenance_main(void *arg)
-{
-	struct cli_prov *c = arg;
-
-	env_lock(0);
-	c->rc = provenance(c->arg, c->dags_dir, &c->p, &c->e);
-	env_unlock();
-	return NULL;
-}
-
-void
-cli_dag_provenance_start(struct cli_prov *c, const char *arg,
-	const char *dags_dir)
-{
-	memset(c, 0, sizeof(*c));
-	err_clear(&c->e);
-	c->arg = arg;
-	c->dags_dir = dags_dir;
-	c->state = pthread_create(&c->th, NULL, provenance_main, c) == 0 ?
-		PROV_RUNNING : PROV_LATER;
-}
-
-int
-cli_dag_provenance_finish(struct cli_prov *c, struct gitrepo_prov *p)
-{
-	int rc;
-
-	if (c->state == PROV_RUNNING)
-		pthread_join(c->th, NULL);
-	else if (c->state == PROV_LATER)
-		c->rc = provenance(c->arg, c->dags_dir, &c->p, &c->e);
-	else
-		return 0;
-	c->state = PROV_DONE;
-	rc = c->rc;
-	if (!p)
-		return 0;
-	*p = c->p;
 	if (rc < 0) {
 		fprintf(stderr, "dag-cli: warning: no git provenance: ");
-		err_print(&c->e, stderr);
+		err_print(&e, stderr);
 		rc = 0;
 	}
+	free(path);
 	return rc;
 }
 

@@ -7,14 +7,11 @@
 #ifndef DAG_CLI_H
 #define DAG_CLI_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 
-#include "git.h"
-#include "util.h"
-
 struct dag;
+struct err;
 struct partition;
 
 #define EXIT_OK		0
@@ -129,32 +126,13 @@ struct dag *cli_load_dag(const char *arg, const char *dags_dir);
 /*
  * The git provenance of the DAG named by arg as cli_load_dag loads it:
  * with --at, the revision's commit (not dirty); else the file's
- * repository's HEAD and whether the file differs from it.  It is read on
- * a thread of its own, started by cli_dag_provenance_start, while the
- * command builds its plan: libgit2's start (mbedTLS parsing the system's
- * CA certificates, in git_libgit2_init whatever the use) costs as much
- * as planning thousands of instances.  The thread holds the
- * environment's lock shared (env_lock); arg and dags_dir must outlive it.
- */
-struct cli_prov {
-	pthread_t th;
-	enum { PROV_NONE, PROV_RUNNING, PROV_LATER, PROV_DONE } state;
-	const char *arg, *dags_dir;	/* borrowed */
-	struct gitrepo_prov p;
-	struct err e;
-	int rc;
-};
-void cli_dag_provenance_start(struct cli_prov *c, const char *arg,
-	const char *dags_dir);
-/*
- * Wait for it (read it here when no thread could start).  1 with *p
+ * repository's HEAD and whether the file differs from it.  1 with *p
  * filled, 0 when the file is in no repository (or the repository cannot
- * be read: a warning says why, and the run goes on without it).  With p
- * NULL, the answer is dropped without a word: the command stops before
- * recording a run.  Every started provenance is finished exactly once;
- * finishing one never started does nothing.
+ * be read: a warning says why, and the run goes on without it).
  */
-int cli_dag_provenance_finish(struct cli_prov *c, struct gitrepo_prov *p);
+struct gitrepo_prov;
+int cli_dag_provenance(const char *arg, const char *dags_dir,
+	struct gitrepo_prov *p);
 
 /*
  * Whether cli_load_dag prints load warnings (off by default): set once by

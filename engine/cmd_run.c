@@ -72,7 +72,6 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	struct state st;
 	struct err e;
 	struct hash redo;
-	struct cli_prov pv = { 0 };
 	struct gitrepo_prov prov;
 	char from_buf[16];
 	const char *from, *to;
@@ -104,8 +103,17 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	dag = cli_load_dag(o.args[0], o.dags);
 	if (!dag)
 		goto out;
-	/* Read while the plan is built; recorded with the run. */
-	cli_dag_provenance_start(&pv, o.args[0], o.dags);
+	/*
+	 * The run records where its definition came from: worked out while
+	 * the run starts (the scheduler writes it into the run's row), or
+	 * here with --at, which loads the definition from git itself.
+	 */
+	if (!o.at) {
+		char *path = cli_dag_path(o.args[0], o.dags);
+
+		so.prov = path ? gitrepo_job_start(path) : NULL;
+		free(path);
+	}
 	gopt.now = cli_now();
 	from = o.date ? o.date : o.from;
 	to = o.date ? o.date : o.to;
@@ -143,8 +151,7 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	if (state_open(&st, cli_state_path(o.state), 0, &e) < 0)
 		goto fail;
 	st_open = 1;
-	/* The run records where its definition came from. */
-	if (cli_dag_provenance_finish(&pv, &prov) > 0) {
+	if (o.at && cli_dag_provenance(o.args[0], o.dags, &prov) > 0) {
 		st.git_commit = prov.commit;
 		st.git_dirty = prov.dirty;
 	}
@@ -175,7 +182,7 @@ fail:
 	rc = e.code == -EINVAL || e.code == -ELOOP ? EXIT_USAGE :
 		e.code == -EBUSY ? EXIT_LOCKED : EXIT_FAILED;
 out:
-	cli_dag_provenance_finish(&pv, NULL);
+	gitrepo_job_free(so.prov);
 	hash_release(&redo);
 	if (st_open)
 		state_release(&st);

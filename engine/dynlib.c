@@ -16,7 +16,8 @@ dynlib_open(void **dl, const char *file, const char *what,
 {
 	size_t i;
 
-	*dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	/* Lazy: the dependencies' functions are bound when first called. */
+	*dl = dlopen(file, RTLD_LAZY | RTLD_LOCAL);
 	if (!*dl)
 		return err_set(e, -ENOENT, "cannot load %s: %s", what,
 			dlerror());

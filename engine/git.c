@@ -25,6 +25,8 @@
 #include <errno.h>
 #include <git2.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +270,117 @@ gitrepo_provenance(const char *path, struct gitrepo_prov *out,
 out:
 	gitfile_close(&f);
 	return rc;
+}
+
+struct gitrepo_job {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *path;
+	struct gitrepo_prov prov;
+	int rc;			/* gitrepo_provenance's */
+	struct err e;		/* its error, warned of when taken */
+	int done;
+	int threaded;		/* thread is to be joined */
+	void (*ready)(void *);
+	void *ready_arg;
+};
+
+static void *
+job_main(void *arg)
+{
+	struct gitrepo_job *j = arg;
+	struct gitrepo_prov p;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	/* libgit2 reads the environment, which range.c may switch (TZ). */
+	env_lock(0);
+	rc = gitrepo_provenance(j->path, &p, &e);
+	env_unlock();
+	pthread_mutex_lock(&j->mu);
+	j->prov = p;
+	j->rc = rc;
+	j->e = e;
+	j->done = 1;
+	if (j->ready)
+		j->ready(j->ready_arg);
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+struct gitrepo_job *
+gitrepo_job_start(const char *path)
+{
+	struct gitrepo_job *j;
+	sigset_t all, old;
+	char *top, *rel;
+	int rc;
+
+	/* Outside a work tree the answer costs a few stat calls: no thread. */
+	if (!find_worktree(path, &top, &rel))
+		return NULL;
+	free(top);
+	free(rel);
+	j = xcalloc(1, sizeof(*j));
+	j->path = xstrdup(path);
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	/* Signals stay with the threads that wait for them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&j->thread, NULL, job_main, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	j->threaded = rc == 0;
+	if (!j->threaded)
+		job_main(j);	/* no thread: done before the run starts */
+	return j;
+}
+
+void
+gitrepo_job_notify(struct gitrepo_job *j, void (*ready)(void *), void *arg)
+{
+	pthread_mutex_lock(&j->mu);
+	j->ready = ready;
+	j->ready_arg = arg;
+	if (ready && j->done)
+		ready(arg);
+	pthread_mutex_unlock(&j->mu);
+}
+
+int
+gitrepo_job_take(struct gitrepo_job *j, int wait, struct gitrepo_prov *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&j->mu);
+	while (wait && !j->done)
+		pthread_cond_wait(&j->cv, &j->mu);
+	rc = j->done ? j->rc : -EAGAIN;
+	if (rc > 0)
+		*out = j->prov;
+	if (rc < 0 && rc != -EAGAIN) {
+		fprintf(stderr, "dag-cli: warning: no git provenance: ");
+		err_print(&j->e, stderr);
+		j->rc = rc = 0;
+	}
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+void
+gitrepo_job_free(struct gitrepo_job *j)
+{
+	if (!j)
+		return;
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j->path);
+	free(j);
 }
 
 /* The blob of rel in the tree of commit c, copied to *text. */

@@ -43,4 +43,36 @@ int gitrepo_provenance(const char *path, struct gitrepo_prov *out,
 int gitrepo_read_at(const char *path, const char *rev, char **text,
 	size_t *len, char commit[GITREPO_ID_LEN], struct err *e);
 
+/*
+ * gitrepo_provenance of path in a thread of its own, so a run's start
+ * does not wait for libgit2 (loading it and its TLS backend, which parses
+ * the system's CA bundle, and reading the index: tens of milliseconds).
+ * NULL when path lies in no work tree (nothing to work out); when no
+ * thread can be started, the job is done in this one before returning.
+ * The thread holds the environment's lock shared (env_lock).  A failure
+ * is a warning on stderr, as cli_dag_provenance prints it, when the
+ * result is taken; nothing when the job is freed untaken.
+ */
+struct gitrepo_job;
+struct gitrepo_job *gitrepo_job_start(const char *path);
+
+/*
+ * ready(arg) is called once the job is done: from the job's thread, or at
+ * once when it is done already; NULL: no call any more (the job may then
+ * still be running).  Calls are serialised with gitrepo_job_take.
+ */
+void gitrepo_job_notify(struct gitrepo_job *j, void (*ready)(void *),
+	void *arg);
+
+/*
+ * The job's result: 1 with *out filled, 0 none (the file is in no work
+ * tree, or its repository could not be read), -EAGAIN not done yet and
+ * wait is 0.  With wait, waits for the thread.
+ */
+int gitrepo_job_take(struct gitrepo_job *j, int wait,
+	struct gitrepo_prov *out);
+
+/* Wait for the job's thread and free it; NULL is a no-op. */
+void gitrepo_job_free(struct gitrepo_job *j);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "dag.h"
 #include "executor.h"
+#include "git.h"
 #include "graph.h"
 #include "scheduler.h"
 #include "state.h"
@@ -71,6 +72,10 @@ struct sched {
 	struct { uint32_t *v; size_t n, cap; } tmp_failed;
 	struct { uint32_t *v; size_t n, cap; } polls;
 	uv_timer_t poll_timer;
+	uv_async_t prov_async;	/* the provenance job is done (o->prov) */
+	int prov_watch;		/* prov_async is set up */
+	int prov_done;		/* the job's result is taken */
+	struct gitrepo_prov prov;	/* its result, st->git_commit's text */
 	int64_t poll_start_ms;
 	int interrupted;	/* the signal that stops the run, or 0 */
 	int failed_db;		/* a state write failed: stop starting */

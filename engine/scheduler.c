@@ -825,6 +825,67 @@ uv_failed(int rc, const char *what, struct err *e)
 	return err_set(e, rc, "cannot %s: %s", what, uv_strerror(rc));
 }
 
+/* The provenance job's result, into the run's row once it is begun. */
+static void
+prov_record(struct sched *s, int wait)
+{
+	int rc;
+
+	if (!s->o->prov || s->prov_done)
+		return;
+	rc = gitrepo_job_take(s->o->prov, wait, &s->prov);
+	if (rc == -EAGAIN)
+		return;
+	s->prov_done = 1;
+	if (rc > 0)
+		state_run_provenance(s->st, s->prov.commit, s->prov.dirty);
+}
+
+static void
+on_prov(uv_async_t *h)
+{
+	prov_record(h->data, 0);
+}
+
+/* From the job's thread: wake the loop. */
+static void
+prov_ready(void *arg)
+{
+	uv_async_send(arg);
+}
+
+/*
+ * The provenance known before the run is begun goes into its row
+ * (state_run_begin); later, on_prov writes it.  An executor other than
+ * the workers forks without exec, which must not copy a thread in the
+ * middle of libgit2 (its locks held): the job is waited for then.
+ */
+static int
+prov_start(struct sched *s, struct err *e)
+{
+	int rc;
+
+	if (!s->o->prov)
+		return 0;
+	rc = gitrepo_job_take(s->o->prov, s->x.ops != &exec_worker, &s->prov);
+	if (rc != -EAGAIN) {
+		s->prov_done = 1;
+		if (rc > 0) {
+			s->st->git_commit = s->prov.commit;
+			s->st->git_dirty = s->prov.dirty;
+		}
+		return 0;
+	}
+	rc = uv_async_init(&s->loop, &s->prov_async, on_prov);
+	if (rc < 0)
+		return uv_failed(rc, "wait for the git provenance", e);
+	s->prov_async.data = s;
+	uv_unref((uv_handle_t *)&s->prov_async);
+	s->prov_watch = 1;
+	gitrepo_job_notify(s->o->prov, prov_ready, &s->prov_async);
+	return 0;
+}
+
 /* The loop's timers and signal watches.  0 or a libuv error with e. */
 static int
 start_handles(struct sched *s, struct err *e)
@@ -944,6 +1005,7 @@ run_loop(struct sched *s, struct err *e)
 	} else {
 		rc = status;
 	}
+	prov_record(s, 1);
 	state_run_end(s->st, status, sched_now_ms(s));
 	sched_summary(s, status);
 	return rc;
@@ -954,6 +1016,8 @@ sched_free(struct sched *s)
 {
 	size_t i;
 
+	if (s->st->git_commit == s->prov.commit)
+		s->st->git_commit = NULL;	/* freed with s */
 	for (i = 0; s->last_dir && i < s->dag->n_tasks; i++)
 		free(s->last_dir[i]);
 	for (i = 0; s->pool_q && i < s->dag->n_pools; i++)
@@ -1011,6 +1075,8 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 		free(dir);
 	}
 	rc = start_handles(s, e);
+	if (rc == 0)
+		rc = prov_start(s, e);
 	if (rc < 0)
 		goto out;
 	rc = state_run_begin(st, dag->name, o->args ? o->args : "",
@@ -1023,6 +1089,8 @@ sched_run(const struct dag *dag, struct graph *g, struct state *st,
 out:
 	if (s->x_open)
 		s->x.ops->close(&s->x);
+	if (s->prov_watch)
+		gitrepo_job_notify(s->o->prov, NULL, NULL);
 	uv_walk(&s->loop, walk_close, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&s->loop) < 0 && rc >= 0)

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include "util.h"
 
+struct gitrepo_job;
+
 struct dag;
 struct graph;
 struct state;
@@ -43,6 +45,13 @@ struct sched_options {
 	/* Where instances run: NULL for exec_local; executor_arg its setup. */
 	const struct exec_ops *executor;
 	void *executor_arg;
+	/*
+	 * The DAG file's git provenance being worked out in another thread
+	 * (gitrepo_job_start), or NULL: in the run's row from its start
+	 * when known by then, else written there once known, at the run's
+	 * end at the latest.
+	 */
+	struct gitrepo_job *prov;
 };
 
 /*

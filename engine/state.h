@@ -149,6 +149,14 @@ int state_run_heartbeat(struct state *s, int64_t now);
 int state_run_end(struct state *s, int status, int64_t now);
 
 /*
+ * The git provenance of the run begun, known only after state_run_begin
+ * (worked out in another thread): written into its row, and kept in
+ * s->git_commit (commit must outlive that use) for a run begun again by
+ * state_salvage.  0 or -EIO.
+ */
+int state_run_provenance(struct state *s, const char *commit, int dirty);
+
+/*
  * Is run (an id of the runs table) alive at now (unix ms): not finished,
  * its process there (same host) and its heartbeat fresh?
  */

@@ -56,6 +56,28 @@ state_run_begin(struct state *s, const char *dag, const char *args,
 	return 0;
 }
 
+int
+state_run_provenance(struct state *s, const char *commit, int dirty)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	s->git_commit = commit;
+	s->git_dirty = dirty;
+	if (!s->run_id)
+		return 0;
+	rc = sqlite3_prepare_v2(s->db, "UPDATE runs SET git_commit = ?2, "
+		"git_dirty = ?3 WHERE id = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, s->run_id);
+	sqlite3_bind_text(st, 2, commit, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, dirty);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 static int
 exec_run_update(struct state *s, const char *sql, int64_t a, int64_t b)
 {

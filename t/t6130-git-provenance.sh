@@ -192,4 +192,41 @@ test_expect_success 'an older state database is migrated: its runs have no commi
 	test_cmp expect got
 '
 
+# The commit is worked out while the run starts and written into the
+# run's row as soon as it is known: a task that runs for a while finds it
+# there, with the workers (the default) and with DAG_EXECUTOR=local.
+test_expect_success 'the run row has the commit while the run goes on' '
+	state="$PWD/.dag-state/state.db" &&
+	cat >look.sh <<-EOF &&
+	for i in \$(seq 100); do
+		c=\$(sqlite3 -cmd ".timeout 30000" "$state" "SELECT git_commit FROM runs ORDER BY id DESC LIMIT 1")
+		test -n "\$c" && break
+		sleep 0.1
+	done
+	echo "\$c" >"\$1"
+	EOF
+	daily_dag repo/wait 2026-02-01 <<-EOF &&
+	tasks:
+	  look:
+	    kind: command
+	    run: "sh $PWD/look.sh {target}"
+	    target: "wait-out/{date}.txt"
+	  load:
+	    kind: sql
+	    database: "$PWD/wait.db"
+	    sql: "CREATE TABLE IF NOT EXISTS t (x)"
+	    target: {table: t}
+	EOF
+	git -C repo add wait.yaml &&
+	git -C repo commit -q -m wait &&
+	git -C repo rev-parse HEAD >expect &&
+	dag-cli run repo/wait.yaml --date 2026-02-01 >res &&
+	test_cmp expect wait-out/2026-02-01.txt &&
+	DAG_EXECUTOR=local dag-cli run repo/wait.yaml --date 2026-02-02 >res &&
+	test_cmp expect wait-out/2026-02-02.txt &&
+	sqlite3 "$state" "SELECT git_commit, git_dirty FROM runs ORDER BY id DESC LIMIT 2" >got &&
+	printf "%s|0\n%s|0\n" "$(cat expect)" "$(cat expect)" >expect.rows &&
+	test_cmp expect.rows got
+'
+
 test_done

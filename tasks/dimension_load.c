@@ -147,7 +147,6 @@ static int
 create_table(struct dim_load *d, struct err *e)
 {
 	struct strbuf sql;
-	size_t i;
 	int rc;
 
 	sb_init(&sql);
@@ -156,7 +155,28 @@ create_table(struct dim_load *d, struct err *e)
 	if (d->scd2)
 		sb_adds(&sql, ", valid_from TEXT NOT NULL, valid_to TEXT,"
 			" current INTEGER NOT NULL");
-	sb_adds(&sql, "); CREATE ");
+	sb_adds(&sql, ")");
+	rc = wh_exec(d->db, sql.buf, e);
+	sb_release(&sql);
+	return rc;
+}
+
+/*
+ * The natural key's index, made once the rows of a table this load
+ * created are in: one sort instead of a b-tree insert per row (a fifth
+ * of a 50,000-row first load).  The load itself never reads it (the
+ * current versions are in d->cur), and the map also keeps the keys of
+ * an scd1 table unique, so the UNIQUE index cannot fail here.
+ */
+static int
+create_index(struct dim_load *d, struct err *e)
+{
+	struct strbuf sql;
+	size_t i;
+	int rc;
+
+	sb_init(&sql);
+	sb_adds(&sql, "CREATE ");
 	/* One current version per key: scd1 keeps one row, scd2 indexes (key, current). */
 	if (!d->scd2)
 		sb_adds(&sql, "UNIQUE ");
@@ -534,7 +554,7 @@ dim_run(struct task_run *run, struct err *e)
 {
 	struct dim_load d;
 	struct load_io io = { 0 };
-	int rc;
+	int rc, created = 0;
 
 	static const char *const required[] = { "input", "database", "table",
 		"natural_key", "surrogate_key", "columns", NULL };
@@ -565,9 +585,10 @@ dim_run(struct task_run *run, struct err *e)
 	rc = load_begin(run, d.table, &io, &d.db, e);
 	if (rc == 0)
 		rc = wh_table_exists(d.db, d.table, e);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = create_table(&d, e);
-	else if (rc == 1)
+		created = rc == 0;
+	} else if (rc == 1)
 		rc = check_table(&d, e);
 	if (rc == 0 && d.scd2)
 		rc = undo_from_here(&d, e);
@@ -576,8 +597,12 @@ dim_run(struct task_run *run, struct err *e)
 	if (rc == 0)
 		rc = prepare_statements(&d, e);
 	if (rc == 0)
-		rc = load_records(run, &io, d.db, check_record, apply_record,
-			&d, e);
+		rc = wh_each_record(run, io.r, io.rj, check_record,
+			apply_record, &d, e);
+	if (rc == 0 && created)
+		rc = create_index(&d, e);
+	if (rc == 0)
+		rc = load_finish(d.db, run, io.rj_path, e);
 out:
 	rc = load_io_close(&io, run, rc, e);
 	dim_release(&d);
