@@ -10,7 +10,7 @@
 #   archive    an archive (copy) of the same file
 #   clean      a clean of the same file (trim and lower a column)
 #
-# Each side has a fixed start (Python's own is about 0.45 s here), so a
+# Each side has a fixed start (Python's own is 0.4 to 1.1 s here), so a
 # run of BASE dates (10 by default) is made too, and what an instance
 # costs at N is the marginal cost (t(N) - t(BASE)) / (N - BASE); "added"
 # is dag-cli's marginal cost minus Python's.  Flat means the added cost
