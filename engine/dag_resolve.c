@@ -60,6 +60,15 @@ expand_date(struct rctx *c, const struct tref *r, struct strbuf *out)
 	struct tm tm;
 	char buf[64];
 
+	/* The partition's own date or id, as most targets use it: no clock. */
+	if (!r->fmt && !r->unit && (r->kind == REF_PARTITION ||
+	    (r->kind == REF_DATE && dag->schedule == SCHEDULE_DAILY))) {
+		if (r->kind == REF_DATE)
+			sb_add(out, c->p->id, 10);
+		else
+			sb_adds(out, c->p->id);
+		return 0;
+	}
 	/* Days and weeks are calendar arithmetic: the day may not exist. */
 	if (r->unit == 'd' || r->unit == 'w')
 		t = zone_tm_days(z, c->p->start, (int64_t)r->offset *
@@ -72,10 +81,6 @@ expand_date(struct rctx *c, const struct tref *r, struct strbuf *out)
 	}
 	switch (r->kind) {
 	case REF_DATE:
-		if (!r->unit && dag->schedule == SCHEDULE_DAILY) {
-			sb_add(out, c->p->id, 10);
-			return 0;
-		}
 		sb_addf(out, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
 			tm.tm_mday);
 		return 0;
@@ -83,10 +88,6 @@ expand_date(struct rctx *c, const struct tref *r, struct strbuf *out)
 		sb_addf(out, "%02d", tm.tm_hour);
 		return 0;
 	case REF_PARTITION:
-		if (!r->unit) {
-			sb_adds(out, c->p->id);
-			return 0;
-		}
 		if (dag->schedule == SCHEDULE_DAILY && r->unit != 'h' &&
 		    r->unit != 'm' && r->unit != 's') {
 			sb_addf(out, "%04d-%02d-%02d", tm.tm_year + 1900,

@@ -9,7 +9,8 @@
  * stat calls (a .git entry in its directory or a parent, stopping below
  * the directories of GIT_CEILING_DIRECTORIES as git does); only when one
  * is found is the library loaded, used and unloaded again, its
- * functions typed from git2.h through a table.
+ * functions typed from git2.h through a table (engine/dynlib.h, which
+ * libmicrohttpd and graphviz are loaded through too).
  *
  * The file's status is asked about that one path (git_status_file), not
  * the whole tree: a run records whether the DAG file it loaded differs
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dynlib.h"
 #include "util.h"
 
 /* The libgit2 functions used, typed from its own declarations. */
@@ -60,12 +62,9 @@ struct lg2 {
 	__typeof__(git_blob_free) *blob_free;
 };
 
-/* Each member's symbol, in the order of struct lg2 after dl. */
-static const struct {
-	const char *name;
-	size_t off;
-} lg2_syms[] = {
-#define SYM(m, f) { #f, offsetof(struct lg2, m) }
+/* Each member's symbol. */
+static const struct dynlib_sym lg2_syms[] = {
+#define SYM(m, f) DYNLIB_SYM(struct lg2, m, f)
 	SYM(init, git_libgit2_init),
 	SYM(shutdown, git_libgit2_shutdown),
 	SYM(error_last, git_error_last),
@@ -94,25 +93,13 @@ static const struct {
 static int
 lg2_open(struct lg2 *g, struct err *e)
 {
-	size_t i;
+	int rc;
 
 	memset(g, 0, sizeof(*g));
-	g->dl = dlopen(GIT2_SONAME, RTLD_LAZY | RTLD_LOCAL);
-	if (!g->dl)
-		return err_set(e, -ENOENT, "cannot load libgit2: %s",
-			dlerror());
-	for (i = 0; i < ARRAY_LEN(lg2_syms); i++) {
-		void *f = dlsym(g->dl, lg2_syms[i].name);
-
-		if (!f) {
-			err_set(e, -ENOENT, "cannot load libgit2: no %s in %s",
-				lg2_syms[i].name, GIT2_SONAME);
-			dlclose(g->dl);
-			g->dl = NULL;
-			return -ENOENT;
-		}
-		memcpy((char *)g + lg2_syms[i].off, &f, sizeof(f));
-	}
+	rc = dynlib_open(&g->dl, GIT2_SONAME, "libgit2", lg2_syms,
+		ARRAY_LEN(lg2_syms), g, e);
+	if (rc < 0)
+		return rc;
 	if (g->init() < 0) {
 		dlclose(g->dl);
 		g->dl = NULL;

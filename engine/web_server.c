@@ -11,6 +11,11 @@
  * bodies past WEB_BODY_MAX, too many connections and oversized headers
  * are refused; a Host header that is not this loopback address is
  * refused too (DNS rebinding); POST needs the token.
+ *
+ * libmicrohttpd is loaded with dlopen when the server starts, its
+ * functions typed from microhttpd.h through a table (engine/dynlib.h):
+ * linked, it and its TLS stack would be loaded by every exec of dag-cli,
+ * which is exec'd per scheduled run and per Slurm job.
  */
 #include "config.h"
 
@@ -24,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dynlib.h"
 #include "metrics.h"
 #include "web_priv.h"
 
@@ -37,6 +43,45 @@ struct web_server {
 	int port;
 };
 
+/* The libmicrohttpd functions used, typed from its own declarations. */
+static struct mhd {
+	void *dl;
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_lookup_connection_value) *lookup;
+	__typeof__(MHD_create_response_from_buffer) *response_new;
+	__typeof__(MHD_add_response_header) *add_header;
+	__typeof__(MHD_queue_response) *queue;
+	__typeof__(MHD_destroy_response) *response_free;
+} mhd;
+
+static const struct dynlib_sym mhd_syms[] = {
+#define SYM(m, f) DYNLIB_SYM(struct mhd, m, f)
+	SYM(start_daemon, MHD_start_daemon),
+	SYM(stop_daemon, MHD_stop_daemon),
+	SYM(get_daemon_info, MHD_get_daemon_info),
+	SYM(lookup, MHD_lookup_connection_value),
+	SYM(response_new, MHD_create_response_from_buffer),
+	SYM(add_header, MHD_add_response_header),
+	SYM(queue, MHD_queue_response),
+	SYM(response_free, MHD_destroy_response),
+#undef SYM
+};
+
+/*
+ * Load libmicrohttpd once per process (before its thread starts); it
+ * stays loaded.  0 or -ENOENT with e filled.
+ */
+static int
+mhd_load(struct err *e)
+{
+	if (mhd.dl)
+		return 0;
+	return dynlib_open(&mhd.dl, MHD_SONAME, "libmicrohttpd", mhd_syms,
+		ARRAY_LEN(mhd_syms), &mhd, e);
+}
+
 /* Per connection: how much body has come. */
 struct conn_state {
 	size_t body;
@@ -45,7 +90,7 @@ struct conn_state {
 const char *
 web_req_arg(const struct web_req *r, const char *key, char *buf, size_t size)
 {
-	const char *raw = MHD_lookup_connection_value(r->conn,
+	const char *raw = mhd.lookup(r->conn,
 		MHD_GET_ARGUMENT_KIND, key);
 	size_t len;
 
@@ -60,7 +105,7 @@ web_req_arg(const struct web_req *r, const char *key, char *buf, size_t size)
 const char *
 web_req_header(const struct web_req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	return mhd.lookup(r->conn, MHD_HEADER_KIND, name);
 }
 
 void
@@ -257,28 +302,28 @@ send_reply(struct web_server *s, struct MHD_Connection *conn,
 
 	if (rep->data) {
 		len = rep->data_len;
-		resp = MHD_create_response_from_buffer(len, (void *)rep->data,
+		resp = mhd.response_new(len, (void *)rep->data,
 			MHD_RESPMEM_PERSISTENT);
 		sb_release(&rep->body);
 	} else {
 		len = rep->body.len;
-		resp = MHD_create_response_from_buffer(len, sb_detach(&rep->body),
+		resp = mhd.response_new(len, sb_detach(&rep->body),
 			MHD_RESPMEM_MUST_FREE);
 	}
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type",
+	mhd.add_header(resp, "Content-Type",
 		rep->type ? rep->type : "application/octet-stream");
-	MHD_add_response_header(resp, "Cache-Control", rep->cache ?
+	mhd.add_header(resp, "Cache-Control", rep->cache ?
 		"max-age=60" : "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Content-Security-Policy",
+	mhd.add_header(resp, "X-Content-Type-Options", "nosniff");
+	mhd.add_header(resp, "X-Frame-Options", "DENY");
+	mhd.add_header(resp, "Referrer-Policy", "no-referrer");
+	mhd.add_header(resp, "Content-Security-Policy",
 		"default-src 'self'; img-src 'self' data:; "
 		"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
 	if (rep->range[0])
-		MHD_add_response_header(resp, "Content-Range", rep->range);
+		mhd.add_header(resp, "Content-Range", rep->range);
 	if (rep->extra[0]) {
 		char name[64];
 		const char *colon = strchr(rep->extra, ':');
@@ -286,7 +331,7 @@ send_reply(struct web_server *s, struct MHD_Connection *conn,
 		if (colon && (size_t)(colon - rep->extra) < sizeof(name)) {
 			memcpy(name, rep->extra, (size_t)(colon - rep->extra));
 			name[colon - rep->extra] = '\0';
-			MHD_add_response_header(resp, name, colon + 2);
+			mhd.add_header(resp, name, colon + 2);
 		}
 	}
 	s->ctx.requests++;
@@ -295,8 +340,8 @@ send_reply(struct web_server *s, struct MHD_Connection *conn,
 	else if (rep->status >= 400)
 		s->ctx.rejected++;
 	s->ctx.bytes_out += len;
-	ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
-	MHD_destroy_response(resp);
+	ret = mhd.queue(conn, (unsigned)rep->status, resp);
+	mhd.response_free(resp);
 	return ret;
 }
 
@@ -412,10 +457,12 @@ web_server_start(const struct web_options *opt, struct web_server **out,
 			opt->listen);
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (mhd_load(e) < 0)
+		return e->code;
 	s = xcalloc(1, sizeof(*s));
 	s->ctx.opt = opt;
 	s->loopback = loopback;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	s->d = mhd.start_daemon(flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
@@ -429,7 +476,7 @@ web_server_start(const struct web_options *opt, struct web_server **out,
 		return err_set(e, -EADDRINUSE, "cannot listen on '%s' (in use, "
 			"or not an address of this machine)", opt->listen);
 	}
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	info = mhd.get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;
 	*port = s->port;
 	*out = s;
@@ -441,7 +488,7 @@ web_server_stop(struct web_server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->d);
+	mhd.stop_daemon(s->d);
 	if (s->ctx.st_open)
 		state_release(&s->ctx.st);
 	web_dags_release(&s->ctx);

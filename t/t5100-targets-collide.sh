@@ -69,4 +69,29 @@ test_expect_success 'two tasks with one path' '
 	test $(grep -c "would write" err) = 1
 '
 
+test_expect_success 'a collision only a long range reaches: plan and backfill name each pair once, a range short of it passes' '
+	daily_dag yearly <<-\EOF &&
+	tasks:
+	  a:
+	    kind: command
+	    run: "echo {date} >{target}"
+	    target: "years/{date:%m-%d}"
+	  b:
+	    kind: command
+	    run: "echo {date} >{target}"
+	    target: "years/b-{date:%m-%d}/"
+	EOF
+	dag-cli validate yearly.yaml &&
+	dag-cli plan yearly.yaml --from 2026-01-01 --to 2026-12-31 >plan.out &&
+	test_expect_code 2 dag-cli plan yearly.yaml --from 2026-01-01 --to 2027-01-02 >plan.out 2>err &&
+	cat >expect <<-\EOF &&
+	yearly.yaml:9:13: task '"'"'a'"'"' at 2026-01-01 and task '"'"'a'"'"' at 2027-01-01 would write the same target '"'"'years/01-01'"'"': put {partition} in the target so each partition has its own
+	yearly.yaml:13:13: task '"'"'b'"'"' at 2026-01-01 and task '"'"'b'"'"' at 2027-01-01 would write the same target '"'"'years/b-01-01'"'"': put {partition} in the target so each partition has its own
+	EOF
+	test_cmp expect err &&
+	test_expect_code 2 dag-cli backfill yearly.yaml --from 2026-01-01 --to 2027-01-01 2>err &&
+	test_cmp expect err &&
+	test ! -d years
+'
+
 test_done

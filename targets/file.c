@@ -205,12 +205,25 @@ stat_exists(const char *path, struct err *e)
 static int
 cached_exists(struct target_cache *c, const char *path, struct err *e)
 {
+	const struct hash_entry *x;
 	struct dir_entry *d;
-	const char *base;
+	const char *slash = strrchr(path, '/'), *base;
 	char *dir;
 	void *known;
 	int rc;
 
+	/*
+	 * Most questions fall in a directory already listed: its entry is
+	 * found by the path's own bytes, with nothing allocated.
+	 */
+	if (slash && slash != path) {
+		x = hash_find(&c->dirs, path, (size_t)(slash - path));
+		d = x ? x->ptr : NULL;
+		if (d && d->listed)
+			return get(&d->names, slash + 1) != NULL;
+		if (d && d->missing)
+			return 0;
+	}
 	if ((known = get(&c->paths, path)))
 		return known == (void *)1;
 	dir = split(path, &base);

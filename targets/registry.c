@@ -36,10 +36,14 @@ target_resolve(const struct dag *dag, size_t task, const struct partition *p,
 	const struct resolve_env *env, struct target_ref *ref, struct err *e)
 {
 	const struct task *t = &dag->tasks[task];
+	size_t n;
 
 	memset(ref, 0, sizeof(*ref));
 	ref->kind = target_kind_of(dag, task);
-	snprintf(ref->partition, sizeof(ref->partition), "%s", p->id);
+	/* Copied by hand: a plan does this per instance. */
+	n = strnlen(p->id, sizeof(ref->partition) - 1);
+	memcpy(ref->partition, p->id, n);
+	ref->partition[n] = '\0';
 	if (!ref->kind)
 		return 0;
 	if (ref->kind != &target_table_kind)
