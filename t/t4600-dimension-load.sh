@@ -200,4 +200,19 @@ test_expect_success 'a file that is not a database is an error naming the task' 
 	test_cmp expect got
 '
 
+test_expect_success 'scd2: a key repeated in one input rewrites the version that load made' '
+	sed -e "s/dim_line/dim_rep/" -e "s/^input: .*/input: rep.csv/" scd2.yaml >rep.yaml &&
+	printf "%s\n" "line_id,plan,rev,since" "R1,free,1,2024-01-01" \
+		"R2,gold,2,2024-01-02" "R1,gold,3,2024-01-03" "R1,gold,3,2024-01-03" >rep.csv &&
+	helper run-kind dimension-load rep.yaml 2026-11-01 >res &&
+	printf "%s\n" "line_id,plan,rev,since" "R1,gold,3,2024-01-03" \
+		"R2,silver,2,2024-01-02" "R2,silver,2,2024-01-02" >rep.csv &&
+	helper run-kind dimension-load rep.yaml 2026-11-02 >res &&
+	q_is "SELECT * FROM dim_rep ORDER BY line_key" <<-\EOT
+	1|R1|gold|3.0|2024-01-03|2026-11-01T00:00:00Z||1
+	2|R2|gold|2.0|2024-01-02|2026-11-01T00:00:00Z|2026-11-02T00:00:00Z|0
+	3|R2|silver|2.0|2024-01-02|2026-11-02T00:00:00Z||1
+	EOT
+'
+
 test_done

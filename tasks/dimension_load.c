@@ -6,7 +6,10 @@
  * target).  The table's current versions are read once into a hash from
  * the canonical natural key to the surrogate key and the canonical form
  * of the row's values, so each input record costs one hash probe, and a
- * write only when its values changed.  With history: scd2 a change closes
+ * write only when its values changed.  A version this load makes keeps
+ * its surrogate key only (the entry's num): a key repeated in the input
+ * rewrites it whatever its values, which leaves the same row and spares
+ * a copy of every new member's values (megabytes on a first load).  With history: scd2 a change closes
  * the current version (valid_to, current = 0) and opens a new one valid
  * from the partition's start; a key repeated in the input updates the
  * version this load made, in place.  Versions are stamped in UTC
@@ -71,10 +74,13 @@ struct dim_load {
 	struct strbuf key, val;	/* scratch: canonical key and values */
 };
 
-/* One current version: its surrogate key and canonical values. */
+/*
+ * One current version from before this load: its surrogate key and
+ * canonical values.  A version this load made has none (the entry's ptr
+ * is NULL, its num the surrogate key).
+ */
 struct dim_ver {
 	int64_t sk;
-	int fresh;		/* made by this load: update in place */
 	size_t len;
 	char vals[];
 };
@@ -229,7 +235,7 @@ out:
 }
 
 static void
-put_version(struct dim_load *d, struct hash_entry *s, int64_t sk, int fresh)
+put_version(struct dim_load *d, struct hash_entry *s, int64_t sk)
 {
 	struct dim_ver *v = s->ptr;
 
@@ -238,7 +244,6 @@ put_version(struct dim_load *d, struct hash_entry *s, int64_t sk, int fresh)
 		v = xmalloc(sizeof(*v) + d->val.len + 1);
 	}
 	v->sk = sk;
-	v->fresh = fresh;
 	v->len = d->val.len;
 	memcpy(v->vals, d->val.buf ? d->val.buf : "", d->val.len);
 	s->ptr = v;
@@ -278,7 +283,7 @@ load_current(struct dim_load *d, struct err *e)
 			rc = wh_too_many_keys(e, d->run->task, &d->cur);
 			break;
 		}
-		put_version(d, s, sqlite3_column_int64(st, 0), 0);
+		put_version(d, s, sqlite3_column_int64(st, 0));
 	}
 	sqlite3_finalize(st);
 	if (rc < 0)
@@ -507,14 +512,19 @@ apply_record(void *ctx, const struct record *rec, struct err *e)
 	if (!s)
 		return wh_too_many_keys(e, d->run->task, &d->cur);
 	v = s->ptr;
+	if (!added && !v) {
+		/* A version this load made: rewritten in place. */
+		bind_values(d, d->upd, rec, s->num, 0);
+		return step(d, d->upd, e);
+	}
 	if (!added && v->len == d->val.len &&
 	    !memcmp(v->vals, d->val.buf ? d->val.buf : "", v->len))
 		return 0;	/* unchanged */
-	if (!added && (!d->scd2 || v->fresh)) {
+	if (!added && !d->scd2) {
 		bind_values(d, d->upd, rec, v->sk, 0);
 		rc = step(d, d->upd, e);
 		if (rc == 0)
-			put_version(d, s, v->sk, v->fresh);
+			put_version(d, s, v->sk);
 		return rc;
 	}
 	if (!added) {
@@ -530,8 +540,11 @@ apply_record(void *ctx, const struct record *rec, struct err *e)
 		sqlite3_bind_text(d->ins, (int)d->ncols + 2, d->stamp, -1,
 			SQLITE_STATIC);
 	rc = step(d, d->ins, e);
-	if (rc == 0)
-		put_version(d, s, sk, 1);
+	if (rc == 0) {
+		free(s->ptr);
+		s->ptr = NULL;
+		s->num = sk;
+	}
 	return rc;
 }
 
