@@ -52,11 +52,27 @@ map_int(struct node *m, const char *k, int64_t v)
  * kind's errors name the line of the definition they are about.
  */
 static void
+pos_int(struct strbuf *sb, int v, char sep)
+{
+	char b[16];
+	size_t k = sizeof(b);
+	unsigned u = v < 0 ? 0 : (unsigned)v;
+
+	/* By hand: printf was most of building a request (per instance). */
+	b[--k] = sep;
+	do
+		b[--k] = (char)('0' + u % 10);
+	while ((u /= 10) && k);
+	sb_add(sb, b + k, sizeof(b) - k);
+}
+
+static void
 pos_add(struct strbuf *sb, const struct node *n)
 {
 	size_t i;
 
-	sb_addf(sb, "%d:%d ", n->line, n->column);
+	pos_int(sb, n->line, ':');
+	pos_int(sb, n->column, ' ');
 	if (n->type != NODE_SEQ && n->type != NODE_MAP)
 		return;
 	for (i = 0; i < n->n; i++) {
