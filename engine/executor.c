@@ -55,24 +55,31 @@ exec_result_init(struct exec_result *r)
 char *
 exec_request_json(const struct exec_request *rq, struct err *e)
 {
-	struct node *m;
-	char *json, num[32];
+	struct strbuf sb;
+	int rc;
 
-	m = instance_node(rq->dag, rq->g, rq->inst, rq->now, rq->tmp_target,
-		e);
-	if (!m)
+	sb_init(&sb);
+	rc = instance_json_open(&sb, rq->dag, rq->g, rq->inst, rq->now,
+		rq->tmp_target, e);
+	if (rc < 0) {
+		sb_release(&sb);
 		return NULL;
-	node_map_set(m, "fsync", node_new_scalar(rq->fsync ? "true" :
-		"false"));
-	snprintf(num, sizeof(num), "%d", rq->attempt);
-	node_map_set(m, "attempt", node_new_scalar(num));
-	snprintf(num, sizeof(num), "%lld", (long long)rq->timeout_ms);
-	node_map_set(m, "timeout_ms", node_new_scalar(num));
-	if (rq->log_path)
-		node_map_set(m, "log", node_new_scalar(rq->log_path));
-	json = node_to_json(m);
-	node_free(m);
-	return json;
+	}
+	if (rc == 0)
+		sb_addf(&sb, ",\"fsync\":\"%s\",\"attempt\":\"%d\","
+			"\"timeout_ms\":\"%lld\"", rq->fsync ? "true" : "false",
+			rq->attempt, (long long)rq->timeout_ms);
+	if (rc == 0 && rq->log_path) {
+		sb_adds(&sb, ",\"log\":");
+		rc = node_json_put_str(&sb, rq->log_path) < 0;
+	}
+	if (rc) {
+		/* A text that is not UTF-8: what node_to_json gave for it. */
+		sb_release(&sb);
+		return xstrdup("null");
+	}
+	sb_addc(&sb, '}');
+	return sb_detach(&sb);
 }
 
 /*

@@ -467,6 +467,12 @@ read_number(struct jread *r, char **out)
 			q++;
 	}
 	text = xstrndup(s, (size_t)(q - s));
+	if (!real && q - s - (*s == '-') <= 18 && strcmp(text, "-0")) {
+		/* Already the text %lld prints: no round trip. */
+		r->p = q;
+		*out = text;
+		return 0;
+	}
 	errno = 0;
 	if (real) {
 		double d = strtod(text, NULL);
