@@ -394,6 +394,8 @@ static const char *const fixed_sql[WH_ST_N] = {
 struct wh_cached {
 	sqlite3 *db;
 	sqlite3_stmt *st[WH_ST_N];
+	wh_auth_fn *auth;	/* the authorizer set (wh_set_authorizer) */
+	void *auth_arg;
 };
 
 static struct wh_cached cached[WH_CACHED_MAX];
@@ -462,6 +464,20 @@ fixed_done(sqlite3 *db, sqlite3_stmt *st)
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+void
+wh_set_authorizer(sqlite3 *db, wh_auth_fn *fn, void *arg)
+{
+	struct wh_cached *c = keeping ? cached_of(db, 1) : NULL;
+
+	if (c && c->auth == fn && c->auth_arg == arg)
+		return;
+	sqlite3_set_authorizer(db, fn, arg);
+	if (c) {
+		c->auth = fn;
+		c->auth_arg = arg;
+	}
 }
 
 /* Close a warehouse connection, its cached statements first. */

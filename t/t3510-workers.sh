@@ -374,6 +374,39 @@ test_expect_success 'one worker: its kept statements follow a marker table made 
 	test_cmp expect actual
 '
 
+test_expect_success 'one worker: an sql instance after another still may not COMMIT' '
+	daily_dag tx 2026-05-01 <<-\EOF &&
+	tasks:
+	  ok:
+	    kind: sql
+	    database: tx.db
+	    target: {table: oks}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS oks (day TEXT);
+	      INSERT INTO oks VALUES (:date);
+	  bad:
+	    kind: sql
+	    needs: [ok]
+	    database: tx.db
+	    target: {table: bads}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS bads (day TEXT);
+	      INSERT INTO bads VALUES (:date);
+	      COMMIT;
+	EOF
+	rm -f trace &&
+	test_expect_code 1 env DAG_WORKER_TRACE=$PWD/trace dag-cli backfill \
+		tx.yaml --from 2026-05-01 --to 2026-05-02 -j 1 >out 2>&1 &&
+	test_grep "4 ran, 2 done, 2 failed" out &&
+	test_grep "COMMIT and ROLLBACK are not allowed" out &&
+	test "$(count start)" = 1 &&
+	sqlite3 tx.db "SELECT count(*) FROM oks;
+		SELECT count(*) FROM sqlite_master WHERE name = '"'"'bads'"'"';
+		SELECT count(*) FROM _dag_loads WHERE table_name = '"'"'bads'"'"'" >actual &&
+	printf "2\n0\n0\n" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'DAG_EXECUTOR takes workers or local, nothing else' '
 	test_expect_code 2 env DAG_EXECUTOR=remote dag-cli run spin.yaml \
 		--date 2026-02-05 >out 2>err &&
