@@ -14,8 +14,12 @@
 #include "csv.h"
 #include "util.h"
 
-#define READ_CHUNK (1u << 20)		/* compressed bytes per read() */
-#define BUF_MIN (4u << 20)		/* decompressed buffer, grows by doubling */
+/*
+ * Buffers are no larger than keeps each thread busy: every page is a page
+ * fault the first time it is written (csv_source.c).
+ */
+#define READ_CHUNK (256u << 10)		/* compressed bytes per read() */
+#define BUF_MIN (512u << 10)		/* decompressed buffer, grows by doubling */
 #define REC_MAX ((size_t)64 << 20)	/* one physical line may not exceed this */
 #define OUT_BUF (1u << 18)		/* writer buffer before write()/deflate */
 #define GZ_LEVEL 1

@@ -21,11 +21,13 @@
  * block is small and each next one twice as large up to ZP_BLOCK: the
  * parser (and so every thread after it) starts after 64 KiB are inflated,
  * not 4 MiB, which at 100,000 rows was a tenth of clean's time.  Full
- * blocks stay large: a deep ring rides out a busy machine's scheduling
- * delays (1 MiB blocks made clean of 1M rows slower under load).
+ * blocks are 512 KiB: a page of a buffer costs a page fault the first time
+ * it is written (15-20 us each on this project's VM), and a ring of four
+ * 4 MiB blocks was 4,096 of them, a fifth of clean's CPU time at 100,000
+ * rows.  Each block is a hand-off between threads, so not much smaller.
  */
 #define ZP_BLOCKS 4
-#define ZP_BLOCK (4u << 20)
+#define ZP_BLOCK (512u << 10)
 #define ZP_FIRST (64u << 10)
 
 struct zblock {
