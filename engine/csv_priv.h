@@ -10,6 +10,9 @@
 
 #include <stdint.h>
 #include <zlib.h>
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "csv.h"
 #include "util.h"
@@ -36,6 +39,9 @@ struct src {
 	int zinit;		/* zs initialised */
 	int zend;		/* the current gzip member ended */
 	z_stream zs;
+#ifdef HAVE_ISAL
+	struct inflate_state *is;	/* ISA-L's inflate, used instead of zs */
+#endif
 	unsigned char *zin;	/* compressed bytes read, not yet inflated */
 	int feof;		/* read() returned 0 */
 	uint64_t consumed;	/* bytes read from the file (reader thread) */

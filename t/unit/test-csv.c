@@ -357,6 +357,102 @@ UNIT_TEST(gzip_by_magic_and_truncation)
 	free(path);
 }
 
+/* A gzip member of data, in memory (*n bytes). */
+static char *
+gz_member(const char *data, size_t len, size_t *n)
+{
+	char *path = put_gz("member.gz", data, len), *out;
+
+	out = slurp(path, n);
+	unlink(path);
+	free(path);
+	return out;
+}
+
+/*
+ * The gzip stream's rules, whichever inflate is built in: members
+ * concatenated are one stream, zero padding after the last is ignored,
+ * an end anywhere before the last trailer is an error (never a short
+ * file), a damaged byte is an error, and a stream of many inflate blocks
+ * arrives whole and in order.
+ */
+UNIT_TEST(gzip_members_padding_cuts_and_damage)
+{
+	const char one[] = "a,b\n1,2\n", two[] = "3,4\n5,6\n";
+	char *m1, *m2, *path, *out;
+	const char *paths[1];
+	struct strbuf sb, want;
+	size_t n1, n2, cut, i, nrow = 200000;
+	struct err e;
+	int rc;
+
+	m1 = gz_member(one, sizeof(one) - 1, &n1);
+	m2 = gz_member(two, sizeof(two) - 1, &n2);
+	sb_init(&sb);
+	sb_add(&sb, m1, n1);
+	sb_add(&sb, m2, n2);
+	path = put_file("two.gz", sb.buf, sb.len);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, "H:a|b\n2:1|2\n3:3|4\n4:5|6\n");
+	free(out);
+	free(path);
+	/* Zero padding (as tar leaves) after the last member. */
+	for (i = 0; i < 1000; i++)
+		sb_addc(&sb, 0);
+	path = put_file("padded.gz", sb.buf, sb.len);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, "H:a|b\n2:1|2\n3:3|4\n4:5|6\n");
+	free(out);
+	free(path);
+	/*
+	 * Cut anywhere in either member: an error (one byte is no gzip
+	 * magic, so a plain file).
+	 */
+	for (cut = 2; cut < n1 + n2; cut++) {
+		if (cut == n1)
+			continue;	/* the first member whole: a shorter file */
+		path = put_file("cut.gz", sb.buf, cut);
+		paths[0] = path;
+		out = render_paths(paths, 1, REC_CSV, &rc, &e);
+		CHECK(rc < 0);
+		free(out);
+		free(path);
+	}
+	/* A byte of the first member's compressed data damaged. */
+	sb.buf[n1 - 10] ^= 0x55;
+	path = put_file("damaged.gz", sb.buf, n1 + n2);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, -EIO);
+	CHECK(strstr(e.msg, "gzip") != NULL);
+	free(out);
+	free(path);
+	/* Many blocks: every row once, in order. */
+	sb_reset(&sb);
+	sb_init(&want);
+	sb_adds(&sb, "n,sq\n");
+	sb_adds(&want, "H:n|sq\n");
+	for (i = 0; i < nrow; i++) {
+		sb_addf(&sb, "%zu,%zu\n", i, (i * i) % 1000003);
+		sb_addf(&want, "%zu:%zu|%zu\n", i + 2, i, (i * i) % 1000003);
+	}
+	path = put_gz("many.gz", sb.buf, sb.len);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, want.buf);
+	free(out);
+	free(path);
+	sb_release(&want);
+	sb_release(&sb);
+	free(m1);
+	free(m2);
+}
+
 UNIT_TEST(several_files_one_stream)
 {
 	char *a = put_file("a.csv", "x,y\n1,2\n", 8);
@@ -659,7 +755,8 @@ UNIT_MAIN(csv_rfc4180, csv_crlf_and_bom, csv_rejects_with_lines,
 	csv_unterminated_quote_costs_one_line,
 	csv_overlong_forms_and_surrogates_rejected, csv_header_only_and_empty,
 	csv_big_field, prepare_runs_for_each_good_record,
-	gzip_by_magic_and_truncation, several_files_one_stream,
+	gzip_by_magic_and_truncation, gzip_members_padding_cuts_and_damage,
+	several_files_one_stream,
 	tsv_has_no_quoting, jsonl_values_and_rejects,
 	blank_lines_are_skipped_and_counted, cr_only_line_ends_are_an_error,
 	jsonl_records_without_fields, one_empty_column_is_written_quoted,
