@@ -36,6 +36,15 @@
 #define STATE_BUSY_TIMEOUT_MS 30000
 
 /*
+ * A writer leaves the WAL in place at close (no checkpoint, so no
+ * fdatasync) until it holds this many bytes; the writer that closes
+ * with a larger one checkpoints it into the database and removes it.
+ * The next opener reads the WAL whole to rebuild its index: 1 MiB is a
+ * fraction of a millisecond of that, and a dozen no-op runs.
+ */
+#define STATE_WAL_KEEP_BYTES (1024 * 1024)
+
+/*
  * The names the tables store; 'running' is also spelt in ST_INST_ADD and
  * ST_INST_BUMP.
  */
@@ -486,6 +495,26 @@ same_file(const struct state *s)
 		(uint64_t)sb.st_ino == s->ino;
 }
 
+/*
+ * Checkpoint at close only a WAL grown past STATE_WAL_KEEP_BYTES (see
+ * open_rest).  Its size on disk is the measure: a WAL restarted by an
+ * automatic checkpoint keeps its length, so it is taken back here too.
+ */
+static void
+close_checkpoint(struct state *s)
+{
+	char *wal;
+	struct stat sb;
+
+	if (!s->db || s->readonly)
+		return;
+	wal = xasprintf("%s-wal", s->path);
+	if (stat(wal, &sb) == 0 && sb.st_size >= STATE_WAL_KEEP_BYTES)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0,
+			NULL);
+	free(wal);
+}
+
 static void
 close_db(struct state *s)
 {
@@ -495,6 +524,7 @@ close_db(struct state *s)
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
+	close_checkpoint(s);
 	if (s->db)
 		sqlite3_close(s->db);
 	s->db = NULL;
@@ -530,6 +560,15 @@ logs_dir_of(const char *path)
 	return xasprintf("%.*slogs", (int)(slash - path + 1), path);
 }
 
+/* Is the file at path empty (a database SQLite has just created)? */
+static int
+empty_file(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && sb.st_size == 0;
+}
+
 /*
  * Bring an open database up to date and prepare the statements.  0 or
  * negative errno with e filled (s->db stays open for a look at why).
@@ -550,11 +589,32 @@ open_rest(struct state *s, int v, struct err *e)
 			return err_set(e, -ENOENT, "state database '%s' has no "
 				"history yet", s->path);
 	} else {
+		/*
+		 * A new file is made without fsyncs: its first page goes
+		 * to WAL mode through a rollback journal (three syncs and
+		 * the directory's), then the schema to a new WAL (its
+		 * header's sync and the directory's), all protecting a
+		 * history not yet written.  A power cut can leave a file
+		 * that is not a database, moved aside at the next open, or
+		 * an empty one, migrated again.
+		 */
+		int fresh = empty_file(s->path);
+
+		if (fresh && exec_sql(s, "PRAGMA synchronous=OFF", e) < 0)
+			return e->code;
 		if (sqlite_use_wal(s->db, state_busy_ms()) != SQLITE_OK)
 			return state_db_err(s, e, "cannot switch to WAL mode");
-		if (exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
-			return e->code;
+		/*
+		 * The last close's checkpoint would fdatasync the WAL and
+		 * the database, most of a short run's end: the WAL stays
+		 * until it is large (close_checkpoint).  Its commits are
+		 * as durable as synchronous=NORMAL makes them either way.
+		 */
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+			NULL);
 		if (v < STATE_SCHEMA_VERSION && migrate(s, v, e) < 0)
+			return e->code;
+		if (exec_sql(s, "PRAGMA synchronous=NORMAL", e) < 0)
 			return e->code;
 	}
 	for (i = 0; i < ST__COUNT; i++) {
