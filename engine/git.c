@@ -362,14 +362,21 @@ gitrepo_job_start(const char *path, const char *cache)
 	j->path = xstrdup(path);
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
-	/* A repository unchanged since an earlier run: no libgit2 at all. */
-	if (cache && gitrepo_key_make(top, rel, &j->key)) {
-		j->cache = xstrdup(cache);
-		if (gitrepo_cache_get(cache, &j->key, &j->prov)) {
+	/*
+	 * A repository unchanged since an earlier run, or a file the index
+	 * alone answers for: no libgit2 at all.
+	 */
+	if (gitrepo_key_make(top, rel, &j->key)) {
+		j->cache = cache ? xstrdup(cache) : NULL;
+		if (cache && gitrepo_cache_get(cache, &j->key, &j->prov)) {
 			trace("cached", path);
-			j->rc = 1;
+			j->done = 1;
+		} else if (gitrepo_index_answer(&j->key, top, rel, &j->prov)) {
+			trace("index", path);
+			job_store(j, &j->prov);
 			j->done = 1;
 		}
+		j->rc = j->done;
 	}
 	free(top);
 	free(rel);

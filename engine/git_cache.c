@@ -290,8 +290,8 @@ gitrepo_key_make(const char *top, const char *rel, struct gitrepo_key *k)
 	free(p);
 	key_attributes(k, &sb, top, rel);
 	key_globals(k, &sb);
-	free(gitdir);
-	free(common);
+	k->gitdir = gitdir;
+	k->common = common;
 	k->text = sb_detach(&sb);
 	return 1;
 }
@@ -299,6 +299,8 @@ gitrepo_key_make(const char *top, const char *rel, struct gitrepo_key *k)
 void
 gitrepo_key_release(struct gitrepo_key *k)
 {
+	free(k->gitdir);
+	free(k->common);
 	free(k->text);
 	memset(k, 0, sizeof(*k));
 }
@@ -395,6 +397,8 @@ gitrepo_cache_put(const char *cache, const struct gitrepo_key *k,
 	 * cut is worked out again, and a line that does not parse is
 	 * skipped.  Concurrent runs may each drop the other's entry.
 	 */
+	/* The state database's directory, made now as its open makes it. */
+	mkdir_parent(cache);
 	tmp = xasprintf("%s.tmp-%ld", cache, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd >= 0) {

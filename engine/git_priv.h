@@ -14,6 +14,8 @@ struct gitrepo_key {
 	char *text;	/* the DAG file's path, HEAD's commit and the stat
 			   data of the files read (see git_cache.c) */
 	size_t path_len;	/* the DAG file's path, text's first bytes */
+	char *gitdir;	/* the work tree's git directory (HEAD, index) */
+	char *common;	/* the repository's (refs, objects, config) */
 	char commit[GITREPO_ID_LEN];	/* HEAD's, as the refs say */
 	int64_t read_ns;	/* unix ns when the key was read */
 	int racy;	/* a file changed too shortly before read_ns for a
@@ -27,6 +29,13 @@ struct gitrepo_key {
  */
 int gitrepo_key_make(const char *top, const char *rel, struct gitrepo_key *k);
 void gitrepo_key_release(struct gitrepo_key *k);
+
+/*
+ * The provenance of rel below top read from the index alone
+ * (engine/git_index.c), when it can be: 1 with *out filled, else 0.
+ */
+int gitrepo_index_answer(const struct gitrepo_key *k, const char *top,
+	const char *rel, struct gitrepo_prov *out);
 
 /* 1 with *out filled when the cache file holds key k, else 0. */
 int gitrepo_cache_get(const char *cache, const struct gitrepo_key *k,
