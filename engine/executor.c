@@ -9,7 +9,6 @@
 #include "executor.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,83 +55,126 @@ exec_result_init(struct exec_result *r)
 char *
 exec_request_json(const struct exec_request *rq, struct err *e)
 {
-	struct node *m;
-	char *json, num[32];
+	struct strbuf sb;
+	int rc;
 
-	m = instance_node(rq->dag, rq->g, rq->inst, rq->now, rq->tmp_target,
-		e);
-	if (!m)
+	sb_init(&sb);
+	rc = instance_json_open(&sb, rq->dag, rq->g, rq->inst, rq->now,
+		rq->tmp_target, e);
+	if (rc < 0) {
+		sb_release(&sb);
 		return NULL;
-	node_map_set(m, "fsync", node_new_scalar(rq->fsync ? "true" :
-		"false"));
-	snprintf(num, sizeof(num), "%d", rq->attempt);
-	node_map_set(m, "attempt", node_new_scalar(num));
-	snprintf(num, sizeof(num), "%lld", (long long)rq->timeout_ms);
-	node_map_set(m, "timeout_ms", node_new_scalar(num));
-	if (rq->log_path)
-		node_map_set(m, "log", node_new_scalar(rq->log_path));
-	json = node_to_json(m);
-	node_free(m);
-	return json;
+	}
+	if (rc == 0)
+		sb_addf(&sb, ",\"fsync\":\"%s\",\"attempt\":\"%d\","
+			"\"timeout_ms\":\"%lld\"", rq->fsync ? "true" : "false",
+			rq->attempt, (long long)rq->timeout_ms);
+	if (rc == 0 && rq->log_path) {
+		sb_adds(&sb, ",\"log\":");
+		rc = node_json_put_str(&sb, rq->log_path) < 0;
+	}
+	if (rc) {
+		/* A text that is not UTF-8: what node_to_json gave for it. */
+		sb_release(&sb);
+		return xstrdup("null");
+	}
+	sb_addc(&sb, '}');
+	return sb_detach(&sb);
+}
+
+/*
+ * The result's JSON, written and read here without jansson: a worker
+ * answers once per instance, and a jansson object and its dump, then its
+ * parse on the other side, cost more than the rest of the answer.  The
+ * text is what json_dumps(JSON_PRESERVE_ORDER) wrote ("key": value, ", "
+ * between), so a result file reads the same.  An error that is not UTF-8
+ * (a file name's bytes) has those bytes as '?', where jansson could not
+ * write it at all.
+ */
+static void
+put_error(struct strbuf *sb, const char *error)
+{
+	char *fixed = xstrdup(error);
+	size_t i;
+
+	for (i = 0; fixed[i]; i++)
+		if ((unsigned char)fixed[i] >= 0x80)
+			fixed[i] = '?';
+	node_json_put_str(sb, fixed);
+	free(fixed);
 }
 
 char *
 exec_result_to_json(const struct exec_result *r)
 {
-	json_t *o = json_object();
-	char *s;
+	struct strbuf sb;
+	size_t mark;
 
-	json_object_set_new(o, "exit_code", json_integer(r->exit_code));
-	json_object_set_new(o, "signal", json_integer(r->signal));
-	json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
-	json_object_set_new(o, "rc", json_integer(r->rc));
-	json_object_set_new(o, "error", json_string_nocheck(r->error));
-	json_object_set_new(o, "records_in", json_integer(r->records_in));
-	json_object_set_new(o, "records_out", json_integer(r->records_out));
-	json_object_set_new(o, "records_rejected",
-		json_integer(r->records_rejected));
-	json_object_set_new(o, "started_ms", json_integer(r->started_ms));
-	json_object_set_new(o, "duration_ms", json_integer(r->duration_ms));
-	json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
-	json_object_set_new(o, "published", json_boolean(r->published));
-	s = json_dumps(o, JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!s)
-		abort();
-	return s;
+	sb_init(&sb);
+	sb_addf(&sb, "{\"exit_code\": %d, \"signal\": %d, \"timed_out\": %s, "
+		"\"rc\": %d, \"error\": ", r->exit_code, r->signal,
+		r->timed_out ? "true" : "false", r->rc);
+	mark = sb.len;
+	if (node_json_put_str(&sb, r->error) < 0) {
+		sb.len = mark;
+		sb.buf[mark] = '\0';
+		put_error(&sb, r->error);
+	}
+	sb_addf(&sb, ", \"records_in\": %lld, \"records_out\": %lld, "
+		"\"records_rejected\": %lld, \"started_ms\": %lld, "
+		"\"duration_ms\": %lld, \"max_rss_kb\": %lld, \"published\": %s}",
+		(long long)r->records_in, (long long)r->records_out,
+		(long long)r->records_rejected, (long long)r->started_ms,
+		(long long)r->duration_ms, (long long)r->max_rss_kb,
+		r->published ? "true" : "false");
+	return sb_detach(&sb);
 }
 
+/*
+ * key's value in o as json_integer_value or a boolean's 0 or 1 did;
+ * fallback when it is neither (a string, a real, missing).
+ */
 static int64_t
-get_int(json_t *o, const char *k, int64_t fallback)
+get_int(const struct node *o, const char *k, int64_t fallback)
 {
-	json_t *v = json_object_get(o, k);
+	const struct node *v = node_get(o, k);
+	long long n;
+	char *end;
 
-	if (json_is_integer(v))
-		return json_integer_value(v);
-	if (json_is_boolean(v))
-		return json_is_true(v);
-	return fallback;
+	if (!v || v->type != NODE_SCALAR || v->quoted || !*v->str)
+		return fallback;
+	if (!strcmp(v->str, "true"))
+		return 1;
+	if (!strcmp(v->str, "false"))
+		return 0;
+	errno = 0;
+	n = strtoll(v->str, &end, 10);
+	if (*end || errno)
+		return fallback;
+	return n;
 }
 
 int
 exec_result_from_json(const char *text, struct exec_result *r, struct err *e)
 {
-	json_error_t je;
-	json_t *o = json_loads(text, 0, &je), *v;
+	struct node *o = NULL;
+	const struct node *v;
+	struct err pe;
 
-	if (!json_is_object(o)) {
-		json_decref(o);
+	err_clear(&pe);
+	if (node_from_json(text, &o, &pe) < 0 || o->type != NODE_MAP) {
+		node_free(o);
 		return err_set(e, -EINVAL, "not a result: %s", o ? "not an "
-			"object" : je.text);
+			"object" : pe.msg);
 	}
 	exec_result_init(r);
 	r->exit_code = (int)get_int(o, "exit_code", -1);
 	r->signal = (int)get_int(o, "signal", 0);
 	r->timed_out = (int)get_int(o, "timed_out", 0);
 	r->rc = (int)get_int(o, "rc", 0);
-	v = json_object_get(o, "error");
-	if (json_is_string(v))
-		snprintf(r->error, sizeof(r->error), "%s", json_string_value(v));
+	v = node_get(o, "error");
+	if (v && v->type == NODE_SCALAR && v->quoted)
+		snprintf(r->error, sizeof(r->error), "%s", v->str);
 	r->records_in = get_int(o, "records_in", -1);
 	r->records_out = get_int(o, "records_out", -1);
 	r->records_rejected = get_int(o, "records_rejected", -1);
@@ -140,6 +182,6 @@ exec_result_from_json(const char *text, struct exec_result *r, struct err *e)
 	r->duration_ms = get_int(o, "duration_ms", 0);
 	r->max_rss_kb = get_int(o, "max_rss_kb", -1);
 	r->published = (int)get_int(o, "published", 0);
-	json_decref(o);
+	node_free(o);
 	return 0;
 }

@@ -30,33 +30,33 @@
 #include "target.h"
 #include "task_kind.h"
 
-static void
-map_str(struct node *m, const char *k, const char *v)
-{
-	if (v)
-		node_map_set(m, k, node_new_scalar(v));
-}
-
-static void
-map_int(struct node *m, const char *k, int64_t v)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), "%lld", (long long)v);
-	map_str(m, k, num);
-}
-
 /*
  * The positions of n and the nodes under it in pre-order (a key before
  * its value), "LINE:COLUMN " each: JSON has no place for them, and a
  * kind's errors name the line of the definition they are about.
  */
 static void
+pos_int(struct strbuf *sb, int v, char sep)
+{
+	char b[16];
+	size_t k = sizeof(b);
+	unsigned u = v < 0 ? 0 : (unsigned)v;
+
+	/* By hand: printf was most of building a request (per instance). */
+	b[--k] = sep;
+	do
+		b[--k] = (char)('0' + u % 10);
+	while ((u /= 10) && k);
+	sb_add(sb, b + k, sizeof(b) - k);
+}
+
+static void
 pos_add(struct strbuf *sb, const struct node *n)
 {
 	size_t i;
 
-	sb_addf(sb, "%d:%d ", n->line, n->column);
+	pos_int(sb, n->line, ':');
+	pos_int(sb, n->column, ' ');
 	if (n->type != NODE_SEQ && n->type != NODE_MAP)
 		return;
 	for (i = 0; i < n->n; i++) {
@@ -95,72 +95,137 @@ pos_apply(struct node *n, const char *p)
 	return p;
 }
 
-struct node *
-instance_node(const struct dag *dag, struct graph *g, size_t inst,
-	int64_t now, const char *tmp_target, struct err *e)
+/* ,"key":"value" (nothing when v is NULL); -1 when not UTF-8. */
+static int
+put_kv(struct strbuf *sb, const char *k, const char *v)
+{
+	if (!v)
+		return 0;
+	sb_addc(sb, ',');
+	if (node_json_put_str(sb, k) < 0)
+		return -1;
+	sb_addc(sb, ':');
+	return node_json_put_str(sb, v);
+}
+
+static int
+put_kint(struct strbuf *sb, const char *k, int64_t v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	return put_kv(sb, k, num);
+}
+
+/* ,"key":TREE; -1 when not UTF-8. */
+static int
+put_ktree(struct strbuf *sb, const char *k, const struct node *v)
+{
+	sb_addc(sb, ',');
+	if (node_json_put_str(sb, k) < 0)
+		return -1;
+	sb_addc(sb, ':');
+	return node_json_put(sb, v);
+}
+
+/*
+ * The pairs of the instance map after "dag", in their order; -1 when a
+ * text is not UTF-8.
+ */
+static int
+put_instance(struct strbuf *sb, const struct dag *dag, const struct task *t,
+	const struct instance *in, const struct partition *p,
+	const struct partition_info *info, const char *database,
+	const struct node *fields, const char *tmp_target)
+{
+	int rc = 0;
+
+	rc |= put_kv(sb, "task", t->name);
+	rc |= put_kv(sb, "kind", t->kind->name);
+	rc |= put_kv(sb, "partition", p->id);
+	rc |= put_kv(sb, "date", info->date);
+	rc |= put_kv(sb, "hour", info->hour);
+	rc |= put_kint(sb, "start", p->start);
+	rc |= put_kint(sb, "end", p->end);
+	rc |= put_kv(sb, "start_iso", info->start_iso);
+	rc |= put_kv(sb, "end_iso", info->end_iso);
+	rc |= put_kv(sb, "database", database);
+	if (t->def) {
+		struct strbuf pos;
+
+		rc |= put_ktree(sb, "definition", t->def);
+		sb_init(&pos);
+		pos_add(&pos, t->def);
+		rc |= put_kv(sb, "definition_pos", pos.buf);
+		sb_release(&pos);
+	}
+	rc |= put_ktree(sb, "fields", fields);
+	if (t->kind->command_field) {
+		/* A command needs no definition to run: say it outright. */
+		rc |= put_kv(sb, "command", node_get_str(fields,
+			t->kind->command_field));
+		rc |= put_kv(sb, "target", in->target);
+		rc |= put_kv(sb, "tmp_target", tmp_target);
+		rc |= put_kv(sb, "target_dir", t->target_type == TARGET_DIR ?
+			"true" : "false");
+	}
+	(void)dag;
+	return rc ? -1 : 0;
+}
+
+int
+instance_json_open(struct strbuf *sb, const struct dag *dag, struct graph *g,
+	size_t inst, int64_t now, const char *tmp_target, struct err *e)
 {
 	const struct instance *in = &g->inst[inst];
 	const struct task *t = &dag->tasks[in->task];
 	const struct partition *p = &g->parts[in->part];
 	struct partition_info info;
 	struct resolve_env env;
-	struct node *fields = NULL, *m;
+	struct node *fields = NULL;
 	char *database;
+	int rc;
 
 	graph_resolve_env(g, &env);
 	env.now = now;
 	env.tmp_target = tmp_target;
 	if (dag_resolve(dag, in->task, p, &env, &fields, NULL, e) < 0)
-		return NULL;
+		return e->code ? e->code : -EINVAL;
 	database = dag_resolve_database(dag, in->task, p, &env, e);
 	dag_partition_info(dag, p, &info);
-	m = node_new_map();
-	map_str(m, "dag", dag->name);
-	map_str(m, "task", t->name);
-	map_str(m, "kind", t->kind->name);
-	map_str(m, "partition", p->id);
-	map_str(m, "date", info.date);
-	map_str(m, "hour", info.hour);
-	map_int(m, "start", p->start);
-	map_int(m, "end", p->end);
-	map_str(m, "start_iso", info.start_iso);
-	map_str(m, "end_iso", info.end_iso);
-	map_str(m, "database", database);
-	node_map_set(m, "definition", node_clone(t->def));
-	if (t->def) {
-		struct strbuf pos;
-
-		sb_init(&pos);
-		pos_add(&pos, t->def);
-		map_str(m, "definition_pos", pos.buf);
-		sb_release(&pos);
-	}
-	node_map_set(m, "fields", fields);
-	if (t->kind->command_field) {
-		/* A command needs no definition to run: say it outright. */
-		map_str(m, "command", node_get_str(fields,
-			t->kind->command_field));
-		map_str(m, "target", in->target);
-		map_str(m, "tmp_target", tmp_target);
-		map_str(m, "target_dir", t->target_type == TARGET_DIR ?
-			"true" : "false");
-	}
+	sb_addc(sb, '{');
+	rc = node_json_put_str(sb, "dag");
+	sb_addc(sb, ':');
+	if (rc == 0)
+		rc = node_json_put_str(sb, dag->name);
+	if (rc == 0)
+		rc = put_instance(sb, dag, t, in, p, &info, database, fields,
+			tmp_target);
+	node_free(fields);
 	free(database);
-	return m;
+	return rc < 0 ? 1 : 0;
 }
 
 char *
 instance_json(const struct dag *dag, struct graph *g, size_t inst,
 	int64_t now, struct err *e)
 {
-	struct node *m = instance_node(dag, g, inst, now, NULL, e);
-	char *json;
+	struct strbuf sb;
+	int rc;
 
-	if (!m)
+	sb_init(&sb);
+	rc = instance_json_open(&sb, dag, g, inst, now, NULL, e);
+	if (rc < 0) {
+		sb_release(&sb);
 		return NULL;
-	json = node_to_json(m);
-	node_free(m);
-	return json;
+	}
+	if (rc > 0) {
+		/* A text that is not UTF-8: what node_to_json gave for it. */
+		sb_release(&sb);
+		return xstrdup("null");
+	}
+	sb_addc(&sb, '}');
+	return sb_detach(&sb);
 }
 
 int

@@ -20,15 +20,20 @@ struct task_run;
 struct exec_result;
 
 /*
- * The resolved instance (g->inst[inst]) as a map: dag, task, kind,
- * partition and its bounds, database, the definition and the resolved
- * fields; a command kind also its "command", "target", "target_dir" and
- * (when tmp_target is not NULL) "tmp_target".  now is the run's clock
- * (unix seconds); tmp_target, when not NULL, what {target} expands to.  Caller frees with node_free; NULL with
- * e filled.
+ * The resolved instance (g->inst[inst]) as a JSON object appended to sb,
+ * left open (no closing brace) for the caller's own keys: dag, task,
+ * kind, partition and its bounds, database, the definition with its
+ * positions and the resolved fields; a command kind also its "command",
+ * "target", "target_dir" and (when tmp_target is not NULL) "tmp_target".
+ * now is the run's clock (unix seconds); tmp_target, when not NULL, what
+ * {target} expands to.  Written straight from the resolved fields, with
+ * no tree of its own: a worker's request is this, once per instance.
+ * 0; 1 when a text is not UTF-8 (sb holds a part; its JSON is "null");
+ * negative errno with e filled when the fields cannot be resolved.
  */
-struct node *instance_node(const struct dag *dag, struct graph *g,
-	size_t inst, int64_t now, const char *tmp_target, struct err *e);
+int instance_json_open(struct strbuf *sb, const struct dag *dag,
+	struct graph *g, size_t inst, int64_t now, const char *tmp_target,
+	struct err *e);
 /* The same as JSON text, the input of "dag-cli __run-instance".  Caller frees. */
 char *instance_json(const struct dag *dag, struct graph *g, size_t inst,
 	int64_t now, struct err *e);

@@ -75,8 +75,20 @@ const char **node_str_list(const struct node *n, size_t *count);
 /* A human name for a node type: "a string", "a list", "a map". */
 const char *node_type_name(const struct node *n);
 
-/* Serialise a tree to JSON text (maps keep their key order); caller frees. */
+/*
+ * Serialise a tree to JSON text (maps keep their key order, every scalar
+ * a string); caller frees.  "null" when a string is not UTF-8.
+ */
 char *node_to_json(const struct node *n);
+/* The same appended to sb; -1 (sb holding a part) when not UTF-8. */
+int node_json_put(struct strbuf *sb, const struct node *n);
+/*
+ * The same with every map's keys sorted by their bytes: the canonical
+ * text that json_dumps(JSON_SORT_KEYS | JSON_COMPACT) made of the tree.
+ */
+int node_json_put_sorted(struct strbuf *sb, const struct node *n);
+/* One string as JSON appended to sb; -1 when s is not UTF-8. */
+int node_json_put_str(struct strbuf *sb, const char *s);
 /*
  * The same tree as a jansson value (every scalar a string), a new
  * reference: for a caller that dumps it otherwise (keys sorted).

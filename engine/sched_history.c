@@ -50,6 +50,14 @@ sched_flush(struct sched *s)
 
 	if (!s->pending.n)
 		return;
+	for (i = 0; i < s->pending.n; i++) {
+		uint32_t k = s->pending_def.v[i];
+
+		if (k != UINT32_MAX)
+			s->pending.v[i].def = status_def_digest(s->dag,
+				s->g->inst[k].task, &s->g->parts[s->g->inst[k].part]);
+	}
+	s->pending_def.n = 0;
 	err_clear(&e);
 	rc = write_batch(s, &e);
 	if (rc < 0 && sched_salvage(s, &e) == 0)
@@ -177,15 +185,11 @@ sched_record(struct sched *s, uint32_t i, const struct exec_result *res,
 	a.log_path = sched_log_path(s, i);
 	a.error = error;
 	a.final = final;
-	if (state == ATTEMPT_DONE) {
-		const struct instance *in = &s->g->inst[i];
-
+	if (state == ATTEMPT_DONE)
 		a.consumed = consumed_of(s, i, &a.n_consumed);
-		a.def = status_def_digest(s->dag, in->task,
-			&s->g->parts[in->part]);
-	}
 	note_outcome(s, i, res, state, error, final);
 	VEC_PUSH(s->pending, a);
+	VEC_PUSH(s->pending_def, state == ATTEMPT_DONE ? i : UINT32_MAX);
 	if (s->pending.n >= FLUSH_MAX)
 		sched_flush(s);
 	else if (!uv_is_active((uv_handle_t *)&s->flush_timer))

@@ -63,6 +63,14 @@ struct sched {
 	int64_t now;		/* the calendar's now (unix s), from the options */
 	/* Attempts waiting to be written. */
 	struct { struct attempt_rec *v; size_t n, cap; } pending;
+	/*
+	 * The instance of each pending attempt whose definition digest is
+	 * still to be worked out (UINT32_MAX: none), parallel to pending:
+	 * the digest resolves the definition again, so it is made when the
+	 * batch is written, while the next instance runs, not between the
+	 * end of one instance and the start of the next.
+	 */
+	struct { uint32_t *v; size_t n, cap; } pending_def;
 	uv_timer_t flush_timer, heartbeat, progress, recheck;
 	uv_signal_t sigint, sigterm;
 	struct retry *retries;	/* pending retry timers */

@@ -1034,6 +1034,7 @@ sched_free(struct sched *s)
 	free(s->rdeps);
 	free(s->ready.v);
 	free(s->pending.v);
+	free(s->pending_def.v);
 	free(s->held.v);
 	free(s->tmp_failed.v);
 	free(s->polls.v);

@@ -189,15 +189,15 @@ ignored(const char *field)
 static void
 field_hash(const struct node *v, char out[17])
 {
-	json_t *j = node_to_jansson(v);
-	char *canon = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT |
-		JSON_ENCODE_ANY);
-	const char *text = canon ? canon : "null";
+	struct strbuf canon;
+	const char *text;
 
+	sb_init(&canon);
+	text = node_json_put_sorted(&canon, v) < 0 || !canon.len ? "null" :
+		canon.buf;
 	snprintf(out, 17, "%016llx", (unsigned long long)hash_bytes(text,
 		strlen(text)));
-	free(canon);
-	json_decref(j);
+	sb_release(&canon);
 }
 
 char *
@@ -207,10 +207,12 @@ status_def_digest(const struct dag *dag, size_t task,
 	const struct task *t = &dag->tasks[task];
 	struct resolve_env env;
 	struct node *fields = NULL;
+	struct strbuf text;
+	struct node *o;
 	struct err e;
-	json_t *o;
-	char h[17], *text;
+	char h[17];
 	size_t i;
+	int rc;
 
 	memset(&env, 0, sizeof(env));
 	err_clear(&e);
@@ -219,20 +221,26 @@ status_def_digest(const struct dag *dag, size_t task,
 		node_free(fields);
 		return NULL;
 	}
-	o = json_object();
+	/* Written as json_dumps(JSON_SORT_KEYS | JSON_COMPACT) did. */
+	o = node_new_map();
 	for (i = 0; i < fields->n; i++) {
 		if (ignored(fields->keys[i]->str))
 			continue;
 		field_hash(fields->items[i], h);
-		json_object_set_new(o, fields->keys[i]->str, json_string(h));
+		node_map_set(o, fields->keys[i]->str, node_new_scalar(h));
 	}
 	snprintf(h, sizeof(h), "%016llx", (unsigned long long)hash_bytes(
 		t->kind->name, strlen(t->kind->name)));
-	json_object_set_new(o, "kind", json_string(h));
-	text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(o);
+	node_map_set(o, "kind", node_new_scalar(h));
+	sb_init(&text);
+	rc = node_json_put_sorted(&text, o);
+	node_free(o);
 	node_free(fields);
-	return text;
+	if (rc < 0) {
+		sb_release(&text);
+		return NULL;
+	}
+	return sb_detach(&text);
 }
 
 /*

@@ -325,6 +325,8 @@ static struct wh_kept kept[WH_KEPT_MAX];
 static size_t n_kept;
 static int keeping;
 
+static void wh_disconnect(sqlite3 *db);
+
 void
 wh_keep_connections(int on)
 {
@@ -332,7 +334,7 @@ wh_keep_connections(int on)
 	if (on)
 		return;
 	while (n_kept)
-		sqlite3_close(kept[--n_kept].db);
+		wh_disconnect(kept[--n_kept].db);
 }
 
 /* A kept connection to database, taken out of the cache, or NULL. */
@@ -356,24 +358,169 @@ take_kept(const char *database)
 }
 
 /*
+ * Statements of fixed text that every instance runs (the marker row, the
+ * table check, the check of a connection before it is kept), prepared
+ * once per kept connection: compiling them was most of the CPU a small
+ * instance spends in SQLite (a worker's `sql SELECT 1` compiled 127K
+ * instructions of SQL per instance, 54K of them the marker's INSERT).
+ * Only while connections are kept (a worker); otherwise each is prepared
+ * and finalized as before.  A cached statement is reset and its bindings
+ * cleared after each use, so it holds nothing of an instance; a schema
+ * changed by someone else recompiles it (SQLite checks the cookie).
+ * Every close of a warehouse connection goes through wh_disconnect,
+ * which finalizes its statements first.
+ */
+enum wh_fixed {
+	WH_ST_MARK,
+	WH_ST_EXISTS,
+	WH_ST_CLEAN,
+	WH_ST_N
+};
+
+static const char *const fixed_sql[WH_ST_N] = {
+	[WH_ST_MARK] = "INSERT OR REPLACE INTO " TARGET_MARKER_TABLE
+		" (table_name, partition, dag, task, records)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[WH_ST_EXISTS] = "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+		" AND name = ?1",
+	[WH_ST_CLEAN] = "SELECT (SELECT count(*) FROM temp.sqlite_master) + "
+		"(SELECT count(*) FROM pragma_database_list WHERE name NOT IN "
+		"('main', 'temp'))",
+};
+
+/* Connections with cached statements: the kept ones and those in use. */
+#define WH_CACHED_MAX (2 * WH_KEPT_MAX)
+
+struct wh_cached {
+	sqlite3 *db;
+	sqlite3_stmt *st[WH_ST_N];
+	wh_auth_fn *auth;	/* the authorizer set (wh_set_authorizer) */
+	void *auth_arg;
+};
+
+static struct wh_cached cached[WH_CACHED_MAX];
+
+static struct wh_cached *
+cached_of(sqlite3 *db, int add)
+{
+	size_t i;
+
+	for (i = 0; i < WH_CACHED_MAX; i++)
+		if (cached[i].db == db)
+			return &cached[i];
+	if (!add)
+		return NULL;
+	for (i = 0; i < WH_CACHED_MAX; i++)
+		if (!cached[i].db) {
+			cached[i].db = db;
+			return &cached[i];
+		}
+	return NULL;
+}
+
+/* Is st one of db's cached statements? */
+static int
+is_cached(sqlite3 *db, sqlite3_stmt *st)
+{
+	struct wh_cached *c = cached_of(db, 0);
+	size_t k;
+
+	for (k = 0; c && k < WH_ST_N; k++)
+		if (c->st[k] == st)
+			return 1;
+	return 0;
+}
+
+/* The statement of fixed text k on db, prepared or kept: put it back
+ * with fixed_done.  0, or -EIO with e. */
+static int
+fixed_get(sqlite3 *db, enum wh_fixed k, sqlite3_stmt **st, struct err *e)
+{
+	struct wh_cached *c = keeping ? cached_of(db, 1) : NULL;
+
+	if (c && c->st[k]) {
+		*st = c->st[k];
+		return 0;
+	}
+	if (sqlite3_prepare_v3(db, fixed_sql[k], -1, c ?
+	    SQLITE_PREPARE_PERSISTENT : 0, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return err_set(e, -EIO, "%s (in: %.200s)", sqlite3_errmsg(db),
+			fixed_sql[k]);
+	}
+	if (c)
+		c->st[k] = *st;
+	return 0;
+}
+
+static void
+fixed_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	if (!is_cached(db, st)) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+void
+wh_set_authorizer(sqlite3 *db, wh_auth_fn *fn, void *arg)
+{
+	struct wh_cached *c = keeping ? cached_of(db, 1) : NULL;
+
+	if (c && c->auth == fn && c->auth_arg == arg)
+		return;
+	sqlite3_set_authorizer(db, fn, arg);
+	if (c) {
+		c->auth = fn;
+		c->auth_arg = arg;
+	}
+}
+
+/* Close a warehouse connection, its cached statements first. */
+static void
+wh_disconnect(sqlite3 *db)
+{
+	struct wh_cached *c = cached_of(db, 0);
+	size_t k;
+
+	if (!db)
+		return;
+	if (c) {
+		for (k = 0; k < WH_ST_N; k++)
+			sqlite3_finalize(c->st[k]);
+		memset(c, 0, sizeof(*c));
+	}
+	sqlite3_close(db);
+}
+
+/*
  * Is db as a fresh connection would be: no transaction, no statement, no
  * temporary object, nothing attached?
  */
 static int
 wh_clean(sqlite3 *db)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st, *any;
+	struct err e;
 	int clean;
 
-	if (!sqlite3_get_autocommit(db) || sqlite3_next_stmt(db, NULL))
+	if (!sqlite3_get_autocommit(db))
 		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM "
-	    "temp.sqlite_master) + (SELECT count(*) FROM pragma_database_list "
-	    "WHERE name NOT IN ('main', 'temp'))", -1, &st, NULL) != SQLITE_OK)
+	/* No statement of an instance's left: only idle cached ones. */
+	for (any = sqlite3_next_stmt(db, NULL); any;
+	    any = sqlite3_next_stmt(db, any))
+		if (!is_cached(db, any) || sqlite3_stmt_busy(any))
+			return 0;
+	err_clear(&e);
+	if (fixed_get(db, WH_ST_CLEAN, &st, &e) < 0)
 		return 0;
 	clean = sqlite3_step(st) == SQLITE_ROW &&
 		sqlite3_column_int64(st, 0) == 0;
-	sqlite3_finalize(st);
+	fixed_done(db, st);
 	return clean;
 }
 
@@ -388,11 +535,11 @@ wh_close(sqlite3 *db, int reusable)
 	path = sqlite3_db_filename(db, "main");
 	if (!keeping || !reusable || !path || stat(path, &st) < 0 ||
 	    !wh_clean(db)) {
-		sqlite3_close(db);
+		wh_disconnect(db);
 		return;
 	}
 	if (n_kept == WH_KEPT_MAX) {
-		sqlite3_close(kept[0].db);
+		wh_disconnect(kept[0].db);
 		kept[0] = kept[--n_kept];
 	}
 	kept[n_kept].db = db;
@@ -612,6 +759,25 @@ wb_vfs(void)
 }
 #endif
 
+/*
+ * The marker table of a kept connection, made again when someone dropped
+ * it: looked for with the cached statement, and the DDL run (compiled)
+ * only when it is missing.  An SQLite result code.
+ */
+static int
+marker_table(sqlite3 *db)
+{
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	rc = wh_table_exists(db, TARGET_MARKER_TABLE, &e);
+	if (rc < 0)
+		return SQLITE_ERROR;
+	return rc ? SQLITE_OK : sqlite3_exec(db, TARGET_MARKER_DDL, NULL,
+		NULL, NULL);
+}
+
 int
 wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	struct err *e)
@@ -624,10 +790,9 @@ wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 			task_name(run));
 	if (keeping && (*db = take_kept(database))) {
 		/* Dropped since by someone else?  Then made again. */
-		if (sqlite3_exec(*db, TARGET_MARKER_DDL, NULL, NULL, NULL) ==
-		    SQLITE_OK)
+		if (marker_table(*db) == SQLITE_OK)
 			return 0;
-		sqlite3_close(*db);
+		wh_disconnect(*db);
 		*db = NULL;
 	}
 	rc = mkdir_parent(database);
@@ -669,7 +834,7 @@ wh_open(const struct task_run *run, const char *database, sqlite3 **db,
 	}
 	return 0;
 fail:
-	sqlite3_close(*db);
+	wh_disconnect(*db);
 	*db = NULL;
 	return -EIO;
 }
@@ -729,9 +894,7 @@ wh_mark(sqlite3 *db, const struct task_run *run, const char *table,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = wh_prepare(db, "INSERT OR REPLACE INTO " TARGET_MARKER_TABLE
-		" (table_name, partition, dag, task, records)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)", &st, e);
+	rc = fixed_get(db, WH_ST_MARK, &st, e);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -744,7 +907,7 @@ wh_mark(sqlite3 *db, const struct task_run *run, const char *table,
 		sqlite3_bind_null(st, 5);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : err_set(e, -EIO,
 		"cannot write the marker row: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	fixed_done(db, st);
 	return rc;
 }
 
@@ -754,8 +917,7 @@ wh_table_exists(sqlite3 *db, const char *table, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = wh_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-		" AND name = ?1", &st, e);
+	rc = fixed_get(db, WH_ST_EXISTS, &st, e);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -766,7 +928,7 @@ wh_table_exists(sqlite3 *db, const char *table, struct err *e)
 		rc = 0;
 	else
 		rc = err_set(e, -EIO, "%s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	fixed_done(db, st);
 	return rc;
 }
 

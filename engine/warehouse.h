@@ -112,6 +112,16 @@ void wh_close(struct sqlite3 *db, int reusable);
  * one instance after another), or stop and close the kept ones.
  */
 void wh_keep_connections(int on);
+/* An authorizer callback, as sqlite3_set_authorizer takes it. */
+typedef int wh_auth_fn(void *arg, int action, const char *a, const char *b,
+	const char *c, const char *d);
+/*
+ * Make fn (with arg) db's authorizer.  Setting one expires every prepared
+ * statement of the connection, so on a kept connection that has this one
+ * already it is not set again: the caller's fn must let everything
+ * through while it is not at work (arg outlives the connection).
+ */
+void wh_set_authorizer(struct sqlite3 *db, wh_auth_fn *fn, void *arg);
 
 /* Run one statement without results (DDL, BEGIN, ...); 0 or -EIO with e filled. */
 int wh_exec(struct sqlite3 *db, const char *sql, struct err *e);

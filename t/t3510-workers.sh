@@ -339,6 +339,74 @@ test_expect_success 'one worker: no temp table, open transaction or old schema c
 	test_cmp expect.sorted sorted
 '
 
+test_expect_success 'setup: a marker table dropped and made again between instances' '
+	daily_dag mk 2026-04-01 <<-\EOF
+	tasks:
+	  wipe:
+	    kind: command
+	    needs: [{task: mark, offset: -1d}]
+	    run: "case {date} in *[13]) q=\"DROP TABLE IF EXISTS _dag_loads\";; *) q=\"DROP TABLE IF EXISTS _dag_loads; CREATE TABLE _dag_loads (extra INTEGER DEFAULT 7, table_name TEXT NOT NULL, partition TEXT NOT NULL, dag TEXT, task TEXT, records INTEGER, loaded_at TEXT, PRIMARY KEY (table_name, partition))\";; esac; sqlite3 mk.db \"$q\" && touch {target}"
+	    target: "wipe-{date}"
+	  mark:
+	    kind: sql
+	    needs: [wipe]
+	    database: mk.db
+	    target: {table: marks}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS marks (day TEXT);
+	      INSERT INTO marks VALUES (:date);
+	EOF
+	dag-cli validate mk.yaml
+'
+
+test_expect_success 'one worker: its kept statements follow a marker table made again' '
+	rm -f trace &&
+	env DAG_WORKER_TRACE=$PWD/trace dag-cli backfill mk.yaml \
+		--from 2026-04-01 --to 2026-04-04 -j 1 >out 2>&1 &&
+	test_grep "8 ran, 8 done, 0 failed" out &&
+	test "$(count start)" = 1 &&
+	sqlite3 mk.db "SELECT count(*) FROM marks;
+		SELECT extra, table_name, partition, task FROM _dag_loads" >actual &&
+	cat >expect <<-\EOF &&
+	4
+	7|marks|2026-04-04|mark
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'one worker: an sql instance after another still may not COMMIT' '
+	daily_dag tx 2026-05-01 <<-\EOF &&
+	tasks:
+	  ok:
+	    kind: sql
+	    database: tx.db
+	    target: {table: oks}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS oks (day TEXT);
+	      INSERT INTO oks VALUES (:date);
+	  bad:
+	    kind: sql
+	    needs: [ok]
+	    database: tx.db
+	    target: {table: bads}
+	    sql: |
+	      CREATE TABLE IF NOT EXISTS bads (day TEXT);
+	      INSERT INTO bads VALUES (:date);
+	      COMMIT;
+	EOF
+	rm -f trace &&
+	test_expect_code 1 env DAG_WORKER_TRACE=$PWD/trace dag-cli backfill \
+		tx.yaml --from 2026-05-01 --to 2026-05-02 -j 1 >out 2>&1 &&
+	test_grep "4 ran, 2 done, 2 failed" out &&
+	test_grep "COMMIT and ROLLBACK are not allowed" out &&
+	test "$(count start)" = 1 &&
+	sqlite3 tx.db "SELECT count(*) FROM oks;
+		SELECT count(*) FROM sqlite_master WHERE name = '"'"'bads'"'"';
+		SELECT count(*) FROM _dag_loads WHERE table_name = '"'"'bads'"'"'" >actual &&
+	printf "2\n0\n0\n" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'DAG_EXECUTOR takes workers or local, nothing else' '
 	test_expect_code 2 env DAG_EXECUTOR=remote dag-cli run spin.yaml \
 		--date 2026-02-05 >out 2>err &&

@@ -67,9 +67,19 @@ bind_params(const struct task_run *run, sqlite3_stmt *st, int stmt_no,
 
 /* What the authorizer saw of the statements. */
 struct sql_seen {
+	int active;	/* the task's statements are being prepared */
 	int denied;	/* a transaction statement, refused */
 	int changed;	/* a PRAGMA setting a value: the connection changed */
 };
+
+/*
+ * The authorizer's state.  It stays set on a kept connection (setting it
+ * again per instance would expire the connection's kept statements,
+ * engine/warehouse.c), so what it points at lives as long as the
+ * process; one instance runs at a time in a process.  Outside
+ * run_statements it lets everything through.
+ */
+static struct sql_seen sql_auth;
 
 /*
  * BEGIN, COMMIT and ROLLBACK would end the load's transaction and commit
@@ -84,6 +94,8 @@ deny_transactions(void *arg, int action, const char *a, const char *b,
 	struct sql_seen *seen = arg;
 
 	(void)a, (void)c, (void)d;
+	if (!seen->active)
+		return SQLITE_OK;
 	if (action == SQLITE_PRAGMA && b)
 		seen->changed = 1;
 	if (action != SQLITE_TRANSACTION)
@@ -124,14 +136,15 @@ run_statements(struct task_run *run, sqlite3 *db, const char *text,
 	const char *p = text, *tail;
 	sqlite3_stmt *st = NULL;
 	int64_t before = sqlite3_total_changes64(db);
+	struct sql_seen *seen = &sql_auth;
 	int rc = 0, stmt_no = 0;
 
-	struct sql_seen seen = { 0, 0 };
-
-	sqlite3_set_authorizer(db, deny_transactions, &seen);
+	seen->denied = seen->changed = 0;
+	seen->active = 1;
+	wh_set_authorizer(db, deny_transactions, seen);
 	while (*p) {
 		if (sqlite3_prepare_v2(db, p, -1, &st, &tail) != SQLITE_OK) {
-			rc = seen.denied ? err_set(e, -EINVAL, "task '%s': statement "
+			rc = seen->denied ? err_set(e, -EINVAL, "task '%s': statement "
 				"%d: BEGIN, COMMIT and ROLLBACK are not allowed: "
 				"sql: runs in one transaction already", run->task,
 				stmt_no + 1) : err_set(e, sql_errno(db),
@@ -155,9 +168,9 @@ run_statements(struct task_run *run, sqlite3 *db, const char *text,
 		if (rc < 0)
 			break;
 	}
-	sqlite3_set_authorizer(db, NULL, NULL);
+	seen->active = 0;
 	*changes = sqlite3_total_changes64(db) - before;
-	*changed = seen.changed;
+	*changed = seen->changed;
 	return rc;
 }
 

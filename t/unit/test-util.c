@@ -9,6 +9,8 @@
 #include "util.h"
 #include "node.h"
 
+#include <jansson.h>
+
 /* duration_parse and size_parse behind one signature, for one table. */
 static int
 parse_duration(const char *text, int64_t *v)
@@ -159,6 +161,175 @@ UNIT_TEST(node_json_round_trip)
 	node_free(back);
 }
 
+/*
+ * The tree jansson made of JSON text (what node_from_json did before it
+ * read the text itself): the reference of json_agrees_with_jansson.
+ */
+static struct node *
+ref_from_jansson(json_t *j)
+{
+	struct node *n;
+	const char *key;
+	json_t *v;
+	size_t i;
+	char buf[64];
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		n = node_new_map();
+		json_object_foreach(j, key, v)
+			node_map_set(n, key, ref_from_jansson(v));
+		return n;
+	case JSON_ARRAY:
+		n = node_new_seq();
+		json_array_foreach(j, i, v)
+			node_seq_push(n, ref_from_jansson(v));
+		return n;
+	case JSON_STRING:
+		n = node_new_scalar(json_string_value(j));
+		n->quoted = 1;
+		return n;
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+			json_integer_value(j));
+		return node_new_scalar(buf);
+	case JSON_REAL:
+		snprintf(buf, sizeof(buf), "%.17g", json_real_value(j));
+		return node_new_scalar(buf);
+	case JSON_TRUE:
+		return node_new_scalar("true");
+	case JSON_FALSE:
+		return node_new_scalar("false");
+	default:
+		return node_new_scalar("");
+	}
+}
+
+/* Same shape, texts and quoting. */
+static int
+same_tree(const struct node *a, const struct node *b)
+{
+	size_t i;
+
+	if (a->type != b->type || a->n != b->n || a->quoted != b->quoted ||
+	    ((a->str || b->str) && (!a->str || !b->str ||
+	    strcmp(a->str, b->str))))
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if ((a->keys && !same_tree(a->keys[i], b->keys[i])) ||
+		    !same_tree(a->items[i], b->items[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * node_from_json and node_to_json read and write what jansson did: the
+ * same trees from the same texts, the same errors (not their words), the
+ * same text back, including "null" for a string that is not UTF-8.
+ */
+UNIT_TEST(json_agrees_with_jansson)
+{
+	static const char *const texts[] = {
+		"{}", "[]", "\"\"", "0", "-0", "1", "-12", "007", "1.5", "0.1",
+		"-0.0", "1e5", "1E-3", "2.5e+3", "1.", ".5", "1e", "-", "+1",
+		"9223372036854775807", "-9223372036854775808",
+		"9223372036854775808", "1e400", "1e-400", "true", "false",
+		"null", "tru", "truex", "nul", " \t\r\n{ \"a\" : [ 1 , \"b\" ] } ",
+		"{\"a\":1,}", "[1,]", "[1 2]", "{\"a\" 1}", "{1:2}", "{\"a\":1",
+		"[", "\"abc", "{\"a\":1}x", "", "   ",
+		"\"tab\\there\\nline\\r\\b\\f\\/\\\\\\\"\"",
+		"\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\"", "\"\\ud83d\"",
+		"\"\\ude00\"", "\"\\ud83dx\"", "\"\\u12\"", "\"\\x\"",
+		"\"a\\u0000b\"", "{\"a\\u0000\":1}", "\"raw\x01ctl\"",
+		"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "\"\xc3\"",
+		"\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
+		"\"\xff\"", "\"\x7f\"",
+		"{\"a\":1,\"b\":2,\"a\":3}", "{\"k\":{\"x\":[]},\"k\":\"last\"}",
+		"[{\"a\":[[],{}]},[\"x\",null,true,false,1.25]]",
+		"{\"q\":\"x\\\"y\",\"u\":\"\\u001f\\u0001\"}",
+		("{\"b\":{\"z\":1,\"a\":[{\"y\":2,\"x\":3}]},\"B\":0,"
+		"\"a\":\"\",\"\u00e9\":1,\"ab\":2,\"a b\":3}"),
+	};
+	char deep[4200];
+	size_t i, k;
+
+	for (i = 0; i <= sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = i < sizeof(texts) / sizeof(texts[0]) ?
+			texts[i] : deep;
+		json_error_t je;
+		json_t *j;
+		struct node *ours = NULL, *ref;
+		struct err e;
+		int rc;
+
+		if (t == deep) {
+			for (k = 0; k < 2049; k++)
+				deep[k] = '[';
+			for (k = 0; k < 2049; k++)
+				deep[2049 + k] = ']';
+			deep[4098] = '\0';
+		}
+		j = json_loads(t, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+		err_clear(&e);
+		rc = node_from_json(t, &ours, &e);
+		if (!j) {
+			if (rc == 0)
+				UNIT_FAIL("accepted what jansson refused: %s", t);
+			CHECK(ours == NULL);
+			CHECK(strstr(e.msg, "invalid JSON at") != NULL);
+			continue;
+		}
+		if (rc < 0)
+			UNIT_FAIL("refused what jansson read: %s: %s", t, e.msg);
+		ref = ref_from_jansson(j);
+		if (!same_tree(ours, ref))
+			UNIT_FAIL("another tree than jansson's: %s", t);
+		{
+			json_t *d = node_to_jansson(ours);
+			char *want = json_dumps(d, JSON_COMPACT |
+				JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+			char *got = node_to_json(ours);
+
+			struct strbuf sorted;
+
+			CHECK_STR(got, want ? want : "null");
+			free(want);
+			free(got);
+			/* The canonical text of status_def_digest. */
+			want = json_dumps(d, JSON_SORT_KEYS | JSON_COMPACT |
+				JSON_ENCODE_ANY);
+			sb_init(&sorted);
+			if (node_json_put_sorted(&sorted, ours) < 0)
+				CHECK(want == NULL);
+			else
+				CHECK_STR(sorted.len ? sorted.buf : "", want);
+			sb_release(&sorted);
+			free(want);
+			json_decref(d);
+		}
+		node_free(ours);
+		node_free(ref);
+		json_decref(j);
+	}
+}
+
+/* Strings that are not UTF-8 cannot be written: "null", as before. */
+UNIT_TEST(json_writes_only_utf8)
+{
+	struct node *m = node_new_map();
+	char *j;
+
+	node_map_set(m, "ok", node_new_scalar("caf\xc3\xa9\x01\x7f"));
+	j = node_to_json(m);
+	CHECK_STR(j, "{\"ok\":\"caf\xc3\xa9\\u0001\x7f\"}");
+	free(j);
+	node_map_set(m, "bad", node_new_scalar("\xc3("));
+	j = node_to_json(m);
+	CHECK_STR(j, "null");
+	free(j);
+	node_free(m);
+}
+
 UNIT_TEST(writes_are_whole)
 {
 	char path[] = "/tmp/test-util-XXXXXX";
@@ -191,4 +362,5 @@ UNIT_TEST(writes_are_whole)
 UNIT_MAIN(writes_are_whole, durations_and_sizes_parse, strbuf_grows,
 	edit_distance_suggests,
 	node_parses_with_positions, node_rejects_duplicate_keys,
-	node_rejects_tabs_and_empty, node_json_round_trip)
+	node_rejects_tabs_and_empty, node_json_round_trip,
+	json_agrees_with_jansson, json_writes_only_utf8)
