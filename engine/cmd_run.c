@@ -53,6 +53,21 @@ join_args(int argc, char **argv)
 	return sb_detach(&sb);
 }
 
+/*
+ * The cache of git provenance beside the state database (as logs/ is):
+ * runs of an unchanged repository skip libgit2 (engine/git_cache.c).
+ */
+static char *
+prov_cache_path(const char *state_path)
+{
+	const char *slash = strrchr(state_path, '/');
+
+	if (!slash)
+		return xstrdup("git-provenance");
+	return xasprintf("%.*sgit-provenance", (int)(slash - state_path + 1),
+		state_path);
+}
+
 /* The run's "now": the one the graph was built with (cli_now). */
 static int64_t
 now_of(void *arg)
@@ -110,8 +125,10 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	 */
 	if (!o.at) {
 		char *path = cli_dag_path(o.args[0], o.dags);
+		char *cache = prov_cache_path(cli_state_path(o.state));
 
-		so.prov = path ? gitrepo_job_start(path) : NULL;
+		so.prov = path ? gitrepo_job_start(path, cache) : NULL;
+		free(cache);
 		free(path);
 	}
 	gopt.now = cli_now();

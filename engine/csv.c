@@ -258,7 +258,7 @@ reader_next_sync(struct rec_reader *r, struct record *rec, struct err *e)
  * batch is released when the caller asks for the record after its last.
  */
 #define RP_BATCHES 3
-#define RP_BATCH_BYTES (1u << 20)
+#define RP_BATCH_BYTES (256u << 10)	/* not more: first-touch page faults */
 #define RP_FIRST (32u << 10)	/* the first batch; each next twice as large */
 
 struct rbatch {
@@ -294,7 +294,9 @@ static void
 batch_add(struct rbatch *b, const struct record *rec, size_t nprep)
 {
 	struct rhdr h;
-	size_t i;
+	size_t i, flen = 0, need;
+	char *d;
+	int joined = 1;
 
 	h.line = rec->line;
 	h.nf = rec->n;
@@ -303,18 +305,53 @@ batch_add(struct rbatch *b, const struct record *rec, size_t nprep)
 	h.nprepared = 0;
 	if (rec->prepared)
 		h.nprepared = nprep;
-	sb_add(&b->data, &h, sizeof(h));
-	if (rec->reject)
-		sb_add(&b->data, rec->reject, h.reject_len + 1);
-	sb_add(&b->data, rec->raw, rec->raw_len);
-	sb_add(&b->data, rec->lens, rec->n * sizeof(size_t));
-	for (i = 0; i < rec->n; i++)
-		sb_add(&b->data, rec->fields[i], rec->lens[i] + 1);
+	/*
+	 * The parser stores a record's fields one after another, each
+	 * NUL-ended: copied in one piece when they are so.
+	 */
+	for (i = 0; i < rec->n; i++) {
+		if (i && rec->fields[i] != rec->fields[i - 1] +
+		    rec->lens[i - 1] + 1)
+			joined = 0;
+		flen += rec->lens[i] + 1;
+	}
+	/* One growth check: the header, reason, raw bytes, fields, padding. */
+	need = sizeof(h) + (rec->reject ? h.reject_len + 1 : 0) +
+		rec->raw_len + rec->n * sizeof(size_t) + flen +
+		sizeof(size_t) + h.nprepared * sizeof(int64_t);
+	sb_grow(&b->data, need);
+	d = b->data.buf + b->data.len;
+	memcpy(d, &h, sizeof(h));
+	d += sizeof(h);
+	if (rec->reject) {
+		memcpy(d, rec->reject, h.reject_len + 1);
+		d += h.reject_len + 1;
+	}
+	memcpy(d, rec->raw, rec->raw_len);
+	d += rec->raw_len;
+	if (rec->n) {
+		memcpy(d, rec->lens, rec->n * sizeof(size_t));
+		d += rec->n * sizeof(size_t);
+	}
+	if (joined && rec->n) {
+		memcpy(d, rec->fields[0], flen);
+		d += flen;
+	} else {
+		for (i = 0; i < rec->n; i++) {
+			memcpy(d, rec->fields[i], rec->lens[i]);
+			d += rec->lens[i];
+			*d++ = 0;
+		}
+	}
 	/* Keep every header (and the values) aligned for the caller's reads. */
-	while (b->data.len % sizeof(size_t))
-		sb_addc(&b->data, 0);
-	if (h.nprepared)
-		sb_add(&b->data, rec->prepared, h.nprepared * sizeof(int64_t));
+	while ((size_t)(d - b->data.buf) % sizeof(size_t))
+		*d++ = 0;
+	if (h.nprepared) {
+		memcpy(d, rec->prepared, h.nprepared * sizeof(int64_t));
+		d += h.nprepared * sizeof(int64_t);
+	}
+	b->data.len = (size_t)(d - b->data.buf);
+	b->data.buf[b->data.len] = 0;
 	b->nrec++;
 }
 

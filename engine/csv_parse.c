@@ -228,7 +228,8 @@ csv_parse(struct rec_reader *r, struct record *rec)
 	for (;;) {
 		if (r->quoting && p < lim && *p == '"') {
 			/* Quoted field: runs to a quote not doubled. */
-			p++;
+			const char *fs = ++p;
+
 			field_add(r, p, 0);
 			for (;;) {
 				q = memchr(p, '"', lim - p);
@@ -247,15 +248,17 @@ csv_parse(struct rec_reader *r, struct record *rec)
 					return csv_reject(r, rec, r->end,
 						"bad quoting: unterminated quoted field");
 				}
-				nls += count_nl(p, q - p);
-				field_append(r, p, q - p);
 				if (q + 1 == lim && !r->eof)
 					return PARSE_MORE;
 				if (q + 1 < lim && q[1] == '"') {
-					field_append(r, "\"", 1);
+					/* The run and one quote of the pair. */
+					field_append(r, p, q - p + 1);
 					p = q + 2;
 					continue;
 				}
+				field_append(r, p, q - p);
+				/* Line breaks in the field, once it is whole. */
+				nls += count_nl(fs, q - fs);
 				p = q + 1;
 				break;
 			}

@@ -10,12 +10,19 @@
 
 #include <stdint.h>
 #include <zlib.h>
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "csv.h"
 #include "util.h"
 
-#define READ_CHUNK (1u << 20)		/* compressed bytes per read() */
-#define BUF_MIN (4u << 20)		/* decompressed buffer, grows by doubling */
+/*
+ * Buffers are no larger than keeps each thread busy: every page is a page
+ * fault the first time it is written (csv_source.c).
+ */
+#define READ_CHUNK (256u << 10)		/* compressed bytes per read() */
+#define BUF_MIN (512u << 10)		/* decompressed buffer, grows by doubling */
 #define REC_MAX ((size_t)64 << 20)	/* one physical line may not exceed this */
 #define OUT_BUF (1u << 18)		/* writer buffer before write()/deflate */
 #define GZ_LEVEL 1
@@ -32,6 +39,9 @@ struct src {
 	int zinit;		/* zs initialised */
 	int zend;		/* the current gzip member ended */
 	z_stream zs;
+#ifdef HAVE_ISAL
+	struct inflate_state *is;	/* ISA-L's inflate, used instead of zs */
+#endif
 	unsigned char *zin;	/* compressed bytes read, not yet inflated */
 	int feof;		/* read() returned 0 */
 	uint64_t consumed;	/* bytes read from the file (reader thread) */

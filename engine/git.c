@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 
 #include "dynlib.h"
+#include "git_priv.h"
 #include "util.h"
 
 /* The libgit2 functions used, typed from its own declarations. */
@@ -277,6 +278,8 @@ struct gitrepo_job {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char *path;
+	char *cache;		/* the cache file, or NULL */
+	struct gitrepo_key key;	/* read before libgit2 ran; text NULL: none */
 	struct gitrepo_prov prov;
 	int rc;			/* gitrepo_provenance's */
 	struct err e;		/* its error, warned of when taken */
@@ -285,6 +288,36 @@ struct gitrepo_job {
 	void (*ready)(void *);
 	void *ready_arg;
 };
+
+/* DAG_GIT_TRACE names a file to append what a job did to (the tests). */
+static void
+trace(const char *what, const char *path)
+{
+	const char *file = getenv("DAG_GIT_TRACE");
+	FILE *fp = file && *file ? fopen(file, "a") : NULL;
+
+	if (!fp)
+		return;
+	fprintf(fp, "%s %s\n", what, path);
+	fclose(fp);
+}
+
+/* A provenance libgit2 worked out goes into the cache when it may. */
+static void
+job_store(struct gitrepo_job *j, const struct gitrepo_prov *p)
+{
+	struct gitrepo_key after;
+	char *top, *rel;
+
+	if (!j->cache || !j->key.text || !find_worktree(j->path, &top, &rel))
+		return;
+	if (gitrepo_key_make(top, rel, &after) &&
+	    gitrepo_cache_storable(&j->key, &after, p))
+		gitrepo_cache_put(j->cache, &j->key, p);
+	gitrepo_key_release(&after);
+	free(top);
+	free(rel);
+}
 
 static void *
 job_main(void *arg)
@@ -297,7 +330,10 @@ job_main(void *arg)
 	err_clear(&e);
 	/* libgit2 reads the environment, which range.c may switch (TZ). */
 	env_lock(0);
+	trace("libgit2", j->path);
 	rc = gitrepo_provenance(j->path, &p, &e);
+	if (rc > 0)
+		job_store(j, &p);
 	env_unlock();
 	pthread_mutex_lock(&j->mu);
 	j->prov = p;
@@ -312,7 +348,7 @@ job_main(void *arg)
 }
 
 struct gitrepo_job *
-gitrepo_job_start(const char *path)
+gitrepo_job_start(const char *path, const char *cache)
 {
 	struct gitrepo_job *j;
 	sigset_t all, old;
@@ -322,12 +358,30 @@ gitrepo_job_start(const char *path)
 	/* Outside a work tree the answer costs a few stat calls: no thread. */
 	if (!find_worktree(path, &top, &rel))
 		return NULL;
-	free(top);
-	free(rel);
 	j = xcalloc(1, sizeof(*j));
 	j->path = xstrdup(path);
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
+	/*
+	 * A repository unchanged since an earlier run, or a file the index
+	 * alone answers for: no libgit2 at all.
+	 */
+	if (gitrepo_key_make(top, rel, &j->key)) {
+		j->cache = cache ? xstrdup(cache) : NULL;
+		if (cache && gitrepo_cache_get(cache, &j->key, &j->prov)) {
+			trace("cached", path);
+			j->done = 1;
+		} else if (gitrepo_index_answer(&j->key, top, rel, &j->prov)) {
+			trace("index", path);
+			job_store(j, &j->prov);
+			j->done = 1;
+		}
+		j->rc = j->done;
+	}
+	free(top);
+	free(rel);
+	if (j->done)
+		return j;
 	/* Signals stay with the threads that wait for them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -379,6 +433,8 @@ gitrepo_job_free(struct gitrepo_job *j)
 		pthread_join(j->thread, NULL);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
+	gitrepo_key_release(&j->key);
+	free(j->cache);
 	free(j->path);
 	free(j);
 }

@@ -49,12 +49,15 @@ int gitrepo_read_at(const char *path, const char *rev, char **text,
  * the system's CA bundle, and reading the index: tens of milliseconds).
  * NULL when path lies in no work tree (nothing to work out); when no
  * thread can be started, the job is done in this one before returning.
+ * cache (NULL: none) names a file of earlier answers (engine/git_cache.c):
+ * one it holds for the repository as it is now makes the job done at
+ * once, without libgit2 or a thread; libgit2's answer is stored in it.
  * The thread holds the environment's lock shared (env_lock).  A failure
  * is a warning on stderr, as cli_dag_provenance prints it, when the
  * result is taken; nothing when the job is freed untaken.
  */
 struct gitrepo_job;
-struct gitrepo_job *gitrepo_job_start(const char *path);
+struct gitrepo_job *gitrepo_job_start(const char *path, const char *cache);
 
 /*
  * ready(arg) is called once the job is done: from the job's thread, or at

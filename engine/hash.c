@@ -122,11 +122,37 @@ locate(const struct hash *h, uint64_t hv, const void *key, size_t len)
 struct hash_entry *
 hash_find(const struct hash *h, const void *key, size_t len)
 {
+	return hash_find_hashed(h, hash_bytes(key, len), key, len);
+}
+
+void
+hash_prefetch(const struct hash *h, uint64_t hv)
+{
+	if (h->cap)
+		__builtin_prefetch(&h->index[(size_t)hv & (h->cap - 1)]);
+}
+
+void
+hash_prefetch_entry(const struct hash *h, uint64_t hv)
+{
+	uint64_t v;
+
+	if (!h->cap)
+		return;
+	v = h->index[(size_t)hv & (h->cap - 1)];
+	if (v && v >> 32 == hv >> 32)
+		__builtin_prefetch(&h->entries[(uint32_t)v - 1]);
+}
+
+struct hash_entry *
+hash_find_hashed(const struct hash *h, uint64_t hv, const void *key,
+	size_t len)
+{
 	uint64_t v;
 
 	if (!h->cap)
 		return NULL;
-	v = h->index[locate(h, hash_bytes(key, len), key, len)];
+	v = h->index[locate(h, hv, key, len)];
 	return v ? &h->entries[(uint32_t)v - 1] : NULL;
 }
 

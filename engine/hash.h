@@ -68,6 +68,18 @@ void hash_reserve(struct hash *h, size_t n);
 struct hash_entry *hash_find(const struct hash *h, const void *key,
 	size_t len);
 /*
+ * hash_find in steps, for several independent lookups at once (each a
+ * cache miss or two in a big table): hash_prefetch starts loading the
+ * index slot of hash hv (hash_bytes of the key), hash_prefetch_entry,
+ * after it, the entry that slot names, and hash_find_hashed finds the
+ * key as hash_find does.  Issuing the first two for every key before the
+ * finds lets their misses overlap.
+ */
+void hash_prefetch(const struct hash *h, uint64_t hv);
+void hash_prefetch_entry(const struct hash *h, uint64_t hv);
+struct hash_entry *hash_find_hashed(const struct hash *h, uint64_t hv,
+	const void *key, size_t len);
+/*
  * The entry of key, added (ptr NULL, num 0) when absent; *added says which.
  * NULL when the key is new and the table already holds its type's maximum:
  * the caller reports it as an error.  An add may move entries:

@@ -75,15 +75,42 @@ js_ws(const char *p, const char *e)
 	return p;
 }
 
+/*
+ * The first quote, backslash or control character in [p, e), or e.
+ * Eight bytes at a time: string text is most of a JSON column.  The
+ * lowest flagged byte is exact (a borrow only flags bytes above it).
+ */
+static inline const char *
+js_plain(const char *p, const char *e)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t highs = 0x8080808080808080ull;
+
+	while (e - p >= 8) {
+		uint64_t w, q, b, hit;
+
+		memcpy(&w, p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		hit = ((q - ones) & ~q) | ((b - ones) & ~b) |
+			((w - ones * 0x20) & ~w);
+		hit &= highs;
+		if (hit)
+			return p + (__builtin_ctzll(hit) >> 3);
+		p += 8;
+	}
+	while (p < e && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 static int
 js_string(const char **pp, const char *e, struct strbuf *out)
 {
 	const char *p = *pp + 1;
 
 	for (;;) {
-		while (p < e && (unsigned char)*p >= 0x20 && *p != '"' &&
-		    *p != '\\')
-			p++;
+		p = js_plain(p, e);
 		if (p >= e || (unsigned char)*p < 0x20)
 			return -1;
 		if (*p == '"')

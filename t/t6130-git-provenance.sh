@@ -167,11 +167,14 @@ test_expect_success 'a run refused before it starts says nothing of git' '
 	! grep -i git err
 '
 
+# (touched: other stat data than the index and the cache hold, which
+# only libgit2 can tell apart)
 test_expect_success 'libgit2 is loaded only for a file in a repository' '
 	! ldd "$BUILD_DIR/dag-cli" >ldd.out 2>&1 || ! grep libgit2 ldd.out &&
 	LD_DEBUG=files dag-cli run plain/prov.yaml --date 2026-02-02 \
 		>res 2>debug &&
 	! grep "file=libgit2" debug &&
+	touch repo/prov.yaml &&
 	LD_DEBUG=files dag-cli run repo/prov.yaml --date 2026-02-05 \
 		>res 2>debug &&
 	grep "file=libgit2" debug
@@ -195,6 +198,8 @@ test_expect_success 'an older state database is migrated: its runs have no commi
 # The commit is worked out while the run starts and written into the
 # run's row as soon as it is known: a task that runs for a while finds it
 # there, with the workers (the default) and with DAG_EXECUTOR=local.
+# The file is touched before each run, so libgit2 works it out (neither
+# the index nor the cache can answer for it).
 test_expect_success 'the run row has the commit while the run goes on' '
 	state="$PWD/.dag-state/state.db" &&
 	cat >look.sh <<-EOF &&
@@ -220,9 +225,14 @@ test_expect_success 'the run row has the commit while the run goes on' '
 	git -C repo add wait.yaml &&
 	git -C repo commit -q -m wait &&
 	git -C repo rev-parse HEAD >expect &&
-	dag-cli run repo/wait.yaml --date 2026-02-01 >res &&
+	touch repo/wait.yaml &&
+	DAG_GIT_TRACE=trace dag-cli run repo/wait.yaml --date 2026-02-01 >res &&
 	test_cmp expect wait-out/2026-02-01.txt &&
-	DAG_EXECUTOR=local dag-cli run repo/wait.yaml --date 2026-02-02 >res &&
+	touch repo/wait.yaml &&
+	DAG_GIT_TRACE=trace DAG_EXECUTOR=local dag-cli run repo/wait.yaml \
+		--date 2026-02-02 >res &&
+	printf "libgit2 repo/wait.yaml\nlibgit2 repo/wait.yaml\n" >expect.trace &&
+	test_cmp expect.trace trace &&
 	test_cmp expect wait-out/2026-02-02.txt &&
 	sqlite3 "$state" "SELECT git_commit, git_dirty FROM runs ORDER BY id DESC LIMIT 2" >got &&
 	printf "%s|0\n%s|0\n" "$(cat expect)" "$(cat expect)" >expect.rows &&

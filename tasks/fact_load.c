@@ -59,6 +59,10 @@ struct lookup {
 	int unknown;		/* on_missing: unknown */
 	int scd2;
 	struct hash keys;	/* canonical natural key -> surrogate key */
+	/* prepare_lookups' own, in the reader's thread: the record's key */
+	struct strbuf pkey;
+	uint64_t phash;
+	int pvalid;		/* the key fits the dimension's types */
 	int64_t misses;
 	int line, column;	/* the lookup's position in the DAG file, or 0 */
 };
@@ -74,7 +78,6 @@ struct fact_load {
 	sqlite3 *db;
 	sqlite3_stmt *ins;
 	struct strbuf key;
-	struct strbuf prep_key;	/* prepare_lookups' own, in the reader's thread */
 	char stamp[32];
 };
 
@@ -113,6 +116,7 @@ parse_lookups(struct fact_load *f)
 		k->in = xcalloc(k->n, sizeof(*k->in));
 		k->types = xcalloc(k->n, sizeof(*k->types));
 		hash_init(&k->keys, NULL);
+		sb_init(&k->pkey);
 	}
 }
 
@@ -473,19 +477,30 @@ delete_partition(struct fact_load *f, struct err *e)
 	return rc;
 }
 
-/* The surrogate key of lookup k for rec: 1 found (*sk set), 0 missing. */
+/* lookup k's canonical key of rec into key: 0, or -EINVAL if it cannot be. */
 static int
-resolve(struct lookup *k, const struct record *rec, struct strbuf *key,
-	int64_t *sk)
+lookup_key(const struct lookup *k, const struct record *rec,
+	struct strbuf *key)
 {
-	struct hash_entry *s;
 	size_t i;
 
 	sb_reset(key);
 	for (i = 0; i < k->n; i++)
 		if (wh_canon_text(key, k->types[i], rec->fields[k->in[i]],
 		    rec->lens[k->in[i]]) < 0)
-			return 0;
+			return -EINVAL;
+	return 0;
+}
+
+/* The surrogate key of lookup k for rec: 1 found (*sk set), 0 missing. */
+static int
+resolve(struct lookup *k, const struct record *rec, struct strbuf *key,
+	int64_t *sk)
+{
+	struct hash_entry *s;
+
+	if (lookup_key(k, rec, key) < 0)
+		return 0;
 	s = hash_find(&k->keys, key->buf, key->len);
 	if (!s)
 		return 0;
@@ -497,17 +512,37 @@ resolve(struct lookup *k, const struct record *rec, struct strbuf *key,
  * Every lookup of rec, in the reader's parsing thread while this one
  * inserts: out[2i] says whether lookup i found its key, out[2i+1] is the
  * surrogate key.  The maps are complete and no longer change by now.
+ * A lookup in a map of megabytes waits for memory twice (index slot,
+ * then entry): the lookups of a record are independent, so each step is
+ * started for all of them before any waits, and their misses overlap.
  */
 static void
 prepare_lookups(void *ctx, const struct record *rec, int64_t *out)
 {
 	struct fact_load *f = ctx;
+	struct lookup *k;
 	size_t i;
 
 	for (i = 0; i < f->nlk; i++) {
-		out[2 * i + 1] = 0;
-		out[2 * i] = resolve(&f->lk[i], rec, &f->prep_key,
-			&out[2 * i + 1]);
+		k = &f->lk[i];
+		k->pvalid = lookup_key(k, rec, &k->pkey) == 0;
+		if (!k->pvalid)
+			continue;
+		k->phash = hash_bytes(k->pkey.buf, k->pkey.len);
+		hash_prefetch(&k->keys, k->phash);
+	}
+	for (i = 0; i < f->nlk; i++)
+		if (f->lk[i].pvalid)
+			hash_prefetch_entry(&f->lk[i].keys, f->lk[i].phash);
+	for (i = 0; i < f->nlk; i++) {
+		struct hash_entry *s = NULL;
+
+		k = &f->lk[i];
+		if (k->pvalid)
+			s = hash_find_hashed(&k->keys, k->phash, k->pkey.buf,
+				k->pkey.len);
+		out[2 * i] = s != NULL;
+		out[2 * i + 1] = s ? s->num : 0;
 	}
 }
 
@@ -585,6 +620,7 @@ fact_release(struct fact_load *f)
 		free(f->lk[i].in);
 		free(f->lk[i].types);
 		hash_release(&f->lk[i].keys);
+		sb_release(&f->lk[i].pkey);
 	}
 	free(f->lk);
 	free(f->cols);
@@ -593,7 +629,6 @@ fact_release(struct fact_load *f)
 	wh_rollback(f->db);
 	wh_close(f->db, 1);
 	sb_release(&f->key);
-	sb_release(&f->prep_key);
 }
 
 static int
@@ -619,7 +654,6 @@ fact_run(struct task_run *run, struct err *e)
 	f.database = run->database ? run->database
 		: task_run_str(run, "database");
 	sb_init(&f.key);
-	sb_init(&f.prep_key);
 	utc_stamp(run->start, f.stamp, sizeof(f.stamp));
 	parse_lookups(&f);
 

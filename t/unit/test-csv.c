@@ -287,7 +287,7 @@ prep_triple(void *ctx, const struct record *rec, int64_t *out)
 
 UNIT_TEST(prepare_runs_for_each_good_record)
 {
-	/* Several reader batches (1 MiB each), with malformed lines between. */
+	/* Several reader batches (256 KiB each), with malformed lines between. */
 	const size_t nrec = 60000;
 	struct rec_reader *r;
 	struct record rec;
@@ -355,6 +355,102 @@ UNIT_TEST(gzip_by_magic_and_truncation)
 	free(out);
 	free(data);
 	free(path);
+}
+
+/* A gzip member of data, in memory (*n bytes). */
+static char *
+gz_member(const char *data, size_t len, size_t *n)
+{
+	char *path = put_gz("member.gz", data, len), *out;
+
+	out = slurp(path, n);
+	unlink(path);
+	free(path);
+	return out;
+}
+
+/*
+ * The gzip stream's rules, whichever inflate is built in: members
+ * concatenated are one stream, zero padding after the last is ignored,
+ * an end anywhere before the last trailer is an error (never a short
+ * file), a damaged byte is an error, and a stream of many inflate blocks
+ * arrives whole and in order.
+ */
+UNIT_TEST(gzip_members_padding_cuts_and_damage)
+{
+	const char one[] = "a,b\n1,2\n", two[] = "3,4\n5,6\n";
+	char *m1, *m2, *path, *out;
+	const char *paths[1];
+	struct strbuf sb, want;
+	size_t n1, n2, cut, i, nrow = 200000;
+	struct err e;
+	int rc;
+
+	m1 = gz_member(one, sizeof(one) - 1, &n1);
+	m2 = gz_member(two, sizeof(two) - 1, &n2);
+	sb_init(&sb);
+	sb_add(&sb, m1, n1);
+	sb_add(&sb, m2, n2);
+	path = put_file("two.gz", sb.buf, sb.len);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, "H:a|b\n2:1|2\n3:3|4\n4:5|6\n");
+	free(out);
+	free(path);
+	/* Zero padding (as tar leaves) after the last member. */
+	for (i = 0; i < 1000; i++)
+		sb_addc(&sb, 0);
+	path = put_file("padded.gz", sb.buf, sb.len);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, "H:a|b\n2:1|2\n3:3|4\n4:5|6\n");
+	free(out);
+	free(path);
+	/*
+	 * Cut anywhere in either member: an error (one byte is no gzip
+	 * magic, so a plain file).
+	 */
+	for (cut = 2; cut < n1 + n2; cut++) {
+		if (cut == n1)
+			continue;	/* the first member whole: a shorter file */
+		path = put_file("cut.gz", sb.buf, cut);
+		paths[0] = path;
+		out = render_paths(paths, 1, REC_CSV, &rc, &e);
+		CHECK(rc < 0);
+		free(out);
+		free(path);
+	}
+	/* A byte of the first member's compressed data damaged. */
+	sb.buf[n1 - 10] ^= 0x55;
+	path = put_file("damaged.gz", sb.buf, n1 + n2);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, -EIO);
+	CHECK(strstr(e.msg, "gzip") != NULL);
+	free(out);
+	free(path);
+	/* Many blocks: every row once, in order. */
+	sb_reset(&sb);
+	sb_init(&want);
+	sb_adds(&sb, "n,sq\n");
+	sb_adds(&want, "H:n|sq\n");
+	for (i = 0; i < nrow; i++) {
+		sb_addf(&sb, "%zu,%zu\n", i, (i * i) % 1000003);
+		sb_addf(&want, "%zu:%zu|%zu\n", i + 2, i, (i * i) % 1000003);
+	}
+	path = put_gz("many.gz", sb.buf, sb.len);
+	paths[0] = path;
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, want.buf);
+	free(out);
+	free(path);
+	sb_release(&want);
+	sb_release(&sb);
+	free(m1);
+	free(m2);
 }
 
 UNIT_TEST(several_files_one_stream)
@@ -528,6 +624,90 @@ UNIT_TEST(writer_quotes_and_gzips)
 	free(rpath);
 }
 
+/* A field with every quote doubled and quotes around it: the reference. */
+static void
+quoted(struct strbuf *sb, const char *p, size_t n)
+{
+	size_t i;
+
+	sb_addc(sb, '"');
+	for (i = 0; i < n; i++) {
+		sb_addc(sb, p[i]);
+		if (p[i] == '"')
+			sb_addc(sb, '"');
+	}
+	sb_addc(sb, '"');
+}
+
+/*
+ * Quotes at either end, side by side, alone, and in fields longer than
+ * the writer's buffer: each doubled, the bytes exact; read back, every
+ * record (many, so the reader's thread hands them over in batches) comes
+ * back as written, raw bytes included for the rejected ones.
+ */
+UNIT_TEST(writer_doubles_every_quote)
+{
+	static const char *const shapes[] = { "\"", "\"\"", "a\"", "\"a",
+		"a\"\"b\"c", "{\"event\": \"x\", \"p\": {\"q\": 1}}", "no quote",
+		"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"" };
+	const size_t nshape = sizeof(shapes) / sizeof(shapes[0]);
+	const size_t nrow = 20000, longn = 300000;
+	char *path = scratch("quotes.csv"), *text, *out, *longf;
+	const char *paths[1] = { path };
+	struct strbuf want, back;
+	struct rec_writer *w;
+	struct err e;
+	char num[24];
+	size_t i, n;
+	int rc;
+
+	longf = malloc(longn + 1);
+	CHECK(longf != NULL);
+	for (i = 0; i < longn; i++)
+		longf[i] = i % 7 == 3 ? '"' : 'a' + i % 26;
+	longf[longn] = 0;
+	sb_init(&want);
+	sb_init(&back);
+	sb_adds(&want, "n,f,g\n");
+	sb_adds(&back, "H:n|f|g\n");
+	CHECK_INT(rec_writer_open(&w, path, &e), ==, 0);
+	CHECK_INT(rec_writer_strings(w, 3, (const char *const[]){ "n", "f",
+		"g" }), ==, 0);
+	for (i = 0; i < nrow; i++) {
+		const char *f = i == 5000 ? longf : shapes[i % nshape];
+		const char *g = shapes[(i / nshape) % nshape];
+
+		snprintf(num, sizeof(num), "%zu", i);
+		CHECK_INT(rec_writer_strings(w, 3, (const char *const[]){ num,
+			f, g }), ==, 0);
+		sb_addf(&want, "%s,", num);
+		if (strchr(f, '"'))
+			quoted(&want, f, strlen(f));
+		else
+			sb_adds(&want, f);
+		sb_addc(&want, ',');
+		if (strchr(g, '"'))
+			quoted(&want, g, strlen(g));
+		else
+			sb_adds(&want, g);
+		sb_addc(&want, '\n');
+		sb_addf(&back, "%zu:%s|%s|%s\n", i + 2, num, f, g);
+	}
+	CHECK_INT(rec_writer_commit(w, &e), ==, 0);
+	text = slurp(path, &n);
+	CHECK_INT(n, ==, want.len);
+	CHECK(!memcmp(text, want.buf, n));
+	free(text);
+	out = render_paths(paths, 1, REC_CSV, &rc, &e);
+	CHECK_INT(rc, ==, 0);
+	CHECK_STR(out, back.buf);
+	free(out);
+	sb_release(&want);
+	sb_release(&back);
+	free(longf);
+	free(path);
+}
+
 /*
  * An output past one buffer: the writer writes the first itself and
  * starts its thread with the second (plain and gzip); every row arrives
@@ -575,8 +755,10 @@ UNIT_MAIN(csv_rfc4180, csv_crlf_and_bom, csv_rejects_with_lines,
 	csv_unterminated_quote_costs_one_line,
 	csv_overlong_forms_and_surrogates_rejected, csv_header_only_and_empty,
 	csv_big_field, prepare_runs_for_each_good_record,
-	gzip_by_magic_and_truncation, several_files_one_stream,
+	gzip_by_magic_and_truncation, gzip_members_padding_cuts_and_damage,
+	several_files_one_stream,
 	tsv_has_no_quoting, jsonl_values_and_rejects,
 	blank_lines_are_skipped_and_counted, cr_only_line_ends_are_an_error,
 	jsonl_records_without_fields, one_empty_column_is_written_quoted,
-	writer_quotes_and_gzips, writer_past_one_buffer)
+	writer_quotes_and_gzips, writer_doubles_every_quote,
+	writer_past_one_buffer)

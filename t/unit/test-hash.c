@@ -175,6 +175,42 @@ UNIT_TEST(full_table_is_an_answer)
 	hash_release(&m);
 }
 
+/*
+ * The stepwise find (prefetch the slot, then the entry, then find) gives
+ * hash_find's answers: found keys, missing keys, an empty table.
+ */
+UNIT_TEST(find_in_steps)
+{
+	struct hash m;
+	char key[32];
+	uint64_t hv;
+	int i;
+
+	hash_init(&m, NULL);
+	hash_prefetch(&m, hash_bytes("x", 1));
+	hash_prefetch_entry(&m, hash_bytes("x", 1));
+	CHECK(hash_find_hashed(&m, hash_bytes("x", 1), "x", 1) == NULL);
+	for (i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "T12:LN%06d", i);
+		add_new(&m, key, strlen(key), i);
+	}
+	for (i = 0; i < 40000; i += 7) {
+		struct hash_entry *s;
+
+		snprintf(key, sizeof(key), "T12:LN%06d", i);
+		hv = hash_bytes(key, strlen(key));
+		hash_prefetch(&m, hv);
+		hash_prefetch_entry(&m, hv);
+		s = hash_find_hashed(&m, hv, key, strlen(key));
+		CHECK(s == hash_find(&m, key, strlen(key)));
+		if (i < 20000)
+			CHECK(s && s->num == i);
+		else
+			CHECK(s == NULL);
+	}
+	hash_release(&m);
+}
+
 UNIT_TEST(hash_values_are_fixed)
 {
 	/* FNV-1a 64 with the MurmurHash3 finalizer, on every machine. */
@@ -185,4 +221,4 @@ UNIT_TEST(hash_values_are_fixed)
 }
 
 UNIT_MAIN(many_keys, long_and_binary_keys, delete_keeps_the_rest,
-	full_table_is_an_answer, hash_values_are_fixed)
+	full_table_is_an_answer, find_in_steps, hash_values_are_fixed)
