@@ -541,6 +541,15 @@ merge_duplicates(struct kv *v, size_t *n)
 
 	if (*n < 2)
 		return;
+	if (*n <= 16) {
+		/* Small (every request and result): no sort, no copy. */
+		for (i = 1; i < *n; i++)
+			for (j = 0; j < i; j++)
+				if (!strcmp(v[i].key, v[j].key))
+					dup = 1;
+		if (!dup)
+			return;
+	}
 	s = xmalloc(*n * sizeof(*s));
 	memcpy(s, v, *n * sizeof(*s));
 	qsort(s, *n, sizeof(*s), kv_cmp);
