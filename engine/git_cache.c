@@ -25,6 +25,7 @@
 #include "git_priv.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,21 @@ key_stat(struct gitrepo_key *k, struct strbuf *sb, const char *path)
 	if (ts_ns(&st.st_ctim) >= k->read_ns - margin ||
 	    ts_ns(&st.st_mtim) >= k->read_ns - margin)
 		k->racy = 1;
+}
+
+/* key_stat of the path fmt makes. */
+static void __attribute__((format(printf, 3, 4)))
+key_statf(struct gitrepo_key *k, struct strbuf *sb, const char *fmt, ...)
+{
+	struct strbuf path;
+	va_list ap;
+
+	sb_init(&path);
+	va_start(ap, fmt);
+	sb_vaddf(&path, fmt, ap);
+	va_end(ap);
+	key_stat(k, sb, path.buf);
+	sb_release(&path);
 }
 
 /* The first line of the file at path (the caller's to free), or NULL. */
@@ -206,26 +222,15 @@ static void
 key_globals(struct gitrepo_key *k, struct strbuf *sb)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
-	char *p;
 
 	if (xdg && *xdg) {
-		p = xasprintf("%s/git/config", xdg);
-		key_stat(k, sb, p);
-		free(p);
-		p = xasprintf("%s/git/attributes", xdg);
-		key_stat(k, sb, p);
-		free(p);
+		key_statf(k, sb, "%s/git/config", xdg);
+		key_statf(k, sb, "%s/git/attributes", xdg);
 	}
 	if (home && *home) {
-		p = xasprintf("%s/.config/git/config", home);
-		key_stat(k, sb, p);
-		free(p);
-		p = xasprintf("%s/.config/git/attributes", home);
-		key_stat(k, sb, p);
-		free(p);
-		p = xasprintf("%s/.gitconfig", home);
-		key_stat(k, sb, p);
-		free(p);
+		key_statf(k, sb, "%s/.config/git/config", home);
+		key_statf(k, sb, "%s/.config/git/attributes", home);
+		key_statf(k, sb, "%s/.gitconfig", home);
 	}
 	key_stat(k, sb, "/etc/gitconfig");
 	key_stat(k, sb, "/etc/gitattributes");
@@ -237,16 +242,11 @@ key_attributes(struct gitrepo_key *k, struct strbuf *sb, const char *top,
 	const char *rel)
 {
 	const char *slash;
-	char *p;
 
-	p = xasprintf("%s/.gitattributes", top);
-	key_stat(k, sb, p);
-	free(p);
+	key_statf(k, sb, "%s/.gitattributes", top);
 	for (slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
-		p = xasprintf("%s/%.*s/.gitattributes", top,
+		key_statf(k, sb, "%s/%.*s/.gitattributes", top,
 			(int)(slash - rel), rel);
-		key_stat(k, sb, p);
-		free(p);
 	}
 }
 
@@ -255,7 +255,7 @@ gitrepo_key_make(const char *top, const char *rel, struct gitrepo_key *k)
 {
 	struct strbuf sb;
 	struct timespec now;
-	char *gitdir, *common, *p;
+	char *gitdir, *common;
 
 	memset(k, 0, sizeof(*k));
 	if (strpbrk(top, "\t\n") || strpbrk(rel, "\t\n"))
@@ -273,21 +273,11 @@ gitrepo_key_make(const char *top, const char *rel, struct gitrepo_key *k)
 	sb_addf(&sb, "%s/%s", top, rel);
 	k->path_len = sb.len;
 	sb_addf(&sb, " %s", k->commit);
-	p = xasprintf("%s/%s", top, rel);
-	key_stat(k, &sb, p);
-	free(p);
-	p = xasprintf("%s/index", gitdir);
-	key_stat(k, &sb, p);
-	free(p);
-	p = xasprintf("%s/config", common);
-	key_stat(k, &sb, p);
-	free(p);
-	p = xasprintf("%s/config.worktree", gitdir);
-	key_stat(k, &sb, p);
-	free(p);
-	p = xasprintf("%s/info/attributes", common);
-	key_stat(k, &sb, p);
-	free(p);
+	key_statf(k, &sb, "%s/%s", top, rel);
+	key_statf(k, &sb, "%s/index", gitdir);
+	key_statf(k, &sb, "%s/config", common);
+	key_statf(k, &sb, "%s/config.worktree", gitdir);
+	key_statf(k, &sb, "%s/info/attributes", common);
 	key_attributes(k, &sb, top, rel);
 	key_globals(k, &sb);
 	k->gitdir = gitdir;
