@@ -35,6 +35,49 @@ helper_yaml(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * json FILE...: read each file with node_from_json (the reader of the
+ * worker's requests and results) and print one line per file: its name
+ * and "accept" with node_to_json's text of the tree, or "reject" with
+ * the error.  A file with a NUL byte in it is read up to the NUL, as the
+ * socket's lines are.
+ */
+static int
+helper_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		struct strbuf sb;
+		struct node *n = NULL;
+		struct err e;
+		char buf[4096];
+		size_t got;
+
+		if (!f) {
+			perror(argv[i]);
+			return 2;
+		}
+		sb_init(&sb);
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+			sb_add(&sb, buf, got);
+		fclose(f);
+		err_clear(&e);
+		if (node_from_json(sb.buf ? sb.buf : "", &n, &e) == 0) {
+			char *text = node_to_json(n);
+
+			printf("%s accept %s\n", argv[i], text);
+			free(text);
+			node_free(n);
+		} else {
+			printf("%s reject %s\n", argv[i], e.msg);
+		}
+		sb_release(&sb);
+	}
+	return 0;
+}
+
 int helper_run_kind(int argc, char **argv);
 int helper_probe_kind(int argc, char **argv);
 int helper_sha256(int argc, char **argv);
@@ -48,6 +91,7 @@ struct helper_cmd {
 
 static const struct helper_cmd helper_cmds[] = {
 	{ "yaml", helper_yaml },
+	{ "json", helper_json },
 	{ "run-kind", helper_run_kind },
 	{ "probe-kind", helper_probe_kind },
 	{ "sha256", helper_sha256 },
