@@ -178,4 +178,36 @@ test_expect_success 'killed mid-load: the old rows stay, nothing half-loaded' '
 	test_cmp expect got
 '
 
+# A database the load creates is switched to WAL and given its marker
+# table without fdatasync (engine/warehouse.c, wh_open): none on its
+# rollback journal, and its WAL synced once, by the checkpoint at close
+# (not at its header's first write as well).
+if command -v strace >/dev/null 2>&1; then
+	test_expect_success 'a new database: made without fdatasync, loaded, in WAL mode' '
+		mkdir new &&
+		sed -e "s|^database: .*|database: new/wh.db|" \
+			-e "s|^input: .*|input: ev2.csv|" fact.yaml >new.yaml &&
+		printf "%s\n" event_time,line_id,event,n \
+			"2026-11-02T01:00:00Z,L1,open,3" "2026-11-02T02:00:00Z,L2,close,4" \
+			"2026-11-02T03:00:00Z,L9,open,5" "2026-11-02T04:00:00Z,L3,open,x" \
+			"2026-11-02T05:00:00Z,L3,open,6" >ev2.csv &&
+		sed "s|^database: .*|database: new/wh.db|" dim.yaml >newdim.yaml &&
+		printf "%s\n" line_id,plan L1,gold L2,gold L3,free >dim.csv &&
+		strace -f -y -o trace -e trace=fdatasync,fsync \
+			helper run-kind dimension-load newdim.yaml 2026-11-02 >res &&
+		! grep -E "f(data)?sync\([0-9]+<[^>]*-journal>" trace &&
+		grep -cE "f(data)?sync\([0-9]+<[^>]*wh.db-wal>" trace >got &&
+		echo 1 >expect &&
+		test_cmp expect got &&
+		helper run-kind fact-load new.yaml 2026-11-02 >res &&
+		counts_are 5 3 2 &&
+		sqlite3 new/wh.db "PRAGMA journal_mode; SELECT count(*) FROM fact_event" >got &&
+		printf "%s\n" wal 3 >expect &&
+		test_cmp expect got &&
+		marker_is new/wh.db fact_event 2026-11-02 1
+	'
+else
+	say "ok 100 # SKIP strace is not installed (scripts/deps installs it)"
+fi
+
 test_done
