@@ -95,16 +95,25 @@ pos_apply(struct node *n, const char *p)
 	return p;
 }
 
+/* ,"key": ; -1 when not UTF-8. */
+static int
+put_key(struct strbuf *sb, const char *k)
+{
+	sb_addc(sb, ',');
+	if (node_json_put_str(sb, k) < 0)
+		return -1;
+	sb_addc(sb, ':');
+	return 0;
+}
+
 /* ,"key":"value" (nothing when v is NULL); -1 when not UTF-8. */
 static int
 put_kv(struct strbuf *sb, const char *k, const char *v)
 {
 	if (!v)
 		return 0;
-	sb_addc(sb, ',');
-	if (node_json_put_str(sb, k) < 0)
+	if (put_key(sb, k) < 0)
 		return -1;
-	sb_addc(sb, ':');
 	return node_json_put_str(sb, v);
 }
 
@@ -121,10 +130,8 @@ put_kint(struct strbuf *sb, const char *k, int64_t v)
 static int
 put_ktree(struct strbuf *sb, const char *k, const struct node *v)
 {
-	sb_addc(sb, ',');
-	if (node_json_put_str(sb, k) < 0)
+	if (put_key(sb, k) < 0)
 		return -1;
-	sb_addc(sb, ':');
 	return node_json_put(sb, v);
 }
 
