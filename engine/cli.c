@@ -527,6 +527,17 @@ cli_state_path(const char *opt)
 	return setting(opt, "DAG_STATE", ".dag-state/state.db");
 }
 
+char *
+cli_beside_state(const char *state_path, const char *name)
+{
+	const char *slash = strrchr(state_path, '/');
+
+	if (!slash)
+		return xstrdup(name);
+	return xasprintf("%.*s%s", (int)(slash - state_path + 1), state_path,
+		name);
+}
+
 int
 cli_parse_count(const char *cmd, const char *opt, const char *v, long min,
 	long *out)

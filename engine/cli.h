@@ -160,6 +160,8 @@ const char *cli_command_nearest(const char *name);
 
 /* The state database path: --state, else $DAG_STATE, else .dag-state/state.db. */
 const char *cli_state_path(const char *opt);
+/* The file or directory NAME beside the state database at state_path. */
+char *cli_beside_state(const char *state_path, const char *name);
 
 /* "Now": cli_now(), in engine/clock.h. */
 #include "clock.h"

@@ -53,21 +53,6 @@ join_args(int argc, char **argv)
 	return sb_detach(&sb);
 }
 
-/*
- * The cache of git provenance beside the state database (as logs/ is):
- * runs of an unchanged repository skip libgit2 (engine/git_cache.c).
- */
-static char *
-prov_cache_path(const char *state_path)
-{
-	const char *slash = strrchr(state_path, '/');
-
-	if (!slash)
-		return xstrdup("git-provenance");
-	return xasprintf("%.*sgit-provenance", (int)(slash - state_path + 1),
-		state_path);
-}
-
 /* The run's "now": the one the graph was built with (cli_now). */
 static int64_t
 now_of(void *arg)
@@ -125,7 +110,9 @@ cli_run_range(const char *cmd, int argc, char **argv)
 	 */
 	if (!o.at) {
 		char *path = cli_dag_path(o.args[0], o.dags);
-		char *cache = prov_cache_path(cli_state_path(o.state));
+		/* The provenance cache (engine/git_cache.c), as logs/ is. */
+		char *cache = cli_beside_state(cli_state_path(o.state),
+			"git-provenance");
 
 		so.prov = path ? gitrepo_job_start(path, cache) : NULL;
 		free(cache);

@@ -802,18 +802,6 @@ serve(struct daemon *d)
 	return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-/* Where the snapshots of valid DAG files live: beside the state database. */
-static char *
-snapshot_dir(const char *state_path)
-{
-	const char *slash = strrchr(state_path, '/');
-
-	if (!slash)
-		return xstrdup("scheduler-dags");
-	return xasprintf("%.*sscheduler-dags", (int)(slash - state_path + 1),
-		state_path);
-}
-
 int
 cmd_scheduler(int argc, char **argv)
 {
@@ -871,7 +859,8 @@ cmd_scheduler(int argc, char **argv)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	d.snap_dir = snapshot_dir(d.st.path);
+	/* Snapshots of valid DAG files live beside the state database. */
+	d.snap_dir = cli_beside_state(d.st.path, "scheduler-dags");
 	d.fake_clock = getenv("DAG_NOW") && *getenv("DAG_NOW");
 	if (d.fake_clock)
 		d.offset_ms = cli_now() * 1000 - wall_ms();
