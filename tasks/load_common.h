@@ -92,13 +92,42 @@ int load_begin(const struct task_run *run, const char *table,
 	struct load_io *io, struct sqlite3 **db, struct err *e);
 
 /*
- * Every record of io->r through check and apply (wh_each_record), then
- * load_finish.  0 or -errno with e filled.
+ * A load's accepted records as the rows of a virtual table, so that one
+ * INSERT ... SELECT ... FROM LOAD_ROWS_TABLE writes them all: the
+ * statement keeps its cursors open from the first row to the last
+ * instead of opening, seeking and closing them per row.  check has the
+ * meaning it has for wh_each_record (rejects go to io->rj and are
+ * counted in run); column gives column i (0 to ncols - 1, named c0, c1,
+ * ...) of the record check accepted, with sqlite3_result_* (text need
+ * not be copied: the record stays until the next one is read).
  */
-int load_records(struct task_run *run, struct load_io *io, struct sqlite3 *db,
-	int (*check)(void *ctx, const struct record *rec, char **why),
-	int (*apply)(void *ctx, const struct record *rec, struct err *e),
-	void *ctx, struct err *e);
+#define LOAD_ROWS_TABLE "dag_load_rows"
+
+struct sqlite3_context;
+
+struct load_rows {
+	size_t ncols;
+	int (*check)(void *ctx, const struct record *rec, char **why);
+	void (*column)(void *ctx, const struct record *rec, size_t i,
+		struct sqlite3_context *c);
+	void *ctx;
+};
+
+/*
+ * Append " SELECT c0, c1, ... FROM dag_load_rows" (n columns), the
+ * select list starting with prefix when it is not empty ("?1", say).
+ */
+void load_sql_select_rows(struct strbuf *sql, const char *prefix, size_t n);
+
+/*
+ * Run sql, an INSERT into table whose rows come from LOAD_ROWS_TABLE,
+ * over every record of io->r through rows, then load_finish.  text1,
+ * when not NULL, is bound to ?1.  records_out counts the rows inserted.
+ * 0 or -errno with e filled.
+ */
+int load_insert_rows(struct task_run *run, struct load_io *io,
+	struct sqlite3 *db, const char *table, const char *sql,
+	const char *text1, const struct load_rows *rows, struct err *e);
 
 /*
  * End a load whose result so far is rc: commit its rejects file (written
