@@ -449,7 +449,7 @@ insert_sql(struct fact_load *f, struct strbuf *sql)
 	load_sql_add(sql, "INSERT OR FAIL INTO %I (%I", f->table, f->pcol);
 	load_sql_names(sql, f->cols, f->ncols);
 	sb_adds(sql, ")");
-	load_sql_select_rows(sql, "?1", f->ncols);
+	load_sql_select_rows(sql, "?1", f->ncols, "");
 }
 
 static int
@@ -674,8 +674,8 @@ fact_run(struct task_run *run, struct err *e)
 	if (rc == 0 && f.nlk)
 		rec_reader_prepare(io.r, prepare_lookups, &f, 2 * f.nlk);
 	if (rc == 0) {
-		struct load_rows rows = { f.ncols, check_record, record_column,
-			&f };
+		struct load_rows rows = { f.ncols, check_record, NULL, NULL,
+			record_column, &f };
 		struct strbuf sql;
 
 		sb_init(&sql);
@@ -684,6 +684,8 @@ fact_run(struct task_run *run, struct err *e)
 			run->partition, &rows, e);
 		sb_release(&sql);
 	}
+	if (rc == 0)
+		rc = load_finish(f.db, run, io.rj_path, e);
 	for (i = 0; rc == 0 && i < f.nlk; i++)
 		if (f.lk[i].misses)
 			fprintf(run->log, "fact-load: %lld keys missing from "

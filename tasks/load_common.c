@@ -60,24 +60,6 @@ load_sql_create(struct strbuf *sql, const char *table, const char *first,
 	}
 }
 
-void
-load_sql_insert(struct strbuf *sql, const char *table, const char *first,
-	const struct load_column *cols, size_t n)
-{
-	load_sql_add(sql, "INSERT INTO %I (%I", table, first);
-	load_sql_names(sql, cols, n);
-}
-
-void
-load_sql_values(struct strbuf *sql, size_t n)
-{
-	size_t i;
-
-	sb_adds(sql, ") VALUES (?1");
-	for (i = 0; i < n; i++)
-		sb_addf(sql, ", ?%zu", i + 2);
-}
-
 int
 load_io_open(struct task_run *run, struct load_io *io, struct err *e)
 {
@@ -195,7 +177,10 @@ struct rows_scan {
 	struct load_io *io;
 	struct record rec;
 	int64_t n;		/* rows given so far */
+	int64_t accepted;	/* records that passed check */
 	int eof;
+	int held;		/* rec waits for rows->held, outside the statement */
+	int pending;		/* rec is the next row (held said LOAD_ROW) */
 	int failed;		/* *e holds why the rows stopped */
 	struct err *e;
 };
@@ -279,29 +264,50 @@ rows_close(sqlite3_vtab_cursor *c)
 	return SQLITE_OK;
 }
 
-/* The next accepted record; the rejected ones on the way go to io->rj. */
+/*
+ * The next record that is a row; the rejected ones on the way go to
+ * io->rj, and one that rows->route holds ends the statement's rows.
+ */
 static int
 rows_next(sqlite3_vtab_cursor *cur)
 {
 	struct rows_scan *s = ((struct rows_cursor *)cur)->scan;
+	const struct load_rows *rows = s->rows;
 	struct task_run *run = s->run;
 	int rc;
 
 	if (s->eof || s->failed)
 		return s->failed ? SQLITE_ERROR : SQLITE_OK;
+	if (s->pending) {
+		s->pending = 0;
+		s->n++;
+		return SQLITE_OK;
+	}
 	while ((rc = rec_reader_next(s->io->r, &s->rec, s->e)) == 1) {
 		char *why = NULL;
 
 		run->records_in++;
-		if (!s->rec.reject && !(s->rows->check &&
-		    s->rows->check(s->rows->ctx, &s->rec, &why))) {
+		if (s->rec.reject || (rows->check && rows->check(rows->ctx,
+		    &s->rec, &why))) {
+			run->records_rejected++;
+			rc = rejects_record(s->io->rj, &s->rec, s->rec.reject ?
+				NULL : why, run->task, s->e);
+			free(why);
+			if (rc < 0)
+				break;
+			continue;
+		}
+		s->accepted++;
+		rc = rows->route ? rows->route(rows->ctx, &s->rec, s->e)
+			: LOAD_ROW;
+		if (rc == LOAD_ROW) {
 			s->n++;
 			return SQLITE_OK;
 		}
-		run->records_rejected++;
-		rc = rejects_record(s->io->rj, &s->rec, s->rec.reject ? NULL
-			: why, run->task, s->e);
-		free(why);
+		if (rc == LOAD_HOLD) {
+			s->held = s->eof = 1;
+			return SQLITE_OK;
+		}
 		if (rc < 0)
 			break;
 	}
@@ -363,7 +369,8 @@ static const sqlite3_module rows_module = {
 };
 
 void
-load_sql_select_rows(struct strbuf *sql, const char *prefix, size_t n)
+load_sql_select_rows(struct strbuf *sql, const char *prefix, size_t n,
+	const char *suffix)
 {
 	size_t i;
 
@@ -371,6 +378,9 @@ load_sql_select_rows(struct strbuf *sql, const char *prefix, size_t n)
 	sb_adds(sql, prefix);
 	for (i = 0; i < n; i++)
 		sb_addf(sql, i || *prefix ? ", c%zu" : "c%zu", i);
+	if (*suffix)
+		sb_adds(sql, n || *prefix ? ", " : "");
+	sb_adds(sql, suffix);
 	sb_adds(sql, " FROM " LOAD_ROWS_TABLE);
 }
 
@@ -393,23 +403,37 @@ load_insert_rows(struct task_run *run, struct load_io *io, sqlite3 *db,
 		return err_set(e, -EIO, "task '%s': %s", run->task,
 			sqlite3_errmsg(db));
 	rc = wh_prepare(db, sql, &st, e);
-	if (rc == 0) {
-		if (text1)
-			sqlite3_bind_text(st, 1, text1, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			run->records_out = scan.n;
-		else if (!scan.failed)
+	if (rc == 0 && text1)
+		sqlite3_bind_text(st, 1, text1, -1, SQLITE_STATIC);
+	/* Once per record held outside the statement, and once at the end. */
+	while (rc == 0) {
+		int step = sqlite3_step(st);
+
+		if (scan.failed) {
+			rc = e->code < 0 ? e->code : -EIO;
+			break;
+		}
+		if (step != SQLITE_DONE) {
 			rc = err_set(e, -EIO, "task '%s': cannot insert into "
 				"'%s': %s", run->task, table, sqlite3_errmsg(db));
-		if (scan.failed)
-			rc = e->code < 0 ? e->code : -EIO;
+			break;
+		}
+		if (!scan.held)
+			break;
+		sqlite3_reset(st);
+		scan.held = scan.eof = 0;
+		rc = rows->held(rows->ctx, &scan.rec, e);
+		if (rc == LOAD_ROW)
+			scan.pending = 1;
+		if (rc > 0)
+			rc = 0;
 	}
+	if (rc == 0)
+		run->records_out = scan.accepted;
 	sqlite3_finalize(st);
 	/* Nothing of the load stays on the connection. */
 	sqlite3_create_module_v2(db, LOAD_ROWS_TABLE, NULL, NULL, NULL);
 	if (rc == 0)
 		rec_reader_log_blank(io->r, run->log, run->task);
-	if (rc == 0)
-		rc = load_finish(db, run, io->rj_path, e);
 	return rc;
 }
