@@ -46,15 +46,25 @@ atomic_open(struct atomic_file *af, const char *path, struct err *e)
 {
 	int rc;
 
-	af->fd = -1;
 	af->path = NULL;
-	af->tmp = NULL;
-	rc = mkdir_parent(path);
-	if (rc < 0)
-		return err_set(e, rc, "cannot create the directory of '%s': %s",
-			path, strerror(-rc));
+	/*
+	 * A target's directory is there for all but its first instance: it
+	 * is made (mkdir of each part of its path) only once creating the
+	 * file beside it fails, and the file is then created again under a
+	 * fresh name, so a failure reads as it always did.
+	 */
 	af->tmp = atomic_tmp_name(path);
 	af->fd = mkostemp(af->tmp, O_CLOEXEC);
+	if (af->fd < 0) {
+		free(af->tmp);
+		af->tmp = NULL;
+		rc = mkdir_parent(path);
+		if (rc < 0)
+			return err_set(e, rc, "cannot create the directory of "
+				"'%s': %s", path, strerror(-rc));
+		af->tmp = atomic_tmp_name(path);
+		af->fd = mkostemp(af->tmp, O_CLOEXEC);
+	}
 	if (af->fd < 0) {
 		rc = -errno;
 		err_set(e, rc, "cannot create '%s': %s", af->tmp, strerror(-rc));
@@ -77,12 +87,18 @@ atomic_release(struct atomic_file *af)
 	af->fd = -1;
 }
 
+enum commit_sync {
+	COMMIT_NOSYNC,		/* neither fsync */
+	COMMIT_SYNC,		/* the file's, then the directory's */
+	COMMIT_DIR,		/* the directory's: the file is flushed */
+};
+
 static int
-commit(struct atomic_file *af, int sync, struct err *e)
+commit(struct atomic_file *af, enum commit_sync sync, struct err *e)
 {
 	int rc = 0;
 
-	if (sync && fsync(af->fd) < 0) {
+	if (sync == COMMIT_SYNC && fsync(af->fd) < 0) {
 		rc = -errno;
 		err_set(e, rc, "cannot flush '%s': %s", af->tmp, strerror(-rc));
 	}
@@ -98,7 +114,7 @@ commit(struct atomic_file *af, int sync, struct err *e)
 	}
 	if (rc < 0)
 		unlink(af->tmp);
-	else if (sync)
+	else if (sync != COMMIT_NOSYNC)
 		fsync_parent(af->path);
 	atomic_release(af);
 	return rc;
@@ -107,13 +123,19 @@ commit(struct atomic_file *af, int sync, struct err *e)
 int
 atomic_commit(struct atomic_file *af, struct err *e)
 {
-	return commit(af, 1, e);
+	return commit(af, COMMIT_SYNC, e);
 }
 
 int
 atomic_commit_nosync(struct atomic_file *af, struct err *e)
 {
-	return commit(af, 0, e);
+	return commit(af, COMMIT_NOSYNC, e);
+}
+
+int
+atomic_commit_flushed(struct atomic_file *af, struct err *e)
+{
+	return commit(af, COMMIT_DIR, e);
 }
 
 void

@@ -32,6 +32,12 @@ int atomic_commit(struct atomic_file *af, struct err *e);
  * power cut.  For reports (rejects files; docs/DESIGN.md says why).
  */
 int atomic_commit_nosync(struct atomic_file *af, struct err *e);
+/*
+ * atomic_commit for a file its writer has already fsynced and not written
+ * since: close, rename and fsync the directory, as durable as
+ * atomic_commit without flushing the file a second time.
+ */
+int atomic_commit_flushed(struct atomic_file *af, struct err *e);
 /* Close and remove the temporary file; releases af (accepts a released af). */
 void atomic_abort(struct atomic_file *af);
 

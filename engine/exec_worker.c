@@ -108,6 +108,7 @@ struct workers {
 	int64_t max_rss_kb;
 	int64_t grace_ms;
 	const char *trace;	/* DAG_WORKER_TRACE: where events go (tests) */
+	char **env;		/* the workers' environment; NULL: ours */
 	int closing;
 };
 
@@ -122,6 +123,50 @@ env_num(const char *name, long long def, long long min)
 		return def;
 	n = strtoll(v, &end, 10);
 	return *end || n < min ? def : n;
+}
+
+/*
+ * The workers' environment: ours, with glibc's malloc told to ask for
+ * transparent huge pages (GLIBC_TUNABLES glibc.malloc.hugetlb=1, put
+ * before the user's own tunables).  A load grows a worker by tens of MiB
+ * that it touches once; in 4 KiB pages each first touch is a fault
+ * (11-14 us on the machine of bench/, against 0.3 us per 4 KiB in a
+ * 2 MiB page), and the star load of bench/ took 30 ms less with it.
+ * Only workers get it: they run no command, and commands start from the
+ * scheduler with the user's environment.  A user who set hugetlb is left
+ * alone (NULL: the environment as it is).
+ */
+#define TUNABLES "GLIBC_TUNABLES"
+
+static char **
+worker_env(void)
+{
+	extern char **environ;
+	const char *mine = getenv(TUNABLES);
+	size_t n, i, j = 0;
+	char **env;
+
+	if (mine && strstr(mine, "glibc.malloc.hugetlb"))
+		return NULL;
+	for (n = 0; environ[n]; n++)
+		;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], TUNABLES "=", sizeof(TUNABLES)))
+			env[j++] = xstrdup(environ[i]);
+	env[j] = xasprintf("%s=glibc.malloc.hugetlb=1%s%s", TUNABLES,
+		mine ? ":" : "", mine ? mine : "");
+	return env;
+}
+
+static void
+env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
 }
 
 /* One line of DAG_WORKER_TRACE (path), for tests to see what workers did. */
@@ -372,6 +417,7 @@ spawn_worker(struct workers *ws, struct err *e)
 	io[3].data.stream = (uv_stream_t *)&w->chan;
 	o.file = ws->self;
 	o.args = args;
+	o.env = ws->env;
 	o.exit_cb = on_worker_exit;
 	o.stdio = io;
 	o.stdio_count = 4;
@@ -487,6 +533,7 @@ workers_open(struct executor *x, struct err *e)
 	ws->trace = getenv("DAG_WORKER_TRACE");
 	if (ws->trace && !*ws->trace)
 		ws->trace = NULL;
+	ws->env = worker_env();
 	ws->cmd = xcalloc(1, sizeof(*ws->cmd));
 	ws->cmd->ops = &exec_local;
 	ws->cmd->loop = x->loop;
@@ -496,6 +543,7 @@ workers_open(struct executor *x, struct err *e)
 	ws->cmd->data = ws;
 	rc = exec_local.open(ws->cmd, e);
 	if (rc < 0) {
+		env_free(ws->env);
 		free(ws->cmd);
 		free(ws);
 		return rc;
@@ -611,6 +659,8 @@ workers_close(struct executor *x)
 	free(ws->cmd);
 	ws->cmd = NULL;
 	ws->closing = 1;
+	env_free(ws->env);
+	ws->env = NULL;
 	/*
 	 * Nothing runs: every worker is idle and exits on EOF, at once.  The
 	 * loop is about to close, so they are waited for here.

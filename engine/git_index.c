@@ -56,20 +56,9 @@ hex_of(const unsigned char *raw, char hex[GITREPO_ID_LEN])
 	hex[2 * OID_RAW] = '\0';
 }
 
-/* What the index says of one path. */
-struct ientry {
-	const unsigned char *at;	/* its fixed part; NULL: no entry */
-	int unusual;	/* a flag or stage libgit2 must look at */
-};
-
-/*
- * The entry of rel and the cache tree's root (root: its id in hex, ""
- * when invalid or absent) of the index in buf.  0, or -1 when the index
- * is not of the kind read here.
- */
-static int
-index_scan(const unsigned char *buf, size_t len, const char *rel,
-	struct ientry *ent, char root[GITREPO_ID_LEN])
+int
+gitrepo_index_scan(const unsigned char *buf, size_t len, const char *rel,
+	struct gitrepo_ientry *ent, char root[GITREPO_ID_LEN])
 {
 	size_t off = 12, end, rlen = strlen(rel);
 	uint32_t version, n, i;
@@ -171,6 +160,27 @@ racy(const unsigned char *e, const struct stat *index_st)
 	return m >= i;
 }
 
+int
+gitrepo_commit_tree_of(const char *obj, size_t n, char tree[GITREPO_ID_LEN])
+{
+	const char *p = obj, *end = obj + n, *nl;
+
+	if (n < 7 || strncmp(p, "commit ", 7))
+		return 0;
+	p = memchr(p, '\0', n);
+	if (!p || end - ++p < 5 + GITREPO_ID_LEN || strncmp(p, "tree ", 5))
+		return 0;
+	nl = p + 5 + GITREPO_ID_LEN - 1;
+	if (*nl != '\n')
+		return 0;
+	for (p += 5; p < nl; p++)
+		if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
+			return 0;
+	memcpy(tree, nl - (GITREPO_ID_LEN - 1), GITREPO_ID_LEN - 1);
+	tree[GITREPO_ID_LEN - 1] = '\0';
+	return 1;
+}
+
 /*
  * The tree of the commit id, from its loose object: 1 with tree filled,
  * 0 when the object is not loose (packed) or not a commit.
@@ -183,7 +193,6 @@ commit_tree(const char *common, const char *id, char tree[GITREPO_ID_LEN])
 	char *z = read_path(path, &zlen);
 	unsigned char out[256];
 	z_stream zs;
-	const char *p;
 	int ok = 0;
 
 	free(path);
@@ -194,22 +203,12 @@ commit_tree(const char *common, const char *id, char tree[GITREPO_ID_LEN])
 		zs.next_in = (unsigned char *)z;
 		zs.avail_in = (uInt)zlen;
 		zs.next_out = out;
-		zs.avail_out = sizeof(out) - 1;
+		zs.avail_out = sizeof(out);
 		/* The header and the first line are all that is read. */
 		inflate(&zs, Z_SYNC_FLUSH);
-		out[sizeof(out) - 1 - zs.avail_out] = '\0';
+		ok = gitrepo_commit_tree_of((const char *)out,
+			sizeof(out) - zs.avail_out, tree);
 		inflateEnd(&zs);
-		p = (const char *)out;
-		if (!strncmp(p, "commit ", 7)) {
-			p += strlen(p) + 1;
-			if ((size_t)(p - (const char *)out) < sizeof(out) -
-			    1 - zs.avail_out && !strncmp(p, "tree ", 5) &&
-			    strlen(p + 5) >= GITREPO_ID_LEN) {
-				memcpy(tree, p + 5, GITREPO_ID_LEN - 1);
-				tree[GITREPO_ID_LEN - 1] = '\0';
-				ok = p[5 + GITREPO_ID_LEN - 1] == '\n';
-			}
-		}
 	}
 	free(z);
 	return ok;
@@ -240,7 +239,7 @@ gitrepo_index_answer(const struct gitrepo_key *k, const char *top,
 	char *path = xasprintf("%s/index", k->gitdir), *file;
 	char root[GITREPO_ID_LEN], tree[GITREPO_ID_LEN];
 	struct stat ist, fst;
-	struct ientry ent;
+	struct gitrepo_ientry ent;
 	size_t len;
 	unsigned char *buf = NULL;
 	int rc = 0;
@@ -248,7 +247,7 @@ gitrepo_index_answer(const struct gitrepo_key *k, const char *top,
 	if (ignorecase_set(k->common) || stat(path, &ist) < 0)
 		goto out;
 	buf = (unsigned char *)read_path(path, &len);
-	if (!buf || index_scan(buf, len, rel, &ent, root) < 0 || ent.unusual)
+	if (!buf || gitrepo_index_scan(buf, len, rel, &ent, root) < 0 || ent.unusual)
 		goto out;
 	memcpy(out->commit, k->commit, GITREPO_ID_LEN);
 	if (!ent.at) {

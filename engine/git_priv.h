@@ -30,6 +30,30 @@ struct gitrepo_key {
 int gitrepo_key_make(const char *top, const char *rel, struct gitrepo_key *k);
 void gitrepo_key_release(struct gitrepo_key *k);
 
+/* What a git index says of one path (engine/git_index.c). */
+struct gitrepo_ientry {
+	const unsigned char *at;	/* its fixed part; NULL: no entry */
+	int unusual;	/* a flag or stage libgit2 must look at */
+};
+
+/*
+ * The entry of rel and the cache tree's root (root: its id in hex, ""
+ * when invalid or absent) of the index in buf[0..len) (buf[len] must be
+ * readable and '\0', as read_path leaves it).  0, or -1 when the index
+ * is not of the kind read here (a version other than 2 or 3, a split or
+ * sparse index, anything short or out of bounds).
+ */
+int gitrepo_index_scan(const unsigned char *buf, size_t len, const char *rel,
+	struct gitrepo_ientry *ent, char root[GITREPO_ID_LEN]);
+
+/*
+ * The tree named by a commit object's first line, from the object's
+ * inflated text obj[0..n) ("commit SIZE\0tree ID\n..."): 1 with tree
+ * filled (40 lowercase hex digits), else 0.
+ */
+int gitrepo_commit_tree_of(const char *obj, size_t n,
+	char tree[GITREPO_ID_LEN]);
+
 /*
  * The provenance of rel below top read from the index alone
  * (engine/git_index.c), when it can be: 1 with *out filled, else 0.

@@ -259,6 +259,37 @@ test_expect_success 'kill -9 of the scheduler mid-load: its worker dies too, not
 	test_cmp expect actual
 '
 
+# env_of PID: its environment, one variable a line.  (glibc may cut
+# GLIBC_TUNABLES at its colons in place, so a tunable after the first
+# can show as a line of its own.)
+env_of() {
+	tr "\0" "\n" <"/proc/$1/environ"
+}
+
+test_expect_success 'workers ask malloc for huge pages, the user'"'"'s tunables kept' '
+	sqlite3 spin.db "INSERT INTO ctl VALUES (\"2026-02-06\", 1),
+		(\"2026-02-07\", 1)" &&
+	GLIBC_TUNABLES=glibc.malloc.tcache_count=5 &&
+	export GLIBC_TUNABLES &&
+	spin_to_load 2026-02-06 2026-02-06 &&
+	sched=$(ps -o ppid= -p $pid) &&
+	env_of $pid >worker &&
+	env_of $sched >scheduler &&
+	kill -9 $pid &&
+	wait $job &&
+	grep "^GLIBC_TUNABLES=glibc.malloc.hugetlb=1\(:\|$\)" worker &&
+	grep "glibc.malloc.tcache_count=5$" worker &&
+	grep "^GLIBC_TUNABLES=glibc.malloc.tcache_count=5$" scheduler &&
+	GLIBC_TUNABLES=glibc.malloc.hugetlb=0 &&
+	spin_to_load 2026-02-07 2026-02-07 &&
+	env_of $pid >worker &&
+	kill -9 $pid &&
+	wait $job &&
+	unset GLIBC_TUNABLES &&
+	grep "^GLIBC_TUNABLES=glibc.malloc.hugetlb=0$" worker &&
+	! grep "hugetlb=1" worker
+'
+
 test_expect_success 'a timeout kills the worker that overran; the next instance gets another' '
 	sqlite3 spin.db "UPDATE ctl SET spin = 1 WHERE day = \"2026-02-03\"" &&
 	rm -f trace &&

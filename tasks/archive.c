@@ -2,12 +2,15 @@
  * archive: copy (or move) source to target, optionally gzip-compressed,
  * optionally with a sha256sum-format checksum file beside it.
  *
- * Everything streams through one 1 MiB buffer, so a file of any size
- * takes constant memory.  The bytes are hashed as they are written; after
- * the copy the temporary file is read back and hashed again, and only a
- * match is published: the checksum file first, then the target (the
- * target is what marks the instance complete).  move unlinks the source
- * only after the target's rename and its directory are on disk.
+ * Everything streams through one buffer of at most 1 MiB (a small file's
+ * size, rounded up to a page, when it is smaller), so a file of any size
+ * takes constant memory; the output buffer of gzip exists only when it
+ * compresses.  With a checksum asked for, the bytes are hashed as they
+ * are written; after the copy the temporary file is flushed, read back
+ * and hashed again, and only a match is published: the checksum file
+ * first, then the target (the target is what marks the instance
+ * complete).  Without one nothing is hashed or read back.  move unlinks
+ * the source only after the target's rename and its directory are on disk.
  */
 #include "config.h"
 
@@ -25,6 +28,7 @@
 #include "task_kind.h"
 
 #define CHUNK (1u << 20)
+#define PAGE 4096u
 /*
  * Archives are written once and kept: the default level's better ratio
  * is worth its time here, unlike clean's intermediate outputs.
@@ -89,8 +93,9 @@ struct copy {
 	struct atomic_file af;
 	struct sha256 sha;
 	z_stream zs;
-	int gz, zinit;
+	int gz, zinit, sum;
 	unsigned char *buf, *zbuf;
+	size_t bufsize;	/* of buf; zbuf is CHUNK */
 	uint64_t bytes_in, bytes_out;
 	const char *source, *target;
 };
@@ -98,7 +103,8 @@ struct copy {
 static int
 write_all(struct copy *c, const unsigned char *p, size_t n, struct err *e)
 {
-	sha256_update(&c->sha, p, n);
+	if (c->sum)
+		sha256_update(&c->sha, p, n);
 	c->bytes_out += n;
 	while (n) {
 		ssize_t w = write(c->af.fd, p, n);
@@ -143,7 +149,7 @@ copy_data(struct copy *c, struct err *e)
 	int rc, first = 1;
 
 	for (;;) {
-		got = read(c->in, c->buf, CHUNK);
+		got = read(c->in, c->buf, c->bufsize);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -154,6 +160,7 @@ copy_data(struct copy *c, struct err *e)
 		    c->buf[1] == 0x8b)
 			c->gz = 0;	/* already gzip: keep its bytes */
 		if (first && c->gz) {
+			c->zbuf = xmalloc(CHUNK);
 			if (deflateInit2(&c->zs, ARCHIVE_GZ_LEVEL, Z_DEFLATED,
 			    15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 				return err_set(e, -ENOMEM, "cannot start gzip");
@@ -185,7 +192,7 @@ verify(struct copy *c, const char *want, struct err *e)
 
 	sha256_init(&s);
 	for (;;) {
-		got = pread(c->af.fd, c->buf, CHUNK, off);
+		got = pread(c->af.fd, c->buf, c->bufsize, off);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -237,7 +244,6 @@ archive_run(struct task_run *run, struct err *e)
 	const char *compress = task_run_str(run, "compress");
 	const char *checksum = task_run_str(run, "checksum");
 	int move = mode && !strcmp(mode, "move");
-	int sum = checksum && !strcmp(checksum, "sha256");
 	struct copy c;
 	struct stat st;
 	uint8_t d[32];
@@ -249,13 +255,16 @@ archive_run(struct task_run *run, struct err *e)
 	c.source = task_run_str(run, "source");
 	c.target = task_run_str(run, "target");
 	c.gz = compress && !strcmp(compress, "gzip");
+	c.sum = checksum && !strcmp(checksum, "sha256");
 	if (!c.source || !c.target)
 		return err_set(e, -EINVAL, "archive needs 'source' and 'target'");
 	c.in = open(c.source, O_RDONLY | O_CLOEXEC);
 	if (c.in < 0)
 		return err_set(e, -errno, "cannot open '%s': %s", c.source,
 			strerror(errno));
-	if (fstat(c.in, &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (fstat(c.in, &st) < 0)
+		st.st_size = CHUNK;	/* size unknown: the whole buffer */
+	else if (!S_ISREG(st.st_mode)) {
 		close(c.in);
 		return err_set(e, -EINVAL, "'%s' is not a regular file",
 			c.source);
@@ -265,33 +274,51 @@ archive_run(struct task_run *run, struct err *e)
 		return err_set(e, -EINVAL, "source and target are the same "
 			"file '%s'", c.source);
 	}
-	posix_fadvise(c.in, 0, 0, POSIX_FADV_SEQUENTIAL);
-	c.buf = xmalloc(CHUNK);
-	c.zbuf = xmalloc(CHUNK);
-	sha256_init(&c.sha);
+	/*
+	 * A file that fits in the buffer is read in one call, where the
+	 * kernel's read-ahead has nothing to add: the hint is for longer ones.
+	 * The buffer is one byte over a small file's size (rounded up to a
+	 * page), so the first read already meets its end; a file that grew
+	 * since fstat is still read to its end, in more calls.
+	 */
+	if ((uint64_t)st.st_size < CHUNK) {
+		c.bufsize = ((size_t)st.st_size + PAGE) & ~(size_t)(PAGE - 1);
+	} else {
+		c.bufsize = CHUNK;
+		posix_fadvise(c.in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	c.buf = xmalloc(c.bufsize);
+	if (c.sum)
+		sha256_init(&c.sha);
 	rc = atomic_open(&c.af, c.target, e);
 	if (rc < 0)
 		goto out;
 	rc = copy_data(&c, e);
 	if (rc < 0)
 		goto out;
-	sha256_final(&c.sha, d);
-	sha256_hex(d, hex);
-	/* What is verified is what is on disk; commit fsyncs otherwise. */
-	if (sum && fsync(c.af.fd) < 0) {
-		rc = err_set(e, -errno, "cannot flush '%s': %s", c.af.tmp,
-			strerror(errno));
-		goto out;
-	}
-	if (sum) {
+	if (c.sum) {
+		sha256_final(&c.sha, d);
+		sha256_hex(d, hex);
+		/*
+		 * The copy is flushed before it is verified and its checksum
+		 * published, and not flushed again by the commit: nothing
+		 * writes to it in between.
+		 */
+		if (fsync(c.af.fd) < 0) {
+			rc = err_set(e, -errno, "cannot flush '%s': %s",
+				c.af.tmp, strerror(errno));
+			goto out;
+		}
 		rc = verify(&c, hex, e);
 		if (rc == 0)
 			rc = write_checksum(c.target, hex, e);
 		if (rc < 0)
 			goto out;
+		rc = atomic_commit_flushed(&c.af, e);
+	} else {
+		rc = atomic_commit(&c.af, e);
 	}
-	/* atomic_commit fsyncs the target's directory after the rename. */
-	rc = atomic_commit(&c.af, e);
+	/* Both commits fsync the target's directory after the rename. */
 	if (rc < 0)
 		goto out;
 	if (move) {
@@ -305,7 +332,7 @@ archive_run(struct task_run *run, struct err *e)
 	fprintf(run->log, "archive: %s '%s' to '%s' (%llu bytes in, %llu "
 		"out%s%s)\n", move ? "moved" : "copied", c.source, c.target,
 		(unsigned long long)c.bytes_in, (unsigned long long)c.bytes_out,
-		sum ? ", sha256 " : "", sum ? hex : "");
+		c.sum ? ", sha256 " : "", c.sum ? hex : "");
 out:
 	if (rc < 0 && c.af.tmp)
 		atomic_abort(&c.af);
