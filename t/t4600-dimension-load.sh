@@ -215,4 +215,52 @@ test_expect_success 'scd2: a key repeated in one input rewrites the version that
 	EOT
 '
 
+test_expect_success 'a first load, keys in order or not: the same rows and a sound unique index' '
+	# In order (memcmp: K1 < K10 < K2), with a key repeated; then out of
+	# order from the first row, and from the fourth (the index made
+	# before the rows is dropped and made after them).
+	printf "%s\n" "line_id,plan,rev,since" "K1,free,1,2024-01-01" \
+		"K10,gold,2,2024-01-02" "K2,free,3,2024-01-03" \
+		"K1,gold,4,2024-01-04" "K3,free,5,2024-01-05" >ord1.csv &&
+	printf "%s\n" "line_id,plan,rev,since" "K2,free,3,2024-01-03" \
+		"K1,free,1,2024-01-01" "K10,gold,2,2024-01-02" \
+		"K1,gold,4,2024-01-04" "K3,free,5,2024-01-05" >ord2.csv &&
+	printf "%s\n" "line_id,plan,rev,since" "K1,free,1,2024-01-01" \
+		"K10,gold,2,2024-01-02" "K2,free,3,2024-01-03" \
+		"K0,free,6,2024-01-06" "K1,gold,4,2024-01-04" "K3,free,5,2024-01-05" >ord3.csv &&
+	for i in 1 2 3; do
+		sed -e "s/scd2/scd1/" -e "s/dim_line/dim_ord$i/" \
+			-e "s/^input: .*/input: ord$i.csv/" scd2.yaml >ord$i.yaml &&
+		helper run-kind dimension-load ord$i.yaml 2026-11-01 >res &&
+		q "PRAGMA integrity_check;
+			SELECT sql FROM sqlite_master WHERE name = '"'"'dim_ord${i}_natural_key'"'"';
+			SELECT * FROM dim_ord$i ORDER BY line_key" || return 1
+	done >got &&
+	cat >expect <<-\EOT &&
+	ok
+	CREATE UNIQUE INDEX "dim_ord1_natural_key" ON "dim_ord1" ("line_id")
+	1|K1|gold|4.0|2024-01-04
+	2|K10|gold|2.0|2024-01-02
+	3|K2|free|3.0|2024-01-03
+	4|K3|free|5.0|2024-01-05
+	ok
+	CREATE UNIQUE INDEX "dim_ord2_natural_key" ON "dim_ord2" ("line_id")
+	1|K2|free|3.0|2024-01-03
+	2|K1|gold|4.0|2024-01-04
+	3|K10|gold|2.0|2024-01-02
+	4|K3|free|5.0|2024-01-05
+	ok
+	CREATE UNIQUE INDEX "dim_ord3_natural_key" ON "dim_ord3" ("line_id")
+	1|K1|gold|4.0|2024-01-04
+	2|K10|gold|2.0|2024-01-02
+	3|K2|free|3.0|2024-01-03
+	4|K0|free|6.0|2024-01-06
+	5|K3|free|5.0|2024-01-05
+	EOT
+	test_cmp expect got &&
+	q "SELECT line_key FROM dim_ord3 INDEXED BY dim_ord3_natural_key ORDER BY line_id" >got &&
+	printf "%s\n" 4 1 2 3 5 >expect &&
+	test_cmp expect got
+'
+
 test_done

@@ -72,6 +72,12 @@ struct dim_load {
 	struct hash cur;	/* canonical natural key -> current version */
 	int compare;		/* cur holds versions from before the load */
 	struct hash_entry *held; /* the version of the record held */
+	enum {
+		INDEX_THERE,	/* the table's, or made before rows in key order */
+		INDEX_AFTER,	/* to be made after the rows */
+	} index;
+	int drop;		/* the record held drops the index first */
+	struct strbuf last;	/* the last row's key; buf NULL: order not followed */
 	int64_t row_sk;		/* the surrogate key of the row being inserted */
 	int64_t next_sk;
 	char stamp[32];		/* the partition's start, UTC */
@@ -172,12 +178,58 @@ create_table(struct dim_load *d, struct err *e)
 }
 
 /*
- * The natural key's index, made once the rows of a table this load
- * created are in: one sort instead of a b-tree insert per row (a fifth
- * of a 50,000-row first load).  The load itself never reads it (the
- * current versions are in d->cur), and the map also keeps the keys of
- * an scd1 table unique, so the UNIQUE index cannot fail here.
+ * The natural key's index of a table this load created.  Its rows go in
+ * through one statement (load_insert_rows), whose index cursor stays
+ * where the last key went, so keys that come in order are appended at
+ * little cost: a text key (memcmp order, as SQLite compares it) gets the
+ * index before the rows, and keeps it while its keys come in order.  The
+ * first key out of order drops it (route_record, held_record), and the
+ * index is then made after the rows, one sort instead of a b-tree insert
+ * per row from the root (a fifth of a 50,000-row first load), as for a
+ * key of other types.  The load itself never reads it (the current
+ * versions are in d->cur), and the map also keeps the keys of an scd1
+ * table unique, so the UNIQUE index cannot fail here.
  */
+static void
+index_name(struct dim_load *d, struct strbuf *sql)
+{
+	sb_adds(sql, "\"");
+	sb_adds(sql, d->table);
+	sb_adds(sql, "_natural_key\"");
+}
+
+static int
+drop_index(struct dim_load *d, struct err *e)
+{
+	struct strbuf sql;
+	int rc;
+
+	sb_init(&sql);
+	sb_adds(&sql, "DROP INDEX ");
+	index_name(d, &sql);
+	rc = wh_exec(d->db, sql.buf, e);
+	sb_release(&sql);
+	return rc;
+}
+
+/*
+ * Does rec's key come after the last row's?  Before the first row the
+ * last key is empty, which comes before any key (an empty one is a
+ * reject).
+ */
+static int
+in_key_order(struct dim_load *d, const struct record *rec)
+{
+	const char *k = rec->fields[d->cols[0].in];
+	size_t n = rec->lens[d->cols[0].in];
+	size_t m = d->last.len < n ? d->last.len : n;
+	int c = m ? memcmp(d->last.buf, k, m) : 0;
+
+	sb_reset(&d->last);
+	sb_add(&d->last, k, n);
+	return c < 0 || (c == 0 && m < n);
+}
+
 static int
 create_index(struct dim_load *d, struct err *e)
 {
@@ -190,9 +242,9 @@ create_index(struct dim_load *d, struct err *e)
 	/* One current version per key: scd1 keeps one row, scd2 indexes (key, current). */
 	if (!d->scd2)
 		sb_adds(&sql, "UNIQUE ");
-	sb_adds(&sql, "INDEX \"");
-	sb_adds(&sql, d->table);
-	load_sql_add(&sql, "_natural_key\" ON %I (", d->table);
+	sb_adds(&sql, "INDEX ");
+	index_name(d, &sql);
+	load_sql_add(&sql, " ON %I (", d->table);
 	for (i = 0; i < d->nnk; i++)
 		load_sql_add(&sql, i ? ", %I" : "%I", d->cols[i].name);
 	sb_adds(&sql, d->scd2 ? ", current)" : ")");
@@ -533,7 +585,6 @@ route_record(void *ctx, const struct record *rec, struct err *e)
 	struct dim_ver *v;
 	int added;
 
-	(void)rec;
 	s = hash_add(&d->cur, d->key.buf ? d->key.buf : "", d->key.len,
 		&added);
 	if (!s)
@@ -541,6 +592,12 @@ route_record(void *ctx, const struct record *rec, struct err *e)
 	if (added) {
 		s->ptr = NULL;
 		s->num = d->row_sk = d->next_sk++;
+		if (d->last.buf && !in_key_order(d, rec)) {
+			d->index = INDEX_AFTER;
+			d->drop = 1;
+			sb_release(&d->last);
+			return LOAD_HOLD;
+		}
 		return LOAD_ROW;
 	}
 	v = s->ptr;
@@ -556,9 +613,16 @@ held_record(void *ctx, const struct record *rec, struct err *e)
 {
 	struct dim_load *d = ctx;
 	struct hash_entry *s = d->held;
-	struct dim_ver *v = s->ptr;
+	struct dim_ver *v;
 	int rc;
 
+	if (d->drop) {
+		/* A new member out of key order: its row goes in after. */
+		d->drop = 0;
+		rc = drop_index(d, e);
+		return rc < 0 ? rc : LOAD_ROW;
+	}
+	v = s->ptr;
 	if (!v) {
 		/* A version this load made: rewritten in place. */
 		bind_values(d, d->upd, rec, s->num);
@@ -603,6 +667,7 @@ dim_release(struct dim_load *d)
 {
 	hash_release(&d->cur);
 	sb_release(&d->ins);
+	sb_release(&d->last);
 	sqlite3_finalize(d->upd);
 	sqlite3_finalize(d->close_st);
 	wh_rollback(d->db);
@@ -617,7 +682,7 @@ dim_run(struct task_run *run, struct err *e)
 {
 	struct dim_load d;
 	struct load_io io = { 0 };
-	int rc, created = 0;
+	int rc;
 
 	static const char *const required[] = { "input", "database", "table",
 		"natural_key", "surrogate_key", "columns", NULL };
@@ -637,6 +702,7 @@ dim_run(struct task_run *run, struct err *e)
 	sb_init(&d.key);
 	sb_init(&d.val);
 	sb_init(&d.ins);
+	sb_init(&d.last);
 	/* valid_from and valid_to are UTC text: text order is time order. */
 	utc_stamp(run->start, d.stamp, sizeof(d.stamp));
 	plan_columns(&d);
@@ -651,7 +717,13 @@ dim_run(struct task_run *run, struct err *e)
 		rc = wh_table_exists(d.db, d.table, e);
 	if (rc == 0) {
 		rc = create_table(&d, e);
-		created = rc == 0;
+		/* Text keys in memcmp order; the first key starts the order. */
+		d.index = d.nnk == 1 && d.cols[0].type == WH_TEXT ?
+			INDEX_THERE : INDEX_AFTER;
+		if (rc == 0 && d.index == INDEX_THERE) {
+			rc = create_index(&d, e);
+			sb_grow(&d.last, 1);
+		}
 	} else if (rc == 1)
 		rc = check_table(&d, e);
 	if (rc == 0 && d.scd2)
@@ -667,7 +739,7 @@ dim_run(struct task_run *run, struct err *e)
 		rc = load_insert_rows(run, &io, d.db, d.table, d.ins.buf,
 			d.scd2 ? d.stamp : NULL, &rows, e);
 	}
-	if (rc == 0 && created)
+	if (rc == 0 && d.index == INDEX_AFTER)
 		rc = create_index(&d, e);
 	if (rc == 0)
 		rc = load_finish(d.db, run, io.rj_path, e);
