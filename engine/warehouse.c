@@ -242,6 +242,37 @@ wh_bind(sqlite3_stmt *st, int i, enum wh_type t, const char *s, size_t len,
 	}
 }
 
+void
+wh_result(sqlite3_context *c, enum wh_type t, const char *s, size_t len)
+{
+	char buf[32];
+	double d;
+
+	if (len == 0) {
+		if (t == WH_TEXT)
+			sqlite3_result_text(c, "", 0, SQLITE_STATIC);
+		else
+			sqlite3_result_null(c);
+		return;
+	}
+	switch (t) {
+	case WH_INTEGER:
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		sqlite3_result_int64(c, strtoll(buf, NULL, 10));
+		return;
+	case WH_REAL:
+		if (real_ok(s, len, &d))
+			sqlite3_result_double(c, d);
+		else
+			sqlite3_result_null(c);
+		return;
+	default:
+		sqlite3_result_text(c, s, (int)len, SQLITE_STATIC);
+		return;
+	}
+}
+
 int
 wh_input_open(const struct task_run *run, struct rec_reader **r,
 	struct err *e)

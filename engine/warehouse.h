@@ -57,6 +57,15 @@ int wh_value_fits(enum wh_type t, const char *s, size_t len);
 int wh_bind(struct sqlite3_stmt *st, int i, enum wh_type t, const char *s,
 	size_t len, int transient);
 
+struct sqlite3_context;
+
+/*
+ * The same value as the result of a virtual table's column (xColumn),
+ * text not copied: it must stay as it is until the cursor moves.
+ */
+void wh_result(struct sqlite3_context *c, enum wh_type t, const char *s,
+	size_t len);
+
 /*
  * Open the run's input: its input: field (one path or a list, read in
  * order as one stream) in its format: (csv when absent).  0 or -errno

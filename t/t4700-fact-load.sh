@@ -178,6 +178,50 @@ test_expect_success 'killed mid-load: the old rows stay, nothing half-loaded' '
 	test_cmp expect got
 '
 
+test_expect_success 'an input error after rows went in fails the load: none of them stay' '
+	# The second file'"'"'s header differs: the reader fails after the
+	# rows of the first were inserted, in the one INSERT of the load.
+	awk "BEGIN { print \"event_time,line_id,event,n\";
+		for (i = 0; i < 5000; i++) print \"2026-11-05T00:00:00Z,L2,e,\" i }" >part1.csv &&
+	printf "%s\n" event_time,line,event,n "2026-11-05T00:00:00Z,L2,e,1" >part2.csv &&
+	sed -e "s/^input: .*/input: [part1.csv, part2.csv]/" \
+		-e "s/^table: .*/table: fact_err/" fact.yaml >err.yaml &&
+	test_expect_code 1 helper run-kind fact-load err.yaml 2026-11-05 >res 2>&1 &&
+	test_grep "part2.csv" res &&
+	! test_grep "cannot insert" res &&
+	q "SELECT count(*) FROM sqlite_master WHERE name = '"'"'fact_err'"'"';
+		SELECT count(*) FROM _dag_loads WHERE table_name = '"'"'fact_err'"'"'" >got &&
+	printf "0\n0\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'one worker: the rows a load read from are gone for the next instance' '
+	printf "%s\n" event_time,event,n "2026-11-02T01:00:00Z,open,3" \
+		"2026-11-02T02:00:00Z,close,4" "2026-11-02T03:00:00Z,open,5" >rows.csv &&
+	daily_dag rows 2026-11-02 <<-EOF &&
+	tasks:
+	  load:
+	    kind: fact-load
+	    input: $PWD/rows.csv
+	    database: $PWD/rows.db
+	    table: fact_rows
+	    max_reject_ratio: 0.5
+	    columns: {event_time: timestamp, event: text, n: integer}
+	  peek:
+	    kind: sql
+	    needs: [load]
+	    database: $PWD/rows.db
+	    target: {table: peeked}
+	    sql: |
+	      CREATE TABLE peeked AS SELECT * FROM dag_load_rows;
+	EOF
+	test_expect_code 1 dag-cli run rows.yaml --date 2026-11-02 -j 1 >out 2>&1 &&
+	test_grep "no such table: dag_load_rows" out &&
+	sqlite3 rows.db "SELECT count(*), sum(n) FROM fact_rows" >got &&
+	echo "3|12" >expect &&
+	test_cmp expect got
+'
+
 # A database the load creates is switched to WAL and given its marker
 # table without fdatasync (engine/warehouse.c, wh_open): none on its
 # rollback journal, and its WAL synced once, by the checkpoint at close

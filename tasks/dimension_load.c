@@ -67,8 +67,12 @@ struct dim_load {
 	struct load_column *cols; /* natural key columns first, then the rest */
 	size_t ncols, nnk;
 	sqlite3 *db;
-	sqlite3_stmt *ins, *upd, *close_st;
+	sqlite3_stmt *upd, *close_st;
+	struct strbuf ins;	/* the INSERT of the load's rows (load_insert_rows) */
 	struct hash cur;	/* canonical natural key -> current version */
+	int compare;		/* cur holds versions from before the load */
+	struct hash_entry *held; /* the version of the record held */
+	int64_t row_sk;		/* the surrogate key of the row being inserted */
 	int64_t next_sk;
 	char stamp[32];		/* the partition's start, UTC */
 	struct strbuf key, val;	/* scratch: canonical key and values */
@@ -291,6 +295,7 @@ load_current(struct dim_load *d, struct err *e)
 	if (rc != SQLITE_DONE)
 		return err_set(e, -EIO, "task '%s': cannot read '%s': %s",
 			d->run->task, d->table, sqlite3_errmsg(d->db));
+	d->compare = d->cur.n > 0;
 	sb_init(&sql);
 	load_sql_add(&sql, "SELECT coalesce(max(%I), 0) FROM %I", d->sk,
 		d->table);
@@ -400,6 +405,14 @@ undo_from_here(struct dim_load *d, struct err *e)
 	return 0;
 }
 
+/*
+ * The rows of the load go in through one INSERT ... SELECT (see
+ * load_insert_rows: its cursors stay open, where a statement per row
+ * opened and closed them, 4,900 instructions a row of a 50,000-row first
+ * load); a changed member is updated (or closed) by a statement of its
+ * own, between two runs of it.  OR FAIL: a failed row fails the load and
+ * its transaction, so the INSERT needs no statement journal.
+ */
 static int
 prepare_statements(struct dim_load *d, struct err *e)
 {
@@ -407,18 +420,16 @@ prepare_statements(struct dim_load *d, struct err *e)
 	size_t i;
 	int rc;
 
-	sb_init(&sql);
-	load_sql_insert(&sql, d->table, d->sk, d->cols, d->ncols);
+	load_sql_add(&d->ins, "INSERT OR FAIL INTO %I (%I", d->table, d->sk);
+	load_sql_names(&d->ins, d->cols, d->ncols);
 	if (d->scd2)
-		sb_adds(&sql, ", valid_from, valid_to, current");
-	load_sql_values(&sql, d->ncols);
-	if (d->scd2)
-		sb_addf(&sql, ", ?%zu, NULL, 1", d->ncols + 2);
-	sb_adds(&sql, ")");
-	rc = wh_prepare(d->db, sql.buf, &d->ins, e);
+		sb_adds(&d->ins, ", valid_from, valid_to, current");
+	sb_adds(&d->ins, ")");
+	load_sql_select_rows(&d->ins, "", d->ncols + 1, d->scd2 ?
+		"?1, NULL, 1" : "");
 
 	/* Natural key columns never change for a surrogate key. */
-	sb_reset(&sql);
+	sb_init(&sql);
 	load_sql_add(&sql, "UPDATE %I SET ", d->table);
 	for (i = d->nnk; i < d->ncols; i++) {
 		load_sql_add(&sql, i > d->nnk ? ", %I" : "%I", d->cols[i].name);
@@ -427,8 +438,7 @@ prepare_statements(struct dim_load *d, struct err *e)
 	if (d->nnk == d->ncols)
 		load_sql_add(&sql, "%I = ?1", d->sk);
 	load_sql_add(&sql, " WHERE %I = ?1", d->sk);
-	if (rc == 0)
-		rc = wh_prepare(d->db, sql.buf, &d->upd, e);
+	rc = wh_prepare(d->db, sql.buf, &d->upd, e);
 	if (rc == 0 && d->scd2) {
 		sb_reset(&sql);
 		load_sql_add(&sql, "UPDATE %I SET valid_to = ?2, current = 0 "
@@ -451,15 +461,15 @@ step(struct dim_load *d, sqlite3_stmt *st, struct err *e)
 		d->run->task, d->table, sqlite3_errmsg(d->db));
 }
 
-/* Bind the record's values (?2..) and sk (?1) to st. */
+/* Bind the record's non-key values (?2..) and sk (?1) to st. */
 static void
 bind_values(struct dim_load *d, sqlite3_stmt *st, const struct record *rec,
-	int64_t sk, int with_key)
+	int64_t sk)
 {
 	size_t i;
 
 	sqlite3_bind_int64(st, 1, sk);
-	for (i = with_key ? 0 : d->nnk; i < d->ncols; i++) {
+	for (i = d->nnk; i < d->ncols; i++) {
 		int in = d->cols[i].in;
 
 		wh_bind(st, (int)i + 2, d->cols[i].type, rec->fields[in],
@@ -469,7 +479,9 @@ bind_values(struct dim_load *d, sqlite3_stmt *st, const struct record *rec,
 
 /*
  * Check one record against the declared types and build its canonical
- * key and values.  Returns 0, or 1 with *why set when it is a reject.
+ * key, and its canonical values when there are versions from before the
+ * load to compare them with (a version the load makes keeps none).
+ * Returns 0, or 1 with *why set when it is a reject.
  */
 static int
 check_record(void *ctx, const struct record *rec, char **why)
@@ -484,6 +496,15 @@ check_record(void *ctx, const struct record *rec, char **why)
 
 		if (i < d->nnk && rec->lens[in] == 0)
 			empty++;
+		if (i >= d->nnk && !d->compare) {
+			if (!wh_value_fits(d->cols[i].type, rec->fields[in],
+			    rec->lens[in])) {
+				*why = load_type_mismatch(&d->cols[i],
+					rec->fields[in], rec->lens[in]);
+				return 1;
+			}
+			continue;
+		}
 		if (wh_canon_text(i < d->nnk ? &d->key : &d->val,
 		    d->cols[i].type, rec->fields[in], rec->lens[in]) < 0) {
 			*why = load_type_mismatch(&d->cols[i],
@@ -498,61 +519,90 @@ check_record(void *ctx, const struct record *rec, char **why)
 	return 0;
 }
 
+/*
+ * What the record check_record accepted needs (load_rows.route): a new
+ * member is a row of the INSERT, with the next surrogate key; an
+ * unchanged one nothing; a changed one, or a key the load already gave a
+ * version, its own statements (held_record).
+ */
 static int
-apply_record(void *ctx, const struct record *rec, struct err *e)
+route_record(void *ctx, const struct record *rec, struct err *e)
 {
 	struct dim_load *d = ctx;
 	struct hash_entry *s;
 	struct dim_ver *v;
-	int added, rc;
-	int64_t sk;
+	int added;
 
+	(void)rec;
 	s = hash_add(&d->cur, d->key.buf ? d->key.buf : "", d->key.len,
 		&added);
 	if (!s)
 		return wh_too_many_keys(e, d->run->task, &d->cur);
+	if (added) {
+		s->ptr = NULL;
+		s->num = d->row_sk = d->next_sk++;
+		return LOAD_ROW;
+	}
 	v = s->ptr;
-	if (!added && !v) {
+	if (v && v->len == d->val.len &&
+	    !memcmp(v->vals, d->val.buf ? d->val.buf : "", v->len))
+		return LOAD_SKIP;	/* unchanged */
+	d->held = s;
+	return LOAD_HOLD;
+}
+
+static int
+held_record(void *ctx, const struct record *rec, struct err *e)
+{
+	struct dim_load *d = ctx;
+	struct hash_entry *s = d->held;
+	struct dim_ver *v = s->ptr;
+	int rc;
+
+	if (!v) {
 		/* A version this load made: rewritten in place. */
-		bind_values(d, d->upd, rec, s->num, 0);
+		bind_values(d, d->upd, rec, s->num);
 		return step(d, d->upd, e);
 	}
-	if (!added && v->len == d->val.len &&
-	    !memcmp(v->vals, d->val.buf ? d->val.buf : "", v->len))
-		return 0;	/* unchanged */
-	if (!added && !d->scd2) {
-		bind_values(d, d->upd, rec, v->sk, 0);
+	if (!d->scd2) {
+		bind_values(d, d->upd, rec, v->sk);
 		rc = step(d, d->upd, e);
 		if (rc == 0)
 			put_version(d, s, v->sk);
 		return rc;
 	}
-	if (!added) {
-		sqlite3_bind_int64(d->close_st, 1, v->sk);
-		sqlite3_bind_text(d->close_st, 2, d->stamp, -1, SQLITE_STATIC);
-		rc = step(d, d->close_st, e);
-		if (rc < 0)
-			return rc;
+	/* The current version is closed; the new one is the next row. */
+	sqlite3_bind_int64(d->close_st, 1, v->sk);
+	sqlite3_bind_text(d->close_st, 2, d->stamp, -1, SQLITE_STATIC);
+	rc = step(d, d->close_st, e);
+	if (rc < 0)
+		return rc;
+	free(s->ptr);
+	s->ptr = NULL;
+	s->num = d->row_sk = d->next_sk++;
+	return LOAD_ROW;
+}
+
+/* Column i of the row: the surrogate key, then the columns' values. */
+static void
+row_column(void *ctx, const struct record *rec, size_t i, sqlite3_context *c)
+{
+	struct dim_load *d = ctx;
+	const struct load_column *col;
+
+	if (i == 0) {
+		sqlite3_result_int64(c, d->row_sk);
+		return;
 	}
-	sk = d->next_sk++;
-	bind_values(d, d->ins, rec, sk, 1);
-	if (d->scd2)
-		sqlite3_bind_text(d->ins, (int)d->ncols + 2, d->stamp, -1,
-			SQLITE_STATIC);
-	rc = step(d, d->ins, e);
-	if (rc == 0) {
-		free(s->ptr);
-		s->ptr = NULL;
-		s->num = sk;
-	}
-	return rc;
+	col = &d->cols[i - 1];
+	wh_result(c, col->type, rec->fields[col->in], rec->lens[col->in]);
 }
 
 static void
 dim_release(struct dim_load *d)
 {
 	hash_release(&d->cur);
-	sqlite3_finalize(d->ins);
+	sb_release(&d->ins);
 	sqlite3_finalize(d->upd);
 	sqlite3_finalize(d->close_st);
 	wh_rollback(d->db);
@@ -586,6 +636,7 @@ dim_run(struct task_run *run, struct err *e)
 	hash_init(&d.cur, &current_versions);
 	sb_init(&d.key);
 	sb_init(&d.val);
+	sb_init(&d.ins);
 	/* valid_from and valid_to are UTC text: text order is time order. */
 	utc_stamp(run->start, d.stamp, sizeof(d.stamp));
 	plan_columns(&d);
@@ -609,9 +660,13 @@ dim_run(struct task_run *run, struct err *e)
 		rc = load_current(&d, e);
 	if (rc == 0)
 		rc = prepare_statements(&d, e);
-	if (rc == 0)
-		rc = wh_each_record(run, io.r, io.rj, check_record,
-			apply_record, &d, e);
+	if (rc == 0) {
+		struct load_rows rows = { d.ncols + 1, check_record,
+			route_record, held_record, row_column, &d };
+
+		rc = load_insert_rows(run, &io, d.db, d.table, d.ins.buf,
+			d.scd2 ? d.stamp : NULL, &rows, e);
+	}
 	if (rc == 0 && created)
 		rc = create_index(&d, e);
 	if (rc == 0)

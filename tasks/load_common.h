@@ -58,15 +58,6 @@ void load_sql_names(struct strbuf *sql, const struct load_column *cols,
 void load_sql_create(struct strbuf *sql, const char *table, const char *first,
 	const char *first_decl, const struct load_column *cols, size_t n);
 /*
- * Append 'INSERT INTO "table" ("first", "c1", ...' and leave the list
- * open; load_sql_values then appends ") VALUES (?1, ?2, ..." for first
- * and n columns, also left open.
- */
-void load_sql_insert(struct strbuf *sql, const char *table, const char *first,
-	const struct load_column *cols, size_t n);
-void load_sql_values(struct strbuf *sql, size_t n);
-
-/*
  * One load's input and rejects file, from load_io_open to load_io_close.
  */
 struct load_io {
@@ -92,13 +83,54 @@ int load_begin(const struct task_run *run, const char *table,
 	struct load_io *io, struct sqlite3 **db, struct err *e);
 
 /*
- * Every record of io->r through check and apply (wh_each_record), then
- * load_finish.  0 or -errno with e filled.
+ * A load's accepted records as the rows of a virtual table, so that one
+ * INSERT ... SELECT ... FROM LOAD_ROWS_TABLE writes them all: the
+ * statement keeps its cursors open from the first row to the last
+ * instead of opening, seeking and closing them per row.
+ *
+ * check has the meaning it has for wh_each_record (rejects go to io->rj
+ * and are counted in run).  route, when set, says what an accepted
+ * record needs: LOAD_ROW (a row of the table), LOAD_SKIP (nothing) or
+ * LOAD_HOLD (work of its own: the statement stops before the record,
+ * held does that work, and the statement runs again from the next
+ * record, or from this one when held returns LOAD_ROW); or -errno with
+ * e filled.  Without route every accepted record is a row.  column gives
+ * column i (0 to ncols - 1, named c0, c1, ...) of the row, with
+ * sqlite3_result_* (text need not be copied: the record stays until the
+ * next one is read).
  */
-int load_records(struct task_run *run, struct load_io *io, struct sqlite3 *db,
-	int (*check)(void *ctx, const struct record *rec, char **why),
-	int (*apply)(void *ctx, const struct record *rec, struct err *e),
-	void *ctx, struct err *e);
+#define LOAD_ROWS_TABLE "dag_load_rows"
+
+enum { LOAD_SKIP, LOAD_ROW, LOAD_HOLD };
+
+struct sqlite3_context;
+
+struct load_rows {
+	size_t ncols;
+	int (*check)(void *ctx, const struct record *rec, char **why);
+	int (*route)(void *ctx, const struct record *rec, struct err *e);
+	int (*held)(void *ctx, const struct record *rec, struct err *e);
+	void (*column)(void *ctx, const struct record *rec, size_t i,
+		struct sqlite3_context *c);
+	void *ctx;
+};
+
+/*
+ * Append " SELECT prefix, c0, c1, ..., suffix FROM dag_load_rows" (n
+ * columns; an empty prefix or suffix is left out with its comma).
+ */
+void load_sql_select_rows(struct strbuf *sql, const char *prefix, size_t n,
+	const char *suffix);
+
+/*
+ * Run sql, an INSERT into table whose rows come from LOAD_ROWS_TABLE,
+ * over every record of io->r through rows (load_finish is the caller's).
+ * text1, when not NULL, is bound to ?1.  records_out counts the accepted
+ * records.  0 or -errno with e filled.
+ */
+int load_insert_rows(struct task_run *run, struct load_io *io,
+	struct sqlite3 *db, const char *table, const char *sql,
+	const char *text1, const struct load_rows *rows, struct err *e);
 
 /*
  * End a load whose result so far is rc: commit its rejects file (written
